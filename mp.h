@@ -1,0 +1,1958 @@
+/* mp.h - v0.1.0 - Python's multiprocessing for C, in one header.
+   Public domain or MIT, your choice: licence at the end of the file.
+
+   Do this:
+      #define MP_IMPLEMENTATION
+   before you include this file in *one* C or C++ file to create the implementation.
+   In that file, include mp.h before any system header (or compile with -D_GNU_SOURCE),
+   because the implementation needs the POSIX feature macros it sets.
+
+      #define MP_IMPLEMENTATION
+      #include "mp.h"
+
+   THE RULE FOR MAIN (the C twin of `if __name__ == '__main__':`)
+   Under the spawn start method (and always on Windows) a child is a fresh run of the same
+   executable. mp.h catches that run before main() with a constructor (gcc, clang, tcc,
+   mingw-w64, MSVC), runs the child's target and exits, so main() never runs in a child and a
+   program needs no line at all. If you define MP_NO_AUTO_INIT (for example because targets
+   need C++ static objects that are constructed after mp.h's constructor), call mp_init() as
+   the first statement of main() instead:
+
+      int main(void) { mp_init(); ... }
+
+   PYTHON TO C
+      Process(target=f, args=..., name=n)  mp_process_init(&p, f, &arg, sizeof arg, n)
+      class P(Process): def run(self)      struct P { mp_process base; ... };
+                                           mp_process_init_run(&obj.base, run, sizeof obj, n)
+      p.daemon = True                      mp_process_set_daemon(&p, 1)
+      p.start() / p.run()                  mp_process_start(&p) / mp_process_run(&p)
+      p.join() / p.join(1.5)               mp_process_join(&p, MP_FOREVER) / (&p, 1.5)
+      p.is_alive()                         mp_process_is_alive(&p)
+      p.terminate() / p.kill()             mp_process_terminate(&p) / mp_process_kill(&p)
+      p.close()                            mp_process_close(&p)
+      p.name, p.pid, p.exitcode            mp_process_name(&p), mp_process_pid(&p),
+                                           mp_process_exitcode(&p, &code)
+      current_process().name               mp_process_name(mp_current_process())
+      os.getpid(), os.getppid()            mp_getpid(), mp_getppid()
+      cpu_count(), active_children()       mp_cpu_count(), mp_active_children(list, max)
+      set_start_method('spawn')            mp_set_start_method(MP_SPAWN)
+      RawValue / RawArray                  mp_shared_alloc(size) / mp_shared_free(ptr)
+
+   CONVENTIONS
+   - Functions return 0 (MP_OK) on success and a negative MP_E* code on failure;
+     mp_strerror(code) describes it. Nothing aborts on bad input.
+   - Timeouts are seconds as a double, measured on a monotonic clock: 0 polls, MP_FOREVER waits
+     without limit; a negative or NaN timeout is MP_EINVAL. A wait interrupted by a signal
+     resumes with the time that remains.
+   - Process arguments are bytes (pointer + size) that mp.h copies, so they reach the child
+     under every start method. Pointers into the family arena (mp_shared_alloc and every
+     shared object of mp.h) are valid in every process of the family, at the same address.
+
+   START METHODS
+   - MP_FORK (POSIX default): fork(); the child is a copy of the parent.
+   - MP_SPAWN (POSIX, and the only method on Windows): the child re-executes the program
+     (/proc/self/exe or the platform's equivalent; CreateProcess on Windows), inherits
+     nothing but the family arena, and runs the target found relative to the module that
+     contains it, so address-space randomisation does not matter.
+   The environment variable MP_START_METHOD=fork|spawn sets the default start method, so a
+   whole program (or test suite) can be run under either without changes.
+
+   THE FAMILY ARENA
+   A block of shared memory created on first use and mapped at the same address in every
+   process of the family: inherited by fork, mapped before any of the child's code runs
+   under spawn (on Windows the range is reserved in the suspended child, as PostgreSQL
+   does). If a child cannot get the address, its start fails with MP_EADDR.
+
+   COMPILE-TIME OPTIONS (define before including mp.h in the implementation file)
+      MP_STATIC          all functions static (one translation unit only)
+      MP_MALLOC, MP_REALLOC, MP_FREE  allocator for process-local memory (all or none)
+      MP_ASSERT(x)       internal consistency checks (default assert)
+      MP_ARENA_SIZE      bytes of address space reserved for the arena (default 1 GiB on
+                         64-bit POSIX, 256 MiB on Windows and 32-bit systems)
+      MP_NO_AUTO_INIT    no constructor; call mp_init() at the top of main
+      MP_PORTABLE        force the portable POSIX fallbacks instead of the Linux fast paths
+                         (futex, memfd, pidfd, dl_iterate_phdr, close_range), the path
+                         that macOS and the BSDs take
+      MP_NO_FUTEX, MP_NO_MEMFD, MP_NO_PIDFD, MP_NO_DL_ITERATE_PHDR, MP_NO_CLOSE_RANGE
+                         the same, one fast path at a time
+
+   PLATFORM NOTES
+   - exitcode: the value the target returned (or passed to exit), or minus the signal number
+     when a signal ended the process (POSIX). On Windows, terminate and kill end the child
+     with a reserved status that reads back as -15 and -9; a crash reads back as the
+     NTSTATUS code (for example 0xC0000005) cast to int.
+   - Without dl_iterate_phdr (MP_PORTABLE) a spawn target must live in the same module
+     (executable or shared library) as the mp.h implementation.
+*/
+
+#ifndef MP_H_INCLUDED
+#define MP_H_INCLUDED
+
+#include <stddef.h>
+
+#define MP_VERSION_MAJOR 0
+#define MP_VERSION_MINOR 1
+#define MP_VERSION_PATCH 0
+
+#ifndef MPDEF
+#if defined(MP_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#define MPDEF static __attribute__((unused))
+#elif defined(MP_STATIC)
+#define MPDEF static
+#else
+#define MPDEF extern
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Every error: its code, its name and its text, kept in one table so they cannot drift. */
+#define MP_ERROR_LIST(X)                                                                           \
+    X(MP_OK, 0, "success")                                                                         \
+    X(MP_EINVAL, -1, "invalid argument (NULL pointer, bad size, negative or NaN timeout)")         \
+    X(MP_ENOMEM, -2, "out of memory")                                                              \
+    X(MP_ETIMEDOUT, -3, "timed out")                                                               \
+    X(MP_ESTARTED, -4, "process already started")                                                  \
+    X(MP_ENOTSTARTED, -5, "process not started")                                                   \
+    X(MP_ECLOSED, -6, "object is closed")                                                          \
+    X(MP_ERUNNING, -7, "process is still running")                                                 \
+    X(MP_ENAMETOOLONG, -8, "name too long (at most MP_NAME_MAX - 1 bytes)")                        \
+    X(MP_EDAEMON, -9, "daemonic processes are not allowed to have children")                       \
+    X(MP_ENOSYS, -10, "not supported on this platform or start method")                            \
+    X(MP_ESYS, -11, "system call failed")                                                          \
+    X(MP_EEXEC, -12, "spawn: could not execute the program")                                       \
+    X(MP_EADDR, -13, "spawn: the family arena's address is not free in the child")                 \
+    X(MP_ESPAWN, -14, "spawn: the child died before it ran its target")                            \
+    X(MP_EMODULE, -15, "spawn: the target's module is not loaded in the child")                    \
+    X(MP_ENOTOWNER, -16, "not the owner")                                                          \
+    X(MP_EOWNERDEAD, -17, "acquired; the previous owner died while holding it")                    \
+    X(MP_ETOOBIG, -18, "too large")
+
+enum mp_error {
+#define MP__ENUM(name, value, text) name = value,
+    MP_ERROR_LIST(MP__ENUM)
+#undef MP__ENUM
+        MP__ERROR_END
+};
+
+#define MP_NAME_MAX 64 /* bytes of a process name, the terminating NUL included */
+#define MP_FOREVER 1e300
+
+enum mp_start_method { MP_FORK = 1, MP_SPAWN = 2 };
+
+typedef struct mp_process mp_process;
+
+/* A target: receives the copy of the argument bytes; its return value is the exit code. */
+typedef int (*mp_target_fn)(void *arg, size_t size);
+/* A run function ("subclassing Process"): receives the process object (a copy of it in the
+   child, object_size bytes starting at the embedded mp_process, which must come first). */
+typedef int (*mp_run_fn)(mp_process *self);
+
+/* Complete so that it can be embedded and placed anywhere; its fields are private. */
+struct mp_process {
+    unsigned mp__magic;
+    int mp__state;
+    mp_target_fn mp__target;
+    mp_run_fn mp__run;
+    void *mp__arg;
+    size_t mp__arg_size;
+    size_t mp__object_size;
+    int mp__daemon;
+    int mp__exitcode;
+    long mp__pid;
+    long long mp__handle;
+    mp_process *mp__next;
+    char mp__name[MP_NAME_MAX];
+};
+
+MPDEF void mp_init(void);
+MPDEF const char *mp_strerror(int err);
+MPDEF int mp_set_start_method(int method); /* MP_FORK or MP_SPAWN */
+MPDEF int mp_get_start_method(void);
+/* The program a spawned child runs (UTF-8 path); NULL restores the running executable.
+   The twin of multiprocessing.set_executable(). */
+MPDEF int mp_set_executable(const char *path);
+
+MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, size_t arg_size,
+                          const char *name);
+MPDEF int mp_process_init_run(mp_process *p, mp_run_fn run, size_t object_size, const char *name);
+MPDEF int mp_process_set_daemon(mp_process *p, int daemon);
+MPDEF int mp_process_set_name(mp_process *p, const char *name);
+MPDEF int mp_process_start(mp_process *p);
+MPDEF int mp_process_run(mp_process *p);
+MPDEF int mp_process_join(mp_process *p, double timeout); /* MP_OK: ended; MP_ETIMEDOUT */
+MPDEF int mp_process_is_alive(mp_process *p);             /* 1, 0, or an error */
+MPDEF int mp_process_terminate(mp_process *p);
+MPDEF int mp_process_kill(mp_process *p);
+MPDEF int mp_process_close(mp_process *p);
+MPDEF long mp_process_pid(const mp_process *p); /* 0 before start */
+MPDEF const char *mp_process_name(const mp_process *p);
+MPDEF int mp_process_daemon(const mp_process *p);
+MPDEF int mp_process_exitcode(mp_process *p, int *code); /* 1: *code set; 0: none yet */
+
+MPDEF const mp_process *mp_current_process(void);
+MPDEF long mp_getpid(void);
+MPDEF long mp_getppid(void);
+MPDEF int mp_cpu_count(void);
+MPDEF int mp_active_children(mp_process **out, int max); /* count; fills up to max */
+
+/* Plain shared memory in the family arena (zero-filled), valid at the same address in every
+   process of the family. NULL when size is 0 or the arena is full. */
+MPDEF void *mp_shared_alloc(size_t size);
+MPDEF void mp_shared_free(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MP_H_INCLUDED */
+
+/* ======================================================================================== */
+/*                                     IMPLEMENTATION                                       */
+/* ======================================================================================== */
+#ifdef MP_IMPLEMENTATION
+#ifndef MP__IMPLEMENTATION_DONE
+#define MP__IMPLEMENTATION_DONE
+
+/* >>config ------------------------------------------------------------------------------- */
+#if defined(_WIN32)
+#define MP__WIN 1
+#define MP__POSIX 0
+#else
+#define MP__WIN 0
+#define MP__POSIX 1
+#endif
+
+#ifdef MP_PORTABLE
+#ifndef MP_NO_FUTEX
+#define MP_NO_FUTEX
+#endif
+#ifndef MP_NO_MEMFD
+#define MP_NO_MEMFD
+#endif
+#ifndef MP_NO_PIDFD
+#define MP_NO_PIDFD
+#endif
+#ifndef MP_NO_DL_ITERATE_PHDR
+#define MP_NO_DL_ITERATE_PHDR
+#endif
+#ifndef MP_NO_CLOSE_RANGE
+#define MP_NO_CLOSE_RANGE
+#endif
+#endif
+
+#if defined(__linux__) && !defined(MP_NO_FUTEX)
+#define MP__FUTEX 1
+#else
+#define MP__FUTEX 0
+#endif
+#if defined(__linux__) && !defined(MP_NO_MEMFD)
+#define MP__MEMFD 1
+#else
+#define MP__MEMFD 0
+#endif
+#if defined(__linux__) && !defined(MP_NO_PIDFD)
+#define MP__PIDFD 1
+#else
+#define MP__PIDFD 0
+#endif
+#if defined(__linux__) && !defined(MP_NO_CLOSE_RANGE)
+#define MP__CLOSE_RANGE 1
+#else
+#define MP__CLOSE_RANGE 0
+#endif
+#if MP__POSIX && !defined(MP_NO_DL_ITERATE_PHDR) &&                                           \
+    (defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) ||                     \
+     defined(__OpenBSD__) || defined(__sun))
+#define MP__DL_ITERATE 1
+#else
+#define MP__DL_ITERATE 0
+#endif
+
+#if MP__POSIX
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__GLIBC__) && !defined(__USE_MISC)
+#error "mp.h: include mp.h with MP_IMPLEMENTATION before any system header, or define _GNU_SOURCE"
+#endif
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+#if MP__DL_ITERATE
+#include <link.h>
+#endif
+#ifdef __APPLE__
+#include <mach-o/dyld.h>
+#endif
+extern char **environ;
+#else
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600
+#endif
+#include <windows.h>
+#include <tlhelp32.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#endif
+#include <stdint.h>
+
+#if defined(MP_MALLOC) && defined(MP_REALLOC) && defined(MP_FREE)
+#elif !defined(MP_MALLOC) && !defined(MP_REALLOC) && !defined(MP_FREE)
+#define MP_MALLOC(sz) malloc(sz)
+#define MP_REALLOC(p, sz) realloc(p, sz)
+#define MP_FREE(p) free(p)
+#else
+#error "mp.h: define all of MP_MALLOC, MP_REALLOC and MP_FREE, or none of them"
+#endif
+#ifndef MP_ASSERT
+#include <assert.h>
+#define MP_ASSERT(x) assert(x)
+#endif
+
+#ifndef MP_ARENA_SIZE
+#if MP__POSIX && UINTPTR_MAX > 0xffffffffu
+#define MP_ARENA_SIZE ((size_t)1 << 30)
+#else
+#define MP_ARENA_SIZE ((size_t)256 << 20)
+#endif
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MP__FN static __attribute__((unused))
+#else
+#define MP__FN static
+#endif
+
+typedef uint32_t mp__u32;
+typedef unsigned long long mp__u64;
+
+/* Exit statuses a spawned child uses before its target runs, to tell the parent why. */
+#define MP__EXIT_EXEC 121
+#define MP__EXIT_ADDR 122
+#define MP__EXIT_MODULE 123
+#define MP__EXIT_BOOT 124
+/* Windows: TerminateProcess status that reads back as minus a signal number. */
+#define MP__WIN_SIGNALLED 0x10000
+
+/* >>atomics: 32-bit words, sequentially consistent ------------------------------------- */
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+MP__FN mp__u32 mp__load(volatile mp__u32 *p) { return (mp__u32)_InterlockedOr((volatile long *)p, 0); }
+MP__FN void mp__store(volatile mp__u32 *p, mp__u32 v) { _InterlockedExchange((volatile long *)p, (long)v); }
+MP__FN mp__u32 mp__xchg(volatile mp__u32 *p, mp__u32 v) {
+    return (mp__u32)_InterlockedExchange((volatile long *)p, (long)v);
+}
+MP__FN mp__u32 mp__fetch_add(volatile mp__u32 *p, mp__u32 v) {
+    return (mp__u32)_InterlockedExchangeAdd((volatile long *)p, (long)v);
+}
+MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
+    return (mp__u32)_InterlockedCompareExchange((volatile long *)p, (long)v, (long)expect) == expect;
+}
+MP__FN void mp__pause(void) { _mm_pause(); }
+#elif defined(__TINYC__) && defined(__x86_64__)
+/* tcc has no __atomic builtins: x86-64 is TSO, so a locked instruction is a full fence. */
+MP__FN mp__u32 mp__xchg(volatile mp__u32 *p, mp__u32 v) {
+    __asm__ __volatile__("xchgl %0, %1" : "+r"(v), "+m"(*p) : : "memory");
+    return v;
+}
+MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
+    mp__u32 v = *p;
+    __asm__ __volatile__("" : : : "memory");
+    return v;
+}
+MP__FN void mp__store(volatile mp__u32 *p, mp__u32 v) { (void)mp__xchg(p, v); }
+MP__FN mp__u32 mp__fetch_add(volatile mp__u32 *p, mp__u32 v) {
+    __asm__ __volatile__("lock; xaddl %0, %1" : "+r"(v), "+m"(*p) : : "memory");
+    return v;
+}
+MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
+    mp__u32 prev;
+    __asm__ __volatile__("lock; cmpxchgl %2, %1"
+                         : "=a"(prev), "+m"(*p)
+                         : "r"(v), "0"(expect)
+                         : "memory");
+    return prev == expect;
+}
+MP__FN void mp__pause(void) { __asm__ __volatile__("pause"); }
+#else
+MP__FN mp__u32 mp__load(volatile mp__u32 *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+MP__FN void mp__store(volatile mp__u32 *p, mp__u32 v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+MP__FN mp__u32 mp__xchg(volatile mp__u32 *p, mp__u32 v) {
+    return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+MP__FN mp__u32 mp__fetch_add(volatile mp__u32 *p, mp__u32 v) {
+    return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
+MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
+    return __atomic_compare_exchange_n(p, &expect, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+#if defined(__x86_64__) || defined(__i386__)
+MP__FN void mp__pause(void) { __builtin_ia32_pause(); }
+#elif defined(__aarch64__)
+MP__FN void mp__pause(void) { __asm__ __volatile__("yield"); }
+#else
+MP__FN void mp__pause(void) {}
+#endif
+#endif
+
+/* A word that processes sleep on. `waiters` lets a waker skip the system call when nobody
+   sleeps, and is what the Windows emulation of a futex needs. */
+typedef struct mp__word {
+    volatile mp__u32 value;
+    volatile mp__u32 waiters;
+} mp__word;
+
+/* Process-wide state; the platform layer reads the arena fields. */
+static struct {
+    int inited;
+    int method;
+    long pid;
+    long ppid;
+    volatile mp__u32 counter;
+    mp_process self;
+    mp_process *children;
+    int atexit_set;
+    char *arena;
+    size_t arena_size;
+    char *executable; /* mp_set_executable, UTF-8 */
+} mp__g;
+
+MP__FN int mp__bad_timeout(double t) { return !(t >= 0.0); /* also true for NaN */ }
+MP__FN void mp__copy_name(char *dst, const char *src) {
+    size_t n = strlen(src);
+    if (n > MP_NAME_MAX - 1) n = MP_NAME_MAX - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+MP__FN void mp__fmt_name(char *dst, const char *prefix, unsigned long n) {
+    char digits[24];
+    int k = 0;
+    size_t len = strlen(prefix);
+    do { digits[k++] = (char)('0' + n % 10); n /= 10; } while (n);
+    memcpy(dst, prefix, len);
+    while (k) dst[len++] = digits[--k];
+    dst[len] = 0;
+}
+/* "a:b:c" hex fields, used for the spawn token on every platform. */
+MP__FN int mp__parse_hex(const char *s, mp__u64 *out, int n) {
+    int i;
+    for (i = 0; i < n; i++) {
+        mp__u64 v = 0;
+        int digits = 0;
+        for (;; s++, digits++) {
+            char c = *s;
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                           : -1;
+            if (d < 0) break;
+            v = v * 16 + (mp__u64)d;
+        }
+        if (!digits) return -1;
+        out[i] = v;
+        if (i + 1 < n && *s++ != ':') return -1;
+    }
+    return 0;
+}
+MP__FN char *mp__put_hex(char *dst, mp__u64 v, char sep) {
+    char tmp[17];
+    int k = 0;
+    do { tmp[k++] = "0123456789abcdef"[v & 15]; v >>= 4; } while (v);
+    while (k) *dst++ = tmp[--k];
+    if (sep) *dst++ = sep;
+    *dst = 0;
+    return dst;
+}
+MP__FN void *mp__fn_addr(void (*fn)(void)) {
+    void *a;
+    memcpy(&a, &fn, sizeof a);
+    return a;
+}
+MP__FN void (*mp__addr_fn(void *a))(void) {
+    void (*fn)(void);
+    memcpy(&fn, &a, sizeof fn);
+    return fn;
+}
+MP__FN void mp__anchor(void) {}
+
+/* ======================================================================================== */
+/* >>os: the platform layer. Each primitive has its POSIX and its Win32 half; everything    */
+/* above this section is written once.                                                      */
+/*   mp__os_getpid/getppid/now/sleep/cpu_count/pid_alive  identity, clock, liveness          */
+/*   mp__os_lock/unlock                                  one process-local mutex             */
+/*   mp__os_wait/wake                                    sleep on a 32-bit word in the arena */
+/*   mp__os_arena_create/attach                          the family arena at one address     */
+/*   mp__os_fork/spawn/child_token                       starting children                   */
+/*   mp__os_proc_wait/signal/release                     waiting for and ending them         */
+/*   mp__os_module_locate/resolve                        functions across ASLR               */
+/* ======================================================================================== */
+#if MP__POSIX /* >>posix */
+
+static pthread_mutex_t mp__os_mutex = PTHREAD_MUTEX_INITIALIZER;
+static int mp__os_arena_fd = -1;
+static int mp__os_sentinel_w = -1; /* our end of the parent's sentinel pipe (no pidfd) */
+static char *mp__os_exe;
+
+MP__FN long mp__os_getpid(void) { return (long)getpid(); }
+MP__FN long mp__os_getppid(void) { return (long)getppid(); }
+MP__FN void mp__os_lock(void) { pthread_mutex_lock(&mp__os_mutex); }
+MP__FN void mp__os_unlock(void) { pthread_mutex_unlock(&mp__os_mutex); }
+MP__FN double mp__os_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+MP__FN void mp__os_sleep(double s) {
+    struct timespec ts;
+    if (s <= 0) return;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+MP__FN int mp__os_cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+MP__FN int mp__os_ms(double timeout) {
+    double ms = timeout * 1000.0 + 0.999;
+    return ms > 2147483647.0 ? -1 : (int)ms;
+}
+
+/* Dead, or a zombie nobody has reaped yet: a lock owner in either state is gone. */
+MP__FN int mp__os_pid_alive(long pid) {
+    siginfo_t si;
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) return 0;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+        return 0;
+#ifdef __linux__
+    {
+        char path[40], buf[512], *p;
+        int fd;
+        ssize_t n;
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return errno == ENOENT ? 0 : 1;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) return 1;
+        buf[n] = 0;
+        p = strrchr(buf, ')');
+        if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X')) return 0;
+    }
+#endif
+    return 1;
+}
+
+#if MP__FUTEX
+MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
+    struct timespec ts, *tp = NULL;
+    if (timeout < 1e8) {
+        ts.tv_sec = (time_t)timeout;
+        ts.tv_nsec = (long)((timeout - (double)ts.tv_sec) * 1e9);
+        tp = &ts;
+    }
+    /* FUTEX_WAIT without FUTEX_PRIVATE_FLAG: the word is shared between processes. */
+    if (syscall(SYS_futex, addr, 0, expect, tp, NULL, 0) == -1 && errno == ETIMEDOUT)
+        return MP_ETIMEDOUT;
+    return MP_OK;
+}
+MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
+    syscall(SYS_futex, addr, 1, n > 0x7fffffffu ? 0x7fffffff : (int)n, NULL, NULL, 0);
+}
+#else
+/* Portable fallback: no process-shared futex everywhere, so poll with a short backoff. */
+MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
+    double start = mp__os_now(), delay = 20e-6;
+    for (;;) {
+        double left;
+        if (mp__load(addr) != expect) return MP_OK;
+        left = timeout - (mp__os_now() - start);
+        if (left <= 0) return MP_ETIMEDOUT;
+        mp__os_sleep(delay < left ? delay : left);
+        if (delay < 1e-3) delay *= 2;
+    }
+}
+MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
+    (void)addr;
+    (void)n;
+}
+#endif
+
+/* Far from where Linux puts heaps, libraries, stacks and ASan's shadow, so that a spawned
+   child, laid out afresh by ASLR, almost always finds the range free. */
+MP__FN void *mp__os_arena_hint(void) {
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+    return (void *)(uintptr_t)0x200000000000ull;
+#else
+    return NULL;
+#endif
+}
+MP__FN void *mp__os_map(void *want, size_t size, int fd, int exact) {
+    int flags = MAP_SHARED;
+    void *p;
+#if defined(MAP_FIXED_NOREPLACE) && !defined(MP_PORTABLE)
+    if (want) flags |= MAP_FIXED_NOREPLACE;
+#endif
+    p = mmap(want, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+    if (p == MAP_FAILED && want && !exact)
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return NULL;
+    if (exact && p != want) {
+        munmap(p, size);
+        return NULL;
+    }
+    return p;
+}
+MP__FN int mp__os_arena_create(size_t size, char **base) {
+    int fd = -1;
+    void *p;
+#if MP__MEMFD
+    fd = (int)syscall(SYS_memfd_create, "mp-arena", 1u /* MFD_CLOEXEC */);
+#endif
+    if (fd < 0) {
+        char name[64];
+        int tries;
+        for (tries = 0; tries < 100 && fd < 0; tries++) {
+            snprintf(name, sizeof name, "/mp-%ld-%d-%ld", (long)getpid(), tries,
+                     (long)(mp__os_now() * 1e6));
+            fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+            if (fd >= 0) shm_unlink(name);
+        }
+        if (fd < 0) return MP_ESYS;
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    if (ftruncate(fd, (off_t)size) != 0) {
+        close(fd);
+        return MP_ENOMEM;
+    }
+    p = mp__os_map(mp__os_arena_hint(), size, fd, 0);
+    if (!p) {
+        close(fd);
+        return MP_ENOMEM;
+    }
+    mp__os_arena_fd = fd;
+    *base = (char *)p;
+    return MP_OK;
+}
+
+/* The token a spawned child finds in its environment:
+   arena fd : arena address : arena size : boot block offset : sentinel fd (0 = none). */
+#define MP__TOKEN_VAR "MP_SPAWN_TOKEN"
+MP__FN const char *mp__os_child_token(void) { return getenv(MP__TOKEN_VAR); }
+MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off) {
+    mp__u64 f[5];
+    void *p;
+    if (mp__parse_hex(token, f, 5) != 0) return MP__EXIT_BOOT;
+    p = mp__os_map((void *)(uintptr_t)f[1], (size_t)f[2], (int)f[0], 1);
+    if (!p) return MP__EXIT_ADDR;
+    mp__os_arena_fd = (int)f[0];
+    fcntl(mp__os_arena_fd, F_SETFD, FD_CLOEXEC);
+    if (f[4]) {
+        mp__os_sentinel_w = (int)f[4];
+        fcntl(mp__os_sentinel_w, F_SETFD, FD_CLOEXEC);
+    }
+    mp__g.arena = (char *)p;
+    mp__g.arena_size = (size_t)f[2];
+    *boot_off = (size_t)f[3];
+    unsetenv(MP__TOKEN_VAR);
+    return 0;
+}
+
+static int mp__os_have_pidfd = -1;
+MP__FN int mp__os_pidfd_open(long pid) {
+#if MP__PIDFD
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+    if (mp__os_have_pidfd != 0) {
+        int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+        if (mp__os_have_pidfd < 0) mp__os_have_pidfd = fd >= 0;
+        return fd;
+    }
+#else
+    (void)pid;
+#endif
+    return -1;
+}
+/* Without pidfd, a pipe whose write end only the child holds: EOF when the child ends. */
+MP__FN int mp__os_sentinel(int fds[2]) {
+    fds[0] = fds[1] = -1;
+    if (mp__os_have_pidfd < 0) {
+        int fd = mp__os_pidfd_open((long)getpid());
+        if (fd >= 0) close(fd);
+        if (mp__os_have_pidfd < 0) mp__os_have_pidfd = 0;
+    }
+    if (mp__os_have_pidfd == 1) return 0;
+    if (pipe(fds) != 0) return MP_ESYS;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+MP__FN void mp__os_parent_side(long pid, int fds[2], long long *handle) {
+    if (fds[1] >= 0) close(fds[1]);
+    *handle = fds[0] >= 0 ? fds[0] : mp__os_pidfd_open(pid);
+}
+
+/* Returns 0 in the child, 1 in the parent, or an error. */
+MP__FN int mp__os_fork(long *pid, long long *handle) {
+    int fds[2];
+    pid_t r;
+    if (mp__os_sentinel(fds) != 0) return MP_ESYS;
+    r = fork();
+    if (r < 0) {
+        if (fds[0] >= 0) close(fds[0]), close(fds[1]);
+        return MP_ESYS;
+    }
+    if (r == 0) {
+        if (fds[0] >= 0) close(fds[0]);
+        if (mp__os_sentinel_w >= 0) close(mp__os_sentinel_w);
+        mp__os_sentinel_w = fds[1];
+        return 0;
+    }
+    *pid = (long)r;
+    mp__os_parent_side(*pid, fds, handle);
+    return 1;
+}
+
+MP__FN void mp__os_exe_reset(void) {
+    MP_FREE(mp__os_exe);
+    mp__os_exe = NULL;
+}
+MP__FN const char *mp__os_exe_path(void) {
+    if (mp__g.executable) return mp__g.executable;
+    if (!mp__os_exe) {
+        char buf[4096];
+        ssize_t n = -1;
+#if defined(__APPLE__)
+        uint32_t size = sizeof buf;
+        n = _NSGetExecutablePath(buf, &size) == 0 ? (ssize_t)strlen(buf) : -1;
+#else
+        n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+        if (n < 0) n = readlink("/proc/curproc/file", buf, sizeof buf - 1);
+        if (n < 0) n = readlink("/proc/curproc/exe", buf, sizeof buf - 1);
+#endif
+        if (n <= 0 || n >= (ssize_t)sizeof buf) return NULL;
+        mp__os_exe = (char *)MP_MALLOC((size_t)n + 1);
+        if (!mp__os_exe) return NULL;
+        memcpy(mp__os_exe, buf, (size_t)n);
+        mp__os_exe[n] = 0;
+    }
+    return mp__os_exe;
+}
+
+/* fork + exec of the program itself. Between fork and exec the child only makes
+   async-signal-safe calls: it moves the arena to fd 3 and the sentinel to fd 4 and closes
+   every other descriptor, so nothing else of the parent leaks into it. */
+MP__FN int mp__os_spawn(size_t boot_off, long *pid, long long *handle) {
+    const char *exe = mp__os_exe_path();
+    char token[160], *t;
+    char **envp;
+    char *argv[2];
+    size_t n = 0, i, k = 0;
+    int fds[2], maxfd = 65536;
+    struct rlimit rl;
+    pid_t r;
+    if (!exe) return MP_EEXEC;
+    if (mp__os_sentinel(fds) != 0) return MP_ESYS;
+    t = token + sizeof(MP__TOKEN_VAR);
+    memcpy(token, MP__TOKEN_VAR "=", sizeof(MP__TOKEN_VAR));
+    t = mp__put_hex(t, 3, ':');
+    t = mp__put_hex(t, (mp__u64)(uintptr_t)mp__g.arena, ':');
+    t = mp__put_hex(t, (mp__u64)mp__g.arena_size, ':');
+    t = mp__put_hex(t, (mp__u64)boot_off, ':');
+    mp__put_hex(t, fds[1] >= 0 ? 4 : 0, 0);
+    while (environ && environ[n]) n++;
+    envp = (char **)MP_MALLOC((n + 2) * sizeof *envp);
+    if (!envp) {
+        if (fds[0] >= 0) close(fds[0]), close(fds[1]);
+        return MP_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        if (strncmp(environ[i], MP__TOKEN_VAR "=", sizeof(MP__TOKEN_VAR)) != 0)
+            envp[k++] = environ[i];
+    envp[k++] = token;
+    envp[k] = NULL;
+    argv[0] = (char *)exe;
+    argv[1] = NULL;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)maxfd)
+        maxfd = (int)rl.rlim_cur;
+    r = fork();
+    if (r == 0) {
+        int a = fcntl(mp__os_arena_fd, F_DUPFD, 5), s = -1, fd;
+        if (fds[1] >= 0) s = fcntl(fds[1], F_DUPFD, 5);
+        if (a < 0 || (fds[1] >= 0 && s < 0) || dup2(a, 3) != 3 || (s >= 0 && dup2(s, 4) != 4))
+            _exit(MP__EXIT_BOOT);
+#if MP__CLOSE_RANGE
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+        if (syscall(SYS_close_range, 5u, ~0u, 0u) != 0)
+#endif
+            for (fd = 5; fd < maxfd; fd++) close(fd);
+        execve(exe, argv, envp);
+        _exit(MP__EXIT_EXEC);
+    }
+    MP_FREE(envp);
+    if (r < 0) {
+        if (fds[0] >= 0) close(fds[0]), close(fds[1]);
+        return MP_ESYS;
+    }
+    *pid = (long)r;
+    mp__os_parent_side(*pid, fds, handle);
+    return MP_OK;
+}
+
+/* MP_OK with *code set once the child has ended (and is reaped), else MP_ETIMEDOUT. */
+MP__FN int mp__os_proc_wait(long pid, long long *handle, double timeout, int *code) {
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout), delay = 1e-4;
+    int pollable = *handle >= 0;
+    for (;;) {
+        int st = 0;
+        double left;
+        pid_t r = waitpid((pid_t)pid, &st, WNOHANG);
+        if (r == (pid_t)pid) {
+            *code = WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
+            if (*handle >= 0) close((int)*handle);
+            *handle = -1;
+            return MP_OK;
+        }
+        if (r < 0 && errno != EINTR) return MP_ESYS;
+        left = deadline - mp__os_now();
+        if (left <= 0) return MP_ETIMEDOUT;
+        if (pollable) {
+            struct pollfd pfd;
+            pfd.fd = (int)*handle;
+            pfd.events = POLLIN;
+            pfd.revents = 0;
+            if (poll(&pfd, 1, mp__os_ms(left)) > 0 && mp__os_have_pidfd != 1)
+                pollable = 0; /* sentinel EOF: a grandchild may still hold it, so poll */
+        } else {
+            mp__os_sleep(delay < left ? delay : left);
+            if (delay < 0.02) delay *= 2;
+        }
+    }
+}
+MP__FN int mp__os_proc_signal(long pid, long long handle, int hard) {
+    (void)handle;
+    return kill((pid_t)pid, hard ? SIGKILL : SIGTERM) == 0 || errno == ESRCH ? MP_OK : MP_ESYS;
+}
+MP__FN void mp__os_proc_release(long long *handle) {
+    if (*handle >= 0) close((int)*handle);
+    *handle = -1;
+}
+MP__FN void mp__os_exit(int code) {
+    fflush(NULL);
+    _exit(code);
+}
+
+#if MP__DL_ITERATE
+struct mp__dl_query {
+    uintptr_t addr; /* locate: address to find; resolve: unused */
+    const char *name;
+    int index, found;
+    uintptr_t base;
+    char found_name[4096];
+};
+static int mp__dl_cb(struct dl_phdr_info *info, size_t size, void *data) {
+    struct mp__dl_query *q = (struct mp__dl_query *)data;
+    int i, me = q->index++;
+    (void)size;
+    if (q->name) { /* resolve: index 0 is the executable, the rest go by name */
+        if ((q->name[0] == 0 && me == 0) ||
+            (q->name[0] && info->dlpi_name && strcmp(q->name, info->dlpi_name) == 0)) {
+            q->base = (uintptr_t)info->dlpi_addr;
+            q->found = 1;
+            return 1;
+        }
+        return 0;
+    }
+    for (i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = (uintptr_t)info->dlpi_addr + (uintptr_t)ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && q->addr >= lo && q->addr < lo + ph->p_memsz) {
+            q->base = (uintptr_t)info->dlpi_addr;
+            q->found = 1;
+            q->found_name[0] = 0;
+            if (me != 0 && info->dlpi_name && strlen(info->dlpi_name) < sizeof q->found_name)
+                strcpy(q->found_name, info->dlpi_name);
+            return 1;
+        }
+    }
+    return 0;
+}
+#endif
+/* A function is named by its module (empty: the executable) and its offset in it. */
+MP__FN int mp__os_module_locate(void *fn, char *module, size_t cap, mp__u64 *offset) {
+#if MP__DL_ITERATE
+    struct mp__dl_query q;
+    memset(&q, 0, sizeof q);
+    q.addr = (uintptr_t)fn;
+    dl_iterate_phdr(mp__dl_cb, &q);
+    if (q.found && strlen(q.found_name) < cap) {
+        strcpy(module, q.found_name);
+        *offset = (mp__u64)(q.addr - q.base);
+        return MP_OK;
+    }
+#endif
+    if (cap == 0) return MP_EINVAL;
+    module[0] = 0;
+    *offset = (mp__u64)((uintptr_t)fn - (uintptr_t)mp__fn_addr(mp__anchor));
+    return MP_OK;
+}
+MP__FN void *mp__os_module_resolve(const char *module, mp__u64 offset) {
+#if MP__DL_ITERATE
+    struct mp__dl_query q;
+    memset(&q, 0, sizeof q);
+    q.name = module;
+    dl_iterate_phdr(mp__dl_cb, &q);
+    return q.found ? (void *)(q.base + (uintptr_t)offset) : NULL;
+#else
+    if (module[0]) return NULL;
+    return (void *)((uintptr_t)mp__fn_addr(mp__anchor) + (uintptr_t)offset);
+#endif
+}
+
+#else /* >>windows ------------------------------------------------------------------------ */
+
+static SRWLOCK mp__os_srw = SRWLOCK_INIT;
+static HANDLE mp__os_section;
+static mp__u64 mp__os_arena_id;
+static wchar_t *mp__os_exe;
+
+MP__FN long mp__os_getpid(void) { return (long)GetCurrentProcessId(); }
+MP__FN long mp__os_getppid(void) {
+    DWORD me = GetCurrentProcessId(), parent = 0;
+    PROCESSENTRY32W pe;
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE) return 0;
+    pe.dwSize = sizeof pe;
+    if (Process32FirstW(snap, &pe)) {
+        do {
+            if (pe.th32ProcessID == me) {
+                parent = pe.th32ParentProcessID;
+                break;
+            }
+        } while (Process32NextW(snap, &pe));
+    }
+    CloseHandle(snap);
+    return (long)parent;
+}
+MP__FN void mp__os_lock(void) { AcquireSRWLockExclusive(&mp__os_srw); }
+MP__FN void mp__os_unlock(void) { ReleaseSRWLockExclusive(&mp__os_srw); }
+MP__FN double mp__os_now(void) {
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart / (double)f.QuadPart;
+}
+MP__FN DWORD mp__os_ms(double timeout) {
+    double ms = timeout * 1000.0 + 0.999;
+    return ms >= 4294967294.0 ? INFINITE : (DWORD)ms;
+}
+MP__FN void mp__os_sleep(double s) {
+    if (s > 0) Sleep(mp__os_ms(s));
+}
+MP__FN int mp__os_cpu_count(void) {
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwNumberOfProcessors > 0 ? (int)si.dwNumberOfProcessors : 1;
+}
+MP__FN int mp__os_pid_alive(long pid) {
+    HANDLE h = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+    DWORD r;
+    if (!h) return GetLastError() == ERROR_INVALID_PARAMETER ? 0 : 1;
+    r = WaitForSingleObject(h, 0);
+    CloseHandle(h);
+    return r != WAIT_OBJECT_0;
+}
+
+/* A futex for Windows: WaitOnAddress does not cross processes, so each word in the arena gets
+   a named semaphore (named by the arena and the word's offset), opened once per process. */
+static struct mp__sem_slot {
+    size_t off;
+    HANDLE h;
+} *mp__os_sems;
+static size_t mp__os_sem_cap, mp__os_sem_count;
+static SRWLOCK mp__os_sem_srw = SRWLOCK_INIT;
+MP__FN HANDLE mp__os_sem_open(size_t off) {
+    wchar_t name[64];
+    char ascii[64], *t;
+    int i;
+    memcpy(ascii, "Local\\mp-", 9);
+    t = mp__put_hex(ascii + 9, mp__os_arena_id, '-');
+    mp__put_hex(t, (mp__u64)off, 0);
+    for (i = 0; ascii[i]; i++) name[i] = (wchar_t)ascii[i];
+    name[i] = 0;
+    return CreateSemaphoreW(NULL, 0, 0x7fffffff, name);
+}
+MP__FN HANDLE mp__os_sem(volatile mp__u32 *addr) {
+    size_t off = (size_t)((char *)addr - mp__g.arena), i, mask;
+    HANDLE h = NULL;
+    MP_ASSERT((char *)addr >= mp__g.arena && off < mp__g.arena_size);
+    AcquireSRWLockExclusive(&mp__os_sem_srw);
+    if (mp__os_sem_count * 2 >= mp__os_sem_cap) { /* grow and rehash */
+        size_t cap = mp__os_sem_cap ? mp__os_sem_cap * 2 : 64, j;
+        struct mp__sem_slot *t =
+            (struct mp__sem_slot *)MP_MALLOC(cap * sizeof(struct mp__sem_slot));
+        if (t) {
+            memset(t, 0, cap * sizeof *t);
+            for (j = 0; j < mp__os_sem_cap; j++) {
+                if (!mp__os_sems[j].h) continue;
+                i = (mp__os_sems[j].off * 0x9e3779b97f4a7c15ull >> 7) & (cap - 1);
+                while (t[i].h) i = (i + 1) & (cap - 1);
+                t[i] = mp__os_sems[j];
+            }
+            MP_FREE(mp__os_sems);
+            mp__os_sems = t;
+            mp__os_sem_cap = cap;
+        }
+    }
+    if (mp__os_sem_cap) {
+        mask = mp__os_sem_cap - 1;
+        i = (off * 0x9e3779b97f4a7c15ull >> 7) & mask;
+        while (mp__os_sems[i].h && mp__os_sems[i].off != off) i = (i + 1) & mask;
+        if (!mp__os_sems[i].h && mp__os_sem_count * 2 < mp__os_sem_cap) {
+            mp__os_sems[i].h = mp__os_sem_open(off);
+            mp__os_sems[i].off = off;
+            if (mp__os_sems[i].h) mp__os_sem_count++;
+        }
+        h = mp__os_sems[i].h;
+    }
+    ReleaseSRWLockExclusive(&mp__os_sem_srw);
+    return h;
+}
+MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
+    HANDLE h = mp__os_sem(addr);
+    if (mp__load(addr) != expect) return MP_OK;
+    if (!h) {
+        Sleep(1);
+        return MP_OK;
+    }
+    return WaitForSingleObject(h, mp__os_ms(timeout)) == WAIT_TIMEOUT ? MP_ETIMEDOUT : MP_OK;
+}
+MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
+    HANDLE h = mp__os_sem(addr);
+    if (h) ReleaseSemaphore(h, n > 0x7fffffffu ? 0x7fffffff : (LONG)n, NULL);
+}
+
+MP__FN void *mp__os_arena_hint(void) {
+#ifdef _WIN64
+    return (void *)(uintptr_t)0x200000000000ull;
+#else
+    return NULL;
+#endif
+}
+MP__FN int mp__os_arena_create(size_t size, char **base) {
+    HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE,
+                                  (DWORD)((mp__u64)size >> 32), (DWORD)size, NULL);
+    void *p;
+    if (!h) return MP_ENOMEM;
+    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, size, mp__os_arena_hint());
+    if (!p) p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, size, NULL);
+    if (!p) {
+        CloseHandle(h);
+        return MP_ENOMEM;
+    }
+    mp__os_section = h;
+    mp__os_arena_id = ((mp__u64)GetCurrentProcessId() << 32) ^ (mp__u64)GetTickCount64();
+    *base = (char *)p;
+    return MP_OK;
+}
+
+/* The token follows this marker on a spawned child's command line:
+   parent pid : section handle : arena address : arena size : boot offset : arena id. */
+static const wchar_t mp__os_marker[] = L" --mp-spawn-token=";
+static char mp__os_token[160];
+MP__FN const char *mp__os_child_token(void) {
+    const wchar_t *cmd = GetCommandLineW(), *m = wcsstr(cmd, mp__os_marker);
+    size_t i;
+    if (!m) return NULL;
+    m += (sizeof mp__os_marker / sizeof(wchar_t)) - 1;
+    for (i = 0; i + 1 < sizeof mp__os_token && m[i] > ' ' && m[i] < 127; i++)
+        mp__os_token[i] = (char)m[i];
+    mp__os_token[i] = 0;
+    return mp__os_token;
+}
+MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off) {
+    mp__u64 f[6];
+    HANDLE parent, h = NULL;
+    void *want, *p;
+    if (mp__parse_hex(token, f, 6) != 0) return MP__EXIT_BOOT;
+    parent = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)f[0]);
+    if (!parent) return MP__EXIT_BOOT;
+    if (!DuplicateHandle(parent, (HANDLE)(uintptr_t)f[1], GetCurrentProcess(), &h, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS))
+        h = NULL;
+    CloseHandle(parent);
+    if (!h) return MP__EXIT_BOOT;
+    want = (void *)(uintptr_t)f[2];
+    VirtualFree(want, 0, MEM_RELEASE); /* the parent's reservation, made while we slept */
+    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, (SIZE_T)f[3], want);
+    if (p != want) {
+        if (p) UnmapViewOfFile(p);
+        CloseHandle(h);
+        return MP__EXIT_ADDR;
+    }
+    mp__os_section = h;
+    mp__os_arena_id = f[5];
+    mp__g.arena = (char *)p;
+    mp__g.arena_size = (size_t)f[3];
+    *boot_off = (size_t)f[4];
+    return 0;
+}
+
+MP__FN int mp__os_fork(long *pid, long long *handle) {
+    (void)pid;
+    (void)handle;
+    return MP_ENOSYS;
+}
+
+MP__FN void mp__os_exe_reset(void) {
+    MP_FREE(mp__os_exe);
+    mp__os_exe = NULL;
+}
+MP__FN const wchar_t *mp__os_exe_path(void) {
+    if (!mp__os_exe) {
+        DWORD cap = 32768;
+        wchar_t *buf = (wchar_t *)MP_MALLOC(cap * sizeof(wchar_t));
+        if (!buf) return NULL;
+        if (mp__g.executable) {
+            if (!MultiByteToWideChar(CP_UTF8, 0, mp__g.executable, -1, buf, (int)cap)) {
+                MP_FREE(buf);
+                return NULL;
+            }
+        } else if (GetModuleFileNameW(NULL, buf, cap) - 1 >= cap - 1) {
+            MP_FREE(buf);
+            return NULL;
+        }
+        mp__os_exe = buf;
+    }
+    return mp__os_exe;
+}
+
+/* CreateProcess suspended, reserve the arena's range in the child before any of its code
+   runs (PostgreSQL's technique), then let it go: the child swaps the reservation for the
+   mapping. Only the standard handles are inherited. */
+MP__FN int mp__os_spawn(size_t boot_off, long *pid, long long *handle) {
+    const wchar_t *exe = mp__os_exe_path();
+    wchar_t *cmd;
+    char token[160], *t;
+    size_t elen, i, k = 0;
+    STARTUPINFOEXW si;
+    PROCESS_INFORMATION pi;
+    HANDLE std[3];
+    int nstd = 0;
+    SIZE_T alsize = 0;
+    BOOL ok;
+    void *got;
+    if (!exe) return MP_EEXEC;
+    elen = wcslen(exe);
+    t = mp__put_hex(token, (mp__u64)GetCurrentProcessId(), ':');
+    t = mp__put_hex(t, (mp__u64)(uintptr_t)mp__os_section, ':');
+    t = mp__put_hex(t, (mp__u64)(uintptr_t)mp__g.arena, ':');
+    t = mp__put_hex(t, (mp__u64)mp__g.arena_size, ':');
+    t = mp__put_hex(t, (mp__u64)boot_off, ':');
+    mp__put_hex(t, mp__os_arena_id, 0);
+    cmd = (wchar_t *)MP_MALLOC((elen + 200) * sizeof(wchar_t));
+    if (!cmd) return MP_ENOMEM;
+    cmd[k++] = L'"';
+    for (i = 0; i < elen; i++) cmd[k++] = exe[i];
+    cmd[k++] = L'"';
+    for (i = 0; mp__os_marker[i]; i++) cmd[k++] = mp__os_marker[i];
+    for (i = 0; token[i]; i++) cmd[k++] = (wchar_t)token[i];
+    cmd[k] = 0;
+
+    memset(&si, 0, sizeof si);
+    si.StartupInfo.cb = sizeof si;
+    si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+    si.StartupInfo.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.StartupInfo.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+    si.StartupInfo.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    {
+        HANDLE cand[3];
+        int a, b;
+        cand[0] = si.StartupInfo.hStdInput;
+        cand[1] = si.StartupInfo.hStdOutput;
+        cand[2] = si.StartupInfo.hStdError;
+        for (a = 0; a < 3; a++) {
+            int dup = cand[a] == NULL || cand[a] == INVALID_HANDLE_VALUE;
+            for (b = 0; b < nstd && !dup; b++) dup = std[b] == cand[a];
+            if (!dup && SetHandleInformation(cand[a], HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT))
+                std[nstd++] = cand[a];
+        }
+    }
+    InitializeProcThreadAttributeList(NULL, 1, 0, &alsize);
+    si.lpAttributeList = (LPPROC_THREAD_ATTRIBUTE_LIST)MP_MALLOC(alsize);
+    if (si.lpAttributeList &&
+        (!InitializeProcThreadAttributeList(si.lpAttributeList, 1, 0, &alsize) ||
+         (nstd && !UpdateProcThreadAttribute(si.lpAttributeList, 0,
+                                             PROC_THREAD_ATTRIBUTE_HANDLE_LIST, std,
+                                             (SIZE_T)nstd * sizeof(HANDLE), NULL, NULL)))) {
+        MP_FREE(si.lpAttributeList);
+        si.lpAttributeList = NULL;
+    }
+    ok = CreateProcessW(exe, cmd, NULL, NULL, nstd > 0 && si.lpAttributeList != NULL,
+                        CREATE_SUSPENDED | (si.lpAttributeList ? EXTENDED_STARTUPINFO_PRESENT : 0),
+                        NULL, NULL, &si.StartupInfo, &pi);
+    if (si.lpAttributeList) {
+        DeleteProcThreadAttributeList(si.lpAttributeList);
+        MP_FREE(si.lpAttributeList);
+    }
+    MP_FREE(cmd);
+    if (!ok) return MP_EEXEC;
+    got = VirtualAllocEx(pi.hProcess, mp__g.arena, mp__g.arena_size, MEM_RESERVE, PAGE_NOACCESS);
+    if (got != (void *)mp__g.arena) {
+        TerminateProcess(pi.hProcess, MP__EXIT_ADDR);
+        WaitForSingleObject(pi.hProcess, INFINITE);
+        CloseHandle(pi.hThread);
+        CloseHandle(pi.hProcess);
+        return MP_EADDR;
+    }
+    ResumeThread(pi.hThread);
+    CloseHandle(pi.hThread);
+    *pid = (long)pi.dwProcessId;
+    *handle = (long long)(uintptr_t)pi.hProcess;
+    return MP_OK;
+}
+
+MP__FN int mp__os_proc_wait(long pid, long long *handle, double timeout, int *code) {
+    HANDLE h = (HANDLE)(uintptr_t)*handle;
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    DWORD st = 0;
+    (void)pid;
+    for (;;) { /* INFINITE is 49 days of milliseconds; loop past it */
+        double left = deadline - mp__os_now();
+        DWORD r = WaitForSingleObject(h, left > 0 ? mp__os_ms(left) : 0);
+        if (r == WAIT_OBJECT_0) break;
+        if (r != WAIT_TIMEOUT) return MP_ESYS;
+        if (deadline - mp__os_now() <= 0) return MP_ETIMEDOUT;
+    }
+    GetExitCodeProcess(h, &st);
+    *code = st > MP__WIN_SIGNALLED && st < MP__WIN_SIGNALLED + 64 ? -(int)(st - MP__WIN_SIGNALLED)
+                                                                   : (int)st;
+    CloseHandle(h);
+    *handle = -1;
+    return MP_OK;
+}
+MP__FN int mp__os_proc_signal(long pid, long long handle, int hard) {
+    (void)pid;
+    if (TerminateProcess((HANDLE)(uintptr_t)handle, MP__WIN_SIGNALLED + (hard ? 9 : 15)))
+        return MP_OK;
+    return GetLastError() == ERROR_ACCESS_DENIED ? MP_OK : MP_ESYS; /* already ending */
+}
+MP__FN void mp__os_proc_release(long long *handle) {
+    if (*handle != -1) CloseHandle((HANDLE)(uintptr_t)*handle);
+    *handle = -1;
+}
+MP__FN void mp__os_exit(int code) {
+    fflush(NULL);
+    ExitProcess((UINT)code);
+}
+
+MP__FN int mp__os_module_locate(void *fn, char *module, size_t cap, mp__u64 *offset) {
+    HMODULE m = NULL;
+    wchar_t path[MAX_PATH * 4];
+    DWORD n;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCWSTR)fn, &m))
+        return MP_EMODULE;
+    *offset = (mp__u64)((uintptr_t)fn - (uintptr_t)m);
+    module[0] = 0;
+    if (m == GetModuleHandleW(NULL)) return MP_OK;
+    n = GetModuleFileNameW(m, path, (DWORD)(sizeof path / sizeof path[0]));
+    if (!n || !WideCharToMultiByte(CP_UTF8, 0, path, -1, module, (int)cap, NULL, NULL))
+        return MP_EMODULE;
+    return MP_OK;
+}
+MP__FN void *mp__os_module_resolve(const char *module, mp__u64 offset) {
+    HMODULE m;
+    if (!module[0]) m = GetModuleHandleW(NULL);
+    else {
+        wchar_t path[MAX_PATH * 4];
+        if (!MultiByteToWideChar(CP_UTF8, 0, module, -1, path, (int)(sizeof path / sizeof path[0])))
+            return NULL;
+        m = GetModuleHandleW(path);
+        if (!m) m = LoadLibraryW(path);
+    }
+    return m ? (void *)((uintptr_t)m + (uintptr_t)offset) : NULL;
+}
+#endif /* >>os end */
+
+/* ======================================================================================== */
+/* >>wait: sleeping on a word, with the waiter count that lets wakers skip the kernel       */
+/* ======================================================================================== */
+MP__FN int mp__wait(mp__word *w, mp__u32 expect, double timeout) {
+    int r;
+    mp__fetch_add(&w->waiters, 1);
+    r = mp__os_wait(&w->value, expect, timeout);
+    mp__fetch_add(&w->waiters, (mp__u32)-1);
+    return r;
+}
+MP__FN void mp__wake(mp__word *w, mp__u32 n) {
+    mp__u32 k = mp__load(&w->waiters);
+    if (k) mp__os_wake(&w->value, n < k ? n : k);
+}
+
+/* ======================================================================================== */
+/* >>mutex: a process-shared lock that survives its owner's death                           */
+/* The word holds the owner's pid, so ownership and identity change in one atomic step.     */
+/* A waiter that has slept a while checks that the owner still lives; if it died, the       */
+/* waiter takes the lock over and reports MP_EOWNERDEAD.                                     */
+/* ======================================================================================== */
+typedef struct mp__mutex {
+    mp__word w;
+} mp__mutex;
+
+MP__FN int mp__mutex_trylock(mp__mutex *m) { return mp__cas(&m->w.value, 0, (mp__u32)mp__g.pid); }
+MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
+    mp__u32 me = (mp__u32)mp__g.pid;
+    double deadline = 0, slice = 0.01;
+    int spin;
+    for (spin = 0; spin < 100; spin++) {
+        if (mp__load(&m->w.value) == 0 && mp__cas(&m->w.value, 0, me)) return MP_OK;
+        mp__pause();
+    }
+    if (timeout < 1e9) deadline = mp__os_now() + timeout;
+    for (;;) {
+        mp__u32 v = mp__load(&m->w.value);
+        double left = timeout < 1e9 ? deadline - mp__os_now() : 1e9;
+        if (v == 0) {
+            if (mp__cas(&m->w.value, 0, me)) return MP_OK;
+            continue;
+        }
+        if (left <= 0) return MP_ETIMEDOUT;
+        if (mp__wait(&m->w, v, left < slice ? left : slice) == MP_ETIMEDOUT) {
+            if (v != me && !mp__os_pid_alive((long)v) && mp__cas(&m->w.value, v, me))
+                return MP_EOWNERDEAD;
+            if (slice < 0.1) slice *= 2;
+        }
+    }
+}
+MP__FN int mp__mutex_unlock(mp__mutex *m) {
+    mp__u32 me = (mp__u32)mp__g.pid;
+    if (mp__load(&m->w.value) != me || !mp__cas(&m->w.value, me, 0)) return MP_ENOTOWNER;
+    mp__wake(&m->w, 1);
+    return MP_OK;
+}
+
+/* ======================================================================================== */
+/* >>arena: the family's shared memory and its allocator                                    */
+/* Power-of-two size classes with one free list each. Every change to the allocator's state */
+/* is published by a single store, so an owner that dies inside leaks at most one block.    */
+/* ======================================================================================== */
+#define MP__ARENA_MAGIC 0x6d70617265u /* "mpare" */
+#define MP__BLOCK_USED 0x55534544u
+#define MP__BLOCK_FREE 0x46524545u
+#define MP__MIN_CLASS 5
+#define MP__CLASSES 48
+
+typedef struct mp__arena_hdr {
+    mp__u64 magic;
+    mp__u64 size;
+    mp__mutex lock;
+    mp__u64 top;
+    mp__u64 free_head[MP__CLASSES];
+} mp__arena_hdr;
+
+typedef struct mp__block {
+    mp__u32 magic;
+    mp__u32 cls;
+    mp__u64 next; /* offset of the next free block, while free */
+} mp__block;
+
+MP__FN int mp__arena_ensure(void) {
+    int r = MP_OK;
+    if (mp__g.arena) return MP_OK;
+    mp__os_lock();
+    if (!mp__g.arena) {
+        char *base = NULL;
+        r = mp__os_arena_create(MP_ARENA_SIZE, &base);
+        if (r == MP_OK) {
+            mp__arena_hdr *h = (mp__arena_hdr *)base;
+            h->size = MP_ARENA_SIZE;
+            h->top = (sizeof(mp__arena_hdr) + 63) & ~(mp__u64)63;
+            h->magic = MP__ARENA_MAGIC;
+            mp__g.arena_size = MP_ARENA_SIZE;
+            mp__g.arena = base;
+        }
+    }
+    mp__os_unlock();
+    return r;
+}
+MP__FN void mp__arena_lock(mp__arena_hdr *h) {
+    /* MP_EOWNERDEAD is fine here: the state is consistent after any single store. */
+    (void)mp__mutex_lock(&h->lock, MP_FOREVER);
+}
+MP__FN void *mp__arena_alloc(size_t n) {
+    mp__arena_hdr *h;
+    mp__block *b = NULL;
+    unsigned cls = MP__MIN_CLASS;
+    if (mp__arena_ensure() != MP_OK) return NULL;
+    h = (mp__arena_hdr *)mp__g.arena;
+    if (n > h->size) return NULL;
+    while (((mp__u64)1 << cls) < (mp__u64)n + sizeof(mp__block)) cls++;
+    if (cls >= MP__CLASSES) return NULL;
+    mp__arena_lock(h);
+    if (h->free_head[cls]) {
+        b = (mp__block *)(mp__g.arena + h->free_head[cls]);
+        h->free_head[cls] = b->next;
+    } else if (h->top + ((mp__u64)1 << cls) <= h->size) {
+        b = (mp__block *)(mp__g.arena + h->top);
+        h->top += (mp__u64)1 << cls;
+    }
+    if (b) {
+        b->cls = cls;
+        b->magic = MP__BLOCK_USED;
+    }
+    mp__mutex_unlock(&h->lock);
+    if (!b) return NULL;
+    memset(b + 1, 0, n);
+    return b + 1;
+}
+MP__FN int mp__in_arena(const void *p) {
+    return mp__g.arena && (const char *)p >= mp__g.arena + sizeof(mp__arena_hdr) &&
+           (const char *)p < mp__g.arena + mp__g.arena_size;
+}
+MP__FN void mp__arena_free(void *p) {
+    mp__arena_hdr *h = (mp__arena_hdr *)mp__g.arena;
+    mp__block *b;
+    if (!p || !mp__in_arena(p) || ((uintptr_t)p & 15)) return;
+    b = (mp__block *)p - 1;
+    mp__arena_lock(h);
+    if (b->magic == MP__BLOCK_USED && b->cls < MP__CLASSES) {
+        b->magic = MP__BLOCK_FREE;
+        b->next = h->free_head[b->cls];
+        h->free_head[b->cls] = (mp__u64)((char *)b - mp__g.arena);
+    }
+    mp__mutex_unlock(&h->lock);
+}
+MPDEF void *mp_shared_alloc(size_t size) { return size ? mp__arena_alloc(size) : NULL; }
+MPDEF void mp_shared_free(void *ptr) { mp__arena_free(ptr); }
+
+/* ======================================================================================== */
+/* >>process                                                                                */
+/* ======================================================================================== */
+#define MP__PROCESS_MAGIC 0x6d7070u
+enum { MP__INIT = 1, MP__STARTED, MP__ENDED, MP__CLOSED };
+enum { MP__KIND_TARGET = 1, MP__KIND_RUN };
+
+/* What a spawned child needs, written by the parent into the arena. */
+typedef struct mp__boot {
+    mp__word status; /* 0 while the child boots, then 1 */
+    mp__u32 kind, daemon;
+    long parent_pid;
+    mp__u64 fn_offset, payload_size;
+    char name[MP_NAME_MAX];
+    char module[4096];
+    /* payload follows */
+} mp__boot;
+
+MPDEF const char *mp_strerror(int err) {
+    switch (err) {
+#define MP__CASE(name, value, text)                                                                \
+    case value:                                                                                    \
+        return text;
+        MP_ERROR_LIST(MP__CASE)
+#undef MP__CASE
+    default:
+        return "unknown error";
+    }
+}
+
+static void mp__atexit(void);
+MP__FN void mp__init_globals(void) {
+    const char *m;
+    if (mp__g.inited) return;
+    mp__g.inited = 1;
+    mp__g.pid = mp__os_getpid();
+    mp__g.ppid = mp__os_getppid();
+    mp__g.method = MP__WIN ? MP_SPAWN : MP_FORK;
+    m = getenv("MP_START_METHOD");
+    if (m && strcmp(m, "spawn") == 0) mp__g.method = MP_SPAWN;
+    mp__g.self.mp__magic = MP__PROCESS_MAGIC;
+    mp__g.self.mp__state = MP__STARTED;
+    mp__g.self.mp__pid = mp__g.pid;
+    mp__g.self.mp__handle = -1;
+    mp__copy_name(mp__g.self.mp__name, "MainProcess");
+}
+
+MPDEF int mp_set_start_method(int method) {
+    mp__init_globals();
+    if (method == MP_FORK && MP__WIN) return MP_ENOSYS;
+    if (method != MP_FORK && method != MP_SPAWN) return MP_EINVAL;
+    mp__g.method = method;
+    return MP_OK;
+}
+MPDEF int mp_get_start_method(void) {
+    mp__init_globals();
+    return mp__g.method;
+}
+MPDEF int mp_set_executable(const char *path) {
+    char *copy = NULL;
+    if (path) {
+        size_t n = strlen(path);
+        if (!n) return MP_EINVAL;
+        copy = (char *)MP_MALLOC(n + 1);
+        if (!copy) return MP_ENOMEM;
+        memcpy(copy, path, n + 1);
+    }
+    mp__os_lock();
+    MP_FREE(mp__g.executable);
+    mp__g.executable = copy;
+    mp__os_exe_reset();
+    mp__os_unlock();
+    return MP_OK;
+}
+
+MPDEF long mp_getpid(void) {
+    mp__init_globals();
+    return mp__g.pid;
+}
+MPDEF long mp_getppid(void) {
+    mp__init_globals();
+    return MP__POSIX ? mp__os_getppid() : mp__g.ppid;
+}
+MPDEF int mp_cpu_count(void) { return mp__os_cpu_count(); }
+MPDEF const mp_process *mp_current_process(void) {
+    mp__init_globals();
+    return &mp__g.self;
+}
+
+MP__FN int mp__check(const mp_process *p) {
+    if (!p || p->mp__magic != MP__PROCESS_MAGIC) return MP_EINVAL;
+    return p->mp__state == MP__CLOSED ? MP_ECLOSED : MP_OK;
+}
+MP__FN int mp__init_common(mp_process *p, const char *name) {
+    mp__init_globals();
+    if (name && strlen(name) >= MP_NAME_MAX) return MP_ENAMETOOLONG;
+    memset(p, 0, sizeof *p);
+    p->mp__magic = MP__PROCESS_MAGIC;
+    p->mp__state = MP__INIT;
+    p->mp__handle = -1;
+    p->mp__daemon = mp__g.self.mp__daemon; /* Python: inherits the creator's flag */
+    if (name) mp__copy_name(p->mp__name, name);
+    else mp__fmt_name(p->mp__name, "Process-", mp__fetch_add(&mp__g.counter, 1) + 1);
+    return MP_OK;
+}
+MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, size_t arg_size,
+                          const char *name) {
+    void *copy;
+    int r;
+    if (!p || !target || (!arg && arg_size)) return MP_EINVAL;
+    if (name && strlen(name) >= MP_NAME_MAX) return MP_ENAMETOOLONG;
+    copy = MP_MALLOC(arg_size ? arg_size : 1);
+    if (!copy) return MP_ENOMEM;
+    if (arg_size) memcpy(copy, arg, arg_size);
+    r = mp__init_common(p, name);
+    if (r != MP_OK) {
+        MP_FREE(copy);
+        return r;
+    }
+    p->mp__target = target;
+    p->mp__arg = copy;
+    p->mp__arg_size = arg_size;
+    return MP_OK;
+}
+MPDEF int mp_process_init_run(mp_process *p, mp_run_fn run, size_t object_size, const char *name) {
+    int r;
+    if (!p || !run || object_size < sizeof(mp_process)) return MP_EINVAL;
+    r = mp__init_common(p, name);
+    if (r != MP_OK) return r;
+    p->mp__run = run;
+    p->mp__object_size = object_size;
+    return MP_OK;
+}
+MPDEF int mp_process_set_daemon(mp_process *p, int daemon) {
+    int r = mp__check(p);
+    if (r != MP_OK) return r;
+    if (p->mp__state != MP__INIT) return MP_ESTARTED;
+    p->mp__daemon = daemon != 0;
+    return MP_OK;
+}
+MPDEF int mp_process_set_name(mp_process *p, const char *name) {
+    int r = mp__check(p);
+    if (r != MP_OK) return r;
+    if (!name) return MP_EINVAL;
+    if (strlen(name) >= MP_NAME_MAX) return MP_ENAMETOOLONG;
+    mp__copy_name(p->mp__name, name);
+    return MP_OK;
+}
+MPDEF long mp_process_pid(const mp_process *p) {
+    return p && p->mp__magic == MP__PROCESS_MAGIC ? p->mp__pid : 0;
+}
+MPDEF const char *mp_process_name(const mp_process *p) {
+    return p && p->mp__magic == MP__PROCESS_MAGIC ? p->mp__name : "";
+}
+MPDEF int mp_process_daemon(const mp_process *p) {
+    return p && p->mp__magic == MP__PROCESS_MAGIC ? p->mp__daemon : 0;
+}
+
+MP__FN int mp__invoke(mp_process *p) {
+    return p->mp__run ? p->mp__run(p) : p->mp__target(p->mp__arg, p->mp__arg_size);
+}
+MPDEF int mp_process_run(mp_process *p) {
+    int r = mp__check(p);
+    return r != MP_OK ? r : mp__invoke(p);
+}
+
+MP__FN void mp__registry_add(mp_process *p) {
+    p->mp__next = mp__g.children;
+    mp__g.children = p;
+}
+MP__FN void mp__registry_remove(mp_process *p) {
+    mp_process **pp;
+    for (pp = &mp__g.children; *pp; pp = &(*pp)->mp__next)
+        if (*pp == p) {
+            *pp = p->mp__next;
+            break;
+        }
+    p->mp__next = NULL;
+}
+
+/* Python's _exit_function: terminate the daemonic children, then join the others. */
+MP__FN void mp__reap_all(void) {
+    mp_process *c, *next;
+    mp__os_lock();
+    for (c = mp__g.children; c; c = c->mp__next)
+        if (c->mp__daemon) mp__os_proc_signal(c->mp__pid, c->mp__handle, 0);
+    c = mp__g.children;
+    mp__g.children = NULL;
+    mp__os_unlock();
+    for (; c; c = next) {
+        next = c->mp__next;
+        c->mp__next = NULL;
+        if (mp__os_proc_wait(c->mp__pid, &c->mp__handle, MP_FOREVER, &c->mp__exitcode) == MP_OK)
+            c->mp__state = MP__ENDED;
+    }
+}
+static void mp__atexit(void) { mp__reap_all(); }
+
+/* The end of every child: its own children first, then the exit status. */
+MP__FN void mp__child_exit(int code) {
+    mp__reap_all();
+    mp__os_exit(code);
+}
+
+MP__FN void mp__become_child(const char *name, int daemon, long ppid) {
+    mp__g.pid = mp__os_getpid();
+    mp__g.ppid = ppid;
+    mp__g.counter = 0;
+    mp__g.children = NULL;
+    mp__copy_name(mp__g.self.mp__name, name);
+    mp__g.self.mp__daemon = daemon;
+    mp__g.self.mp__pid = mp__g.pid;
+}
+
+MP__FN int mp__start_fork(mp_process *p) {
+    long parent = mp__g.pid;
+    int r;
+    fflush(NULL); /* or the child would write the parent's buffered output again */
+    mp__os_lock();
+    r = mp__os_fork(&p->mp__pid, &p->mp__handle);
+    if (r == 0) {
+        mp_process *c;
+        for (c = mp__g.children; c; c = c->mp__next) mp__os_proc_release(&c->mp__handle);
+        mp__become_child(p->mp__name, p->mp__daemon, parent);
+        mp__os_unlock();
+        p->mp__state = MP__STARTED;
+        p->mp__pid = mp__g.pid;
+        mp__child_exit(mp__invoke(p));
+    }
+    if (r > 0) {
+        p->mp__state = MP__STARTED;
+        mp__registry_add(p);
+        r = MP_OK;
+    }
+    mp__os_unlock();
+    return r;
+}
+
+MP__FN int mp__boot_failure(int code) {
+    switch (code) {
+    case MP__EXIT_EXEC: return MP_EEXEC;
+    case MP__EXIT_ADDR: return MP_EADDR;
+    case MP__EXIT_MODULE: return MP_EMODULE;
+    default: return MP_ESPAWN;
+    }
+}
+
+MP__FN int mp__start_spawn(mp_process *p) {
+    const void *payload = p->mp__run ? (const void *)p : p->mp__arg;
+    size_t size = p->mp__run ? p->mp__object_size : p->mp__arg_size;
+    void *fn = p->mp__run ? mp__fn_addr((void (*)(void))p->mp__run)
+                          : mp__fn_addr((void (*)(void))p->mp__target);
+    mp__boot *b;
+    int r, code;
+    r = mp__arena_ensure();
+    if (r != MP_OK) return r;
+    b = (mp__boot *)mp__arena_alloc(sizeof(mp__boot) + size);
+    if (!b) return size > mp__g.arena_size / 2 ? MP_ETOOBIG : MP_ENOMEM;
+    r = mp__os_module_locate(fn, b->module, sizeof b->module, &b->fn_offset);
+    if (r != MP_OK) {
+        mp__arena_free(b);
+        return r;
+    }
+    b->kind = p->mp__run ? MP__KIND_RUN : MP__KIND_TARGET;
+    b->daemon = (mp__u32)p->mp__daemon;
+    b->parent_pid = mp__g.pid;
+    b->payload_size = size;
+    memcpy(b->name, p->mp__name, MP_NAME_MAX);
+    if (size) memcpy(b + 1, payload, size);
+    mp__os_lock(); /* keeps a concurrent fork from copying a half-made child's handles */
+    r = mp__os_spawn((size_t)((char *)b - mp__g.arena), &p->mp__pid, &p->mp__handle);
+    mp__os_unlock();
+    if (r != MP_OK) {
+        mp__arena_free(b);
+        return r;
+    }
+    /* Wait until the child has copied what it needs: then a failed boot is an error of
+       start(), not a mysterious exit status later. */
+    while (mp__load(&b->status.value) == 0) {
+        if (mp__os_proc_wait(p->mp__pid, &p->mp__handle, 0, &code) == MP_OK) {
+            if (mp__load(&b->status.value) != 0) { /* booted, ran and ended already */
+                p->mp__exitcode = code;
+                p->mp__state = MP__ENDED;
+                mp__arena_free(b);
+                return MP_OK;
+            }
+            mp__arena_free(b);
+            p->mp__pid = 0;
+            return mp__boot_failure(code);
+        }
+        mp__wait(&b->status, 0, 0.05);
+    }
+    mp__arena_free(b);
+    mp__os_lock();
+    p->mp__state = MP__STARTED;
+    mp__registry_add(p);
+    mp__os_unlock();
+    return MP_OK;
+}
+
+/* A spawned child, before main: map the arena, take the boot block, run, exit. */
+MP__FN void mp__spawn_child(const char *token) {
+    size_t off = 0;
+    mp__boot *b;
+    void *fn, *payload;
+    mp_process *self;
+    int code = mp__os_arena_attach(token, &off);
+    if (code) mp__os_exit(code);
+    b = (mp__boot *)(mp__g.arena + off);
+    fn = mp__os_module_resolve(b->module, b->fn_offset);
+    if (!fn) mp__os_exit(MP__EXIT_MODULE);
+    payload = MP_MALLOC(b->payload_size > sizeof(mp_process) ? (size_t)b->payload_size
+                                                                : sizeof(mp_process));
+    if (!payload) mp__os_exit(MP__EXIT_BOOT);
+    memcpy(payload, b + 1, (size_t)b->payload_size);
+    mp__become_child(b->name, (int)b->daemon, b->parent_pid);
+    if (b->kind == MP__KIND_RUN) {
+        self = (mp_process *)payload;
+        self->mp__run = (mp_run_fn)mp__addr_fn(fn);
+    } else {
+        self = (mp_process *)MP_MALLOC(sizeof(mp_process));
+        if (!self) mp__os_exit(MP__EXIT_BOOT);
+        memset(self, 0, sizeof *self);
+        self->mp__target = (mp_target_fn)mp__addr_fn(fn);
+        self->mp__arg = payload;
+        self->mp__arg_size = (size_t)b->payload_size;
+        self->mp__magic = MP__PROCESS_MAGIC;
+        memcpy(self->mp__name, b->name, MP_NAME_MAX);
+    }
+    self->mp__state = MP__STARTED;
+    self->mp__pid = mp__g.pid;
+    self->mp__handle = -1;
+    self->mp__next = NULL;
+    self->mp__daemon = (int)b->daemon;
+    mp__store(&b->status.value, 1); /* from here on the parent owns (and frees) the block */
+    mp__wake(&b->status, 1);
+    mp__child_exit(mp__invoke(self));
+}
+
+MPDEF void mp_init(void) {
+    const char *token;
+    if (mp__g.inited) return;
+    mp__init_globals();
+    token = mp__os_child_token();
+    if (token) mp__spawn_child(token);
+}
+
+MPDEF int mp_process_start(mp_process *p) {
+    int r = mp__check(p);
+    if (r != MP_OK) return r;
+    if (p->mp__state != MP__INIT) return MP_ESTARTED;
+    mp__init_globals();
+    if (mp__g.self.mp__daemon) return MP_EDAEMON;
+    r = mp__arena_ensure(); /* before the first child, so that the whole family shares it */
+    if (r != MP_OK) return r;
+    if (!mp__g.atexit_set) {
+        mp__g.atexit_set = 1;
+        atexit(mp__atexit);
+    }
+    return mp__g.method == MP_FORK ? mp__start_fork(p) : mp__start_spawn(p);
+}
+
+MP__FN int mp__poll_end(mp_process *p, double timeout) {
+    int r = mp__os_proc_wait(p->mp__pid, &p->mp__handle, timeout, &p->mp__exitcode);
+    if (r == MP_OK) {
+        mp__os_lock();
+        if (p->mp__state == MP__STARTED) {
+            p->mp__state = MP__ENDED;
+            mp__registry_remove(p);
+        }
+        mp__os_unlock();
+    }
+    return r;
+}
+MPDEF int mp_process_join(mp_process *p, double timeout) {
+    int r = mp__check(p);
+    if (r != MP_OK) return r;
+    if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    if (p->mp__state == MP__INIT) return MP_ENOTSTARTED;
+    if (p->mp__state == MP__ENDED) return MP_OK;
+    if (p->mp__pid == mp__g.pid) return MP_EINVAL; /* a process cannot join itself */
+    return mp__poll_end(p, timeout);
+}
+MPDEF int mp_process_is_alive(mp_process *p) {
+    int r = mp__check(p);
+    if (r != MP_OK) return r;
+    if (p->mp__pid == mp__g.pid && p->mp__state == MP__STARTED) return 1;
+    if (p->mp__state != MP__STARTED) return 0;
+    r = mp__poll_end(p, 0);
+    return r == MP_ETIMEDOUT ? 1 : r == MP_OK ? 0 : r;
+}
+MPDEF int mp_process_exitcode(mp_process *p, int *code) {
+    int r = mp__check(p);
+    if (r != MP_OK) return r;
+    if (!code) return MP_EINVAL;
+    r = mp_process_is_alive(p);
+    if (r < 0) return r;
+    if (p->mp__state != MP__ENDED) return 0;
+    *code = p->mp__exitcode;
+    return 1;
+}
+MP__FN int mp__signal(mp_process *p, int hard) {
+    int r = mp__check(p);
+    if (r != MP_OK) return r;
+    if (p->mp__state == MP__INIT) return MP_ENOTSTARTED;
+    if (p->mp__state == MP__ENDED || p->mp__pid == mp__g.pid) return MP_OK;
+    return mp__os_proc_signal(p->mp__pid, p->mp__handle, hard);
+}
+MPDEF int mp_process_terminate(mp_process *p) { return mp__signal(p, 0); }
+MPDEF int mp_process_kill(mp_process *p) { return mp__signal(p, 1); }
+MPDEF int mp_process_close(mp_process *p) {
+    int r;
+    if (!p || p->mp__magic != MP__PROCESS_MAGIC) return MP_EINVAL;
+    if (p->mp__state == MP__CLOSED) return MP_OK;
+    if (p->mp__state == MP__STARTED && p->mp__pid != mp__g.pid) {
+        r = mp__poll_end(p, 0);
+        if (r == MP_ETIMEDOUT) return MP_ERUNNING;
+        if (r != MP_OK) return r;
+    }
+    mp__os_lock();
+    mp__registry_remove(p);
+    mp__os_unlock();
+    mp__os_proc_release(&p->mp__handle);
+    MP_FREE(p->mp__arg);
+    p->mp__arg = NULL;
+    p->mp__state = MP__CLOSED;
+    return MP_OK;
+}
+
+MPDEF int mp_active_children(mp_process **out, int max) {
+    mp_process *c, *next;
+    int n = 0;
+    if (max < 0 || (max > 0 && !out)) return MP_EINVAL;
+    mp__init_globals();
+    mp__os_lock();
+    for (c = mp__g.children; c; c = next) {
+        int code;
+        next = c->mp__next;
+        if (mp__os_proc_wait(c->mp__pid, &c->mp__handle, 0, &code) == MP_OK) {
+            c->mp__exitcode = code;
+            c->mp__state = MP__ENDED;
+            mp__registry_remove(c);
+            continue;
+        }
+        if (n < max) out[n] = c;
+        n++;
+    }
+    mp__os_unlock();
+    return n;
+}
+
+/* >>autoinit: catch a spawned child before main ------------------------------------------ */
+#ifndef MP_NO_AUTO_INIT
+#if defined(_MSC_VER) && !defined(__clang__)
+static void mp__auto_init(void) { mp_init(); }
+#pragma section(".CRT$XCU", read)
+__declspec(allocate(".CRT$XCU")) static void (*mp__auto_init_ptr)(void) = mp__auto_init;
+#else
+__attribute__((constructor)) static void mp__auto_init(void) { mp_init(); }
+#endif
+#endif
+
+#endif /* MP__IMPLEMENTATION_DONE */
+#endif /* MP_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+This software is available under 2 licenses -- choose whichever you prefer.
+------------------------------------------------------------------------------
+ALTERNATIVE A - MIT License
+Copyright (c) 2026 the mp.h authors
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+ALTERNATIVE B - Public Domain (www.unlicense.org)
+This is free and unencumbered software released into the public domain.
+Anyone is free to copy, modify, publish, use, compile, sell, or distribute this
+software, either in source code form or as a compiled binary, for any purpose,
+commercial or non-commercial, and by any means.
+In jurisdictions that recognize copyright laws, the author or authors of this
+software dedicate any and all copyright interest in the software to the public
+domain. We make this dedication in the spirit of welcoming the public to the
+use of the software and to the detriment of our present and future successors
+in title of all present and future rights to this software under copyright law.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN
+ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+------------------------------------------------------------------------------
+*/
