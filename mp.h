@@ -162,8 +162,7 @@ struct mp_process {
     int mp__daemon;
     int mp__exitcode;
     long mp__pid;
-    long long mp__handle;
-    mp_process *mp__next;
+    void *mp__child;
     char mp__name[MP_NAME_MAX];
 };
 
@@ -423,6 +422,7 @@ typedef struct mp__word {
 } mp__word;
 
 /* Process-wide state; the platform layer reads the arena fields. */
+struct mp__child;
 static struct {
     int inited;
     int method;
@@ -430,7 +430,7 @@ static struct {
     long ppid;
     volatile mp__u32 counter;
     mp_process self;
-    mp_process *children;
+    struct mp__child *children;
     int atexit_set;
     char *arena;
     size_t arena_size;
@@ -1494,7 +1494,6 @@ MP__FN void mp__init_globals(void) {
     mp__g.self.mp__magic = MP__PROCESS_MAGIC;
     mp__g.self.mp__state = MP__STARTED;
     mp__g.self.mp__pid = mp__g.pid;
-    mp__g.self.mp__handle = -1;
     mp__copy_name(mp__g.self.mp__name, "MainProcess");
 }
 
@@ -1540,6 +1539,16 @@ MPDEF const mp_process *mp_current_process(void) {
     return &mp__g.self;
 }
 
+/* What the library keeps of a started child, in its own memory: the user's mp_process may
+   go out of scope, but the handle still gets reaped at exit. */
+typedef struct mp__child {
+    long pid, owner;
+    long long handle;
+    int daemon, ended, exitcode;
+    mp_process *proc;
+    struct mp__child *next;
+} mp__child;
+
 MP__FN int mp__check(const mp_process *p) {
     if (!p || p->mp__magic != MP__PROCESS_MAGIC) return MP_EINVAL;
     return p->mp__state == MP__CLOSED ? MP_ECLOSED : MP_OK;
@@ -1550,7 +1559,6 @@ MP__FN int mp__init_common(mp_process *p, const char *name) {
     memset(p, 0, sizeof *p);
     p->mp__magic = MP__PROCESS_MAGIC;
     p->mp__state = MP__INIT;
-    p->mp__handle = -1;
     p->mp__daemon = mp__g.self.mp__daemon; /* Python: inherits the creator's flag */
     if (name) mp__copy_name(p->mp__name, name);
     else mp__fmt_name(p->mp__name, "Process-", mp__fetch_add(&mp__g.counter, 1) + 1);
@@ -1617,35 +1625,58 @@ MPDEF int mp_process_run(mp_process *p) {
     return r != MP_OK ? r : mp__invoke(p);
 }
 
-MP__FN void mp__registry_add(mp_process *p) {
-    p->mp__next = mp__g.children;
-    mp__g.children = p;
+/* Called with the os lock held. */
+MP__FN int mp__child_add(mp_process *p, long pid, long long handle) {
+    mp__child *c = (mp__child *)MP_MALLOC(sizeof *c);
+    if (!c) return MP_ENOMEM;
+    memset(c, 0, sizeof *c);
+    c->pid = pid;
+    c->owner = mp__g.pid;
+    c->handle = handle;
+    c->daemon = p->mp__daemon;
+    c->proc = p;
+    c->next = mp__g.children;
+    mp__g.children = c;
+    p->mp__child = c;
+    p->mp__pid = pid;
+    p->mp__state = MP__STARTED;
+    return MP_OK;
 }
-MP__FN void mp__registry_remove(mp_process *p) {
-    mp_process **pp;
-    for (pp = &mp__g.children; *pp; pp = &(*pp)->mp__next)
-        if (*pp == p) {
-            *pp = p->mp__next;
+
+MP__FN void mp__child_remove(mp__child *c) {
+    mp__child **pp;
+    mp__os_lock();
+    for (pp = &mp__g.children; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
             break;
         }
-    p->mp__next = NULL;
+    mp__os_unlock();
+    mp__os_proc_release(&c->handle);
+    MP_FREE(c);
+}
+
+/* MP_OK once the child has ended (its exit status kept), MP_ETIMEDOUT before. */
+MP__FN int mp__child_wait(mp__child *c, double timeout) {
+    int code = 0, r;
+    if (c->ended) return MP_OK;
+    r = mp__os_proc_wait(c->pid, &c->handle, timeout, &code);
+    if (r == MP_OK) {
+        c->exitcode = code;
+        c->ended = 1;
+    }
+    return r;
 }
 
 /* Python's _exit_function: terminate the daemonic children, then join the others. */
 MP__FN void mp__reap_all(void) {
-    mp_process *c, *next;
+    mp__child *c;
     mp__os_lock();
-    for (c = mp__g.children; c; c = c->mp__next)
-        if (c->mp__daemon) mp__os_proc_signal(c->mp__pid, c->mp__handle, 0);
+    for (c = mp__g.children; c; c = c->next)
+        if (c->daemon && !c->ended) mp__os_proc_signal(c->pid, c->handle, 0);
     c = mp__g.children;
-    mp__g.children = NULL;
     mp__os_unlock();
-    for (; c; c = next) {
-        next = c->mp__next;
-        c->mp__next = NULL;
-        if (mp__os_proc_wait(c->mp__pid, &c->mp__handle, MP_FOREVER, &c->mp__exitcode) == MP_OK)
-            c->mp__state = MP__ENDED;
-    }
+    for (; c; c = c->next) mp__child_wait(c, MP_FOREVER);
 }
 static void mp__atexit(void) { mp__reap_all(); }
 
@@ -1666,24 +1697,29 @@ MP__FN void mp__become_child(const char *name, int daemon, long ppid) {
 }
 
 MP__FN int mp__start_fork(mp_process *p) {
-    long parent = mp__g.pid;
+    long parent = mp__g.pid, pid = 0;
+    long long handle = -1;
     int r;
     fflush(NULL); /* or the child would write the parent's buffered output again */
     mp__os_lock();
-    r = mp__os_fork(&p->mp__pid, &p->mp__handle);
+    r = mp__os_fork(&pid, &handle);
     if (r == 0) {
-        mp_process *c;
-        for (c = mp__g.children; c; c = c->mp__next) mp__os_proc_release(&c->mp__handle);
+        mp__child *c; /* the parent's children are not ours: drop their handles */
+        for (c = mp__g.children; c; c = c->next) mp__os_proc_release(&c->handle);
         mp__become_child(p->mp__name, p->mp__daemon, parent);
         mp__os_unlock();
         p->mp__state = MP__STARTED;
         p->mp__pid = mp__g.pid;
+        p->mp__child = NULL;
         mp__child_exit(mp__invoke(p));
     }
     if (r > 0) {
-        p->mp__state = MP__STARTED;
-        mp__registry_add(p);
-        r = MP_OK;
+        r = mp__child_add(p, pid, handle);
+        if (r != MP_OK) { /* out of memory: do not leave an untracked child behind */
+            int code;
+            mp__os_proc_signal(pid, handle, 1);
+            mp__os_proc_wait(pid, &handle, MP_FOREVER, &code);
+        }
     }
     mp__os_unlock();
     return r;
@@ -1704,9 +1740,9 @@ MP__FN int mp__start_spawn(mp_process *p) {
     void *fn = p->mp__run ? mp__fn_addr((void (*)(void))p->mp__run)
                           : mp__fn_addr((void (*)(void))p->mp__target);
     mp__boot *b;
+    long pid = 0;
+    long long handle = -1;
     int r, code;
-    r = mp__arena_ensure();
-    if (r != MP_OK) return r;
     b = (mp__boot *)mp__arena_alloc(sizeof(mp__boot) + size);
     if (!b) return size > mp__g.arena_size / 2 ? MP_ETOOBIG : MP_ENOMEM;
     r = mp__os_module_locate(fn, b->module, sizeof b->module, &b->fn_offset);
@@ -1720,35 +1756,36 @@ MP__FN int mp__start_spawn(mp_process *p) {
     b->payload_size = size;
     memcpy(b->name, p->mp__name, MP_NAME_MAX);
     if (size) memcpy(b + 1, payload, size);
-    mp__os_lock(); /* keeps a concurrent fork from copying a half-made child's handles */
-    r = mp__os_spawn((size_t)((char *)b - mp__g.arena), &p->mp__pid, &p->mp__handle);
+    mp__os_lock(); /* a concurrent fork must not copy a half-made child's handle */
+    r = mp__os_spawn((size_t)((char *)b - mp__g.arena), &pid, &handle);
+    if (r == MP_OK) r = mp__child_add(p, pid, handle);
     mp__os_unlock();
     if (r != MP_OK) {
+        if (pid) {
+            mp__os_proc_signal(pid, handle, 1);
+            mp__os_proc_wait(pid, &handle, MP_FOREVER, &code);
+        }
         mp__arena_free(b);
         return r;
     }
-    /* Wait until the child has copied what it needs: then a failed boot is an error of
-       start(), not a mysterious exit status later. */
+    /* Wait until the child has copied what it needs, so that a failed boot is an error of
+       start() and not a mysterious exit status later. */
     while (mp__load(&b->status.value) == 0) {
-        if (mp__os_proc_wait(p->mp__pid, &p->mp__handle, 0, &code) == MP_OK) {
-            if (mp__load(&b->status.value) != 0) { /* booted, ran and ended already */
-                p->mp__exitcode = code;
-                p->mp__state = MP__ENDED;
-                mp__arena_free(b);
-                return MP_OK;
-            }
-            mp__arena_free(b);
-            p->mp__pid = 0;
-            return mp__boot_failure(code);
+        mp__child *c = (mp__child *)p->mp__child;
+        if (mp__child_wait(c, 0) == MP_OK && mp__load(&b->status.value) == 0) {
+            r = mp__boot_failure(c->exitcode);
+            break;
         }
         mp__wait(&b->status, 0, 0.05);
     }
     mp__arena_free(b);
-    mp__os_lock();
-    p->mp__state = MP__STARTED;
-    mp__registry_add(p);
-    mp__os_unlock();
-    return MP_OK;
+    if (r != MP_OK) {
+        mp__child_remove((mp__child *)p->mp__child);
+        p->mp__child = NULL;
+        p->mp__pid = 0;
+        p->mp__state = MP__INIT;
+    }
+    return r;
 }
 
 /* A spawned child, before main: map the arena, take the boot block, run, exit. */
@@ -1782,8 +1819,7 @@ MP__FN void mp__spawn_child(const char *token) {
     }
     self->mp__state = MP__STARTED;
     self->mp__pid = mp__g.pid;
-    self->mp__handle = -1;
-    self->mp__next = NULL;
+    self->mp__child = NULL;
     self->mp__daemon = (int)b->daemon;
     mp__store(&b->status.value, 1); /* from here on the parent owns (and frees) the block */
     mp__wake(&b->status, 1);
@@ -1813,67 +1849,70 @@ MPDEF int mp_process_start(mp_process *p) {
     return mp__g.method == MP_FORK ? mp__start_fork(p) : mp__start_spawn(p);
 }
 
-MP__FN int mp__poll_end(mp_process *p, double timeout) {
-    int r = mp__os_proc_wait(p->mp__pid, &p->mp__handle, timeout, &p->mp__exitcode);
-    if (r == MP_OK) {
-        mp__os_lock();
-        if (p->mp__state == MP__STARTED) {
-            p->mp__state = MP__ENDED;
-            mp__registry_remove(p);
-        }
-        mp__os_unlock();
-    }
-    return r;
+/* The child record of a started process, if this process is its parent. */
+MP__FN int mp__started(mp_process *p, mp__child **out) {
+    int r = mp__check(p);
+    if (r != MP_OK) return r;
+    if (p->mp__state == MP__INIT) return MP_ENOTSTARTED;
+    *out = (mp__child *)p->mp__child;
+    if (!*out || (*out)->owner != mp__g.pid) return MP_EINVAL; /* not our child */
+    return MP_OK;
 }
 MPDEF int mp_process_join(mp_process *p, double timeout) {
-    int r = mp__check(p);
+    mp__child *c;
+    int r = mp__started(p, &c);
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
-    if (p->mp__state == MP__INIT) return MP_ENOTSTARTED;
-    if (p->mp__state == MP__ENDED) return MP_OK;
-    if (p->mp__pid == mp__g.pid) return MP_EINVAL; /* a process cannot join itself */
-    return mp__poll_end(p, timeout);
+    r = mp__child_wait(c, timeout);
+    if (r == MP_OK) p->mp__exitcode = c->exitcode;
+    return r;
 }
 MPDEF int mp_process_is_alive(mp_process *p) {
+    mp__child *c;
     int r = mp__check(p);
     if (r != MP_OK) return r;
-    if (p->mp__pid == mp__g.pid && p->mp__state == MP__STARTED) return 1;
-    if (p->mp__state != MP__STARTED) return 0;
-    r = mp__poll_end(p, 0);
+    if (p->mp__state == MP__INIT) return 0;
+    if (p == &mp__g.self || p->mp__pid == mp__g.pid) return 1;
+    r = mp__started(p, &c);
+    if (r != MP_OK) return r;
+    r = mp__child_wait(c, 0);
     return r == MP_ETIMEDOUT ? 1 : r == MP_OK ? 0 : r;
 }
 MPDEF int mp_process_exitcode(mp_process *p, int *code) {
+    mp__child *c;
     int r = mp__check(p);
     if (r != MP_OK) return r;
     if (!code) return MP_EINVAL;
-    r = mp_process_is_alive(p);
-    if (r < 0) return r;
-    if (p->mp__state != MP__ENDED) return 0;
-    *code = p->mp__exitcode;
+    if (p->mp__state == MP__INIT || p->mp__pid == mp__g.pid) return 0;
+    r = mp__started(p, &c);
+    if (r != MP_OK) return r;
+    r = mp__child_wait(c, 0);
+    if (r == MP_ETIMEDOUT) return 0;
+    if (r != MP_OK) return r;
+    *code = p->mp__exitcode = c->exitcode;
     return 1;
 }
 MP__FN int mp__signal(mp_process *p, int hard) {
-    int r = mp__check(p);
+    mp__child *c;
+    int r = mp__started(p, &c);
     if (r != MP_OK) return r;
-    if (p->mp__state == MP__INIT) return MP_ENOTSTARTED;
-    if (p->mp__state == MP__ENDED || p->mp__pid == mp__g.pid) return MP_OK;
-    return mp__os_proc_signal(p->mp__pid, p->mp__handle, hard);
+    if (c->ended || mp__child_wait(c, 0) == MP_OK) return MP_OK; /* nothing left to end */
+    return mp__os_proc_signal(c->pid, c->handle, hard);
 }
 MPDEF int mp_process_terminate(mp_process *p) { return mp__signal(p, 0); }
 MPDEF int mp_process_kill(mp_process *p) { return mp__signal(p, 1); }
 MPDEF int mp_process_close(mp_process *p) {
-    int r;
-    if (!p || p->mp__magic != MP__PROCESS_MAGIC) return MP_EINVAL;
-    if (p->mp__state == MP__CLOSED) return MP_OK;
-    if (p->mp__state == MP__STARTED && p->mp__pid != mp__g.pid) {
-        r = mp__poll_end(p, 0);
+    mp__child *c = NULL;
+    int r = mp__check(p);
+    if (r == MP_ECLOSED) return MP_OK; /* twice is fine, as in Python */
+    if (r != MP_OK) return r;
+    if (p->mp__state == MP__STARTED && mp__started(p, &c) == MP_OK) {
+        r = mp__child_wait(c, 0);
         if (r == MP_ETIMEDOUT) return MP_ERUNNING;
         if (r != MP_OK) return r;
+        mp__child_remove(c);
     }
-    mp__os_lock();
-    mp__registry_remove(p);
-    mp__os_unlock();
-    mp__os_proc_release(&p->mp__handle);
+    p->mp__child = NULL;
     MP_FREE(p->mp__arg);
     p->mp__arg = NULL;
     p->mp__state = MP__CLOSED;
@@ -1881,21 +1920,14 @@ MPDEF int mp_process_close(mp_process *p) {
 }
 
 MPDEF int mp_active_children(mp_process **out, int max) {
-    mp_process *c, *next;
+    mp__child *c;
     int n = 0;
     if (max < 0 || (max > 0 && !out)) return MP_EINVAL;
     mp__init_globals();
     mp__os_lock();
-    for (c = mp__g.children; c; c = next) {
-        int code;
-        next = c->mp__next;
-        if (mp__os_proc_wait(c->mp__pid, &c->mp__handle, 0, &code) == MP_OK) {
-            c->mp__exitcode = code;
-            c->mp__state = MP__ENDED;
-            mp__registry_remove(c);
-            continue;
-        }
-        if (n < max) out[n] = c;
+    for (c = mp__g.children; c; c = c->next) {
+        if (mp__child_wait(c, 0) == MP_OK) continue;
+        if (n < max) out[n] = c->proc;
         n++;
     }
     mp__os_unlock();

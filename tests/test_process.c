@@ -1,0 +1,614 @@
+/* Process: creation, start methods, join, terminate, names, daemons, errors. */
+#include <signal.h>
+#include <stdlib.h>
+
+/* A few words in the arena that tests use to talk to their children. */
+typedef struct shared_flags {
+    mp__word go;      /* parent -> children: carry on */
+    mp__word ready;   /* children -> parent: count of children that are running */
+    volatile mp__u32 counter;
+    volatile mp__u32 values[16];
+} shared_flags;
+
+static shared_flags *flags_new(void) {
+    shared_flags *f = (shared_flags *)mp_shared_alloc(sizeof *f);
+    return f;
+}
+static void flag_set(mp__word *w, mp__u32 v) {
+    mp__store(&w->value, v);
+    mp__wake(w, 0x7fffffff);
+}
+static void flag_wait(mp__word *w, mp__u32 at_least) {
+    mp__u32 v;
+    while ((v = mp__load(&w->value)) < at_least) mp__wait(w, v, 1.0);
+}
+static void flag_add(mp__word *w) {
+    mp__fetch_add(&w->value, 1);
+    mp__wake(w, 0x7fffffff);
+}
+
+static int ret_arg(void *arg, size_t size) {
+    int v;
+    if (size != sizeof v) return 100;
+    memcpy(&v, arg, sizeof v);
+    return v;
+}
+
+static int test_start_join_exitcode(void) {
+    mp_process p;
+    int v = 42, code = -1;
+    CHECK_EQ(mp_process_init(&p, ret_arg, &v, sizeof v, NULL), MP_OK);
+    CHECK_EQ(mp_process_pid(&p), 0);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 0); /* none before start */
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK(mp_process_pid(&p) > 0);
+    CHECK(mp_process_pid(&p) != mp_getpid());
+    CHECK_EQ(mp_process_join(&p, MP_FOREVER), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 42);
+    CHECK_EQ(mp_process_is_alive(&p), 0);
+    CHECK_EQ(mp_process_join(&p, 0), MP_OK); /* joining again is fine */
+    CHECK_EQ(mp_process_close(&p), MP_OK);
+    return 0;
+}
+
+static int names_child(void *arg, size_t size) {
+    char *out = *(char **)arg;
+    (void)size;
+    strcpy(out, mp_process_name(mp_current_process()));
+    return 0;
+}
+static int test_names(void) {
+    mp_process a, b, c;
+    char *shared = (char *)mp_shared_alloc(MP_NAME_MAX);
+    char long_name[MP_NAME_MAX + 1];
+    CHECK(shared != NULL);
+    CHECK_EQ(strcmp(mp_process_name(mp_current_process()), "process_names"), 0);
+    CHECK_EQ(mp_process_init(&a, names_child, &shared, sizeof shared, NULL), MP_OK);
+    CHECK_EQ(mp_process_init(&b, names_child, &shared, sizeof shared, NULL), MP_OK);
+    /* N counts from 1 in each process: this test runs in a fresh child */
+    CHECK_EQ(strcmp(mp_process_name(&a), "Process-1"), 0);
+    CHECK_EQ(strcmp(mp_process_name(&b), "Process-2"), 0);
+    CHECK_EQ(mp_process_set_name(&b, "dongGe"), MP_OK);
+    CHECK_EQ(mp_process_start(&b), MP_OK);
+    CHECK_EQ(mp_process_join(&b, MP_FOREVER), MP_OK);
+    CHECK_EQ(strcmp(shared, "dongGe"), 0);
+    memset(long_name, 'x', MP_NAME_MAX);
+    long_name[MP_NAME_MAX] = 0;
+    CHECK_EQ(mp_process_init(&c, names_child, &shared, sizeof shared, long_name), MP_ENAMETOOLONG);
+    CHECK_EQ(mp_process_set_name(&a, long_name), MP_ENAMETOOLONG);
+    long_name[MP_NAME_MAX - 1] = 0; /* the longest that fits */
+    CHECK_EQ(mp_process_init(&c, names_child, &shared, sizeof shared, long_name), MP_OK);
+    CHECK_EQ(mp_process_start(&c), MP_OK);
+    CHECK_EQ(mp_process_join(&c, MP_FOREVER), MP_OK);
+    CHECK_EQ(strcmp(shared, long_name), 0);
+    mp_process_close(&a);
+    mp_process_close(&b);
+    mp_process_close(&c);
+    return 0;
+}
+
+/* "Subclassing Process": a struct that embeds mp_process first and brings its own run. */
+typedef struct piao {
+    mp_process base;
+    char who[16];
+    int times;
+    int *out; /* points into the arena */
+} piao;
+static int piao_run(mp_process *self) {
+    piao *me = (piao *)self;
+    int i;
+    for (i = 0; i < me->times; i++) me->out[i] = (int)strlen(me->who) + i;
+    return strcmp(mp_process_name(mp_current_process()), "piao") == 0 ? me->times : 99;
+}
+static int test_subclass_run(void) {
+    piao p;
+    int code = 0, *out = (int *)mp_shared_alloc(4 * sizeof(int));
+    CHECK(out != NULL);
+    CHECK_EQ(mp_process_init_run(&p.base, piao_run, sizeof p, "piao"), MP_OK);
+    strcpy(p.who, "egon");
+    p.times = 3;
+    p.out = out;
+    CHECK_EQ(mp_process_start(&p.base), MP_OK);
+    CHECK_EQ(mp_process_join(&p.base, MP_FOREVER), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p.base, &code), 1);
+    CHECK_EQ(code, 3);
+    CHECK_EQ(out[0], 4);
+    CHECK_EQ(out[2], 6);
+    CHECK_EQ(mp_process_init_run(&p.base, piao_run, sizeof(mp_process) - 1, NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_init_run(&p.base, NULL, sizeof p, NULL), MP_EINVAL);
+    /* run() executes in the calling process, as in Python */
+    CHECK_EQ(mp_process_init_run(&p.base, piao_run, sizeof p, "piao"), MP_OK);
+    strcpy(p.who, "alex");
+    p.times = 1;
+    p.out = out;
+    CHECK_EQ(mp_process_run(&p.base), 99); /* our name is not "piao" */
+    CHECK_EQ(out[0], 4);
+    mp_process_close(&p.base);
+    return 0;
+}
+
+static int wait_go(void *arg, size_t size) {
+    shared_flags *f = *(shared_flags **)arg;
+    (void)size;
+    flag_add(&f->ready);
+    flag_wait(&f->go, 1);
+    return 5;
+}
+static int test_join_timeout_is_alive(void) {
+    shared_flags *f = flags_new();
+    mp_process p;
+    int code = -1;
+    double t0;
+    CHECK(f != NULL);
+    CHECK_EQ(mp_process_init(&p, wait_go, &f, sizeof f, NULL), MP_OK);
+    CHECK_EQ(mp_process_is_alive(&p), 0);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&f->ready, 1);
+    CHECK_EQ(mp_process_is_alive(&p), 1);
+    t0 = mp__os_now();
+    CHECK_EQ(mp_process_join(&p, 0.2), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.19);
+    CHECK_EQ(mp_process_join(&p, 0), MP_ETIMEDOUT);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 0); /* None while running */
+    CHECK_EQ(mp_process_close(&p), MP_ERUNNING);
+    flag_set(&f->go, 1);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_is_alive(&p), 0);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 5);
+    CHECK_EQ(mp_process_close(&p), MP_OK);
+    return 0;
+}
+
+static int test_terminate_and_kill(void) {
+    shared_flags *f = flags_new();
+    mp_process a, b;
+    int code = 0;
+    CHECK(f != NULL);
+    CHECK_EQ(mp_process_init(&a, wait_go, &f, sizeof f, NULL), MP_OK);
+    CHECK_EQ(mp_process_init(&b, wait_go, &f, sizeof f, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&a), MP_OK);
+    CHECK_EQ(mp_process_start(&b), MP_OK);
+    flag_wait(&f->ready, 2);
+    CHECK_EQ(mp_process_terminate(&a), MP_OK);
+    CHECK_EQ(mp_process_kill(&b), MP_OK);
+    CHECK_EQ(mp_process_join(&a, 30), MP_OK);
+    CHECK_EQ(mp_process_join(&b, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&a, &code), 1);
+    CHECK_EQ(code, -15);
+    CHECK_EQ(mp_process_exitcode(&b, &code), 1);
+    CHECK_EQ(code, -9);
+    CHECK_EQ(mp_process_terminate(&a), MP_OK); /* already ended: nothing to do */
+    mp_process_close(&a);
+    mp_process_close(&b);
+    return 0;
+}
+
+static int report_ids(void *arg, size_t size) {
+    shared_flags *f = *(shared_flags **)arg;
+    (void)size;
+    f->values[0] = (mp__u32)mp_getpid();
+    f->values[1] = (mp__u32)mp_getppid();
+    f->values[2] = (mp__u32)mp_process_pid(mp_current_process());
+    f->values[3] = (mp__u32)mp_process_daemon(mp_current_process());
+    return 0;
+}
+static int test_pid_ppid(void) {
+    shared_flags *f = flags_new();
+    mp_process p;
+    CHECK(f != NULL);
+    CHECK_EQ(mp_process_pid(mp_current_process()), mp_getpid());
+    CHECK_EQ(mp_process_init(&p, report_ids, &f, sizeof f, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(f->values[0], mp_process_pid(&p));
+    CHECK_EQ(f->values[1], mp_getpid());
+    CHECK_EQ(f->values[2], mp_process_pid(&p));
+    CHECK_EQ(f->values[3], 0);
+    mp_process_close(&p);
+    return 0;
+}
+
+static int try_start_child(void *arg, size_t size) {
+    mp_process c;
+    int v = 0, r;
+    (void)arg;
+    (void)size;
+    if (!mp_process_daemon(mp_current_process())) return 2;
+    if (mp_process_init(&c, ret_arg, &v, sizeof v, NULL) != MP_OK) return 3;
+    r = mp_process_start(&c);
+    mp_process_close(&c);
+    return r == MP_EDAEMON ? 0 : 4;
+}
+static int test_daemon_cannot_have_children(void) {
+    mp_process p;
+    int code = -1;
+    CHECK_EQ(mp_process_init(&p, try_start_child, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_daemon(&p), 0);
+    CHECK_EQ(mp_process_set_daemon(&p, 1), MP_OK);
+    CHECK_EQ(mp_process_daemon(&p), 1);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_set_daemon(&p, 0), MP_ESTARTED);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    return 0;
+}
+
+/* A parent that returns while it has a daemonic child (which waits forever) and a normal
+   child (which waits for `go`): the daemon is terminated, the normal child is joined. */
+static int parent_with_daemon(void *arg, size_t size) {
+    shared_flags *f = *(shared_flags **)arg;
+    mp_process d, n;
+    (void)size;
+    if (mp_process_init(&d, wait_go, &f, sizeof f, "daemon") != MP_OK) return 2;
+    if (mp_process_init(&n, wait_go, &f, sizeof f, "normal") != MP_OK) return 2;
+    mp_process_set_daemon(&d, 1);
+    if (mp_process_start(&d) != MP_OK || mp_process_start(&n) != MP_OK) return 3;
+    f->values[0] = (mp__u32)mp_process_pid(&d);
+    f->values[1] = (mp__u32)mp_process_pid(&n);
+    flag_wait(&f->ready, 2);
+    flag_add(&f->ready); /* 3: the parent is about to return */
+    return 0;
+}
+static int test_daemon_terminated_at_parent_exit(void) {
+    shared_flags *f = flags_new();
+    mp_process p;
+    int code = -1;
+    CHECK(f != NULL);
+    CHECK_EQ(mp_process_init(&p, parent_with_daemon, &f, sizeof f, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&f->ready, 3);
+    /* the parent waits for its non-daemonic child, which waits for go */
+    CHECK_EQ(mp_process_join(&p, 0.3), MP_ETIMEDOUT);
+    flag_set(&f->go, 1);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    CHECK(!mp__os_pid_alive((long)f->values[0]));
+    CHECK(!mp__os_pid_alive((long)f->values[1]));
+    mp_process_close(&p);
+    return 0;
+}
+
+static volatile double nan_zero = 0;
+static int test_bad_input(void) {
+    mp_process p, q;
+    int v = 1, code;
+    CHECK_EQ(mp_process_init(NULL, ret_arg, &v, sizeof v, NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_init(&p, NULL, &v, sizeof v, NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_init(&p, ret_arg, NULL, 4, NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_start(NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_join(NULL, 1), MP_EINVAL);
+    CHECK_EQ(mp_process_terminate(NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_kill(NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_close(NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_is_alive(NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_exitcode(NULL, &code), MP_EINVAL);
+    CHECK_EQ(mp_process_pid(NULL), 0);
+    CHECK_EQ(strcmp(mp_process_name(NULL), ""), 0);
+    memset(&q, 0xab, sizeof q); /* never initialised */
+    CHECK_EQ(mp_process_start(&q), MP_EINVAL);
+    CHECK_EQ(mp_process_init(&p, ret_arg, &v, sizeof v, NULL), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_join(&p, 1), MP_ENOTSTARTED);
+    CHECK_EQ(mp_process_terminate(&p), MP_ENOTSTARTED);
+    CHECK_EQ(mp_process_kill(&p), MP_ENOTSTARTED);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_ESTARTED);
+    CHECK_EQ(mp_process_join(&p, -1), MP_EINVAL);
+    CHECK_EQ(mp_process_join(&p, -0.001), MP_EINVAL);
+    CHECK_EQ(mp_process_join(&p, nan_zero / nan_zero), MP_EINVAL);
+    CHECK_EQ(mp_process_join(&p, MP_FOREVER), MP_OK);
+    CHECK_EQ(mp_process_close(&p), MP_OK);
+    CHECK_EQ(mp_process_close(&p), MP_OK); /* twice is fine, as in Python */
+    CHECK_EQ(mp_process_join(&p, 1), MP_ECLOSED);
+    CHECK_EQ(mp_process_terminate(&p), MP_ECLOSED);
+    CHECK_EQ(mp_process_kill(&p), MP_ECLOSED);
+    CHECK_EQ(mp_process_is_alive(&p), MP_ECLOSED);
+    CHECK_EQ(mp_process_start(&p), MP_ECLOSED);
+    CHECK_EQ(mp_process_exitcode(&p, &code), MP_ECLOSED);
+    CHECK_EQ(mp_process_set_daemon(&p, 1), MP_ECLOSED);
+    CHECK_EQ(mp_set_start_method(7), MP_EINVAL);
+    CHECK_EQ(mp_active_children(NULL, 3), MP_EINVAL);
+    CHECK_EQ(mp_active_children(NULL, -1), MP_EINVAL);
+    CHECK(strcmp(mp_strerror(MP_EDAEMON), mp_strerror(MP_ECLOSED)) != 0);
+    CHECK_EQ(strcmp(mp_strerror(12345), "unknown error"), 0);
+    return 0;
+}
+
+static int test_spawn_exec_failure(void) {
+    mp_process p;
+    int v = 0;
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    CHECK_EQ(mp_set_executable(""), MP_EINVAL);
+    CHECK_EQ(mp_set_executable("/nonexistent/dir/program-that-is-not-there"), MP_OK);
+    CHECK_EQ(mp_process_init(&p, ret_arg, &v, sizeof v, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_EEXEC);
+    CHECK_EQ(mp_process_is_alive(&p), 0);
+    CHECK_EQ(mp_set_executable(NULL), MP_OK); /* back to ourselves: now it starts */
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    return 0;
+}
+
+static int nums[3] = {11, 22, 0};
+static int touch_globals(void *arg, size_t size) {
+    (void)arg;
+    (void)size;
+    nums[2] = 33;
+    return nums[0] + nums[1] + nums[2]; /* 66: the child starts from the parent's values */
+}
+static int test_globals_not_shared(void) {
+    mp_process p;
+    int code = 0;
+    nums[0] = 12; /* under fork the child copies this; under spawn it starts from 11 */
+    CHECK_EQ(mp_process_init(&p, touch_globals, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, mp_get_start_method() == MP_FORK ? 67 : 66);
+    CHECK_EQ(nums[2], 0);
+    mp_process_close(&p);
+    return 0;
+}
+
+static int add_many(void *arg, size_t size) {
+    shared_flags *f = *(shared_flags **)arg;
+    int i;
+    (void)size;
+    for (i = 0; i < 20000; i++) mp__fetch_add(&f->counter, 1);
+    return 0;
+}
+static int test_shared_counter(void) {
+    shared_flags *f = flags_new();
+    mp_process p[4];
+    int i;
+    CHECK(f != NULL);
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ(mp_process_init(&p[i], add_many, &f, sizeof f, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+    }
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ(mp_process_join(&p[i], 30), MP_OK);
+        mp_process_close(&p[i]);
+    }
+    CHECK_EQ(f->counter, 80000);
+    return 0;
+}
+
+static int test_active_children(void) {
+    shared_flags *f = flags_new();
+    mp_process p[3], *list[8];
+    int i;
+    CHECK(f != NULL);
+    CHECK_EQ(mp_active_children(list, 8), 0);
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ(mp_process_init(&p[i], wait_go, &f, sizeof f, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+    }
+    flag_wait(&f->ready, 3);
+    CHECK_EQ(mp_active_children(list, 8), 3);
+    CHECK_EQ(mp_active_children(list, 1), 3);
+    CHECK_EQ(mp_active_children(NULL, 0), 3);
+    flag_set(&f->go, 1);
+    for (i = 0; i < 3; i++) CHECK_EQ(mp_process_join(&p[i], 30), MP_OK);
+    CHECK_EQ(mp_active_children(list, 8), 0);
+    for (i = 0; i < 3; i++) mp_process_close(&p[i]);
+    CHECK(mp_cpu_count() >= 1);
+    return 0;
+}
+
+static int crash(void *arg, size_t size) {
+    int how;
+    (void)size;
+    memcpy(&how, arg, sizeof how);
+    if (how == 0) abort();
+#ifdef _WIN32
+    *(volatile int *)(size_t)(how - 1) = 1; /* access violation */
+#else
+    raise(SIGSEGV);
+#endif
+    return 0;
+}
+static int test_child_crash(void) {
+    mp_process p;
+    int how, code = 0;
+    for (how = 0; how < 2; how++) {
+        CHECK_EQ(mp_process_init(&p, crash, &how, sizeof how, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p), MP_OK);
+        CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+        CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+#ifdef _WIN32
+        CHECK(code != 0);
+#else
+        CHECK_EQ(code, how == 0 ? -SIGABRT : -SIGSEGV);
+#endif
+        mp_process_close(&p);
+    }
+    return 0;
+}
+
+static int checksum_arg(void *arg, size_t size) {
+    const unsigned char *b = (const unsigned char *)arg;
+    unsigned h = 2166136261u;
+    size_t i;
+    for (i = 0; i < size; i++) h = (h ^ b[i]) * 16777619u;
+    return (int)(h & 0x7f);
+}
+static int test_big_argument(void) {
+    size_t n = (size_t)4 << 20, i;
+    unsigned char *buf = (unsigned char *)malloc(n);
+    mp_process p;
+    int code = -1;
+    CHECK(buf != NULL);
+    for (i = 0; i < n; i++) buf[i] = (unsigned char)(i * 31 + (i >> 13));
+    CHECK_EQ(mp_process_init(&p, checksum_arg, buf, n, NULL), MP_OK);
+    memset(buf, 0, n); /* the library made its own copy */
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    for (i = 0; i < n; i++) buf[i] = (unsigned char)(i * 31 + (i >> 13));
+    CHECK_EQ(code, checksum_arg(buf, n));
+    free(buf);
+    mp_process_close(&p);
+    return 0;
+}
+
+static int grandparent(void *arg, size_t size) {
+    mp_process c;
+    int v = 9, code = 0;
+    (void)arg;
+    (void)size;
+    if (mp_process_init(&c, ret_arg, &v, sizeof v, NULL) != MP_OK) return 2;
+    if (strcmp(mp_process_name(&c), "Process-1") != 0) return 3;
+    if (mp_process_start(&c) != MP_OK) return 4;
+    if (mp_process_join(&c, 30) != MP_OK) return 5;
+    mp_process_exitcode(&c, &code);
+    mp_process_close(&c);
+    return code == 9 ? 0 : 6;
+}
+static int test_grandchildren(void) {
+    mp_process p;
+    int code = -1;
+    CHECK_EQ(mp_process_init(&p, grandparent, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    return 0;
+}
+
+static int test_start_method(void) {
+    const char *env = getenv("MP_START_METHOD");
+    int m = mp_get_start_method();
+    if (env && strcmp(env, "spawn") == 0) CHECK_EQ(m, MP_SPAWN);
+    else CHECK_EQ(m, MP__WIN ? MP_SPAWN : MP_FORK);
+#ifdef _WIN32
+    CHECK_EQ(mp_set_start_method(MP_FORK), MP_ENOSYS);
+#else
+    CHECK_EQ(mp_set_start_method(MP_FORK), MP_OK);
+    CHECK_EQ(mp_get_start_method(), MP_FORK);
+#endif
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    CHECK_EQ(mp_get_start_method(), MP_SPAWN);
+    return 0;
+}
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <unistd.h>
+/* Descriptors: a spawned child holds only stdio, the arena (3) and, without pidfd, its
+   sentinel (4); a forked child holds none of its siblings' handles. */
+static int list_fds(void *arg, size_t size) {
+    shared_flags *f;
+    int fd, n = 0;
+    memcpy(&f, arg, sizeof f);
+    for (fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) != -1) {
+            if (n < 12) f->values[n] = (mp__u32)fd;
+            n++;
+        }
+    f->counter = (mp__u32)n;
+    for (fd = 0; fd < (int)((size - sizeof f) / sizeof(int)); fd++) {
+        int h;
+        memcpy(&h, (char *)arg + sizeof f + fd * sizeof(int), sizeof h);
+        if (h >= 0 && fcntl(h, F_GETFD) != -1) return 10 + fd;
+    }
+    return 0;
+}
+#endif
+static int test_no_leaked_descriptors(void) {
+#ifdef _WIN32
+    SKIP("descriptor listing is POSIX; Windows children inherit only the std handles");
+#else
+    shared_flags *f = flags_new();
+    mp_process sib[3], p;
+    int leak[2], i, code = -1;
+    unsigned char arg[sizeof(shared_flags *) + 3 * sizeof(int)];
+    CHECK(f != NULL);
+    CHECK_EQ(pipe(leak), 0); /* a user's pipe without close-on-exec */
+    memcpy(arg, &f, sizeof f);
+    for (i = 0; i < 3; i++) {
+        int h;
+        CHECK_EQ(mp_process_init(&sib[i], wait_go, &f, sizeof f, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&sib[i]), MP_OK);
+        h = (int)((mp__child *)sib[i].mp__child)->handle;
+        memcpy(arg + sizeof f + i * sizeof(int), &h, sizeof h);
+    }
+    flag_wait(&f->ready, 3);
+    CHECK_EQ(mp_process_init(&p, list_fds, arg, sizeof arg, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    if (mp_get_start_method() == MP_SPAWN) {
+        CHECK(f->counter == 4 || f->counter == 5);
+        for (i = 0; i < (int)f->counter; i++) CHECK_EQ(f->values[i], i);
+    }
+    flag_set(&f->go, 1);
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ(mp_process_join(&sib[i], 30), MP_OK);
+        mp_process_close(&sib[i]);
+    }
+    mp_process_close(&p);
+    close(leak[0]);
+    close(leak[1]);
+    return 0;
+#endif
+}
+
+#if defined(__GNUC__) && !defined(_WIN32) && !defined(__TINYC__)
+#include <sys/mman.h>
+/* Before mp.h's constructor (priority 101 runs first): take the arena's address, so that
+   the spawned child cannot map the arena there. */
+__attribute__((constructor(101))) static void occupy_arena_address(void) {
+    const char *tok = getenv("MP_SPAWN_TOKEN");
+    mp__u64 f[5];
+    if (!getenv("MP_TEST_OCCUPY_ARENA") || !tok || mp__parse_hex(tok, f, 5) != 0) return;
+    mmap((void *)(uintptr_t)f[1], 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+}
+#endif
+static int test_spawn_arena_address_taken(void) {
+#if defined(__GNUC__) && !defined(_WIN32) && !defined(__TINYC__)
+    mp_process p;
+    int v = 3;
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    CHECK_EQ(setenv("MP_TEST_OCCUPY_ARENA", "1", 1), 0);
+    CHECK_EQ(mp_process_init(&p, ret_arg, &v, sizeof v, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_EADDR);
+    unsetenv("MP_TEST_OCCUPY_ARENA");
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    return 0;
+#else
+    SKIP("needs constructor priorities (POSIX gcc/clang); Windows reserves the range itself");
+#endif
+}
+
+static const mp_test process_tests[] = {
+    {"process_start_join_exitcode", test_start_join_exitcode},
+    {"process_names", test_names},
+    {"process_subclass_run", test_subclass_run},
+    {"process_join_timeout_is_alive", test_join_timeout_is_alive},
+    {"process_terminate_and_kill", test_terminate_and_kill},
+    {"process_pid_ppid", test_pid_ppid},
+    {"process_daemon_cannot_have_children", test_daemon_cannot_have_children},
+    {"process_daemon_terminated_at_parent_exit", test_daemon_terminated_at_parent_exit},
+    {"process_bad_input", test_bad_input},
+    {"process_spawn_exec_failure", test_spawn_exec_failure},
+    {"process_spawn_arena_address_taken", test_spawn_arena_address_taken},
+    {"process_globals_not_shared", test_globals_not_shared},
+    {"process_shared_counter", test_shared_counter},
+    {"process_active_children", test_active_children},
+    {"process_child_crash", test_child_crash},
+    {"process_big_argument", test_big_argument},
+    {"process_grandchildren", test_grandchildren},
+    {"process_start_method", test_start_method},
+    {"process_no_leaked_descriptors", test_no_leaked_descriptors},
+    {NULL, NULL}};
