@@ -138,7 +138,7 @@ enum mp_error {
 };
 
 #define MP_NAME_MAX 64 /* bytes of a process name, the terminating NUL included */
-#define MP_FOREVER 1e300
+#define MP_FOREVER  1e300
 
 enum mp_start_method { MP_FORK = 1, MP_SPAWN = 2 };
 
@@ -216,10 +216,10 @@ MPDEF void mp_shared_free(void *ptr);
 
 /* >>config ------------------------------------------------------------------------------- */
 #if defined(_WIN32)
-#define MP__WIN 1
+#define MP__WIN   1
 #define MP__POSIX 0
 #else
-#define MP__WIN 0
+#define MP__WIN   0
 #define MP__POSIX 1
 #endif
 
@@ -261,9 +261,9 @@ MPDEF void mp_shared_free(void *ptr);
 #else
 #define MP__CLOSE_RANGE 0
 #endif
-#if MP__POSIX && !defined(MP_NO_DL_ITERATE_PHDR) &&                                           \
-    (defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) ||                     \
-     defined(__OpenBSD__) || defined(__sun))
+#if MP__POSIX && !defined(MP_NO_DL_ITERATE_PHDR) &&                                                \
+    (defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) ||  \
+     defined(__sun))
 #define MP__DL_ITERATE 1
 #else
 #define MP__DL_ITERATE 0
@@ -317,9 +317,9 @@ extern char **environ;
 
 #if defined(MP_MALLOC) && defined(MP_REALLOC) && defined(MP_FREE)
 #elif !defined(MP_MALLOC) && !defined(MP_REALLOC) && !defined(MP_FREE)
-#define MP_MALLOC(sz) malloc(sz)
+#define MP_MALLOC(sz)     malloc(sz)
 #define MP_REALLOC(p, sz) realloc(p, sz)
-#define MP_FREE(p) free(p)
+#define MP_FREE(p)        free(p)
 #else
 #error "mp.h: define all of MP_MALLOC, MP_REALLOC and MP_FREE, or none of them"
 #endif
@@ -346,18 +346,22 @@ typedef uint32_t mp__u32;
 typedef unsigned long long mp__u64;
 
 /* Exit statuses a spawned child uses before its target runs, to tell the parent why. */
-#define MP__EXIT_EXEC 121
-#define MP__EXIT_ADDR 122
+#define MP__EXIT_EXEC   121
+#define MP__EXIT_ADDR   122
 #define MP__EXIT_MODULE 123
-#define MP__EXIT_BOOT 124
+#define MP__EXIT_BOOT   124
 /* Windows: TerminateProcess status that reads back as minus a signal number. */
 #define MP__WIN_SIGNALLED 0x10000
 
 /* >>atomics: 32-bit words, sequentially consistent ------------------------------------- */
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
-MP__FN mp__u32 mp__load(volatile mp__u32 *p) { return (mp__u32)_InterlockedOr((volatile long *)p, 0); }
-MP__FN void mp__store(volatile mp__u32 *p, mp__u32 v) { _InterlockedExchange((volatile long *)p, (long)v); }
+MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
+    return (mp__u32)_InterlockedOr((volatile long *)p, 0);
+}
+MP__FN void mp__store(volatile mp__u32 *p, mp__u32 v) {
+    _InterlockedExchange((volatile long *)p, (long)v);
+}
 MP__FN mp__u32 mp__xchg(volatile mp__u32 *p, mp__u32 v) {
     return (mp__u32)_InterlockedExchange((volatile long *)p, (long)v);
 }
@@ -365,9 +369,12 @@ MP__FN mp__u32 mp__fetch_add(volatile mp__u32 *p, mp__u32 v) {
     return (mp__u32)_InterlockedExchangeAdd((volatile long *)p, (long)v);
 }
 MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
-    return (mp__u32)_InterlockedCompareExchange((volatile long *)p, (long)v, (long)expect) == expect;
+    return (mp__u32)_InterlockedCompareExchange((volatile long *)p, (long)v, (long)expect) ==
+           expect;
 }
-MP__FN void mp__pause(void) { _mm_pause(); }
+MP__FN void mp__pause(void) {
+    _mm_pause();
+}
 #elif defined(__TINYC__) && defined(__x86_64__)
 /* tcc has no __atomic builtins: x86-64 is TSO, so a locked instruction is a full fence. */
 MP__FN mp__u32 mp__xchg(volatile mp__u32 *p, mp__u32 v) {
@@ -379,7 +386,9 @@ MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
     __asm__ __volatile__("" : : : "memory");
     return v;
 }
-MP__FN void mp__store(volatile mp__u32 *p, mp__u32 v) { (void)mp__xchg(p, v); }
+MP__FN void mp__store(volatile mp__u32 *p, mp__u32 v) {
+    (void)mp__xchg(p, v);
+}
 MP__FN mp__u32 mp__fetch_add(volatile mp__u32 *p, mp__u32 v) {
     __asm__ __volatile__("lock; xaddl %0, %1" : "+r"(v), "+m"(*p) : : "memory");
     return v;
@@ -392,10 +401,16 @@ MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
                          : "memory");
     return prev == expect;
 }
-MP__FN void mp__pause(void) { __asm__ __volatile__("pause"); }
+MP__FN void mp__pause(void) {
+    __asm__ __volatile__("pause");
+}
 #else
-MP__FN mp__u32 mp__load(volatile mp__u32 *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
-MP__FN void mp__store(volatile mp__u32 *p, mp__u32 v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
+    return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+MP__FN void mp__store(volatile mp__u32 *p, mp__u32 v) {
+    __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
 MP__FN mp__u32 mp__xchg(volatile mp__u32 *p, mp__u32 v) {
     return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
 }
@@ -406,9 +421,13 @@ MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
     return __atomic_compare_exchange_n(p, &expect, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 #if defined(__x86_64__) || defined(__i386__)
-MP__FN void mp__pause(void) { __builtin_ia32_pause(); }
+MP__FN void mp__pause(void) {
+    __builtin_ia32_pause();
+}
 #elif defined(__aarch64__)
-MP__FN void mp__pause(void) { __asm__ __volatile__("yield"); }
+MP__FN void mp__pause(void) {
+    __asm__ __volatile__("yield");
+}
 #else
 MP__FN void mp__pause(void) {}
 #endif
@@ -437,7 +456,9 @@ static struct {
     char *executable; /* mp_set_executable, UTF-8 */
 } mp__g;
 
-MP__FN int mp__bad_timeout(double t) { return !(t >= 0.0); /* also true for NaN */ }
+MP__FN int mp__bad_timeout(double t) {
+    return !(t >= 0.0); /* also true for NaN */
+}
 MP__FN void mp__copy_name(char *dst, const char *src) {
     size_t n = strlen(src);
     if (n > MP_NAME_MAX - 1) n = MP_NAME_MAX - 1;
@@ -448,7 +469,10 @@ MP__FN void mp__fmt_name(char *dst, const char *prefix, unsigned long n) {
     char digits[24];
     int k = 0;
     size_t len = strlen(prefix);
-    do { digits[k++] = (char)('0' + n % 10); n /= 10; } while (n);
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
     memcpy(dst, prefix, len);
     while (k) dst[len++] = digits[--k];
     dst[len] = 0;
@@ -461,9 +485,7 @@ MP__FN int mp__parse_hex(const char *s, mp__u64 *out, int n) {
         int digits = 0;
         for (;; s++, digits++) {
             char c = *s;
-            int d = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                           : -1;
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
             if (d < 0) break;
             v = v * 16 + (mp__u64)d;
         }
@@ -476,7 +498,10 @@ MP__FN int mp__parse_hex(const char *s, mp__u64 *out, int n) {
 MP__FN char *mp__put_hex(char *dst, mp__u64 v, char sep) {
     char tmp[17];
     int k = 0;
-    do { tmp[k++] = "0123456789abcdef"[v & 15]; v >>= 4; } while (v);
+    do {
+        tmp[k++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
     while (k) *dst++ = tmp[--k];
     if (sep) *dst++ = sep;
     *dst = 0;
@@ -512,10 +537,18 @@ static int mp__os_arena_fd = -1;
 static int mp__os_sentinel_w = -1; /* our end of the parent's sentinel pipe (no pidfd) */
 static char *mp__os_exe;
 
-MP__FN long mp__os_getpid(void) { return (long)getpid(); }
-MP__FN long mp__os_getppid(void) { return (long)getppid(); }
-MP__FN void mp__os_lock(void) { pthread_mutex_lock(&mp__os_mutex); }
-MP__FN void mp__os_unlock(void) { pthread_mutex_unlock(&mp__os_mutex); }
+MP__FN long mp__os_getpid(void) {
+    return (long)getpid();
+}
+MP__FN long mp__os_getppid(void) {
+    return (long)getppid();
+}
+MP__FN void mp__os_lock(void) {
+    pthread_mutex_lock(&mp__os_mutex);
+}
+MP__FN void mp__os_unlock(void) {
+    pthread_mutex_unlock(&mp__os_mutex);
+}
 MP__FN double mp__os_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -658,7 +691,9 @@ MP__FN int mp__os_arena_create(size_t size, char **base) {
 /* The token a spawned child finds in its environment:
    arena fd : arena address : arena size : boot block offset : sentinel fd (0 = none). */
 #define MP__TOKEN_VAR "MP_SPAWN_TOKEN"
-MP__FN const char *mp__os_child_token(void) { return getenv(MP__TOKEN_VAR); }
+MP__FN const char *mp__os_child_token(void) {
+    return getenv(MP__TOKEN_VAR);
+}
 MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off) {
     mp__u64 f[5];
     void *p;
@@ -940,7 +975,9 @@ static HANDLE mp__os_section;
 static mp__u64 mp__os_arena_id;
 static wchar_t *mp__os_exe;
 
-MP__FN long mp__os_getpid(void) { return (long)GetCurrentProcessId(); }
+MP__FN long mp__os_getpid(void) {
+    return (long)GetCurrentProcessId();
+}
 MP__FN long mp__os_getppid(void) {
     DWORD me = GetCurrentProcessId(), parent = 0;
     PROCESSENTRY32W pe;
@@ -958,8 +995,12 @@ MP__FN long mp__os_getppid(void) {
     CloseHandle(snap);
     return (long)parent;
 }
-MP__FN void mp__os_lock(void) { AcquireSRWLockExclusive(&mp__os_srw); }
-MP__FN void mp__os_unlock(void) { ReleaseSRWLockExclusive(&mp__os_srw); }
+MP__FN void mp__os_lock(void) {
+    AcquireSRWLockExclusive(&mp__os_srw);
+}
+MP__FN void mp__os_unlock(void) {
+    ReleaseSRWLockExclusive(&mp__os_srw);
+}
 MP__FN double mp__os_now(void) {
     LARGE_INTEGER f, c;
     QueryPerformanceFrequency(&f);
@@ -992,7 +1033,7 @@ MP__FN int mp__os_pid_alive(long pid) {
 static struct mp__sem_slot {
     size_t off;
     HANDLE h;
-} *mp__os_sems;
+} * mp__os_sems;
 static size_t mp__os_sem_cap, mp__os_sem_count;
 static SRWLOCK mp__os_sem_srw = SRWLOCK_INIT;
 MP__FN HANDLE mp__os_sem_open(size_t off) {
@@ -1206,9 +1247,9 @@ MP__FN int mp__os_spawn(size_t boot_off, long *pid, long long *handle) {
     si.lpAttributeList = (LPPROC_THREAD_ATTRIBUTE_LIST)MP_MALLOC(alsize);
     if (si.lpAttributeList &&
         (!InitializeProcThreadAttributeList(si.lpAttributeList, 1, 0, &alsize) ||
-         (nstd && !UpdateProcThreadAttribute(si.lpAttributeList, 0,
-                                             PROC_THREAD_ATTRIBUTE_HANDLE_LIST, std,
-                                             (SIZE_T)nstd * sizeof(HANDLE), NULL, NULL)))) {
+         (nstd &&
+          !UpdateProcThreadAttribute(si.lpAttributeList, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, std,
+                                     (SIZE_T)nstd * sizeof(HANDLE), NULL, NULL)))) {
         MP_FREE(si.lpAttributeList);
         si.lpAttributeList = NULL;
     }
@@ -1250,7 +1291,7 @@ MP__FN int mp__os_proc_wait(long pid, long long *handle, double timeout, int *co
     }
     GetExitCodeProcess(h, &st);
     *code = st > MP__WIN_SIGNALLED && st < MP__WIN_SIGNALLED + 64 ? -(int)(st - MP__WIN_SIGNALLED)
-                                                                   : (int)st;
+                                                                  : (int)st;
     CloseHandle(h);
     *handle = -1;
     return MP_OK;
@@ -1288,7 +1329,8 @@ MP__FN int mp__os_module_locate(void *fn, char *module, size_t cap, mp__u64 *off
 }
 MP__FN void *mp__os_module_resolve(const char *module, mp__u64 offset) {
     HMODULE m;
-    if (!module[0]) m = GetModuleHandleW(NULL);
+    if (!module[0])
+        m = GetModuleHandleW(NULL);
     else {
         wchar_t path[MAX_PATH * 4];
         if (!MultiByteToWideChar(CP_UTF8, 0, module, -1, path, (int)(sizeof path / sizeof path[0])))
@@ -1325,7 +1367,9 @@ typedef struct mp__mutex {
     mp__word w;
 } mp__mutex;
 
-MP__FN int mp__mutex_trylock(mp__mutex *m) { return mp__cas(&m->w.value, 0, (mp__u32)mp__g.pid); }
+MP__FN int mp__mutex_trylock(mp__mutex *m) {
+    return mp__cas(&m->w.value, 0, (mp__u32)mp__g.pid);
+}
 MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
     mp__u32 me = (mp__u32)mp__g.pid;
     double deadline = 0, slice = 0.01;
@@ -1363,10 +1407,10 @@ MP__FN int mp__mutex_unlock(mp__mutex *m) {
 /* is published by a single store, so an owner that dies inside leaks at most one block.    */
 /* ======================================================================================== */
 #define MP__ARENA_MAGIC 0x6d70617265u /* "mpare" */
-#define MP__BLOCK_USED 0x55534544u
-#define MP__BLOCK_FREE 0x46524545u
-#define MP__MIN_CLASS 5
-#define MP__CLASSES 48
+#define MP__BLOCK_USED  0x55534544u
+#define MP__BLOCK_FREE  0x46524545u
+#define MP__MIN_CLASS   5
+#define MP__CLASSES     48
 
 typedef struct mp__arena_hdr {
     mp__u64 magic;
@@ -1448,8 +1492,12 @@ MP__FN void mp__arena_free(void *p) {
     }
     mp__mutex_unlock(&h->lock);
 }
-MPDEF void *mp_shared_alloc(size_t size) { return size ? mp__arena_alloc(size) : NULL; }
-MPDEF void mp_shared_free(void *ptr) { mp__arena_free(ptr); }
+MPDEF void *mp_shared_alloc(size_t size) {
+    return size ? mp__arena_alloc(size) : NULL;
+}
+MPDEF void mp_shared_free(void *ptr) {
+    mp__arena_free(ptr);
+}
 
 /* ======================================================================================== */
 /* >>process                                                                                */
@@ -1533,7 +1581,9 @@ MPDEF long mp_getppid(void) {
     mp__init_globals();
     return MP__POSIX ? mp__os_getppid() : mp__g.ppid;
 }
-MPDEF int mp_cpu_count(void) { return mp__os_cpu_count(); }
+MPDEF int mp_cpu_count(void) {
+    return mp__os_cpu_count();
+}
 MPDEF const mp_process *mp_current_process(void) {
     mp__init_globals();
     return &mp__g.self;
@@ -1560,8 +1610,10 @@ MP__FN int mp__init_common(mp_process *p, const char *name) {
     p->mp__magic = MP__PROCESS_MAGIC;
     p->mp__state = MP__INIT;
     p->mp__daemon = mp__g.self.mp__daemon; /* Python: inherits the creator's flag */
-    if (name) mp__copy_name(p->mp__name, name);
-    else mp__fmt_name(p->mp__name, "Process-", mp__fetch_add(&mp__g.counter, 1) + 1);
+    if (name)
+        mp__copy_name(p->mp__name, name);
+    else
+        mp__fmt_name(p->mp__name, "Process-", mp__fetch_add(&mp__g.counter, 1) + 1);
     return MP_OK;
 }
 MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, size_t arg_size,
@@ -1678,7 +1730,9 @@ MP__FN void mp__reap_all(void) {
     mp__os_unlock();
     for (; c; c = c->next) mp__child_wait(c, MP_FOREVER);
 }
-static void mp__atexit(void) { mp__reap_all(); }
+static void mp__atexit(void) {
+    mp__reap_all();
+}
 
 /* The end of every child: its own children first, then the exit status. */
 MP__FN void mp__child_exit(int code) {
@@ -1727,10 +1781,14 @@ MP__FN int mp__start_fork(mp_process *p) {
 
 MP__FN int mp__boot_failure(int code) {
     switch (code) {
-    case MP__EXIT_EXEC: return MP_EEXEC;
-    case MP__EXIT_ADDR: return MP_EADDR;
-    case MP__EXIT_MODULE: return MP_EMODULE;
-    default: return MP_ESPAWN;
+    case MP__EXIT_EXEC:
+        return MP_EEXEC;
+    case MP__EXIT_ADDR:
+        return MP_EADDR;
+    case MP__EXIT_MODULE:
+        return MP_EMODULE;
+    default:
+        return MP_ESPAWN;
     }
 }
 
@@ -1800,7 +1858,7 @@ MP__FN void mp__spawn_child(const char *token) {
     fn = mp__os_module_resolve(b->module, b->fn_offset);
     if (!fn) mp__os_exit(MP__EXIT_MODULE);
     payload = MP_MALLOC(b->payload_size > sizeof(mp_process) ? (size_t)b->payload_size
-                                                                : sizeof(mp_process));
+                                                             : sizeof(mp_process));
     if (!payload) mp__os_exit(MP__EXIT_BOOT);
     memcpy(payload, b + 1, (size_t)b->payload_size);
     mp__become_child(b->name, (int)b->daemon, b->parent_pid);
@@ -1899,8 +1957,12 @@ MP__FN int mp__signal(mp_process *p, int hard) {
     if (c->ended || mp__child_wait(c, 0) == MP_OK) return MP_OK; /* nothing left to end */
     return mp__os_proc_signal(c->pid, c->handle, hard);
 }
-MPDEF int mp_process_terminate(mp_process *p) { return mp__signal(p, 0); }
-MPDEF int mp_process_kill(mp_process *p) { return mp__signal(p, 1); }
+MPDEF int mp_process_terminate(mp_process *p) {
+    return mp__signal(p, 0);
+}
+MPDEF int mp_process_kill(mp_process *p) {
+    return mp__signal(p, 1);
+}
 MPDEF int mp_process_close(mp_process *p) {
     mp__child *c = NULL;
     int r = mp__check(p);
@@ -1937,11 +1999,15 @@ MPDEF int mp_active_children(mp_process **out, int max) {
 /* >>autoinit: catch a spawned child before main ------------------------------------------ */
 #ifndef MP_NO_AUTO_INIT
 #if defined(_MSC_VER) && !defined(__clang__)
-static void mp__auto_init(void) { mp_init(); }
+static void mp__auto_init(void) {
+    mp_init();
+}
 #pragma section(".CRT$XCU", read)
 __declspec(allocate(".CRT$XCU")) static void (*mp__auto_init_ptr)(void) = mp__auto_init;
 #else
-__attribute__((constructor)) static void mp__auto_init(void) { mp_init(); }
+__attribute__((constructor)) static void mp__auto_init(void) {
+    mp_init();
+}
 #endif
 #endif
 

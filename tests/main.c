@@ -42,8 +42,10 @@ int main(int argc, char **argv) {
     const mp_test *t;
     setvbuf(stdout, NULL, _IONBF, 0);
     while (first < argc && argv[first][0] == '-') {
-        if (strcmp(argv[first], "-t") == 0 && first + 1 < argc) limit = atof(argv[++first]);
-        else if (strcmp(argv[first], "-l") == 0) list = 1;
+        if (strcmp(argv[first], "-t") == 0 && first + 1 < argc)
+            limit = atof(argv[++first]);
+        else if (strcmp(argv[first], "-l") == 0)
+            list = 1;
         first++;
     }
     printf("mp.h tests: start method %s, %s\n", mp_get_start_method() == MP_FORK ? "fork" : "spawn",

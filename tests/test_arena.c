@@ -42,10 +42,10 @@ static int test_arena_alloc_free(void) {
     CHECK(c == a);
     for (i = 0; i < 90; i++) CHECK_EQ(c[i], 0);
     mp_shared_free(NULL);
-    mp_shared_free(&local);     /* not arena memory: ignored */
-    mp_shared_free(c + 1);      /* not a block: ignored */
+    mp_shared_free(&local); /* not arena memory: ignored */
+    mp_shared_free(c + 1);  /* not a block: ignored */
     mp_shared_free(c);
-    mp_shared_free(c);          /* twice: ignored */
+    mp_shared_free(c); /* twice: ignored */
     CHECK(mp_shared_alloc(90) == c);
     CHECK(mp_shared_alloc(90) != c);
     a = (char *)mp_shared_alloc((size_t)32 << 20); /* large blocks are lazily committed */
@@ -143,10 +143,9 @@ static int test_arena_lock_owner_killed(void) {
     return 0;
 }
 
-static const mp_test arena_tests[] = {
-    {"arena_same_address", test_arena_same_address},
-    {"arena_alloc_free", test_arena_alloc_free},
-    {"arena_concurrent_alloc", test_arena_concurrent_alloc},
-    {"mutex_owner_killed", test_mutex_owner_killed},
-    {"arena_lock_owner_killed", test_arena_lock_owner_killed},
-    {NULL, NULL}};
+static const mp_test arena_tests[] = {{"arena_same_address", test_arena_same_address},
+                                      {"arena_alloc_free", test_arena_alloc_free},
+                                      {"arena_concurrent_alloc", test_arena_concurrent_alloc},
+                                      {"mutex_owner_killed", test_mutex_owner_killed},
+                                      {"arena_lock_owner_killed", test_arena_lock_owner_killed},
+                                      {NULL, NULL}};

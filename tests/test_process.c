@@ -4,8 +4,8 @@
 
 /* A few words in the arena that tests use to talk to their children. */
 typedef struct shared_flags {
-    mp__word go;      /* parent -> children: carry on */
-    mp__word ready;   /* children -> parent: count of children that are running */
+    mp__word go;    /* parent -> children: carry on */
+    mp__word ready; /* children -> parent: count of children that are running */
     volatile mp__u32 counter;
     volatile mp__u32 values[16];
 } shared_flags;
@@ -486,8 +486,10 @@ static int test_grandchildren(void) {
 static int test_start_method(void) {
     const char *env = getenv("MP_START_METHOD");
     int m = mp_get_start_method();
-    if (env && strcmp(env, "spawn") == 0) CHECK_EQ(m, MP_SPAWN);
-    else CHECK_EQ(m, MP__WIN ? MP_SPAWN : MP_FORK);
+    if (env && strcmp(env, "spawn") == 0)
+        CHECK_EQ(m, MP_SPAWN);
+    else
+        CHECK_EQ(m, MP__WIN ? MP_SPAWN : MP_FORK);
 #ifdef _WIN32
     CHECK_EQ(mp_set_start_method(MP_FORK), MP_ENOSYS);
 #else

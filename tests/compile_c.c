@@ -1,0 +1,38 @@
+/* Compile-matrix unit: the implementation and every public function, as C. */
+#define MP_IMPLEMENTATION
+#include "../mp.h"
+
+static int target(void *arg, size_t size) {
+    return (int)size + (arg != NULL);
+}
+static int run(mp_process *self) {
+    return mp_process_pid(self) != 0;
+}
+
+int compile_c_use(void);
+int compile_c_use(void) {
+    mp_process p, q, *list[4];
+    int code = 0;
+    void *mem = mp_shared_alloc(16);
+    mp_init();
+    mp_set_start_method(mp_get_start_method());
+    mp_set_executable(NULL);
+    mp_process_init(&p, target, NULL, 0, "p");
+    mp_process_init_run(&q, run, sizeof q, NULL);
+    mp_process_set_daemon(&p, 0);
+    mp_process_set_name(&p, "p2");
+    mp_process_start(&p);
+    mp_process_run(&q);
+    mp_process_is_alive(&p);
+    mp_process_join(&p, MP_FOREVER);
+    mp_process_terminate(&p);
+    mp_process_kill(&p);
+    mp_process_exitcode(&p, &code);
+    mp_active_children(list, 4);
+    code += (int)mp_process_pid(&p) + mp_process_daemon(&p) + (int)mp_getpid() + (int)mp_getppid() +
+            mp_cpu_count() + (mp_process_name(mp_current_process())[0] != 0);
+    mp_process_close(&p);
+    mp_process_close(&q);
+    mp_shared_free(mem);
+    return code + (mp_strerror(MP_OK)[0] != 0);
+}

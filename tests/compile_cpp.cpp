@@ -1,0 +1,20 @@
+// Compile-matrix unit: the implementation and the public API, as C++.
+#define MP_IMPLEMENTATION
+#include "../mp.h"
+
+static int target(void *arg, size_t size) {
+    return static_cast<int>(size) + (arg != NULL);
+}
+
+int compile_cpp_use();
+int compile_cpp_use() {
+    mp_process p;
+    int code = 0;
+    int *shared = static_cast<int *>(mp_shared_alloc(sizeof(int)));
+    if (mp_process_init(&p, target, shared, sizeof *shared, NULL) != MP_OK) return 1;
+    if (mp_process_start(&p) == MP_OK) mp_process_join(&p, MP_FOREVER);
+    mp_process_exitcode(&p, &code);
+    mp_process_close(&p);
+    mp_shared_free(shared);
+    return code;
+}
