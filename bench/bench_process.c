@@ -1,0 +1,105 @@
+/* Process start + join: mp.h under fork and spawn against the raw system calls (fork +
+   waitpid, posix_spawn + waitpid of this same program) and against Python's multiprocessing,
+   measured in one run and printed as ratios. POSIX only: on Windows there is one way to
+   start a process and nothing rawer to compare with. */
+#define MP_IMPLEMENTATION
+#include "../mp.h"
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int noop(void *arg, size_t size) {
+    (void)arg;
+    (void)size;
+    return 0;
+}
+
+static double raw_fork(int n) {
+    double t0 = mp__os_now();
+    int i, st;
+    for (i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(0);
+        waitpid(pid, &st, 0);
+    }
+    return (mp__os_now() - t0) / n * 1e6;
+}
+
+static double raw_posix_spawn(int n, const char *self) {
+    char *argv[3];
+    double t0 = mp__os_now();
+    int i, st;
+    argv[0] = (char *)self;
+    argv[1] = (char *)"--noop";
+    argv[2] = NULL;
+    for (i = 0; i < n; i++) {
+        pid_t pid;
+        if (posix_spawn(&pid, self, NULL, NULL, argv, environ) != 0) return -1;
+        waitpid(pid, &st, 0);
+    }
+    return (mp__os_now() - t0) / n * 1e6;
+}
+
+static double mp_start_join(int n, int method) {
+    double t0;
+    int i;
+    mp_set_start_method(method);
+    t0 = mp__os_now();
+    for (i = 0; i < n; i++) {
+        mp_process p;
+        mp_process_init(&p, noop, NULL, 0, NULL);
+        if (mp_process_start(&p) != MP_OK) return -1;
+        mp_process_join(&p, MP_FOREVER);
+        mp_process_close(&p);
+    }
+    return (mp__os_now() - t0) / n * 1e6;
+}
+
+/* Python's numbers, from bench_process.py, or -1 when python3 is missing. */
+static void python(double *fork_us, double *spawn_us) {
+    char line[128];
+    FILE *f = popen("python3 bench/bench_process.py 200 20 2>/dev/null", "r");
+    *fork_us = *spawn_us = -1;
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "fork ", 5) == 0) *fork_us = atof(line + 5);
+        if (strncmp(line, "spawn ", 6) == 0) *spawn_us = atof(line + 6);
+    }
+    pclose(f);
+}
+
+static void row(const char *name, double us, double base, const char *target) {
+    if (us < 0)
+        printf("%-34s %10s\n", name, "n/a");
+    else
+        printf("%-34s %10.1f us  %7.2fx raw fork  %s\n", name, us, us / base, target);
+}
+
+int main(int argc, char **argv) {
+    int n = 2000, ns = 300, round;
+    double rf = 1e9, rs = 1e9, mf = 1e9, ms = 1e9, pf, ps;
+    if (argc > 1 && strcmp(argv[1], "--noop") == 0) return 0;
+    if (argc > 1) n = atoi(argv[1]), ns = n / 5 + 1;
+    mp_process_init(NULL, noop, NULL, 0, NULL); /* warm up the library */
+    for (round = 0; round < 3; round++) {       /* best of three, interleaved */
+        double v;
+        if ((v = raw_fork(n)) < rf) rf = v;
+        if ((v = mp_start_join(n, MP_FORK)) < mf) mf = v;
+        if ((v = raw_posix_spawn(ns, mp__os_exe_path())) < rs) rs = v;
+        if ((v = mp_start_join(ns, MP_SPAWN)) < ms) ms = v;
+    }
+    python(&pf, &ps);
+    printf("process start + join (best of 3; %d forks, %d spawns per round)\n", n, ns);
+    row("raw fork + waitpid", rf, rf, "");
+    row("raw posix_spawn + waitpid", rs, rf, "");
+    row("mp.h fork start + join", mf, rf, "target <= 1.2x");
+    row("mp.h spawn start + join", ms, rf, "target < 10x");
+    row("python multiprocessing fork", pf, rf, "");
+    row("python multiprocessing spawn", ps, rf, "");
+    printf("mp.h spawn / raw posix_spawn: %.2fx\n", ms / rs);
+    if (pf > 0)
+        printf("python fork / mp.h fork: %.1fx; python spawn / mp.h spawn: %.1fx\n", pf / mf,
+               ps / ms);
+    return 0;
+}
