@@ -128,7 +128,9 @@ extern "C" {
     X(MP_EMODULE, -15, "spawn: the target's module is not loaded in the child")                    \
     X(MP_ENOTOWNER, -16, "not the owner")                                                          \
     X(MP_EOWNERDEAD, -17, "acquired; the previous owner died while holding it")                    \
-    X(MP_ETOOBIG, -18, "too large")
+    X(MP_ETOOBIG, -18, "too large")                                                                \
+    X(MP_EOVERFLOW, -19, "released too many times")                                                \
+    X(MP_EBROKEN, -20, "the barrier is broken")
 
 enum mp_error {
 #define MP__ENUM(name, value, text) name = value,
@@ -201,6 +203,82 @@ MPDEF int mp_active_children(mp_process **out, int max); /* count; fills up to m
    process of the family. NULL when size is 0 or the arena is full. */
 MPDEF void *mp_shared_alloc(size_t size);
 MPDEF void mp_shared_free(void *ptr);
+
+/* Synchronisation between the processes of a family. Every object lives in the family arena,
+   so a pointer to it (passed as a process argument, or stored in shared memory) works in
+   every process, under every start method, whether made before or after a child started.
+   The *_new functions return NULL when the arena is full; *_free on an object in use by
+   another process is undefined, and a freed object answers MP_ECLOSED until its memory is
+   reused.
+
+   Owner death: when a process dies holding a Lock or RLock (or a Condition's lock), the next
+   acquirer gets the lock and MP_EOWNERDEAD instead of MP_OK, repairs the shared state, and
+   goes on: the lock works normally afterwards. A waiter checks the owner's liveness after
+   10 ms of waiting, then every 100 ms at most. */
+typedef struct mp_lock mp_lock; /* Lock and RLock */
+typedef struct mp_semaphore mp_semaphore;
+typedef struct mp_event mp_event;
+typedef struct mp_condition mp_condition;
+typedef struct mp_barrier mp_barrier;
+typedef struct mp_value mp_value;
+
+MPDEF mp_lock *mp_lock_new(void);  /* owned by a process: any of its threads may release */
+MPDEF mp_lock *mp_rlock_new(void); /* re-entrant; owned by one thread of one process */
+MPDEF int mp_lock_acquire(mp_lock *l, double timeout); /* MP_OK, MP_EOWNERDEAD, MP_ETIMEDOUT */
+MPDEF int mp_lock_release(mp_lock *l);                 /* MP_ENOTOWNER if not ours */
+MPDEF int mp_lock_is_mine(mp_lock *l);                 /* 1 or 0 */
+MPDEF int mp_lock_free(mp_lock *l);
+
+MPDEF mp_semaphore *mp_semaphore_new(unsigned value);
+MPDEF mp_semaphore *mp_bounded_semaphore_new(unsigned value);    /* release past value fails */
+MPDEF int mp_semaphore_acquire(mp_semaphore *s, double timeout); /* MP_OK, MP_ETIMEDOUT */
+MPDEF int mp_semaphore_release(mp_semaphore *s);                 /* MP_EOVERFLOW if bounded */
+MPDEF int mp_semaphore_get_value(mp_semaphore *s);               /* >= 0, or an error */
+MPDEF int mp_semaphore_free(mp_semaphore *s);
+
+MPDEF mp_event *mp_event_new(void);
+MPDEF int mp_event_set(mp_event *e);
+MPDEF int mp_event_clear(mp_event *e);
+MPDEF int mp_event_is_set(mp_event *e);               /* 1 or 0, or an error */
+MPDEF int mp_event_wait(mp_event *e, double timeout); /* MP_OK once set, MP_ETIMEDOUT */
+MPDEF int mp_event_free(mp_event *e);
+
+/* lock: the Condition's lock (a Lock or an RLock), or NULL for a new RLock of its own. */
+MPDEF mp_condition *mp_condition_new(mp_lock *lock);
+MPDEF mp_lock *mp_condition_lock(mp_condition *c);
+MPDEF int mp_condition_acquire(mp_condition *c, double timeout);
+MPDEF int mp_condition_release(mp_condition *c);
+/* With the lock held: MP_OK when notified, MP_ETIMEDOUT, or MP_EOWNERDEAD when the lock had
+   to be taken back from a dead owner. The lock is held again on return in every case. */
+MPDEF int mp_condition_wait(mp_condition *c, double timeout);
+/* Waits until pred(arg) is true: MP_OK, MP_ETIMEDOUT (pred still false) or MP_EOWNERDEAD. */
+MPDEF int mp_condition_wait_for(mp_condition *c, int (*pred)(void *arg), void *arg, double timeout);
+MPDEF int mp_condition_notify(mp_condition *c, int n);
+MPDEF int mp_condition_notify_all(mp_condition *c);
+MPDEF int mp_condition_free(mp_condition *c);
+
+/* action: run by the last process to arrive, before the others are released (may be NULL);
+   a non-zero return breaks the barrier. It is found in each process like a spawn target. */
+MPDEF mp_barrier *mp_barrier_new(int parties, int (*action)(void));
+MPDEF int mp_barrier_wait(mp_barrier *b, double timeout); /* 0..parties-1, or an error */
+MPDEF int mp_barrier_abort(mp_barrier *b);
+MPDEF int mp_barrier_reset(mp_barrier *b);
+MPDEF int mp_barrier_parties(mp_barrier *b);
+MPDEF int mp_barrier_n_waiting(mp_barrier *b);
+MPDEF int mp_barrier_broken(mp_barrier *b); /* 1 or 0, or an error */
+MPDEF int mp_barrier_free(mp_barrier *b);
+
+/* Value / Array with lock=True: size bytes of zeroed shared memory and an RLock. */
+MPDEF mp_value *mp_value_new(size_t size);
+MPDEF void *mp_value_ptr(mp_value *v);
+MPDEF size_t mp_value_size(mp_value *v);
+MPDEF mp_lock *mp_value_lock(mp_value *v); /* get_lock() */
+MPDEF int mp_value_free(mp_value *v);
+
+/* with lock: ...  ->  MP_WITH_LOCK(lock) { ... }   (leave it by its end, not by break/return) */
+#define MP_WITH_LOCK(lock)                                                                         \
+    for (int mp__with_ = (mp_lock_acquire((lock), MP_FOREVER), 1); mp__with_;                      \
+         mp__with_ = (mp_lock_release(lock), 0))
 
 #ifdef __cplusplus
 }
@@ -542,6 +620,12 @@ MP__FN long mp__os_getpid(void) {
 }
 MP__FN long mp__os_getppid(void) {
     return (long)getppid();
+}
+MP__FN mp__u64 mp__os_tid(void) {
+    pthread_t t = pthread_self();
+    mp__u64 id = 0;
+    memcpy(&id, &t, sizeof t < sizeof id ? sizeof t : sizeof id);
+    return id;
 }
 MP__FN void mp__os_lock(void) {
     pthread_mutex_lock(&mp__os_mutex);
@@ -977,6 +1061,9 @@ static wchar_t *mp__os_exe;
 
 MP__FN long mp__os_getpid(void) {
     return (long)GetCurrentProcessId();
+}
+MP__FN mp__u64 mp__os_tid(void) {
+    return (mp__u64)GetCurrentThreadId();
 }
 MP__FN long mp__os_getppid(void) {
     DWORD me = GetCurrentProcessId(), parent = 0;
@@ -1530,6 +1617,7 @@ MPDEF const char *mp_strerror(int err) {
 }
 
 static void mp__atexit(void);
+MP__FN void mp__spawn_child(const char *token);
 MP__FN void mp__init_globals(void) {
     const char *m;
     if (mp__g.inited) return;
@@ -1543,6 +1631,10 @@ MP__FN void mp__init_globals(void) {
     mp__g.self.mp__state = MP__STARTED;
     mp__g.self.mp__pid = mp__g.pid;
     mp__copy_name(mp__g.self.mp__name, "MainProcess");
+    /* A spawned child: normally caught here by the constructor before main; without one
+       (tcc, MP_NO_AUTO_INIT) by mp_init() or, at the latest, by the first call into mp.h. */
+    m = mp__os_child_token();
+    if (m) mp__spawn_child(m);
 }
 
 MPDEF int mp_set_start_method(int method) {
@@ -1885,11 +1977,7 @@ MP__FN void mp__spawn_child(const char *token) {
 }
 
 MPDEF void mp_init(void) {
-    const char *token;
-    if (mp__g.inited) return;
     mp__init_globals();
-    token = mp__os_child_token();
-    if (token) mp__spawn_child(token);
 }
 
 MPDEF int mp_process_start(mp_process *p) {
@@ -1994,6 +2082,501 @@ MPDEF int mp_active_children(mp_process **out, int max) {
     }
     mp__os_unlock();
     return n;
+}
+
+/* ======================================================================================== */
+/* >>sync: Lock, RLock, Semaphore, Event, Condition, Barrier, Value                          */
+/* ======================================================================================== */
+enum {
+    MP__T_LOCK = 0x4c4f434bu,
+    MP__T_SEM = 0x53454d41u,
+    MP__T_EVENT = 0x45564e54u,
+    MP__T_COND = 0x434f4e44u,
+    MP__T_BARRIER = 0x42415252u,
+    MP__T_VALUE = 0x56414c55u,
+    MP__T_DEAD = 0x44454144u
+};
+
+/* Every object starts with its type tag: a wrong pointer gives MP_EINVAL, a freed object
+   MP_ECLOSED. */
+MP__FN int mp__obj_check(const void *o, mp__u32 type) {
+    mp__u32 tag;
+    if (!o || !mp__in_arena(o) || ((uintptr_t)o & 3)) return MP_EINVAL;
+    tag = *(const volatile mp__u32 *)o;
+    return tag == type ? MP_OK : tag == MP__T_DEAD ? MP_ECLOSED : MP_EINVAL;
+}
+MP__FN void *mp__obj_new(size_t size, mp__u32 type) {
+    mp__u32 *o = (mp__u32 *)mp__arena_alloc(size);
+    if (o) *o = type;
+    return o;
+}
+MP__FN int mp__obj_free(void *o, mp__u32 type) {
+    int r = mp__obj_check(o, type);
+    if (r != MP_OK) return r;
+    *(volatile mp__u32 *)o = MP__T_DEAD;
+    mp__arena_free(o);
+    return MP_OK;
+}
+/* The time left before a deadline, for waits that loop. */
+MP__FN double mp__deadline(double timeout) {
+    return timeout >= 1e9 ? 1e300 : mp__os_now() + timeout;
+}
+MP__FN double mp__left(double deadline) {
+    return deadline >= 1e300 ? 1e9 : deadline - mp__os_now();
+}
+
+struct mp_lock {
+    mp__u32 type, recursive;
+    mp__mutex m;
+    volatile mp__u64 thread; /* RLock: the owning thread, valid while m is ours */
+    volatile mp__u32 count;
+};
+MP__FN mp_lock *mp__lock_new(int recursive) {
+    mp_lock *l;
+    mp__init_globals();
+    l = (mp_lock *)mp__obj_new(sizeof *l, MP__T_LOCK);
+    if (l) l->recursive = (mp__u32)recursive;
+    return l;
+}
+MPDEF mp_lock *mp_lock_new(void) {
+    return mp__lock_new(0);
+}
+MPDEF mp_lock *mp_rlock_new(void) {
+    return mp__lock_new(1);
+}
+MP__FN int mp__lock_mine(mp_lock *l) {
+    return mp__load(&l->m.w.value) == (mp__u32)mp__g.pid &&
+           (!l->recursive || l->thread == mp__os_tid());
+}
+MPDEF int mp_lock_is_mine(mp_lock *l) {
+    return mp__obj_check(l, MP__T_LOCK) == MP_OK && mp__lock_mine(l);
+}
+MPDEF int mp_lock_acquire(mp_lock *l, double timeout) {
+    int r = mp__obj_check(l, MP__T_LOCK);
+    if (r != MP_OK) return r;
+    if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    if (l->recursive && mp__lock_mine(l)) {
+        l->count++;
+        return MP_OK;
+    }
+    r = mp__mutex_lock(&l->m, timeout);
+    if (r == MP_OK || r == MP_EOWNERDEAD) {
+        l->thread = mp__os_tid();
+        l->count = 1;
+    }
+    return r;
+}
+MPDEF int mp_lock_release(mp_lock *l) {
+    int r = mp__obj_check(l, MP__T_LOCK);
+    if (r != MP_OK) return r;
+    if (!mp__lock_mine(l)) return MP_ENOTOWNER;
+    if (--l->count > 0) return MP_OK;
+    l->thread = 0;
+    return mp__mutex_unlock(&l->m);
+}
+MPDEF int mp_lock_free(mp_lock *l) {
+    return mp__obj_free(l, MP__T_LOCK);
+}
+
+struct mp_semaphore {
+    mp__u32 type, bounded;
+    mp__word value;
+    mp__u32 max;
+};
+MP__FN mp_semaphore *mp__semaphore_new(unsigned value, int bounded) {
+    mp_semaphore *s;
+    mp__init_globals();
+    if (value > 0x7fffffffu) return NULL;
+    s = (mp_semaphore *)mp__obj_new(sizeof *s, MP__T_SEM);
+    if (s) {
+        s->bounded = (mp__u32)bounded;
+        s->max = value;
+        s->value.value = value;
+    }
+    return s;
+}
+MPDEF mp_semaphore *mp_semaphore_new(unsigned value) {
+    return mp__semaphore_new(value, 0);
+}
+MPDEF mp_semaphore *mp_bounded_semaphore_new(unsigned value) {
+    return mp__semaphore_new(value, 1);
+}
+MP__FN int mp__sem_take(mp__word *w, double timeout) {
+    double deadline = mp__deadline(timeout);
+    int spin = 0;
+    for (;;) {
+        mp__u32 v = mp__load(&w->value);
+        double left;
+        if (v > 0) {
+            if (mp__cas(&w->value, v, v - 1)) return MP_OK;
+            continue;
+        }
+        if (spin++ < 50) {
+            mp__pause();
+            continue;
+        }
+        left = mp__left(deadline);
+        if (left <= 0) return MP_ETIMEDOUT;
+        mp__wait(w, 0, left);
+    }
+}
+MPDEF int mp_semaphore_acquire(mp_semaphore *s, double timeout) {
+    int r = mp__obj_check(s, MP__T_SEM);
+    if (r != MP_OK) return r;
+    if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    return mp__sem_take(&s->value, timeout);
+}
+MPDEF int mp_semaphore_release(mp_semaphore *s) {
+    int r = mp__obj_check(s, MP__T_SEM);
+    if (r != MP_OK) return r;
+    for (;;) {
+        mp__u32 v = mp__load(&s->value.value);
+        if ((s->bounded && v >= s->max) || v >= 0x7fffffffu) return MP_EOVERFLOW;
+        if (mp__cas(&s->value.value, v, v + 1)) break;
+    }
+    mp__wake(&s->value, 1);
+    return MP_OK;
+}
+MPDEF int mp_semaphore_get_value(mp_semaphore *s) {
+    int r = mp__obj_check(s, MP__T_SEM);
+    return r != MP_OK ? r : (int)mp__load(&s->value.value);
+}
+MPDEF int mp_semaphore_free(mp_semaphore *s) {
+    return mp__obj_free(s, MP__T_SEM);
+}
+
+struct mp_event {
+    mp__u32 type;
+    mp__word flag;
+};
+MPDEF mp_event *mp_event_new(void) {
+    mp__init_globals();
+    return (mp_event *)mp__obj_new(sizeof(mp_event), MP__T_EVENT);
+}
+MPDEF int mp_event_set(mp_event *e) {
+    int r = mp__obj_check(e, MP__T_EVENT);
+    if (r != MP_OK) return r;
+    if (mp__xchg(&e->flag.value, 1) == 0) mp__wake(&e->flag, 0xffffffffu);
+    return MP_OK;
+}
+MPDEF int mp_event_clear(mp_event *e) {
+    int r = mp__obj_check(e, MP__T_EVENT);
+    if (r != MP_OK) return r;
+    mp__store(&e->flag.value, 0);
+    return MP_OK;
+}
+MPDEF int mp_event_is_set(mp_event *e) {
+    int r = mp__obj_check(e, MP__T_EVENT);
+    return r != MP_OK ? r : (int)mp__load(&e->flag.value);
+}
+MPDEF int mp_event_wait(mp_event *e, double timeout) {
+    double deadline;
+    int r = mp__obj_check(e, MP__T_EVENT);
+    if (r != MP_OK) return r;
+    if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    deadline = mp__deadline(timeout);
+    while (mp__load(&e->flag.value) == 0) {
+        double left = mp__left(deadline);
+        if (left <= 0) return MP_ETIMEDOUT;
+        mp__wait(&e->flag, 0, left);
+    }
+    return MP_OK;
+}
+MPDEF int mp_event_free(mp_event *e) {
+    return mp__obj_free(e, MP__T_EVENT);
+}
+
+/* Sequence counters, as in the classic futex condition variable: a waiter may only take a
+   wakeup granted after it registered, so a waiter that comes back cannot steal another's;
+   a waiter that times out consumes a wakeup slot of its own. A waiter that dies leaves one
+   spare wakeup behind at worst, never a hang. The counters wrap; only differences count. */
+struct mp_condition {
+    mp__u32 type, own_lock;
+    mp_lock *lock;
+    mp__mutex m; /* guards the counters, for a few instructions at a time */
+    mp__u32 total, wakeups, woken, broadcasts;
+    mp__word futex;
+};
+MPDEF mp_condition *mp_condition_new(mp_lock *lock) {
+    mp_condition *c;
+    mp__init_globals();
+    if (lock && mp__obj_check(lock, MP__T_LOCK) != MP_OK) return NULL;
+    c = (mp_condition *)mp__obj_new(sizeof *c, MP__T_COND);
+    if (!c) return NULL;
+    c->lock = lock;
+    if (!lock) {
+        c->lock = mp_rlock_new();
+        c->own_lock = 1;
+        if (!c->lock) {
+            mp__obj_free(c, MP__T_COND);
+            return NULL;
+        }
+    }
+    return c;
+}
+MPDEF mp_lock *mp_condition_lock(mp_condition *c) {
+    return mp__obj_check(c, MP__T_COND) == MP_OK ? c->lock : NULL;
+}
+MPDEF int mp_condition_acquire(mp_condition *c, double timeout) {
+    int r = mp__obj_check(c, MP__T_COND);
+    return r != MP_OK ? r : mp_lock_acquire(c->lock, timeout);
+}
+MPDEF int mp_condition_release(mp_condition *c) {
+    int r = mp__obj_check(c, MP__T_COND);
+    return r != MP_OK ? r : mp_lock_release(c->lock);
+}
+MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
+    mp__u32 depth, seq, bc;
+    double deadline;
+    int r = mp__obj_check(c, MP__T_COND), result = MP_ETIMEDOUT;
+    if (r != MP_OK) return r;
+    if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
+    deadline = mp__deadline(timeout);
+    (void)mp__mutex_lock(&c->m, MP_FOREVER);
+    c->total++;
+    seq = c->wakeups;
+    bc = c->broadcasts;
+    mp__mutex_unlock(&c->m);
+    depth = c->lock->count; /* an RLock is released all the way, and restored after */
+    c->lock->count = 0;
+    c->lock->thread = 0;
+    mp__mutex_unlock(&c->lock->m);
+    for (;;) {
+        mp__u32 f;
+        double left = mp__left(deadline);
+        (void)mp__mutex_lock(&c->m, MP_FOREVER);
+        if (c->broadcasts != bc) {
+            result = MP_OK;
+        } else if (c->wakeups != seq && c->woken != c->wakeups) {
+            c->woken++;
+            result = MP_OK;
+        } else if (left <= 0) {
+            c->wakeups++; /* stop counting as a waiter: take a slot of our own */
+            c->woken++;
+        } else {
+            f = mp__load(&c->futex.value);
+            mp__mutex_unlock(&c->m);
+            mp__wait(&c->futex, f, left);
+            continue;
+        }
+        mp__mutex_unlock(&c->m);
+        break;
+    }
+    r = mp__mutex_lock(&c->lock->m, MP_FOREVER);
+    c->lock->thread = mp__os_tid();
+    c->lock->count = depth;
+    return r == MP_EOWNERDEAD ? r : result;
+}
+MPDEF int mp_condition_wait_for(mp_condition *c, int (*pred)(void *arg), void *arg,
+                                double timeout) {
+    double deadline;
+    int r = mp__obj_check(c, MP__T_COND), dead = 0;
+    if (r != MP_OK) return r;
+    if (!pred || mp__bad_timeout(timeout)) return MP_EINVAL;
+    if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
+    deadline = mp__deadline(timeout);
+    while (!pred(arg)) {
+        double left = mp__left(deadline);
+        if (left <= 0) return dead ? MP_EOWNERDEAD : MP_ETIMEDOUT;
+        r = mp_condition_wait(c, left);
+        if (r == MP_EOWNERDEAD)
+            dead = 1;
+        else if (r != MP_OK && r != MP_ETIMEDOUT)
+            return r;
+    }
+    return dead ? MP_EOWNERDEAD : MP_OK;
+}
+MPDEF int mp_condition_notify(mp_condition *c, int n) {
+    mp__u32 k = 0;
+    int r = mp__obj_check(c, MP__T_COND);
+    if (r != MP_OK) return r;
+    if (n < 0) return MP_EINVAL;
+    if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
+    (void)mp__mutex_lock(&c->m, MP_FOREVER);
+    if (n == 0x7fffffff && (int)(c->total - c->wakeups) > 0) { /* notify_all */
+        c->wakeups = c->woken = c->total;
+        c->broadcasts++;
+        k = 0xffffffffu;
+    }
+    while (k < (mp__u32)n && (int)(c->total - c->wakeups) > 0) {
+        c->wakeups++;
+        k++;
+    }
+    if (k) mp__fetch_add(&c->futex.value, 1);
+    mp__mutex_unlock(&c->m);
+    if (k) mp__wake(&c->futex, k);
+    return MP_OK;
+}
+MPDEF int mp_condition_notify_all(mp_condition *c) {
+    return mp_condition_notify(c, 0x7fffffff);
+}
+MPDEF int mp_condition_free(mp_condition *c) {
+    int r = mp__obj_check(c, MP__T_COND);
+    if (r != MP_OK) return r;
+    if (c->own_lock) mp_lock_free(c->lock);
+    return mp__obj_free(c, MP__T_COND);
+}
+
+/* Python's threading.Barrier. seq changes on every event (release, break, reset), so a
+   waiter sleeps on one word and looks at the state when it wakes. */
+struct mp_barrier {
+    mp__u32 type;
+    mp__u32 parties, count, generation, broken, reset_generation;
+    mp__mutex m;
+    mp__word seq;
+    mp__u32 has_action;
+    mp__u64 action_offset;
+    char action_module[1024];
+};
+MPDEF mp_barrier *mp_barrier_new(int parties, int (*action)(void)) {
+    mp_barrier *b;
+    mp__init_globals();
+    if (parties < 1) return NULL;
+    b = (mp_barrier *)mp__obj_new(sizeof *b, MP__T_BARRIER);
+    if (!b) return NULL;
+    b->parties = (mp__u32)parties;
+    if (action) {
+        void *fn = mp__fn_addr((void (*)(void))action);
+        if (mp__os_module_locate(fn, b->action_module, sizeof b->action_module,
+                                 &b->action_offset) != MP_OK) {
+            mp__obj_free(b, MP__T_BARRIER);
+            return NULL;
+        }
+        b->has_action = 1;
+    }
+    return b;
+}
+MP__FN void mp__barrier_bump(mp_barrier *b) {
+    mp__fetch_add(&b->seq.value, 1);
+    mp__wake(&b->seq, 0xffffffffu);
+}
+MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
+    mp__u32 gen, index;
+    double deadline;
+    int r = mp__obj_check(b, MP__T_BARRIER);
+    if (r != MP_OK) return r;
+    if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    deadline = mp__deadline(timeout);
+    (void)mp__mutex_lock(&b->m, MP_FOREVER); /* held for a few instructions only */
+    if (b->broken) {
+        mp__mutex_unlock(&b->m);
+        return MP_EBROKEN;
+    }
+    index = b->count++;
+    gen = b->generation;
+    if (b->count == b->parties) {
+        int ok = 1;
+        if (b->has_action) {
+            void *fn = mp__os_module_resolve(b->action_module, b->action_offset);
+            ok = fn && ((int (*)(void))mp__addr_fn(fn))() == 0;
+        }
+        b->count = 0;
+        if (ok)
+            b->generation++;
+        else
+            b->broken = 1;
+        mp__barrier_bump(b);
+        mp__mutex_unlock(&b->m);
+        return ok ? (int)index : MP_EBROKEN;
+    }
+    for (;;) {
+        mp__u32 s = mp__load(&b->seq.value);
+        double left;
+        if (b->generation != gen) {
+            r = b->reset_generation == gen + 1 ? MP_EBROKEN : (int)index;
+            break;
+        }
+        if (b->broken) {
+            r = MP_EBROKEN;
+            break;
+        }
+        left = mp__left(deadline);
+        if (left <= 0) { /* Python: a timeout breaks the barrier for everyone */
+            b->broken = 1;
+            mp__barrier_bump(b);
+            r = MP_ETIMEDOUT;
+            break;
+        }
+        mp__mutex_unlock(&b->m);
+        mp__wait(&b->seq, s, left);
+        (void)mp__mutex_lock(&b->m, MP_FOREVER);
+    }
+    if (r < 0 && b->count > 0 && b->generation == gen) b->count--;
+    mp__mutex_unlock(&b->m);
+    return r;
+}
+MPDEF int mp_barrier_abort(mp_barrier *b) {
+    int r = mp__obj_check(b, MP__T_BARRIER);
+    if (r != MP_OK) return r;
+    (void)mp__mutex_lock(&b->m, MP_FOREVER);
+    b->broken = 1;
+    mp__barrier_bump(b);
+    mp__mutex_unlock(&b->m);
+    return MP_OK;
+}
+MPDEF int mp_barrier_reset(mp_barrier *b) {
+    int r = mp__obj_check(b, MP__T_BARRIER);
+    if (r != MP_OK) return r;
+    (void)mp__mutex_lock(&b->m, MP_FOREVER);
+    b->generation++; /* the waiters of the old generation see it reset: broken for them */
+    b->reset_generation = b->generation;
+    b->count = 0;
+    b->broken = 0;
+    mp__barrier_bump(b);
+    mp__mutex_unlock(&b->m);
+    return MP_OK;
+}
+MPDEF int mp_barrier_parties(mp_barrier *b) {
+    int r = mp__obj_check(b, MP__T_BARRIER);
+    return r != MP_OK ? r : (int)b->parties;
+}
+MPDEF int mp_barrier_n_waiting(mp_barrier *b) {
+    int r = mp__obj_check(b, MP__T_BARRIER);
+    return r != MP_OK ? r : (int)b->count;
+}
+MPDEF int mp_barrier_broken(mp_barrier *b) {
+    int r = mp__obj_check(b, MP__T_BARRIER);
+    return r != MP_OK ? r : (int)(b->broken != 0);
+}
+MPDEF int mp_barrier_free(mp_barrier *b) {
+    return mp__obj_free(b, MP__T_BARRIER);
+}
+
+struct mp_value {
+    mp__u32 type, pad;
+    mp_lock *lock;
+    mp__u64 size;
+    mp__u64 data[1]; /* size bytes, 8-byte aligned */
+};
+MPDEF mp_value *mp_value_new(size_t size) {
+    mp_value *v;
+    mp__init_globals();
+    if (size == 0 || size > ((size_t)-1) / 2) return NULL;
+    v = (mp_value *)mp__obj_new(sizeof(mp_value) + size, MP__T_VALUE);
+    if (!v) return NULL;
+    v->size = size;
+    v->lock = mp_rlock_new(); /* Python's default for Value is an RLock */
+    if (!v->lock) {
+        mp__obj_free(v, MP__T_VALUE);
+        return NULL;
+    }
+    return v;
+}
+MPDEF void *mp_value_ptr(mp_value *v) {
+    return mp__obj_check(v, MP__T_VALUE) == MP_OK ? (void *)v->data : NULL;
+}
+MPDEF size_t mp_value_size(mp_value *v) {
+    return mp__obj_check(v, MP__T_VALUE) == MP_OK ? (size_t)v->size : 0;
+}
+MPDEF mp_lock *mp_value_lock(mp_value *v) {
+    return mp__obj_check(v, MP__T_VALUE) == MP_OK ? v->lock : NULL;
+}
+MPDEF int mp_value_free(mp_value *v) {
+    int r = mp__obj_check(v, MP__T_VALUE);
+    if (r != MP_OK) return r;
+    mp_lock_free(v->lock);
+    return mp__obj_free(v, MP__T_VALUE);
 }
 
 /* >>autoinit: catch a spawned child before main ------------------------------------------ */

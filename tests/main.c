@@ -8,8 +8,9 @@
 
 #include "test_process.c"
 #include "test_arena.c"
+#include "test_sync.c"
 
-static const mp_test *const test_groups[] = {process_tests, arena_tests};
+static const mp_test *const test_groups[] = {process_tests, arena_tests, sync_tests};
 
 static const mp_test *test_at(int index) {
     size_t g;
@@ -40,6 +41,7 @@ int main(int argc, char **argv) {
     int passed = 0, failed = 0, first = 1, i, list = 0;
     double limit = 60;
     const mp_test *t;
+    mp_init(); /* the rule for main: needed with tcc, which ignores constructors */
     setvbuf(stdout, NULL, _IONBF, 0);
     while (first < argc && argv[first][0] == '-') {
         if (strcmp(argv[first], "-t") == 0 && first + 1 < argc)

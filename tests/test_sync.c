@@ -1,0 +1,616 @@
+/* Lock, RLock, Semaphore, Event, Condition, Barrier, Value: counts under contention, every
+   timeout, the error paths, and the death of an owner. */
+
+typedef struct sync_arg {
+    mp_lock *lock;
+    mp_semaphore *sem;
+    mp_event *event;
+    mp_condition *cond;
+    mp_barrier *barrier;
+    mp_value *value;
+    shared_flags *f;
+    int n;
+} sync_arg;
+
+static sync_arg *sync_arg_of(void *arg) {
+    return *(sync_arg **)arg;
+}
+
+/* Starts n children running fn(&a) and joins them, checking they all exit with 0. */
+static int run_children(int n, mp_target_fn fn, sync_arg *a) {
+    mp_process p[8];
+    int i, code;
+    for (i = 0; i < n; i++) {
+        CHECK_EQ(mp_process_init(&p[i], fn, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+    }
+    for (i = 0; i < n; i++) {
+        CHECK_EQ(mp_process_join(&p[i], 60), MP_OK);
+        CHECK_EQ(mp_process_exitcode(&p[i], &code), 1);
+        CHECK_EQ(code, 0);
+        mp_process_close(&p[i]);
+    }
+    return 0;
+}
+static sync_arg *sync_new(void) {
+    sync_arg *a = (sync_arg *)mp_shared_alloc(sizeof *a);
+    if (a) a->f = flags_new();
+    return a;
+}
+
+#define COUNT_EACH 50000
+static int add_under_lock(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    int i;
+    (void)size;
+    for (i = 0; i < COUNT_EACH; i++) {
+        if (mp_lock_acquire(a->lock, MP_FOREVER) != MP_OK) return 2;
+        a->n++; /* a plain, non-atomic increment: only the lock protects it */
+        if (mp_lock_release(a->lock) != MP_OK) return 3;
+    }
+    return 0;
+}
+static int test_lock_counter(void) {
+    sync_arg *a = sync_new();
+    int n;
+    CHECK(a != NULL);
+    for (n = 2; n <= 8; n *= 2) {
+        a->lock = mp_lock_new();
+        a->n = 0;
+        CHECK(a->lock != NULL);
+        CHECK_EQ(run_children(n, add_under_lock, a), 0);
+        CHECK_EQ(a->n, n * COUNT_EACH);
+        CHECK_EQ(mp_lock_free(a->lock), MP_OK);
+    }
+    return 0;
+}
+
+static int try_lock_in_child(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    double t0 = mp__os_now();
+    (void)size;
+    if (mp_lock_release(a->lock) != MP_ENOTOWNER) return 2; /* held by the parent */
+    if (mp_lock_acquire(a->lock, 0) != MP_ETIMEDOUT) return 3;
+    if (mp_lock_acquire(a->lock, 0.15) != MP_ETIMEDOUT) return 4;
+    if (mp__os_now() - t0 < 0.14) return 5;
+    flag_add(&a->f->ready);
+    if (mp_lock_acquire(a->lock, 30) != MP_OK) return 6; /* the parent lets go */
+    return mp_lock_release(a->lock) == MP_OK ? 0 : 7;
+}
+static int test_lock_timeouts_and_errors(void) {
+    sync_arg *a = sync_new();
+    mp_lock *l = mp_lock_new();
+    mp_event *e = mp_event_new();
+    mp_process p;
+    int code = -1, local = 0;
+    CHECK(a && l && e);
+    a->lock = l;
+    CHECK_EQ(mp_lock_release(l), MP_ENOTOWNER); /* not held */
+    CHECK_EQ(mp_lock_is_mine(l), 0);
+    CHECK_EQ(mp_lock_acquire(l, 0), MP_OK);
+    CHECK_EQ(mp_lock_is_mine(l), 1);
+    CHECK_EQ(mp_lock_acquire(l, 0), MP_ETIMEDOUT); /* a Lock is not re-entrant */
+    CHECK_EQ(mp_process_init(&p, try_lock_in_child, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 1);
+    CHECK_EQ(mp_lock_release(l), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    CHECK_EQ(mp_lock_acquire(NULL, 1), MP_EINVAL);
+    CHECK_EQ(mp_lock_acquire(l, -1), MP_EINVAL);
+    CHECK_EQ(mp_lock_acquire((mp_lock *)(void *)&local, 1), MP_EINVAL); /* not in the arena */
+    CHECK_EQ(mp_lock_acquire((mp_lock *)(void *)e, 1), MP_EINVAL);      /* not a lock */
+    CHECK_EQ(mp_lock_release(NULL), MP_EINVAL);
+    CHECK_EQ(mp_lock_free(NULL), MP_EINVAL);
+    CHECK_EQ(mp_lock_free(l), MP_OK);
+    CHECK_EQ(mp_lock_acquire(l, 1), MP_ECLOSED);
+    CHECK_EQ(mp_lock_release(l), MP_ECLOSED);
+    CHECK_EQ(mp_lock_free(l), MP_ECLOSED);
+    CHECK_EQ(mp_event_free(e), MP_OK);
+    return 0;
+}
+
+/* Takes the lock (or the condition's lock), says so, then waits to be killed. */
+static int hold_until_killed(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    if (mp_lock_acquire(a->lock, MP_FOREVER) != MP_OK) return 2;
+    if (a->n == 2 && mp_lock_acquire(a->lock, MP_FOREVER) != MP_OK) return 3; /* RLock: twice */
+    flag_add(&a->f->ready);
+    for (;;) mp__wait(&a->f->go, 0, 10);
+}
+static int owner_dies(mp_lock *l, int depth) {
+    sync_arg *a = sync_new();
+    mp_process p;
+    CHECK(a != NULL);
+    a->lock = l;
+    a->n = depth;
+    CHECK_EQ(mp_process_init(&p, hold_until_killed, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 1);
+    CHECK_EQ(mp_lock_acquire(l, 0.05), MP_ETIMEDOUT);
+    CHECK_EQ(mp_process_kill(&p), MP_OK);
+    CHECK_EQ(mp_lock_acquire(l, 30), MP_EOWNERDEAD); /* taken over, and we are told */
+    CHECK_EQ(mp_lock_is_mine(l), 1);
+    CHECK_EQ(mp_lock_release(l), MP_OK); /* one release: the dead owner's depth is gone */
+    CHECK_EQ(mp_lock_release(l), MP_ENOTOWNER);
+    CHECK_EQ(mp_lock_acquire(l, 1), MP_OK); /* and it works as before */
+    CHECK_EQ(mp_lock_release(l), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    return 0;
+}
+static int test_lock_owner_killed(void) {
+    mp_lock *l = mp_lock_new(), *r = mp_rlock_new();
+    CHECK(l && r);
+    CHECK_EQ(owner_dies(l, 1), 0);
+    CHECK_EQ(owner_dies(r, 2), 0);
+    return 0;
+}
+
+static int rlock_in_child(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    if (mp_lock_acquire(a->lock, 0) != MP_ETIMEDOUT) return 2;
+    if (mp_lock_release(a->lock) != MP_ENOTOWNER) return 3;
+    return 0;
+}
+static int test_rlock(void) {
+    sync_arg *a = sync_new();
+    mp_lock *r = mp_rlock_new();
+    CHECK(a && r);
+    a->lock = r;
+    CHECK_EQ(mp_lock_acquire(r, 0), MP_OK);
+    CHECK_EQ(mp_lock_acquire(r, 0), MP_OK);
+    CHECK_EQ(mp_lock_acquire(r, MP_FOREVER), MP_OK);
+    CHECK_EQ(run_children(1, rlock_in_child, a), 0);
+    CHECK_EQ(mp_lock_release(r), MP_OK);
+    CHECK_EQ(mp_lock_release(r), MP_OK);
+    CHECK_EQ(mp_lock_is_mine(r), 1);
+    CHECK_EQ(mp_lock_release(r), MP_OK);
+    CHECK_EQ(mp_lock_is_mine(r), 0);
+    CHECK_EQ(mp_lock_release(r), MP_ENOTOWNER);
+    CHECK_EQ(mp_lock_free(r), MP_OK);
+    return 0;
+}
+
+static int inside_semaphore(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    int i;
+    (void)size;
+    for (i = 0; i < 200; i++) {
+        mp__u32 now;
+        if (mp_semaphore_acquire(a->sem, MP_FOREVER) != MP_OK) return 2;
+        now = mp__fetch_add(&a->f->counter, 1) + 1;
+        if (now > 2) a->f->values[0] = now; /* more than two inside: a failure */
+        mp__fetch_add(&a->f->counter, (mp__u32)-1);
+        if (mp_semaphore_release(a->sem) != MP_OK) return 3;
+    }
+    return 0;
+}
+static int wait_on_semaphore(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    flag_add(&a->f->ready);
+    return mp_semaphore_acquire(a->sem, MP_FOREVER) == MP_OK ? 0 : 2;
+}
+static int test_semaphore(void) {
+    sync_arg *a = sync_new();
+    mp_semaphore *s = mp_semaphore_new(2), *b = mp_bounded_semaphore_new(1);
+    mp_process p;
+    double t0;
+    CHECK(a && s && b);
+    a->sem = s;
+    CHECK_EQ(mp_semaphore_get_value(s), 2);
+    CHECK_EQ(run_children(4, inside_semaphore, a), 0);
+    CHECK_EQ(a->f->values[0], 0);
+    CHECK_EQ(mp_semaphore_get_value(s), 2);
+    CHECK_EQ(mp_semaphore_acquire(s, 0), MP_OK);
+    CHECK_EQ(mp_semaphore_acquire(s, 0), MP_OK);
+    CHECK_EQ(mp_semaphore_acquire(s, 0), MP_ETIMEDOUT);
+    t0 = mp__os_now();
+    CHECK_EQ(mp_semaphore_acquire(s, 0.1), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.09);
+    /* a waiter killed while it waits takes no count with it */
+    CHECK_EQ(mp_process_init(&p, wait_on_semaphore, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 1);
+    CHECK_EQ(mp_process_kill(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    CHECK_EQ(mp_semaphore_release(s), MP_OK);
+    CHECK_EQ(mp_semaphore_get_value(s), 1);
+    CHECK_EQ(mp_semaphore_release(s), MP_OK);
+    CHECK_EQ(mp_semaphore_release(s), MP_OK); /* unbounded: past the initial value is fine */
+    CHECK_EQ(mp_semaphore_get_value(s), 3);
+    CHECK_EQ(mp_semaphore_release(b), MP_EOVERFLOW);
+    CHECK_EQ(mp_semaphore_acquire(b, 0), MP_OK);
+    CHECK_EQ(mp_semaphore_release(b), MP_OK);
+    CHECK_EQ(mp_semaphore_release(b), MP_EOVERFLOW);
+    CHECK_EQ(mp_semaphore_get_value(b), 1);
+    CHECK_EQ(mp_semaphore_acquire(NULL, 0), MP_EINVAL);
+    CHECK_EQ(mp_semaphore_acquire(s, -2), MP_EINVAL);
+    CHECK(mp_semaphore_new(0x80000000u) == NULL);
+    CHECK_EQ(mp_semaphore_free(s), MP_OK);
+    CHECK_EQ(mp_semaphore_release(s), MP_ECLOSED);
+    CHECK_EQ(mp_semaphore_get_value(s), MP_ECLOSED);
+    CHECK_EQ(mp_semaphore_free(b), MP_OK);
+    return 0;
+}
+
+static int wait_event(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    flag_add(&a->f->ready);
+    if (mp_event_wait(a->event, 30) != MP_OK) return 2;
+    return mp_event_is_set(a->event) == 1 ? 0 : 3;
+}
+static int test_event(void) {
+    sync_arg *a = sync_new();
+    mp_event *e = mp_event_new();
+    mp_process p[4];
+    int i, code;
+    double t0;
+    CHECK(a && e);
+    a->event = e;
+    CHECK_EQ(mp_event_is_set(e), 0);
+    t0 = mp__os_now();
+    CHECK_EQ(mp_event_wait(e, 0.1), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.09);
+    CHECK_EQ(mp_event_wait(e, 0), MP_ETIMEDOUT);
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ(mp_process_init(&p[i], wait_event, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+    }
+    flag_wait(&a->f->ready, 4);
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ(mp_process_join(&p[i], 30), MP_OK);
+        CHECK_EQ(mp_process_exitcode(&p[i], &code), 1);
+        CHECK_EQ(code, 0);
+        mp_process_close(&p[i]);
+    }
+    CHECK_EQ(mp_event_wait(e, 0), MP_OK);
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    CHECK_EQ(mp_event_clear(e), MP_OK);
+    CHECK_EQ(mp_event_is_set(e), 0);
+    CHECK_EQ(mp_event_wait(e, -1), MP_EINVAL);
+    CHECK_EQ(mp_event_set(NULL), MP_EINVAL);
+    CHECK_EQ(mp_event_free(e), MP_OK);
+    CHECK_EQ(mp_event_set(e), MP_ECLOSED);
+    CHECK_EQ(mp_event_wait(e, 0), MP_ECLOSED);
+    return 0;
+}
+
+/* A bounded buffer guarded by one condition: producers and consumers. */
+#define RING 8
+typedef struct ring {
+    int items[RING];
+    int head, count, produced, consumed, sum;
+} ring;
+static int ring_not_full(void *arg) {
+    return ((ring *)arg)->count < RING;
+}
+static int ring_not_empty(void *arg) {
+    return ((ring *)arg)->count > 0;
+}
+static int produce(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    ring *r = (ring *)(void *)mp_value_ptr(a->value);
+    int i;
+    (void)size;
+    for (i = 1; i <= 500; i++) {
+        if (mp_condition_acquire(a->cond, MP_FOREVER) != MP_OK) return 2;
+        if (mp_condition_wait_for(a->cond, ring_not_full, r, 30) != MP_OK) return 3;
+        r->items[(r->head + r->count) % RING] = i;
+        r->count++;
+        r->produced++;
+        mp_condition_notify_all(a->cond);
+        mp_condition_release(a->cond);
+    }
+    return 0;
+}
+static int consume(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    ring *r = (ring *)(void *)mp_value_ptr(a->value);
+    int i;
+    (void)size;
+    for (i = 0; i < 500; i++) {
+        if (mp_condition_acquire(a->cond, MP_FOREVER) != MP_OK) return 2;
+        if (mp_condition_wait_for(a->cond, ring_not_empty, r, 30) != MP_OK) return 3;
+        r->sum += r->items[r->head];
+        r->head = (r->head + 1) % RING;
+        r->count--;
+        r->consumed++;
+        mp_condition_notify_all(a->cond);
+        mp_condition_release(a->cond);
+    }
+    return 0;
+}
+static int test_condition_producer_consumer(void) {
+    sync_arg *a = sync_new();
+    mp_process p[4];
+    ring *r;
+    int i, code;
+    CHECK(a != NULL);
+    a->cond = mp_condition_new(NULL);
+    a->value = mp_value_new(sizeof(ring));
+    CHECK(a->cond && a->value);
+    r = (ring *)mp_value_ptr(a->value);
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ(mp_process_init(&p[i], i < 2 ? produce : consume, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+    }
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ(mp_process_join(&p[i], 60), MP_OK);
+        CHECK_EQ(mp_process_exitcode(&p[i], &code), 1);
+        CHECK_EQ(code, 0);
+        mp_process_close(&p[i]);
+    }
+    CHECK_EQ(r->produced, 1000);
+    CHECK_EQ(r->consumed, 1000);
+    CHECK_EQ(r->sum, 2 * 500 * 501 / 2);
+    CHECK_EQ(mp_condition_free(a->cond), MP_OK);
+    CHECK_EQ(mp_value_free(a->value), MP_OK);
+    return 0;
+}
+
+static int cond_waiter(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    int r;
+    (void)size;
+    if (mp_condition_acquire(a->cond, MP_FOREVER) != MP_OK) return 2;
+    flag_add(&a->f->ready);
+    r = mp_condition_wait(a->cond, 30);
+    if (r != MP_OK) return 3;
+    if (!mp_lock_is_mine(mp_condition_lock(a->cond))) return 4;
+    mp__fetch_add(&a->f->counter, 1);
+    mp_condition_release(a->cond);
+    return 0;
+}
+static int test_condition_notify_n(void) {
+    sync_arg *a = sync_new();
+    mp_process p[3];
+    mp_lock *l = mp_lock_new();
+    int i, ended = 0;
+    double t0;
+    CHECK(a && l);
+    a->cond = mp_condition_new(l);
+    CHECK(a->cond != NULL);
+    CHECK(mp_condition_lock(a->cond) == l);
+    CHECK_EQ(mp_condition_wait(a->cond, 1), MP_ENOTOWNER);
+    CHECK_EQ(mp_condition_notify(a->cond, 1), MP_ENOTOWNER);
+    CHECK_EQ(mp_condition_acquire(a->cond, 1), MP_OK);
+    t0 = mp__os_now();
+    CHECK_EQ(mp_condition_wait(a->cond, 0.1), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.09);
+    CHECK_EQ(mp_lock_is_mine(l), 1); /* held again after the timeout */
+    CHECK_EQ(mp_condition_notify(a->cond, -1), MP_EINVAL);
+    CHECK_EQ(mp_condition_release(a->cond), MP_OK);
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ(mp_process_init(&p[i], cond_waiter, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+    }
+    flag_wait(&a->f->ready, 3);
+    /* all three are registered as sleepers once they released the lock in wait */
+    CHECK_EQ(mp_condition_acquire(a->cond, 30), MP_OK);
+    CHECK_EQ(mp_condition_notify(a->cond, 1), MP_OK);
+    CHECK_EQ(mp_condition_release(a->cond), MP_OK);
+    while (!ended) /* exactly one of them wakes */
+        for (i = 0; i < 3; i++)
+            if (mp_process_join(&p[i], 0.01) == MP_OK) ended++;
+    CHECK_EQ(a->f->counter, 1);
+    CHECK_EQ(ended, 1);
+    CHECK_EQ(mp_condition_acquire(a->cond, 30), MP_OK);
+    CHECK_EQ(mp_condition_notify_all(a->cond), MP_OK);
+    CHECK_EQ(mp_condition_release(a->cond), MP_OK);
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ(mp_process_join(&p[i], 30), MP_OK);
+        mp_process_close(&p[i]);
+    }
+    CHECK_EQ(a->f->counter, 3);
+    CHECK_EQ(mp_condition_free(a->cond), MP_OK);
+    CHECK_EQ(mp_condition_notify(a->cond, 1), MP_ECLOSED);
+    CHECK_EQ(mp_lock_free(l), MP_OK);
+    CHECK(mp_condition_new((mp_lock *)(void *)a) == NULL);
+    return 0;
+}
+
+static int test_condition_lock_owner_killed(void) {
+    sync_arg *a = sync_new();
+    mp_process p;
+    CHECK(a != NULL);
+    a->cond = mp_condition_new(NULL);
+    CHECK(a->cond != NULL);
+    a->lock = mp_condition_lock(a->cond);
+    CHECK_EQ(mp_process_init(&p, hold_until_killed, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 1);
+    CHECK_EQ(mp_process_kill(&p), MP_OK);
+    CHECK_EQ(mp_condition_acquire(a->cond, 30), MP_EOWNERDEAD);
+    CHECK_EQ(mp_condition_wait(a->cond, 0.01), MP_ETIMEDOUT);
+    CHECK_EQ(mp_condition_release(a->cond), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    return 0;
+}
+
+static mp__u32 *barrier_actions;
+static int barrier_action(void) {
+    mp__fetch_add(barrier_actions, 1);
+    return 0;
+}
+static int barrier_party(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    int round, r;
+    (void)size;
+    barrier_actions = (mp__u32 *)&a->f->values[15];
+    for (round = 0; round < 3; round++) {
+        r = mp_barrier_wait(a->barrier, 30);
+        if (r < 0 || r >= 4) return 2;
+        mp__fetch_add(&a->f->values[round * 4 + r], 1);
+    }
+    return 0;
+}
+static int test_barrier(void) {
+    sync_arg *a = sync_new();
+    int i;
+    CHECK(a != NULL);
+    CHECK(mp_barrier_new(0, NULL) == NULL);
+    a->barrier = mp_barrier_new(4, barrier_action);
+    CHECK(a->barrier != NULL);
+    CHECK_EQ(mp_barrier_parties(a->barrier), 4);
+    CHECK_EQ(mp_barrier_n_waiting(a->barrier), 0);
+    CHECK_EQ(run_children(4, barrier_party, a), 0);
+    for (i = 0; i < 12; i++) CHECK_EQ(a->f->values[i], 1); /* each index once per round */
+    CHECK_EQ(a->f->values[15], 3);                         /* the action once per round */
+    CHECK_EQ(mp_barrier_broken(a->barrier), 0);
+    CHECK_EQ(mp_barrier_wait(a->barrier, -1), MP_EINVAL);
+    CHECK_EQ(mp_barrier_free(a->barrier), MP_OK);
+    CHECK_EQ(mp_barrier_wait(a->barrier, 1), MP_ECLOSED);
+    CHECK_EQ(mp_barrier_wait(NULL, 1), MP_EINVAL);
+    return 0;
+}
+
+static int barrier_wait_long(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    int r;
+    (void)size;
+    flag_add(&a->f->ready);
+    r = mp_barrier_wait(a->barrier, 30);
+    return r == MP_EBROKEN ? 0 : 10 - r;
+}
+static int test_barrier_timeout_abort_reset(void) {
+    sync_arg *a = sync_new();
+    mp_process p;
+    double t0;
+    int code = -1;
+    CHECK(a != NULL);
+    a->barrier = mp_barrier_new(2, NULL);
+    CHECK(a->barrier != NULL);
+    /* a party that never comes (it died): the waiter times out, the barrier breaks */
+    t0 = mp__os_now();
+    CHECK_EQ(mp_barrier_wait(a->barrier, 0.1), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.09);
+    CHECK_EQ(mp_barrier_broken(a->barrier), 1);
+    CHECK_EQ(mp_barrier_wait(a->barrier, 1), MP_EBROKEN);
+    CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+    CHECK_EQ(mp_barrier_broken(a->barrier), 0);
+    /* abort wakes a waiter with MP_EBROKEN */
+    CHECK_EQ(mp_process_init(&p, barrier_wait_long, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 1);
+    while (mp_barrier_n_waiting(a->barrier) != 1) mp__os_sleep(0.001);
+    CHECK_EQ(mp_barrier_abort(a->barrier), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    /* reset while a party waits: it sees the barrier broken, the barrier is usable after */
+    CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+    CHECK_EQ(mp_process_init(&p, barrier_wait_long, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 2);
+    while (mp_barrier_n_waiting(a->barrier) != 1) mp__os_sleep(0.001);
+    CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    CHECK_EQ(mp_barrier_broken(a->barrier), 0);
+    CHECK_EQ(mp_barrier_n_waiting(a->barrier), 0);
+    return 0;
+}
+
+static int add_to_value(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    long *v = (long *)mp_value_ptr(a->value);
+    int i;
+    (void)size;
+    for (i = 0; i < 20000; i++) MP_WITH_LOCK(mp_value_lock(a->value)) {
+            *v += 1;
+        }
+    return 0;
+}
+static int test_value(void) {
+    sync_arg *a = sync_new();
+    double *arr;
+    mp_value *v2;
+    CHECK(a != NULL);
+    a->value = mp_value_new(sizeof(long));
+    CHECK(a->value != NULL);
+    CHECK_EQ(mp_value_size(a->value), sizeof(long));
+    CHECK_EQ(*(long *)mp_value_ptr(a->value), 0);
+    CHECK_EQ(run_children(4, add_to_value, a), 0);
+    CHECK_EQ(*(long *)mp_value_ptr(a->value), 80000);
+    v2 = mp_value_new(10 * sizeof(double)); /* an Array('d', 10) */
+    CHECK(v2 != NULL);
+    arr = (double *)mp_value_ptr(v2);
+    CHECK(((size_t)arr & 7) == 0);
+    arr[9] = 1.5;
+    CHECK(mp_value_new(0) == NULL);
+    CHECK(mp_value_ptr(NULL) == NULL);
+    CHECK_EQ(mp_value_free(v2), MP_OK);
+    CHECK(mp_value_ptr(v2) == NULL);
+    CHECK_EQ(mp_value_free(v2), MP_ECLOSED);
+    CHECK_EQ(mp_value_free(a->value), MP_OK);
+    return 0;
+}
+
+#ifndef _WIN32
+#include <signal.h>
+static void on_usr1(int sig) {
+    (void)sig;
+}
+static int pester(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    while (mp__load(&a->f->go.value) == 0) {
+        kill((pid_t)mp_getppid(), SIGUSR1);
+        mp__wait(&a->f->go, 0, 0.01);
+    }
+    return 0;
+}
+#endif
+static int test_wait_resumes_after_signal(void) {
+#ifdef _WIN32
+    SKIP("POSIX signals");
+#else
+    sync_arg *a = sync_new();
+    struct sigaction sa;
+    mp_process p;
+    double t0;
+    CHECK(a != NULL);
+    a->event = mp_event_new();
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1; /* no SA_RESTART: the kernel wait returns EINTR */
+    sigaction(SIGUSR1, &sa, NULL);
+    CHECK_EQ(mp_process_init(&p, pester, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    t0 = mp__os_now();
+    CHECK_EQ(mp_event_wait(a->event, 0.3), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.29);
+    flag_set(&a->f->go, 1);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    return 0;
+#endif
+}
+
+static const mp_test sync_tests[] = {
+    {"lock_counter", test_lock_counter},
+    {"lock_timeouts_and_errors", test_lock_timeouts_and_errors},
+    {"lock_owner_killed", test_lock_owner_killed},
+    {"rlock", test_rlock},
+    {"semaphore", test_semaphore},
+    {"event", test_event},
+    {"condition_producer_consumer", test_condition_producer_consumer},
+    {"condition_notify_n", test_condition_notify_n},
+    {"condition_lock_owner_killed", test_condition_lock_owner_killed},
+    {"barrier", test_barrier},
+    {"barrier_timeout_abort_reset", test_barrier_timeout_abort_reset},
+    {"value", test_value},
+    {"wait_resumes_after_signal", test_wait_resumes_after_signal},
+    {NULL, NULL}};
