@@ -339,7 +339,7 @@ MPDEF int mp_value_free(mp_value *v);
 #else
 #define MP__CLOSE_RANGE 0
 #endif
-#if MP__POSIX && !defined(MP_NO_DL_ITERATE_PHDR) &&                                                \
+#if MP__POSIX && !defined(MP_NO_DL_ITERATE_PHDR) && !defined(__TINYC__) &&                         \
     (defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) ||  \
      defined(__sun))
 #define MP__DL_ITERATE 1
@@ -1846,7 +1846,6 @@ MP__FN int mp__start_fork(mp_process *p) {
     long parent = mp__g.pid, pid = 0;
     long long handle = -1;
     int r;
-    fflush(NULL); /* or the child would write the parent's buffered output again */
     mp__os_lock();
     r = mp__os_fork(&pid, &handle);
     if (r == 0) {
@@ -1992,6 +1991,9 @@ MPDEF int mp_process_start(mp_process *p) {
         mp__g.atexit_set = 1;
         atexit(mp__atexit);
     }
+    /* Python flushes too: a forked child would print the buffered output again, and a
+       spawned one would print before what its parent printed earlier. */
+    fflush(NULL);
     return mp__g.method == MP_FORK ? mp__start_fork(p) : mp__start_spawn(p);
 }
 

@@ -30,7 +30,10 @@ run_suite() {
     local leg=$1 out last p f
     shift
     echo "== leg $leg"
-    out=$("$@" 2>&1)
+    out=$(
+        set -o pipefail
+        "$@" 2>&1 | tr -d '\r'
+    )
     local rc=$?
     printf '%s\n' "$out" | grep -v '^ok ' || true
     last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
@@ -95,7 +98,7 @@ else skip tcc "tcc not installed"; fi
 MINGW=x86_64-w64-mingw32-gcc
 if have $MINGW && have wine; then
     if build mingw $MINGW -std=c99 $WARN -O2 -static -o $B/tests.exe tests/main.c; then
-        export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" WINEPREFIX="${WINEPREFIX:-$PWD/build/wineprefix}"
+        export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winedbg.exe=d" WINEPREFIX="${WINEPREFIX:-$PWD/build/wineprefix}"
         run_suite wine wine $B/tests.exe
     fi
 else skip wine "$MINGW or wine not installed"; fi
