@@ -430,6 +430,10 @@ typedef unsigned long long mp__u64;
 #define MP__EXIT_BOOT   124
 /* Windows: TerminateProcess status that reads back as minus a signal number. */
 #define MP__WIN_SIGNALLED 0x10000
+/* Iterations a contended lock spins before it sleeps in the kernel. */
+#ifndef MP__SPIN
+#define MP__SPIN 64
+#endif
 
 /* >>atomics: 32-bit words, sequentially consistent ------------------------------------- */
 #if defined(_MSC_VER) && !defined(__clang__)
@@ -1461,9 +1465,11 @@ MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
     mp__u32 me = (mp__u32)mp__g.pid;
     double deadline = 0, slice = 0.01;
     int spin;
-    for (spin = 0; spin < 100; spin++) {
-        if (mp__load(&m->w.value) == 0 && mp__cas(&m->w.value, 0, me)) return MP_OK;
+    if (mp__cas(&m->w.value, 0, me)) return MP_OK;
+    /* Spin a little first: critical sections between processes are usually short. */
+    for (spin = 0; spin < MP__SPIN && timeout > 0; spin++) {
         mp__pause();
+        if (mp__load(&m->w.value) == 0 && mp__cas(&m->w.value, 0, me)) return MP_OK;
     }
     if (timeout < 1e9) deadline = mp__os_now() + timeout;
     for (;;) {
@@ -1483,7 +1489,8 @@ MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
 }
 MP__FN int mp__mutex_unlock(mp__mutex *m) {
     mp__u32 me = (mp__u32)mp__g.pid;
-    if (mp__load(&m->w.value) != me || !mp__cas(&m->w.value, me, 0)) return MP_ENOTOWNER;
+    if (mp__load(&m->w.value) != me) return MP_ENOTOWNER;
+    mp__xchg(&m->w.value, 0);
     mp__wake(&m->w, 1);
     return MP_OK;
 }
@@ -2163,7 +2170,7 @@ MPDEF int mp_lock_acquire(mp_lock *l, double timeout) {
     }
     r = mp__mutex_lock(&l->m, timeout);
     if (r == MP_OK || r == MP_EOWNERDEAD) {
-        l->thread = mp__os_tid();
+        if (l->recursive) l->thread = mp__os_tid();
         l->count = 1;
     }
     return r;
@@ -2173,7 +2180,7 @@ MPDEF int mp_lock_release(mp_lock *l) {
     if (r != MP_OK) return r;
     if (!mp__lock_mine(l)) return MP_ENOTOWNER;
     if (--l->count > 0) return MP_OK;
-    l->thread = 0;
+    if (l->recursive) l->thread = 0;
     return mp__mutex_unlock(&l->m);
 }
 MPDEF int mp_lock_free(mp_lock *l) {

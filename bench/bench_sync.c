@@ -1,0 +1,167 @@
+/* Locks and events between processes: mp.h against a raw process-shared pthread mutex and
+   against Python's multiprocessing, in one run, as ratios. POSIX only (the raw rows). */
+#define MP_IMPLEMENTATION
+#include "../mp.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUNDS 3
+
+typedef struct shared {
+    pthread_mutex_t raw;
+    mp_lock *lock;
+    mp_event *ping, *pong;
+    volatile long counter;
+    int n;
+} shared;
+
+static double uncontended_mp(shared *s, int n) {
+    double t0 = mp__os_now();
+    int i;
+    for (i = 0; i < n; i++) {
+        mp_lock_acquire(s->lock, MP_FOREVER);
+        mp_lock_release(s->lock);
+    }
+    return (mp__os_now() - t0) / n * 1e9;
+}
+static double uncontended_raw(shared *s, int n) {
+    double t0 = mp__os_now();
+    int i;
+    for (i = 0; i < n; i++) {
+        pthread_mutex_lock(&s->raw);
+        pthread_mutex_unlock(&s->raw);
+    }
+    return (mp__os_now() - t0) / n * 1e9;
+}
+
+static int add_mp(void *arg, size_t size) {
+    shared *s = *(shared **)arg;
+    int i;
+    (void)size;
+    for (i = 0; i < s->n; i++) {
+        mp_lock_acquire(s->lock, MP_FOREVER);
+        s->counter++;
+        mp_lock_release(s->lock);
+    }
+    return 0;
+}
+static int add_raw(void *arg, size_t size) {
+    shared *s = *(shared **)arg;
+    int i;
+    (void)size;
+    for (i = 0; i < s->n; i++) {
+        pthread_mutex_lock(&s->raw);
+        s->counter++;
+        pthread_mutex_unlock(&s->raw);
+    }
+    return 0;
+}
+/* Two processes each adding n under the lock: operations per second. */
+static double contended(shared *s, mp_target_fn fn, int n) {
+    mp_process p[2];
+    double t0 = mp__os_now();
+    int i;
+    s->n = n;
+    s->counter = 0;
+    for (i = 0; i < 2; i++) {
+        mp_process_init(&p[i], fn, &s, sizeof s, NULL);
+        mp_process_start(&p[i]);
+    }
+    for (i = 0; i < 2; i++) {
+        mp_process_join(&p[i], MP_FOREVER);
+        mp_process_close(&p[i]);
+    }
+    if (s->counter != 2L * n) fprintf(stderr, "lost updates: %ld\n", s->counter);
+    return 2.0 * n / (mp__os_now() - t0);
+}
+
+static int ponger(void *arg, size_t size) {
+    shared *s = *(shared **)arg;
+    int i;
+    (void)size;
+    for (i = 0; i < s->n; i++) {
+        mp_event_wait(s->ping, MP_FOREVER);
+        mp_event_clear(s->ping);
+        mp_event_set(s->pong);
+    }
+    return 0;
+}
+/* Event ping-pong: set, the other side waits, clears and answers. Microseconds per trip. */
+static double pingpong(shared *s, int n) {
+    mp_process p;
+    double t0;
+    int i;
+    s->n = n;
+    mp_process_init(&p, ponger, &s, sizeof s, NULL);
+    mp_process_start(&p);
+    t0 = mp__os_now();
+    for (i = 0; i < n; i++) {
+        mp_event_set(s->ping);
+        mp_event_wait(s->pong, MP_FOREVER);
+        mp_event_clear(s->pong);
+    }
+    t0 = mp__os_now() - t0;
+    mp_process_join(&p, MP_FOREVER);
+    mp_process_close(&p);
+    return t0 / n * 1e6;
+}
+
+static void python(double *unc, double *ops, double *pp) {
+    char line[128];
+    FILE *f = popen("python3 bench/bench_sync.py 2>/dev/null", "r");
+    *unc = *ops = *pp = -1;
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "uncontended_ns ", 15) == 0) *unc = atof(line + 15);
+        if (strncmp(line, "contended_ops ", 14) == 0) *ops = atof(line + 14);
+        if (strncmp(line, "pingpong_us ", 12) == 0) *pp = atof(line + 12);
+    }
+    pclose(f);
+}
+
+static double best_low(double a, double b) {
+    return a < b ? a : b;
+}
+static double best_high(double a, double b) {
+    return a > b ? a : b;
+}
+
+int main(void) {
+    shared *s = (shared *)mp_shared_alloc(sizeof(shared));
+    pthread_mutexattr_t at;
+    double u_mp = 1e9, u_raw = 1e9, c_mp = 0, c_raw = 0, pp = 1e9, py_u, py_c, py_pp;
+    int r;
+    pthread_mutexattr_init(&at);
+    pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(&s->raw, &at);
+    s->lock = mp_lock_new();
+    s->ping = mp_event_new();
+    s->pong = mp_event_new();
+    for (r = 0; r < ROUNDS; r++) {
+        u_raw = best_low(u_raw, uncontended_raw(s, 2000000));
+        u_mp = best_low(u_mp, uncontended_mp(s, 2000000));
+        c_raw = best_high(c_raw, contended(s, add_raw, 5000000));
+        c_mp = best_high(c_mp, contended(s, add_mp, 5000000));
+        pp = best_low(pp, pingpong(s, 20000));
+    }
+    python(&py_u, &py_c, &py_pp);
+    printf("locks and events between processes (best of %d)\n", ROUNDS);
+    printf("%-44s %9.1f ns\n", "raw pshared pthread mutex, lock+unlock", u_raw);
+    printf("%-44s %9.1f ns  %5.2fx raw   target <= 1.5x\n", "mp_lock acquire+release", u_mp,
+           u_mp / u_raw);
+    if (py_u > 0)
+        printf("%-44s %9.1f ns  %5.2fx raw\n", "python Lock acquire+release", py_u, py_u / u_raw);
+    printf("%-44s %9.2f M ops/s\n", "2 processes x counter++, raw pthread mutex", c_raw / 1e6);
+    printf("%-44s %9.2f M ops/s %5.2fx raw   target >= 1x\n", "2 processes x counter++, mp_lock",
+           c_mp / 1e6, c_mp / c_raw);
+    if (py_c > 0)
+        printf("%-44s %9.2f M ops/s %5.2fx raw\n", "2 processes x counter++, python Lock",
+               py_c / 1e6, py_c / c_raw);
+    printf("%-44s %9.2f us\n", "Event ping-pong round trip, mp.h", pp);
+    if (py_pp > 0)
+        printf("%-44s %9.2f us  %5.1fx mp.h\n", "Event ping-pong round trip, python", py_pp,
+               py_pp / pp);
+    return 0;
+}
