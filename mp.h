@@ -625,6 +625,15 @@ MP__FN long mp__os_getpid(void) {
 MP__FN long mp__os_getppid(void) {
     return (long)getppid();
 }
+/* A fork that mp.h did not make still gets its own identity: locks are owned by pid. */
+static void mp__os_atfork_child(void) {
+    mp__g.ppid = mp__g.pid;
+    mp__g.pid = (long)getpid();
+    mp__g.self.mp__pid = mp__g.pid;
+}
+MP__FN void mp__os_init(void) {
+    pthread_atfork(NULL, NULL, mp__os_atfork_child);
+}
 MP__FN mp__u64 mp__os_tid(void) {
     pthread_t t = pthread_self();
     mp__u64 id = 0;
@@ -1066,6 +1075,7 @@ static wchar_t *mp__os_exe;
 MP__FN long mp__os_getpid(void) {
     return (long)GetCurrentProcessId();
 }
+MP__FN void mp__os_init(void) {}
 MP__FN mp__u64 mp__os_tid(void) {
     return (mp__u64)GetCurrentThreadId();
 }
@@ -1629,6 +1639,7 @@ MP__FN void mp__init_globals(void) {
     const char *m;
     if (mp__g.inited) return;
     mp__g.inited = 1;
+    mp__os_init();
     mp__g.pid = mp__os_getpid();
     mp__g.ppid = mp__os_getppid();
     mp__g.method = MP__WIN ? MP_SPAWN : MP_FORK;

@@ -38,7 +38,7 @@ static sync_arg *sync_new(void) {
     return a;
 }
 
-#define COUNT_EACH 50000
+#define COUNT_EACH 100000
 static int add_under_lock(void *arg, size_t size) {
     sync_arg *a = sync_arg_of(arg);
     int i;
@@ -599,7 +599,32 @@ static int test_wait_resumes_after_signal(void) {
 #endif
 }
 
+/* A fork that mp.h did not make: the child is a process of its own for the locks. */
+static int test_lock_raw_fork(void) {
+#ifdef _WIN32
+    SKIP("no fork on Windows");
+#else
+    mp_lock *l = mp_lock_new();
+    int st = 0;
+    pid_t pid;
+    CHECK(l != NULL);
+    CHECK_EQ(mp_lock_acquire(l, 0), MP_OK);
+    pid = fork();
+    if (pid == 0) {
+        int ok = mp_lock_is_mine(l) == 0 && mp_lock_release(l) == MP_ENOTOWNER &&
+                 mp_lock_acquire(l, 0) == MP_ETIMEDOUT && mp_getpid() == (long)getpid();
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_EQ(mp_lock_release(l), MP_OK);
+    return 0;
+#endif
+}
+
 static const mp_test sync_tests[] = {
+    {"lock_raw_fork", test_lock_raw_fork},
     {"lock_counter", test_lock_counter},
     {"lock_timeouts_and_errors", test_lock_timeouts_and_errors},
     {"lock_owner_killed", test_lock_owner_killed},
