@@ -130,7 +130,11 @@ extern "C" {
     X(MP_EOWNERDEAD, -17, "acquired; the previous owner died while holding it")                    \
     X(MP_ETOOBIG, -18, "too large")                                                                \
     X(MP_EOVERFLOW, -19, "released too many times")                                                \
-    X(MP_EBROKEN, -20, "the barrier is broken")
+    X(MP_EBROKEN, -20, "the barrier is broken")                                                    \
+    X(MP_EOF, -21, "end of file: the other end is closed or died")                                 \
+    X(MP_ECORRUPT, -22, "corrupted or truncated message")                                          \
+    X(MP_EEMPTY, -23, "empty")                                                                     \
+    X(MP_EFULL, -24, "full")
 
 enum mp_error {
 #define MP__ENUM(name, value, text) name = value,
@@ -203,6 +207,8 @@ MPDEF int mp_active_children(mp_process **out, int max); /* count; fills up to m
    process of the family. NULL when size is 0 or the arena is full. */
 MPDEF void *mp_shared_alloc(size_t size);
 MPDEF void mp_shared_free(void *ptr);
+/* Frees what an mp.h function allocated for the caller (received messages). */
+MPDEF void mp_free(void *ptr);
 
 /* Synchronisation between the processes of a family. Every object lives in the family arena,
    so a pointer to it (passed as a process argument, or stored in shared memory) works in
@@ -1598,6 +1604,9 @@ MP__FN void mp__arena_free(void *p) {
 }
 MPDEF void *mp_shared_alloc(size_t size) {
     return size ? mp__arena_alloc(size) : NULL;
+}
+MPDEF void mp_free(void *ptr) {
+    MP_FREE(ptr);
 }
 MPDEF void mp_shared_free(void *ptr) {
     mp__arena_free(ptr);
