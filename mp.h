@@ -281,6 +281,37 @@ MPDEF size_t mp_value_size(mp_value *v);
 MPDEF mp_lock *mp_value_lock(mp_value *v); /* get_lock() */
 MPDEF int mp_value_free(mp_value *v);
 
+/* Queue, SimpleQueue and JoinableQueue: messages of bytes, of any size, between any number of
+   producers and consumers, kept in the family arena (no pipe, no feeder thread). The memory
+   is bounded: a ring of `capacity` bytes (0: 1 MiB; rounded up to a power of two) and, if
+   maxsize > 0, at most maxsize messages. A message too large for the ring is streamed
+   through it in pieces, never interleaved with another producer's message.
+   - put: MP_OK, MP_EFULL (timeout; 0 is put_nowait), MP_ECLOSED, MP_ETOOBIG (> MP_MESSAGE_MAX)
+   - get: MP_OK, MP_EEMPTY (timeout; 0 is get_nowait), MP_EOF (closed and drained),
+     MP_ETOOBIG (cap too small: *size is set and the message stays in the queue)
+   - close (any process): later puts fail with MP_ECLOSED; gets drain what is left, then
+     return MP_EOF.
+   Faults: a producer killed in the middle of a put never delivers half a message (a
+   streamed one is dropped whole); a consumer killed in the middle of a get loses that message
+   and nothing else; nobody else deadlocks. */
+#ifndef MP_MESSAGE_MAX
+#define MP_MESSAGE_MAX ((size_t)1 << 30)
+#endif
+typedef struct mp_queue mp_queue;
+MPDEF mp_queue *mp_queue_new(size_t capacity, size_t maxsize);
+MPDEF mp_queue *mp_simple_queue_new(void);
+MPDEF mp_queue *mp_joinable_queue_new(size_t capacity, size_t maxsize);
+MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeout);
+MPDEF int mp_queue_get(mp_queue *q, void *buf, size_t cap, size_t *size, double timeout);
+MPDEF int mp_queue_get_alloc(mp_queue *q, void **data, size_t *size, double timeout);
+MPDEF long mp_queue_qsize(mp_queue *q); /* messages in the queue, or an error */
+MPDEF int mp_queue_empty(mp_queue *q);  /* 1 or 0, or an error */
+MPDEF int mp_queue_full(mp_queue *q);   /* 1 or 0, or an error */
+MPDEF int mp_queue_close(mp_queue *q);
+MPDEF int mp_queue_task_done(mp_queue *q); /* JoinableQueue; MP_EOVERFLOW if too many */
+MPDEF int mp_queue_join(mp_queue *q, double timeout);
+MPDEF int mp_queue_free(mp_queue *q);
+
 /* with lock: ...  ->  MP_WITH_LOCK(lock) { ... }   (leave it by its end, not by break/return) */
 #define MP_WITH_LOCK(lock)                                                                         \
     for (int mp__with_ = (mp_lock_acquire((lock), MP_FOREVER), 1); mp__with_;                      \
@@ -2123,6 +2154,7 @@ enum {
     MP__T_COND = 0x434f4e44u,
     MP__T_BARRIER = 0x42415252u,
     MP__T_VALUE = 0x56414c55u,
+    MP__T_QUEUE = 0x51554555u,
     MP__T_DEAD = 0x44454144u
 };
 
@@ -2606,6 +2638,369 @@ MPDEF int mp_value_free(mp_value *v) {
     if (r != MP_OK) return r;
     mp_lock_free(v->lock);
     return mp__obj_free(v, MP__T_VALUE);
+}
+
+/* ======================================================================================== */
+/* >>queue: a ring of variable-length records in the arena, under one robust lock           */
+/* A record is an 8-byte header (kind | piece length, total length) and its bytes, padded   */
+/* to 8. WHOLE is a message; FIRST, MORE..., LAST stream one that does not fit; ABORT ends  */
+/* a stream whose producer gave up or died. head and tail only grow; a record is published  */
+/* by the single store to tail, so a producer that dies before it leaves nothing behind.    */
+/* ======================================================================================== */
+enum { MP__REC_WHOLE = 0, MP__REC_FIRST, MP__REC_MORE, MP__REC_LAST, MP__REC_ABORT };
+#define MP__REC_KIND(h) ((h) >> 29)
+#define MP__REC_LEN(h)  ((h)&0x1fffffffu)
+#define MP__PAD8(n)     (((mp__u64)(n) + 7) & ~(mp__u64)7)
+
+struct mp_queue {
+    mp__u32 type, joinable;
+    mp__mutex m;
+    mp__u64 cap, head, tail, maxsize;
+    volatile mp__u64 count; /* messages in the ring; a streamed one from its first piece */
+    mp__u32 closed;
+    mp__u32 stream_producer, stream_consumer; /* pids, 0 when no stream is under way */
+    mp__u64 stream_start;                     /* where the stream's FIRST record is */
+    mp__word readable, writable;              /* bumped when records come and go */
+    mp__word unfinished;                      /* JoinableQueue: put and not task_done */
+    mp__u64 data[1];                          /* the ring: cap bytes */
+};
+
+MP__FN unsigned char *mp__ring(mp_queue *q) {
+    return (unsigned char *)q->data;
+}
+MP__FN void mp__ring_put(mp_queue *q, mp__u64 pos, const void *src, size_t n) {
+    size_t off = (size_t)(pos & (q->cap - 1)), first = (size_t)q->cap - off;
+    if (first > n) first = n;
+    memcpy(mp__ring(q) + off, src, first);
+    if (n > first) memcpy(mp__ring(q), (const unsigned char *)src + first, n - first);
+}
+MP__FN void mp__ring_take(mp_queue *q, mp__u64 pos, void *dst, size_t n) {
+    size_t off = (size_t)(pos & (q->cap - 1)), first = (size_t)q->cap - off;
+    if (first > n) first = n;
+    memcpy(dst, mp__ring(q) + off, first);
+    if (n > first) memcpy((unsigned char *)dst + first, mp__ring(q), n - first);
+}
+MP__FN mp__u32 mp__ring_header(mp_queue *q, mp__u32 *total) {
+    mp__u32 h[2];
+    mp__ring_take(q, q->head, h, sizeof h);
+    if (total) *total = h[1];
+    return h[0];
+}
+/* Appends one record and publishes it. The caller has made sure that it fits. */
+MP__FN void mp__ring_append(mp_queue *q, mp__u32 kind, const void *src, size_t n, size_t total) {
+    mp__u32 h[2];
+    h[0] = (kind << 29) | (mp__u32)n;
+    h[1] = (mp__u32)total;
+    mp__ring_put(q, q->tail, h, sizeof h);
+    if (n) mp__ring_put(q, q->tail + 8, src, n);
+    q->tail += 8 + MP__PAD8(n); /* the commit */
+    mp__fetch_add(&q->readable.value, 1);
+}
+MP__FN void mp__ring_drop(mp_queue *q, mp__u32 header) {
+    q->head += 8 + MP__PAD8(MP__REC_LEN(header));
+    mp__fetch_add(&q->writable.value, 1);
+    mp__wake(&q->writable, 1);
+}
+
+MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
+    mp_queue *q;
+    mp__u64 cap = 4096;
+    mp__init_globals();
+    if (!capacity) capacity = (size_t)1 << 20;
+    while (cap < capacity && cap < ((mp__u64)1 << 29)) cap <<= 1;
+    if (cap < capacity) return NULL;
+    q = (mp_queue *)mp__obj_new(sizeof(mp_queue) + (size_t)cap, MP__T_QUEUE);
+    if (!q) return NULL;
+    q->cap = cap;
+    q->maxsize = maxsize;
+    q->joinable = (mp__u32)joinable;
+    return q;
+}
+MPDEF mp_queue *mp_queue_new(size_t capacity, size_t maxsize) {
+    return mp__queue_new(capacity, maxsize, 0);
+}
+MPDEF mp_queue *mp_simple_queue_new(void) {
+    return mp__queue_new(0, 0, 0);
+}
+MPDEF mp_queue *mp_joinable_queue_new(size_t capacity, size_t maxsize) {
+    return mp__queue_new(capacity, maxsize, 1);
+}
+
+/* After a process died holding the lock: the records up to tail are whole (tail moves
+   last), so only the count may be off. Count the messages that begin in the ring. */
+MP__FN void mp__queue_recount(mp_queue *q) {
+    mp__u64 pos = q->head, n = q->stream_consumer ? 1 : 0;
+    while (pos < q->tail) {
+        mp__u32 h[2];
+        mp__ring_take(q, pos, h, sizeof h);
+        if (MP__REC_KIND(h[0]) == MP__REC_WHOLE || MP__REC_KIND(h[0]) == MP__REC_FIRST) n++;
+        pos += 8 + MP__PAD8(MP__REC_LEN(h[0]));
+    }
+    q->count = n;
+}
+MP__FN void mp__queue_lock(mp_queue *q) {
+    if (mp__mutex_lock(&q->m, MP_FOREVER) == MP_EOWNERDEAD) mp__queue_recount(q);
+}
+MP__FN void mp__queue_unlock(mp_queue *q) {
+    mp__mutex_unlock(&q->m);
+}
+
+/* Ends a stream that will not be finished (its producer gave up or died): if no consumer
+   has begun it, it is taken back whole; otherwise an ABORT record (8 bytes are always kept
+   free for it) tells the consumer to drop it. Called with the lock held. */
+MP__FN void mp__queue_end_stream(mp_queue *q) {
+    if (!q->stream_consumer && q->head <= q->stream_start) {
+        q->tail = q->stream_start;
+        q->count--;
+        mp__fetch_add(&q->writable.value, 1);
+    } else {
+        mp__ring_append(q, MP__REC_ABORT, NULL, 0, 0);
+    }
+    q->stream_producer = 0;
+    mp__wake(&q->readable, 0xffffffffu);
+    mp__wake(&q->writable, 0xffffffffu);
+}
+MP__FN void mp__queue_reap_streams(mp_queue *q) {
+    if (q->stream_producer && q->stream_producer != (mp__u32)mp__g.pid &&
+        !mp__os_pid_alive((long)q->stream_producer))
+        mp__queue_end_stream(q);
+    if (q->stream_consumer && q->stream_consumer != (mp__u32)mp__g.pid &&
+        !mp__os_pid_alive((long)q->stream_consumer)) {
+        q->stream_consumer = 0; /* its pieces are dropped by the next consumer */
+        mp__queue_recount(q);
+    }
+}
+/* Sleeps on a word with the lock released; a slice bounds the wait so that a dead stream
+   partner is noticed. MP_ETIMEDOUT once the deadline has passed. */
+MP__FN int mp__queue_sleep(mp_queue *q, mp__word *w, double deadline, int spin) {
+    mp__u32 v = mp__load(&w->value);
+    double left = mp__left(deadline);
+    mp__queue_unlock(q);
+    if (left <= 0) {
+        mp__queue_lock(q);
+        return MP_ETIMEDOUT;
+    }
+    while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
+    if (mp__load(&w->value) == v) mp__wait(w, v, left < 0.1 ? left : 0.1);
+    mp__queue_lock(q);
+    mp__queue_reap_streams(q);
+    return MP_OK;
+}
+
+/* Free bytes, less the 8 always kept for an ABORT record. */
+MP__FN mp__u64 mp__queue_free_bytes(mp_queue *q) {
+    mp__u64 used = q->tail - q->head;
+    return used + 8 >= q->cap ? 0 : q->cap - used - 8;
+}
+
+MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeout) {
+    const unsigned char *src = (const unsigned char *)data;
+    mp__u32 me = (mp__u32)mp__g.pid;
+    mp__u64 rec = 8 + MP__PAD8(size), piece = 0;
+    double deadline;
+    size_t sent = 0;
+    int r = mp__obj_check(q, MP__T_QUEUE), whole;
+    if (r != MP_OK) return r;
+    if ((!data && size) || mp__bad_timeout(timeout)) return MP_EINVAL;
+    if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
+    deadline = mp__deadline(timeout);
+    whole = rec <= q->cap / 2;
+    mp__queue_lock(q);
+    for (;;) { /* room for the message (or its first piece), and no other stream */
+        if (q->closed) {
+            mp__queue_unlock(q);
+            return MP_ECLOSED;
+        }
+        if ((!q->maxsize || q->count < q->maxsize) && !q->stream_producer &&
+            mp__queue_free_bytes(q) >= (whole ? rec : q->cap / 4))
+            break;
+        if (mp__queue_sleep(q, &q->writable, deadline, 100) == MP_ETIMEDOUT) {
+            mp__queue_unlock(q);
+            return MP_EFULL;
+        }
+    }
+    q->count++;
+    if (whole) {
+        mp__ring_append(q, MP__REC_WHOLE, src, size, size);
+        if (q->joinable) mp__fetch_add(&q->unfinished.value, 1); /* before anyone can get it */
+        mp__queue_unlock(q);
+        mp__wake(&q->readable, 1);
+        return MP_OK;
+    }
+    q->stream_producer = me;
+    q->stream_start = q->tail;
+    for (;;) { /* stream it: pieces of what fits, each published as it is written */
+        mp__u64 room = mp__queue_free_bytes(q);
+        if (room >= 16 || sent == size) {
+            mp__u32 kind = sent == 0 ? MP__REC_FIRST : MP__REC_MORE;
+            piece = size - sent;
+            if (piece > (room - 8) / 8 * 8) piece = (room - 8) / 8 * 8;
+            if (piece > q->cap / 4) piece = q->cap / 4;
+            if (sent + piece == size && sent > 0) kind = MP__REC_LAST;
+            mp__ring_append(q, kind, src + sent, (size_t)piece, size);
+            sent += (size_t)piece;
+            mp__wake(&q->readable, 1);
+            if (kind == MP__REC_LAST) {
+                if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
+                break;
+            }
+            continue;
+        }
+        if (q->closed || mp__queue_sleep(q, &q->writable, deadline, 100) == MP_ETIMEDOUT ||
+            q->closed) { /* give up: the message is taken back, or dropped by its consumer */
+            mp__queue_end_stream(q);
+            mp__queue_unlock(q);
+            return q->closed ? MP_ECLOSED : MP_EFULL;
+        }
+    }
+    q->stream_producer = 0;
+    mp__queue_unlock(q);
+    mp__wake(&q->writable, 0xffffffffu); /* producers waiting for the stream to end */
+    return MP_OK;
+}
+
+/* cap == (size_t)-1 with out == NULL: allocate (get_alloc). */
+MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out, size_t *size,
+                         double timeout) {
+    mp__u32 me = (mp__u32)mp__g.pid, h, total;
+    double deadline;
+    size_t got = 0;
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    if (r != MP_OK) return r;
+    if (!size || (!buf && cap && !out) || mp__bad_timeout(timeout)) return MP_EINVAL;
+    deadline = mp__deadline(timeout);
+    mp__queue_lock(q);
+    for (;;) { /* a message to start: a WHOLE or a FIRST at head */
+        if (q->stream_consumer || q->head == q->tail) {
+            if (q->head == q->tail && q->closed && !q->stream_producer) {
+                mp__queue_unlock(q);
+                return MP_EOF;
+            }
+            if (mp__queue_sleep(q, q->stream_consumer ? &q->writable : &q->readable, deadline,
+                                200) == MP_ETIMEDOUT) {
+                mp__queue_unlock(q);
+                return MP_EEMPTY;
+            }
+            continue;
+        }
+        h = mp__ring_header(q, &total);
+        if (MP__REC_KIND(h) == MP__REC_WHOLE || MP__REC_KIND(h) == MP__REC_FIRST) break;
+        mp__ring_drop(q, h); /* the rest of a message whose consumer died (already uncounted) */
+    }
+    *size = total;
+    if (out) {
+        buf = (unsigned char *)MP_MALLOC(total ? total : 1);
+        if (!buf) {
+            mp__queue_unlock(q);
+            return MP_ENOMEM;
+        }
+    } else if (total > cap) {
+        mp__queue_unlock(q);
+        return MP_ETOOBIG;
+    }
+    if (MP__REC_KIND(h) == MP__REC_WHOLE) {
+        mp__ring_take(q, q->head + 8, buf, total);
+        mp__ring_drop(q, h);
+        q->count--;
+        mp__queue_unlock(q);
+        mp__wake(&q->writable, 1);
+        if (out) *out = buf;
+        return MP_OK;
+    }
+    q->stream_consumer = me;
+    for (;;) { /* take the pieces as the producer writes them */
+        mp__u32 kind, len, expect;
+        if (q->head == q->tail) {
+            mp__queue_sleep(q, &q->readable, 1e300, 200);
+            continue;
+        }
+        h = mp__ring_header(q, NULL);
+        kind = MP__REC_KIND(h);
+        len = MP__REC_LEN(h);
+        expect = got == 0 ? MP__REC_FIRST : got + len == total ? MP__REC_LAST : MP__REC_MORE;
+        if (kind != expect || got + len > total) { /* its producer gave up or died */
+            if (kind == MP__REC_ABORT) mp__ring_drop(q, h);
+            q->stream_consumer = 0;
+            q->count--;
+            got = 0;
+            if (out) MP_FREE(buf);
+            mp__queue_unlock(q);
+            mp__wake(&q->writable, 0xffffffffu);
+            return mp__queue_get(q, out ? NULL : buf, cap, out, size, mp__left(deadline));
+        }
+        mp__ring_take(q, q->head + 8, buf + got, len);
+        got += len;
+        mp__ring_drop(q, h);
+        mp__wake(&q->writable, 1);
+        if (kind == MP__REC_LAST) break;
+    }
+    q->stream_consumer = 0;
+    q->count--;
+    mp__queue_unlock(q);
+    mp__wake(&q->writable, 0xffffffffu);
+    if (out) *out = buf;
+    return MP_OK;
+}
+MPDEF int mp_queue_get(mp_queue *q, void *buf, size_t cap, size_t *size, double timeout) {
+    return mp__queue_get(q, (unsigned char *)buf, cap, NULL, size, timeout);
+}
+MPDEF int mp_queue_get_alloc(mp_queue *q, void **data, size_t *size, double timeout) {
+    if (!data) return MP_EINVAL;
+    return mp__queue_get(q, NULL, 0, data, size, timeout);
+}
+MPDEF long mp_queue_qsize(mp_queue *q) {
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    return r != MP_OK ? r : (long)q->count;
+}
+MPDEF int mp_queue_empty(mp_queue *q) {
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    return r != MP_OK ? r : q->count == 0;
+}
+MPDEF int mp_queue_full(mp_queue *q) {
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    return r != MP_OK ? r : q->maxsize != 0 && q->count >= q->maxsize;
+}
+MPDEF int mp_queue_close(mp_queue *q) {
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    if (r != MP_OK) return r;
+    mp__queue_lock(q);
+    q->closed = 1;
+    mp__fetch_add(&q->readable.value, 1);
+    mp__fetch_add(&q->writable.value, 1);
+    mp__queue_unlock(q);
+    mp__wake(&q->readable, 0xffffffffu);
+    mp__wake(&q->writable, 0xffffffffu);
+    return MP_OK;
+}
+MPDEF int mp_queue_task_done(mp_queue *q) {
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    if (r != MP_OK) return r;
+    if (!q->joinable) return MP_EINVAL;
+    for (;;) {
+        mp__u32 v = mp__load(&q->unfinished.value);
+        if (v == 0) return MP_EOVERFLOW;
+        if (mp__cas(&q->unfinished.value, v, v - 1)) {
+            if (v == 1) mp__wake(&q->unfinished, 0xffffffffu);
+            return MP_OK;
+        }
+    }
+}
+MPDEF int mp_queue_join(mp_queue *q, double timeout) {
+    double deadline;
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    if (r != MP_OK) return r;
+    if (!q->joinable || mp__bad_timeout(timeout)) return MP_EINVAL;
+    deadline = mp__deadline(timeout);
+    for (;;) {
+        mp__u32 v = mp__load(&q->unfinished.value);
+        double left = mp__left(deadline);
+        if (v == 0) return MP_OK;
+        if (left <= 0) return MP_ETIMEDOUT;
+        mp__wait(&q->unfinished, v, left);
+    }
+}
+MPDEF int mp_queue_free(mp_queue *q) {
+    return mp__obj_free(q, MP__T_QUEUE);
 }
 
 /* >>autoinit: catch a spawned child before main ------------------------------------------ */
