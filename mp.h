@@ -1391,9 +1391,15 @@ MP__FN int mp__os_spawn(size_t boot_off, long *pid, long long *handle) {
         MP_FREE(si.lpAttributeList);
         si.lpAttributeList = NULL;
     }
-    ok = CreateProcessW(exe, cmd, NULL, NULL, nstd > 0 && si.lpAttributeList != NULL,
-                        CREATE_SUSPENDED | (si.lpAttributeList ? EXTENDED_STARTUPINFO_PRESENT : 0),
-                        NULL, NULL, &si.StartupInfo, &pi);
+    for (k = 0; k < 3; k++) { /* seen under Wine: a rare transient failure; try again */
+        ok = CreateProcessW(exe, cmd, NULL, NULL, nstd > 0 && si.lpAttributeList != NULL,
+                            CREATE_SUSPENDED |
+                                (si.lpAttributeList ? EXTENDED_STARTUPINFO_PRESENT : 0),
+                            NULL, NULL, &si.StartupInfo, &pi);
+        if (ok || GetLastError() == ERROR_FILE_NOT_FOUND || GetLastError() == ERROR_PATH_NOT_FOUND)
+            break;
+        Sleep(10);
+    }
     if (si.lpAttributeList) {
         DeleteProcThreadAttributeList(si.lpAttributeList);
         MP_FREE(si.lpAttributeList);
@@ -2651,6 +2657,9 @@ enum { MP__REC_WHOLE = 0, MP__REC_FIRST, MP__REC_MORE, MP__REC_LAST, MP__REC_ABO
 #define MP__REC_KIND(h) ((h) >> 29)
 #define MP__REC_LEN(h)  ((h)&0x1fffffffu)
 #define MP__PAD8(n)     (((mp__u64)(n) + 7) & ~(mp__u64)7)
+#ifndef MP__QSPIN
+#define MP__QSPIN 2000 /* spins of a consumer waiting for a message before it sleeps */
+#endif
 
 struct mp_queue {
     mp__u32 type, joinable;
@@ -2877,7 +2886,7 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
                 return MP_EOF;
             }
             if (mp__queue_sleep(q, q->stream_consumer ? &q->writable : &q->readable, deadline,
-                                200) == MP_ETIMEDOUT) {
+                                MP__QSPIN) == MP_ETIMEDOUT) {
                 mp__queue_unlock(q);
                 return MP_EEMPTY;
             }
@@ -2911,7 +2920,7 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     for (;;) { /* take the pieces as the producer writes them */
         mp__u32 kind, len, expect;
         if (q->head == q->tail) {
-            mp__queue_sleep(q, &q->readable, 1e300, 200);
+            mp__queue_sleep(q, &q->readable, 1e300, MP__QSPIN);
             continue;
         }
         h = mp__ring_header(q, NULL);
