@@ -134,7 +134,10 @@ extern "C" {
     X(MP_EOF, -21, "end of file: the other end is closed or died")                                 \
     X(MP_ECORRUPT, -22, "corrupted or truncated message")                                          \
     X(MP_EEMPTY, -23, "empty")                                                                     \
-    X(MP_EFULL, -24, "full")
+    X(MP_EFULL, -24, "full")                                                                       \
+    X(MP_ETASK, -25, "the task reported an error (see its status)")                                \
+    X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
+    X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")
 
 enum mp_error {
 #define MP__ENUM(name, value, text) name = value,
@@ -312,6 +315,77 @@ MPDEF int mp_queue_task_done(mp_queue *q); /* JoinableQueue; MP_EOVERFLOW if too
 MPDEF int mp_queue_join(mp_queue *q, double timeout);
 MPDEF int mp_queue_free(mp_queue *q);
 
+/* Pool: N worker processes that run tasks. A task is a function and its argument bytes; it
+   returns 0 (success) or a non-zero status (an orderly failure), and its result bytes
+   (any size) through mp_task_return. Task functions are found in each worker as spawn
+   targets are, so they work under every start method.
+   Faults, where Python's Pool hangs: a worker that dies in the middle of a task (segfault,
+   abort, _exit, SIGKILL) fails that task with MP_EWORKERDIED (status: its exit code, minus
+   the signal number) and is replaced; with a task_timeout, a task that runs too long fails
+   with MP_ETASKTIMEOUT and its worker is killed and replaced; every other task completes.
+   With chunksize > 1 the whole chunk of the dead worker's task fails. Workers exit when the
+   pool's process dies (at once on Linux; elsewhere within half a second of being idle).
+   The pool and its results are used from one thread of the process that made it; results
+   arrive, and callbacks run, inside the pool's calls (get, wait, ready, next, map, join).
+   Freeing a pool with work pending terminates it: unfinished results report MP_ECLOSED. */
+typedef struct mp_pool mp_pool;
+typedef struct mp_async mp_async; /* AsyncResult */
+typedef struct mp_batch mp_batch; /* the results of map, map_async, imap, imap_unordered */
+typedef struct mp_task_out mp_task_out;
+typedef int (*mp_task_fn)(const void *arg, size_t size, mp_task_out *out);
+MPDEF int mp_task_return(mp_task_out *out, const void *data, size_t size); /* copies */
+
+typedef struct mp_pool_options {
+    mp_target_fn initializer; /* run once in each worker before its first task, or NULL */
+    const void *initargs;
+    size_t initargs_size;
+    int maxtasksperchild; /* tasks (chunks) before a worker is replaced; 0: no limit */
+    double task_timeout;  /* seconds; 0: no limit */
+} mp_pool_options;
+typedef struct mp_async_callbacks {
+    void (*callback)(void *user, const void *result, size_t size);
+    void (*error_callback)(void *user, int err, int status);
+    void *user;
+} mp_async_callbacks;
+typedef struct mp_bytes {
+    const void *data;
+    size_t size;
+} mp_bytes;
+enum mp_map_mode { MP_MAP = 1, MP_MAP_ASYNC, MP_IMAP, MP_IMAP_UNORDERED };
+
+MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts); /* NULL ok */
+MPDEF int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t size, void **result,
+                        size_t *result_size); /* result: mp_free it */
+MPDEF int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t size,
+                              const mp_async_callbacks *cb, mp_async **out);
+/* MP_OK with the result (valid until mp_async_free), MP_ETIMEDOUT, or the task's error. */
+MPDEF int mp_async_get(mp_async *a, double timeout, const void **result, size_t *size);
+MPDEF int mp_async_wait(mp_async *a, double timeout); /* MP_OK once ready, MP_ETIMEDOUT */
+MPDEF int mp_async_ready(mp_async *a);                /* 1 or 0 */
+MPDEF int mp_async_successful(mp_async *a);           /* 1 or 0; MP_EINVAL if not ready */
+MPDEF int mp_async_status(mp_async *a); /* the task's status, or the dead worker's exit code */
+MPDEF void mp_async_free(mp_async *a);
+/* n items of item_size bytes each; chunksize 0 chooses one as Python does. MP_MAP waits and
+   returns MP_OK if every item succeeded, else the first item's error. */
+MPDEF int mp_pool_map(mp_pool *p, mp_task_fn fn, const void *items, size_t item_size, size_t n,
+                      size_t chunksize, int mode, mp_batch **out);
+MPDEF int mp_pool_map_bytes(mp_pool *p, mp_task_fn fn, const mp_bytes *items, size_t n,
+                            size_t chunksize, int mode, mp_batch **out);
+MPDEF int mp_batch_wait(mp_batch *b, double timeout); /* all done: MP_OK, else MP_ETIMEDOUT */
+MPDEF size_t mp_batch_size(mp_batch *b);
+/* Item i's result: MP_OK and its bytes, its error, or MP_ETIMEDOUT while it is pending. */
+MPDEF int mp_batch_result(mp_batch *b, size_t i, const void **result, size_t *size, int *status);
+/* imap (in order) / imap_unordered (as they finish): the next item's index and result;
+   MP_EOF after the last one. */
+MPDEF int mp_batch_next(mp_batch *b, double timeout, size_t *index, const void **result,
+                        size_t *size);
+MPDEF void mp_batch_free(mp_batch *b);
+MPDEF int mp_pool_close(mp_pool *p);     /* no more tasks */
+MPDEF int mp_pool_join(mp_pool *p);      /* after close or terminate: waits for the workers */
+MPDEF int mp_pool_terminate(mp_pool *p); /* kills the workers; pending tasks fail */
+MPDEF int mp_pool_free(mp_pool *p);
+MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers now */
+
 /* with lock: ...  ->  MP_WITH_LOCK(lock) { ... }   (leave it by its end, not by break/return) */
 #define MP_WITH_LOCK(lock)                                                                         \
     for (int mp__with_ = (mp_lock_acquire((lock), MP_FOREVER), 1); mp__with_;                      \
@@ -408,6 +482,7 @@ MPDEF int mp_queue_free(mp_queue *q);
 #error "mp.h: include mp.h with MP_IMPLEMENTATION before any system header, or define _GNU_SOURCE"
 #endif
 #ifdef __linux__
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
 #if MP__DL_ITERATE
@@ -458,6 +533,7 @@ extern char **environ;
 #endif
 
 typedef uint32_t mp__u32;
+typedef int32_t mp__i32;
 typedef unsigned long long mp__u64;
 
 /* Exit statuses a spawned child uses before its target runs, to tell the parent why. */
@@ -670,6 +746,15 @@ static void mp__os_atfork_child(void) {
 }
 MP__FN void mp__os_init(void) {
     pthread_atfork(NULL, NULL, mp__os_atfork_child);
+}
+/* Pool workers: killed by the kernel when the parent dies (Linux); elsewhere they watch. */
+MP__FN void mp__os_die_with_parent(long parent) {
+#if defined(__linux__) && !defined(MP_PORTABLE)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if ((long)getppid() != parent) _exit(0); /* it died before the line above */
+#else
+    (void)parent;
+#endif
 }
 MP__FN mp__u64 mp__os_tid(void) {
     pthread_t t = pthread_self();
@@ -1113,6 +1198,9 @@ MP__FN long mp__os_getpid(void) {
     return (long)GetCurrentProcessId();
 }
 MP__FN void mp__os_init(void) {}
+MP__FN void mp__os_die_with_parent(long parent) {
+    (void)parent;
+}
 MP__FN mp__u64 mp__os_tid(void) {
     return (mp__u64)GetCurrentThreadId();
 }
@@ -2161,6 +2249,7 @@ enum {
     MP__T_BARRIER = 0x42415252u,
     MP__T_VALUE = 0x56414c55u,
     MP__T_QUEUE = 0x51554555u,
+    MP__T_POOL = 0x504f4f4cu,
     MP__T_DEAD = 0x44454144u
 };
 
@@ -3010,6 +3099,853 @@ MPDEF int mp_queue_join(mp_queue *q, double timeout) {
 }
 MPDEF int mp_queue_free(mp_queue *q) {
     return mp__obj_free(q, MP__T_QUEUE);
+}
+
+/* ======================================================================================== */
+/* >>pool: workers fed through one inbox queue each, results through one shared queue      */
+/* The parent knows which chunk it gave to which worker, and a worker writes the chunk it   */
+/* runs into its slot before it runs it: when a worker dies, its running chunk fails, the   */
+/* chunks it had not begun go to other workers, and nothing waits forever.                 */
+/* ======================================================================================== */
+#define MP__POOL_PREFETCH 4  /* chunks a worker may hold: one running, the rest queued */
+#define MP__POOL_MODULES  16 /* distinct modules that task functions come from */
+#define MP__POOL_INBOX    ((size_t)256 << 10)
+#define MP__POOL_RESULTS  ((size_t)4 << 20)
+enum { MP__CHUNK_PENDING = 1, MP__CHUNK_SENT, MP__CHUNK_DONE };
+
+typedef struct mp__pool_slot {
+    volatile mp__u64 current; /* the chunk the worker runs, 0 when idle */
+    volatile double started;  /* when its current task began (a system-wide clock) */
+    mp_queue *inbox;
+} mp__pool_slot;
+
+typedef struct mp__pool_shared {
+    mp__u32 type, nslots;
+    mp_queue *results;
+    long parent;
+    mp__u32 maxtasks, has_init, init_module, nmodules;
+    mp__u64 init_offset, initargs_size;
+    void *initargs;
+    char modules[MP__POOL_MODULES][512];
+    mp__pool_slot slots[1];
+} mp__pool_shared;
+
+/* A task message: this header, then count items of (u64 size, bytes padded to 8). A result
+   message: mp__result_hdr, then count items of (i32 err, i32 status, u64 size, bytes). */
+typedef struct mp__task_hdr {
+    mp__u64 id, fn_offset;
+    mp__u32 fn_module, count;
+} mp__task_hdr;
+typedef struct mp__result_hdr {
+    mp__u64 id;
+    mp__u32 slot, count;
+} mp__result_hdr;
+
+struct mp_task_out {
+    unsigned char *buf;
+    size_t len, cap, item; /* item: where the current item's record starts */
+    int failed;
+};
+MP__FN int mp__out_reserve(mp_task_out *o, size_t more) {
+    size_t cap = o->cap ? o->cap : 4096;
+    unsigned char *b;
+    if (o->len + more <= o->cap) return MP_OK;
+    while (cap < o->len + more) cap *= 2;
+    b = (unsigned char *)MP_REALLOC(o->buf, cap);
+    if (!b) return MP_ENOMEM;
+    o->buf = b;
+    o->cap = cap;
+    return MP_OK;
+}
+MPDEF int mp_task_return(mp_task_out *out, const void *data, size_t size) {
+    mp__u64 sz = size;
+    if (!out || (!data && size)) return MP_EINVAL;
+    out->len = out->item + 16; /* a second call replaces the first */
+    if (mp__out_reserve(out, (size_t)MP__PAD8(size)) != MP_OK) {
+        out->failed = 1;
+        return MP_ENOMEM;
+    }
+    memcpy(out->buf + out->item + 8, &sz, 8);
+    if (size) memcpy(out->buf + out->len, data, size);
+    memset(out->buf + out->len + size, 0, (size_t)(MP__PAD8(size) - size));
+    out->len += (size_t)MP__PAD8(size);
+    return MP_OK;
+}
+
+/* Each worker process resolves a module's base once. */
+static uintptr_t mp__pool_bases[MP__POOL_MODULES];
+MP__FN void *mp__pool_fn(mp__pool_shared *sh, mp__u32 module, mp__u64 offset) {
+    if (module >= sh->nmodules) return NULL;
+    if (!mp__pool_bases[module])
+        mp__pool_bases[module] = (uintptr_t)mp__os_module_resolve(sh->modules[module], 0);
+    return mp__pool_bases[module] ? (void *)(mp__pool_bases[module] + (uintptr_t)offset) : NULL;
+}
+MP__FN int mp__pool_fnref(mp__pool_shared *sh, void *fn, mp__u32 *module, mp__u64 *offset) {
+    char name[512];
+    mp__u32 i;
+    int r = mp__os_module_locate(fn, name, sizeof name, offset);
+    if (r != MP_OK) return r;
+    for (i = 0; i < sh->nmodules; i++)
+        if (strcmp(sh->modules[i], name) == 0) break;
+    if (i == sh->nmodules) {
+        if (i == MP__POOL_MODULES) return MP_ETOOBIG;
+        strcpy(sh->modules[i], name);
+        sh->nmodules++;
+    }
+    *module = i;
+    return MP_OK;
+}
+
+MP__FN int mp__parent_alive(long parent) {
+    return mp__os_pid_alive(parent) && (MP__WIN || mp__os_getppid() == parent);
+}
+MP__FN int mp__pool_worker(void *arg, size_t size) {
+    mp__pool_shared *sh;
+    mp__pool_slot *slot;
+    mp__u32 index, done = 0;
+    mp_task_out out;
+    (void)size;
+    memcpy(&sh, arg, sizeof sh);
+    memcpy(&index, (char *)arg + sizeof sh, sizeof index);
+    slot = &sh->slots[index];
+    mp__os_die_with_parent(sh->parent);
+    if (sh->has_init) {
+        void *fn = mp__pool_fn(sh, sh->init_module, sh->init_offset), *copy;
+        copy = MP_MALLOC(sh->initargs_size ? (size_t)sh->initargs_size : 1);
+        if (!fn || !copy) return MP__EXIT_MODULE;
+        memcpy(copy, sh->initargs, (size_t)sh->initargs_size);
+        ((mp_target_fn)mp__addr_fn(fn))(copy, (size_t)sh->initargs_size);
+        MP_FREE(copy);
+    }
+    memset(&out, 0, sizeof out);
+    for (;;) {
+        mp__task_hdr h;
+        mp__result_hdr rh;
+        unsigned char *msg = NULL, *item;
+        size_t n = 0;
+        mp_task_fn fn;
+        mp__u32 k;
+        int r = mp_queue_get_alloc(slot->inbox, (void **)&msg, &n, 0.5);
+        if (r == MP_EEMPTY) {
+            if (!mp__parent_alive(sh->parent)) return 0;
+            continue;
+        }
+        if (r != MP_OK || n < sizeof h) return 0; /* MP_EOF: the pool is closing */
+        memcpy(&h, msg, sizeof h);
+        fn = (mp_task_fn)mp__addr_fn(mp__pool_fn(sh, h.fn_module, h.fn_offset));
+        rh.id = h.id;
+        rh.slot = index;
+        rh.count = h.count;
+        out.len = 0;
+        if (mp__out_reserve(&out, sizeof rh) != MP_OK) return MP__EXIT_BOOT;
+        memcpy(out.buf, &rh, sizeof rh);
+        out.len = sizeof rh;
+        slot->started = mp__os_now();
+        slot->current = h.id; /* from here a death fails this chunk */
+        item = msg + sizeof h;
+        for (k = 0; k < h.count; k++) {
+            mp__u64 isz;
+            mp__i32 rec[2];
+            memcpy(&isz, item, 8);
+            if (mp__out_reserve(&out, 16) != MP_OK) return MP__EXIT_BOOT;
+            out.item = out.len;
+            memset(out.buf + out.len, 0, 16);
+            out.len += 16;
+            out.failed = 0;
+            slot->started = mp__os_now();
+            rec[1] = fn ? fn(item + 8, (size_t)isz, &out) : 0;
+            rec[0] = !fn ? MP_EMODULE : out.failed ? MP_ENOMEM : rec[1] ? MP_ETASK : MP_OK;
+            memcpy(out.buf + out.item, rec, 8);
+            item += 8 + MP__PAD8(isz);
+        }
+        MP_FREE(msg);
+        while ((r = mp_queue_put(sh->results, out.buf, out.len, 0.5)) == MP_EFULL)
+            if (!mp__parent_alive(sh->parent)) return 0;
+        slot->current = 0;
+        if (r != MP_OK) return 0;
+        if (sh->maxtasks && ++done >= sh->maxtasks) return 0;
+    }
+}
+
+typedef struct mp__chunk {
+    int state, worker;
+    void *msg;
+    size_t msg_size;
+    mp_async *async;
+    mp_batch *batch;
+    size_t first;
+} mp__chunk;
+
+struct mp_async {
+    mp_pool *pool;
+    int done, err, status;
+    void *data;
+    size_t size;
+    mp_async_callbacks cb;
+    mp_async *next, *prev; /* the pool's list, so that freeing the pool can let go */
+};
+typedef struct mp__item {
+    int done, err, status;
+    void *data;
+    size_t size;
+} mp__item;
+struct mp_batch {
+    mp_pool *pool;
+    int mode;
+    size_t n, done, cursor, fifo_head, fifo_tail;
+    mp__item *items;
+    size_t *fifo; /* imap_unordered: indices in the order they finished */
+    mp_batch *next, *prev;
+};
+
+struct mp_pool {
+    mp__pool_shared *sh;
+    int n, closed, terminated;
+    double task_timeout, last_check;
+    mp_process *workers;
+    int *nheld;             /* per worker: chunks sent and not done */
+    mp__u64 *held;          /* per worker: MP__POOL_PREFETCH chunk ids */
+    mp__u64 *sent, *killed; /* per worker: chunks sent to it; chunk whose timeout killed it */
+    mp__chunk **chunks;     /* by id - 1 */
+    size_t nchunks, cap_chunks, undone;
+    mp__u64 *pending; /* a ring of chunk ids not yet sent */
+    size_t pend_head, pend_count, pend_cap;
+    mp_async *asyncs;
+    mp_batch *batches;
+};
+
+MP__FN int mp__pool_check(mp_pool *p) {
+    if (!p || !p->sh) return MP_EINVAL;
+    return p->closed ? MP_ECLOSED : MP_OK;
+}
+MP__FN int mp__pool_push(mp_pool *p, mp__u64 id, int front) {
+    if (p->pend_count == p->pend_cap) {
+        size_t cap = p->pend_cap ? p->pend_cap * 2 : 64, i;
+        mp__u64 *ring = (mp__u64 *)MP_MALLOC(cap * sizeof *ring);
+        if (!ring) return MP_ENOMEM;
+        for (i = 0; i < p->pend_count; i++) ring[i] = p->pending[(p->pend_head + i) % p->pend_cap];
+        MP_FREE(p->pending);
+        p->pending = ring;
+        p->pend_cap = cap;
+        p->pend_head = 0;
+    }
+    if (front) {
+        p->pend_head = (p->pend_head + p->pend_cap - 1) % p->pend_cap;
+        p->pending[p->pend_head] = id;
+    } else {
+        p->pending[(p->pend_head + p->pend_count) % p->pend_cap] = id;
+    }
+    p->pend_count++;
+    return MP_OK;
+}
+
+MP__FN int mp__pool_start_worker(mp_pool *p, int w) {
+    unsigned char arg[sizeof(void *) + 4];
+    mp__u32 index = (mp__u32)w;
+    char name[32];
+    int r;
+    mp_queue *inbox = mp_queue_new(MP__POOL_INBOX, 0);
+    if (!inbox) return MP_ENOMEM;
+    if (p->sh->slots[w].inbox) mp_queue_free(p->sh->slots[w].inbox);
+    p->sh->slots[w].inbox = inbox;
+    p->sh->slots[w].current = 0;
+    p->nheld[w] = 0;
+    p->sent[w] = p->killed[w] = 0;
+    memcpy(arg, &p->sh, sizeof p->sh);
+    memcpy(arg + sizeof p->sh, &index, sizeof index);
+    mp__fmt_name(name, "PoolWorker-", (unsigned long)w + 1);
+    r = mp_process_init(&p->workers[w], mp__pool_worker, arg, sizeof arg, name);
+    if (r == MP_OK) r = mp_process_set_daemon(&p->workers[w], 1);
+    if (r == MP_OK) r = mp_process_start(&p->workers[w]);
+    return r;
+}
+
+MP__FN void mp__pool_deliver(mp__chunk *c, size_t k, int err, int status, const void *data,
+                             size_t size) {
+    void *copy = NULL;
+    if (err == MP_OK) {
+        copy = MP_MALLOC(size ? size : 1);
+        if (!copy)
+            err = MP_ENOMEM;
+        else if (size)
+            memcpy(copy, data, size);
+    }
+    if (c->async) {
+        mp_async *a = c->async;
+        a->err = err;
+        a->status = status;
+        a->data = copy;
+        a->size = size;
+        a->done = 1;
+        if (err == MP_OK && a->cb.callback) a->cb.callback(a->cb.user, copy, size);
+        if (err != MP_OK && a->cb.error_callback) a->cb.error_callback(a->cb.user, err, status);
+    } else if (c->batch) {
+        mp_batch *b = c->batch;
+        mp__item *it = &b->items[c->first + k];
+        it->err = err;
+        it->status = status;
+        it->data = copy;
+        it->size = size;
+        it->done = 1;
+        b->done++;
+        if (b->fifo) b->fifo[b->fifo_tail++] = c->first + k;
+    } else {
+        MP_FREE(copy); /* its owner was freed */
+    }
+}
+MP__FN void mp__pool_finish(mp_pool *p, mp__u64 id) {
+    mp__chunk *c = p->chunks[id - 1];
+    c->state = MP__CHUNK_DONE;
+    MP_FREE(c->msg);
+    c->msg = NULL;
+    p->undone--;
+}
+/* Fails every item of a chunk with err. */
+MP__FN void mp__pool_fail(mp_pool *p, mp__u64 id, int err, int status) {
+    mp__chunk *c = p->chunks[id - 1];
+    mp__task_hdr h;
+    mp__u32 k;
+    memcpy(&h, c->msg, sizeof h);
+    for (k = 0; k < h.count; k++) mp__pool_deliver(c, k, err, status, NULL, 0);
+    mp__pool_finish(p, id);
+}
+MP__FN void mp__pool_unhold(mp_pool *p, int w, mp__u64 id) {
+    int i;
+    for (i = 0; i < p->nheld[w]; i++)
+        if (p->held[w * MP__POOL_PREFETCH + i] == id) {
+            p->held[w * MP__POOL_PREFETCH + i] = p->held[w * MP__POOL_PREFETCH + --p->nheld[w]];
+            return;
+        }
+}
+MP__FN void mp__pool_result(mp_pool *p, unsigned char *msg, size_t n) {
+    mp__result_hdr rh;
+    unsigned char *at = msg + sizeof rh;
+    mp__chunk *c;
+    mp__u32 k;
+    if (n < sizeof rh) return;
+    memcpy(&rh, msg, sizeof rh);
+    if (rh.id == 0 || rh.id > p->nchunks) return;
+    c = p->chunks[rh.id - 1];
+    if (c->state == MP__CHUNK_DONE) return; /* already failed: its worker was killed */
+    mp__pool_unhold(p, c->worker, rh.id);
+    for (k = 0; k < rh.count; k++) {
+        mp__i32 rec[2];
+        mp__u64 size;
+        memcpy(rec, at, 8);
+        memcpy(&size, at + 8, 8);
+        mp__pool_deliver(c, k, rec[0], rec[1], at + 16, (size_t)size);
+        at += 16 + MP__PAD8(size);
+    }
+    mp__pool_finish(p, rh.id);
+}
+MP__FN void mp__pool_drain(mp_pool *p, double timeout) {
+    void *msg;
+    size_t n;
+    while (mp_queue_get_alloc(p->sh->results, &msg, &n, timeout) == MP_OK) {
+        mp__pool_result(p, (unsigned char *)msg, n);
+        MP_FREE(msg);
+        timeout = 0;
+    }
+}
+
+/* Dead workers: fail their running chunk, give their others back, start a new worker. Too
+   slow a task: kill its worker (the next check reports it). */
+MP__FN void mp__pool_check_workers(mp_pool *p) {
+    double now = mp__os_now();
+    int w;
+    p->last_check = now;
+    for (w = 0; w < p->n; w++) {
+        mp__pool_slot *slot = &p->sh->slots[w];
+        int code = 0, i;
+        if (p->workers[w].mp__state == MP__CLOSED) continue;
+        if (mp_process_is_alive(&p->workers[w]) == 1) {
+            mp__u64 cur = slot->current;
+            if (p->task_timeout > 0 && cur && p->killed[w] != cur &&
+                now - slot->started > p->task_timeout) {
+                p->killed[w] = cur;
+                mp_process_kill(&p->workers[w]);
+            }
+            continue;
+        }
+        mp__pool_drain(p, 0); /* what it finished before it died */
+        mp_process_exitcode(&p->workers[w], &code);
+        for (i = 0; i < p->nheld[w]; i++) {
+            mp__u64 id = p->held[w * MP__POOL_PREFETCH + i];
+            if (p->chunks[id - 1]->state == MP__CHUNK_DONE) continue;
+            if (slot->current == id)
+                mp__pool_fail(p, id, p->killed[w] == id ? MP_ETASKTIMEOUT : MP_EWORKERDIED, code);
+            else if (mp__pool_push(p, id, 1) == MP_OK)
+                p->chunks[id - 1]->state = MP__CHUNK_PENDING; /* it never began */
+        }
+        p->nheld[w] = 0;
+        mp_process_close(&p->workers[w]);
+        if (!p->terminated) mp__pool_start_worker(p, w);
+    }
+}
+
+MP__FN void mp__pool_dispatch(mp_pool *p) {
+    int progress = 1;
+    while (progress && p->pend_count) {
+        int w;
+        progress = 0;
+        for (w = 0; w < p->n && p->pend_count; w++) { /* one chunk per worker per round */
+            mp__u64 id = p->pending[p->pend_head];
+            mp__chunk *c = p->chunks[id - 1];
+            int big = c->msg_size > MP__POOL_INBOX / 4;
+            if (p->nheld[w] >= (big ? 1 : MP__POOL_PREFETCH)) continue;
+            if (p->sh->maxtasks && p->sent[w] >= p->sh->maxtasks) continue;
+            if (p->workers[w].mp__state != MP__STARTED) continue;
+            if (mp_queue_put(p->sh->slots[w].inbox, c->msg, c->msg_size, big ? 0.5 : 0) != MP_OK)
+                continue;
+            p->pend_head = (p->pend_head + 1) % p->pend_cap;
+            p->pend_count--;
+            c->state = MP__CHUNK_SENT;
+            c->worker = w;
+            p->held[w * MP__POOL_PREFETCH + p->nheld[w]++] = id;
+            p->sent[w]++;
+            progress = 1;
+        }
+    }
+}
+/* Moves the pool along: send, collect, watch. Waits up to timeout for a result. */
+MP__FN void mp__pool_pump(mp_pool *p, double timeout) {
+    if (!p->terminated) mp__pool_dispatch(p);
+    mp__pool_drain(p, timeout > 0.05 ? 0.05 : timeout);
+    if (timeout > 0 || mp__os_now() - p->last_check > 0.005) mp__pool_check_workers(p);
+    if (!p->terminated) mp__pool_dispatch(p);
+}
+
+MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts) {
+    mp_pool_options none;
+    mp_pool *p;
+    int w, r = MP_OK;
+    if (!out) return MP_EINVAL;
+    *out = NULL;
+    memset(&none, 0, sizeof none);
+    if (!opts) opts = &none;
+    if (processes <= 0 || processes > 4096 || opts->maxtasksperchild < 0 ||
+        !(opts->task_timeout >= 0) || (!opts->initargs && opts->initargs_size))
+        return MP_EINVAL;
+    mp__init_globals();
+    if (mp__g.self.mp__daemon) return MP_EDAEMON;
+    p = (mp_pool *)MP_MALLOC(sizeof *p);
+    if (!p) return MP_ENOMEM;
+    memset(p, 0, sizeof *p);
+    p->n = processes;
+    p->task_timeout = opts->task_timeout;
+    p->sh = (mp__pool_shared *)mp__obj_new(
+        sizeof(mp__pool_shared) + (size_t)(processes - 1) * sizeof(mp__pool_slot), MP__T_POOL);
+    p->workers = (mp_process *)MP_MALLOC((size_t)processes * sizeof(mp_process));
+    p->nheld = (int *)MP_MALLOC((size_t)processes * sizeof(int));
+    p->held = (mp__u64 *)MP_MALLOC((size_t)processes * MP__POOL_PREFETCH * sizeof(mp__u64));
+    p->sent = (mp__u64 *)MP_MALLOC((size_t)processes * sizeof(mp__u64));
+    p->killed = (mp__u64 *)MP_MALLOC((size_t)processes * sizeof(mp__u64));
+    if (!p->sh || !p->workers || !p->nheld || !p->held || !p->sent || !p->killed) r = MP_ENOMEM;
+    if (r == MP_OK) {
+        memset(p->workers, 0, (size_t)processes * sizeof(mp_process));
+        p->sh->nslots = (mp__u32)processes;
+        p->sh->parent = mp__g.pid;
+        p->sh->maxtasks = (mp__u32)opts->maxtasksperchild;
+        p->sh->results = mp_queue_new(MP__POOL_RESULTS, 0);
+        if (!p->sh->results) r = MP_ENOMEM;
+    }
+    if (r == MP_OK && opts->initializer) {
+        r = mp__pool_fnref(p->sh, mp__fn_addr((void (*)(void))opts->initializer),
+                           &p->sh->init_module, &p->sh->init_offset);
+        p->sh->initargs = mp__arena_alloc(opts->initargs_size ? opts->initargs_size : 1);
+        if (r == MP_OK && !p->sh->initargs) r = MP_ENOMEM;
+        if (r == MP_OK) {
+            if (opts->initargs_size) memcpy(p->sh->initargs, opts->initargs, opts->initargs_size);
+            p->sh->initargs_size = opts->initargs_size;
+            p->sh->has_init = 1;
+        }
+    }
+    for (w = 0; w < processes && r == MP_OK; w++) r = mp__pool_start_worker(p, w);
+    if (r != MP_OK) {
+        if (p->sh && p->workers && p->nheld && p->held && p->sent && p->killed && p->sh->results) {
+            mp_pool_free(p); /* terminates the workers that did start */
+        } else {
+            if (p->sh) {
+                if (p->sh->results) mp_queue_free(p->sh->results);
+                mp__obj_free(p->sh, MP__T_POOL);
+            }
+            MP_FREE(p->workers);
+            MP_FREE(p->nheld);
+            MP_FREE(p->held);
+            MP_FREE(p->sent);
+            MP_FREE(p->killed);
+            MP_FREE(p);
+        }
+        return r;
+    }
+    *out = p;
+    return MP_OK;
+}
+
+/* Queues one chunk: its message is built now and sent when a worker has room. */
+MP__FN int mp__pool_submit(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const void *base,
+                           size_t item_size, size_t first, size_t count, mp_async *a, mp_batch *b) {
+    mp__task_hdr h;
+    mp__chunk *c;
+    size_t size = sizeof h, i;
+    unsigned char *at;
+    int r;
+    for (i = 0; i < count; i++)
+        size += 8 + (size_t)MP__PAD8(items ? items[first + i].size : item_size);
+    if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
+    if (p->nchunks == p->cap_chunks) {
+        size_t cap = p->cap_chunks ? p->cap_chunks * 2 : 64;
+        mp__chunk **t = (mp__chunk **)MP_REALLOC(p->chunks, cap * sizeof *t);
+        if (!t) return MP_ENOMEM;
+        p->chunks = t;
+        p->cap_chunks = cap;
+    }
+    r = mp__pool_fnref(p->sh, mp__fn_addr((void (*)(void))fn), &h.fn_module, &h.fn_offset);
+    if (r != MP_OK) return r;
+    c = (mp__chunk *)MP_MALLOC(sizeof *c);
+    if (!c) return MP_ENOMEM;
+    memset(c, 0, sizeof *c);
+    c->msg = MP_MALLOC(size);
+    if (!c->msg) {
+        MP_FREE(c);
+        return MP_ENOMEM;
+    }
+    h.id = p->nchunks + 1;
+    h.count = (mp__u32)count;
+    memcpy(c->msg, &h, sizeof h);
+    at = (unsigned char *)c->msg + sizeof h;
+    for (i = 0; i < count; i++) {
+        const void *src =
+            items ? items[first + i].data : (const unsigned char *)base + (first + i) * item_size;
+        mp__u64 n = items ? items[first + i].size : item_size;
+        memcpy(at, &n, 8);
+        if (n) memcpy(at + 8, src, (size_t)n);
+        memset(at + 8 + n, 0, (size_t)(MP__PAD8(n) - n));
+        at += 8 + MP__PAD8(n);
+    }
+    c->msg_size = size;
+    c->state = MP__CHUNK_PENDING;
+    c->async = a;
+    c->batch = b;
+    c->first = first;
+    if (mp__pool_push(p, h.id, 0) != MP_OK) {
+        MP_FREE(c->msg);
+        MP_FREE(c);
+        return MP_ENOMEM;
+    }
+    p->chunks[p->nchunks++] = c;
+    p->undone++;
+    return MP_OK;
+}
+
+MPDEF int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t size,
+                              const mp_async_callbacks *cb, mp_async **out) {
+    mp_bytes item;
+    mp_async *a;
+    int r = mp__pool_check(p);
+    if (out) *out = NULL;
+    if (r != MP_OK) return r;
+    if (!fn || !out || (!arg && size)) return MP_EINVAL;
+    a = (mp_async *)MP_MALLOC(sizeof *a);
+    if (!a) return MP_ENOMEM;
+    memset(a, 0, sizeof *a);
+    a->pool = p;
+    if (cb) a->cb = *cb;
+    item.data = arg;
+    item.size = size;
+    r = mp__pool_submit(p, fn, &item, NULL, 0, 0, 1, a, NULL);
+    if (r != MP_OK) {
+        MP_FREE(a);
+        return r;
+    }
+    a->next = p->asyncs;
+    if (p->asyncs) p->asyncs->prev = a;
+    p->asyncs = a;
+    *out = a;
+    mp__pool_pump(p, 0);
+    return MP_OK;
+}
+MPDEF int mp_async_wait(mp_async *a, double timeout) {
+    double deadline;
+    if (!a || mp__bad_timeout(timeout)) return MP_EINVAL;
+    deadline = mp__deadline(timeout);
+    for (;;) {
+        double left;
+        if (!a->done && a->pool) mp__pool_pump(a->pool, 0);
+        if (a->done) return MP_OK;
+        left = mp__left(deadline);
+        if (left <= 0 || !a->pool) return MP_ETIMEDOUT;
+        mp__pool_pump(a->pool, left);
+    }
+}
+MPDEF int mp_async_get(mp_async *a, double timeout, const void **result, size_t *size) {
+    int r = mp_async_wait(a, timeout);
+    if (r != MP_OK) return r;
+    if (result) *result = a->err == MP_OK ? a->data : NULL;
+    if (size) *size = a->err == MP_OK ? a->size : 0;
+    return a->err;
+}
+MPDEF int mp_async_ready(mp_async *a) {
+    return a && mp_async_wait(a, 0) == MP_OK;
+}
+MPDEF int mp_async_successful(mp_async *a) {
+    if (!mp_async_ready(a)) return MP_EINVAL;
+    return a->err == MP_OK;
+}
+MPDEF int mp_async_status(mp_async *a) {
+    return a ? a->status : MP_EINVAL;
+}
+MPDEF void mp_async_free(mp_async *a) {
+    if (!a) return;
+    if (a->pool) { /* unlink it; a chunk still under way forgets it */
+        mp_pool *p = a->pool;
+        size_t i;
+        if (a->prev)
+            a->prev->next = a->next;
+        else
+            p->asyncs = a->next;
+        if (a->next) a->next->prev = a->prev;
+        if (!a->done)
+            for (i = 0; i < p->nchunks; i++)
+                if (p->chunks[i]->async == a) p->chunks[i]->async = NULL;
+    }
+    MP_FREE(a->data);
+    MP_FREE(a);
+}
+MPDEF int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t size, void **result,
+                        size_t *result_size) {
+    mp_async *a;
+    int r = mp_pool_apply_async(p, fn, arg, size, NULL, &a);
+    if (result) *result = NULL;
+    if (result_size) *result_size = 0;
+    if (r != MP_OK) return r;
+    r = mp_async_get(a, MP_FOREVER, NULL, NULL);
+    if (r == MP_OK && result) {
+        *result = a->data; /* handed over */
+        a->data = NULL;
+    }
+    if (r == MP_OK && result_size) *result_size = a->size;
+    mp_async_free(a);
+    return r;
+}
+
+MP__FN int mp__pool_map(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const void *base,
+                        size_t item_size, size_t n, size_t chunksize, int mode, mp_batch **out) {
+    mp_batch *b;
+    size_t i;
+    int r = mp__pool_check(p);
+    if (out) *out = NULL;
+    if (r != MP_OK) return r;
+    if (!fn || !out || (n && !items && !base) || mode < MP_MAP || mode > MP_IMAP_UNORDERED)
+        return MP_EINVAL;
+    if (!chunksize) { /* Python's choice: about four chunks per worker */
+        chunksize = n / ((size_t)p->n * 4);
+        if (n % ((size_t)p->n * 4)) chunksize++;
+    }
+    if (chunksize > 0xffffffu) chunksize = 0xffffffu;
+    b = (mp_batch *)MP_MALLOC(sizeof *b);
+    if (!b) return MP_ENOMEM;
+    memset(b, 0, sizeof *b);
+    b->pool = p;
+    b->mode = mode;
+    b->n = n;
+    b->items = (mp__item *)MP_MALLOC((n ? n : 1) * sizeof(mp__item));
+    if (mode == MP_IMAP_UNORDERED) b->fifo = (size_t *)MP_MALLOC((n ? n : 1) * sizeof(size_t));
+    if (!b->items || (mode == MP_IMAP_UNORDERED && !b->fifo)) {
+        MP_FREE(b->items);
+        MP_FREE(b->fifo);
+        MP_FREE(b);
+        return MP_ENOMEM;
+    }
+    memset(b->items, 0, (n ? n : 1) * sizeof(mp__item));
+    for (i = 0; i < n && r == MP_OK; i += chunksize)
+        r = mp__pool_submit(p, fn, items, base, item_size, i, n - i < chunksize ? n - i : chunksize,
+                            NULL, b);
+    b->next = p->batches;
+    if (p->batches) p->batches->prev = b;
+    p->batches = b;
+    *out = b;
+    if (r != MP_OK) { /* what was queued still runs; the rest fails now */
+        for (i -= chunksize; i < n; i++) {
+            b->items[i].done = 1;
+            b->items[i].err = r;
+            b->done++;
+            if (b->fifo) b->fifo[b->fifo_tail++] = i;
+        }
+        return r;
+    }
+    mp__pool_pump(p, 0);
+    if (mode != MP_MAP) return MP_OK;
+    mp_batch_wait(b, MP_FOREVER);
+    for (i = 0; i < n; i++)
+        if (b->items[i].err != MP_OK) return b->items[i].err;
+    return MP_OK;
+}
+MPDEF int mp_pool_map(mp_pool *p, mp_task_fn fn, const void *items, size_t item_size, size_t n,
+                      size_t chunksize, int mode, mp_batch **out) {
+    return mp__pool_map(p, fn, NULL, items, item_size, n, chunksize, mode, out);
+}
+MPDEF int mp_pool_map_bytes(mp_pool *p, mp_task_fn fn, const mp_bytes *items, size_t n,
+                            size_t chunksize, int mode, mp_batch **out) {
+    if (n && !items) return MP_EINVAL;
+    return mp__pool_map(p, fn, items, NULL, 0, n, chunksize, mode, out);
+}
+MPDEF int mp_batch_wait(mp_batch *b, double timeout) {
+    double deadline;
+    if (!b || mp__bad_timeout(timeout)) return MP_EINVAL;
+    deadline = mp__deadline(timeout);
+    for (;;) {
+        double left;
+        if (b->done < b->n && b->pool) mp__pool_pump(b->pool, 0);
+        if (b->done == b->n) return MP_OK;
+        left = mp__left(deadline);
+        if (left <= 0 || !b->pool) return MP_ETIMEDOUT;
+        mp__pool_pump(b->pool, left);
+    }
+}
+MPDEF size_t mp_batch_size(mp_batch *b) {
+    return b ? b->n : 0;
+}
+MPDEF int mp_batch_result(mp_batch *b, size_t i, const void **result, size_t *size, int *status) {
+    mp__item *it;
+    if (!b || i >= b->n) return MP_EINVAL;
+    it = &b->items[i];
+    if (!it->done && b->pool) mp__pool_pump(b->pool, 0);
+    if (!it->done) return MP_ETIMEDOUT;
+    if (result) *result = it->data;
+    if (size) *size = it->size;
+    if (status) *status = it->status;
+    return it->err;
+}
+MPDEF int mp_batch_next(mp_batch *b, double timeout, size_t *index, const void **result,
+                        size_t *size) {
+    double deadline;
+    if (!b || mp__bad_timeout(timeout) || (b->mode != MP_IMAP && b->mode != MP_IMAP_UNORDERED))
+        return MP_EINVAL;
+    deadline = mp__deadline(timeout);
+    for (;;) {
+        size_t i = (size_t)-1;
+        double left;
+        if (b->cursor == b->n) return MP_EOF;
+        if (b->fifo && b->fifo_head < b->fifo_tail)
+            i = b->fifo[b->fifo_head++];
+        else if (!b->fifo && b->items[b->cursor].done)
+            i = b->cursor;
+        if (i != (size_t)-1) {
+            b->cursor++;
+            if (index) *index = i;
+            if (result) *result = b->items[i].data;
+            if (size) *size = b->items[i].size;
+            return b->items[i].err;
+        }
+        left = mp__left(deadline);
+        if (!b->pool) return MP_ETIMEDOUT;
+        mp__pool_pump(b->pool, left > 0 ? left : 0);
+        if (left <= 0 && !(b->fifo ? b->fifo_head < b->fifo_tail : b->items[b->cursor].done))
+            return MP_ETIMEDOUT;
+    }
+}
+MPDEF void mp_batch_free(mp_batch *b) {
+    size_t i;
+    if (!b) return;
+    if (b->pool) {
+        mp_pool *p = b->pool;
+        if (b->prev)
+            b->prev->next = b->next;
+        else
+            p->batches = b->next;
+        if (b->next) b->next->prev = b->prev;
+        for (i = 0; i < p->nchunks && b->done < b->n; i++)
+            if (p->chunks[i]->batch == b) p->chunks[i]->batch = NULL;
+    }
+    for (i = 0; i < b->n; i++) MP_FREE(b->items[i].data);
+    MP_FREE(b->items);
+    MP_FREE(b->fifo);
+    MP_FREE(b);
+}
+
+MPDEF int mp_pool_close(mp_pool *p) {
+    if (!p || !p->sh) return MP_EINVAL;
+    p->closed = 1;
+    return MP_OK;
+}
+MP__FN int mp__pool_worker_up(mp_pool *p, int w) {
+    return p->workers[w].mp__magic == MP__PROCESS_MAGIC && p->workers[w].mp__state != MP__CLOSED;
+}
+MPDEF int mp_pool_terminate(mp_pool *p) {
+    size_t i;
+    int w;
+    if (!p || !p->sh) return MP_EINVAL;
+    p->closed = p->terminated = 1;
+    for (w = 0; w < p->n; w++)
+        if (mp__pool_worker_up(p, w)) mp_process_kill(&p->workers[w]);
+    for (w = 0; w < p->n; w++)
+        if (mp__pool_worker_up(p, w)) {
+            mp_process_join(&p->workers[w], MP_FOREVER);
+            mp_process_close(&p->workers[w]);
+        }
+    for (i = 0; i < p->nchunks; i++)
+        if (p->chunks[i]->state != MP__CHUNK_DONE) mp__pool_fail(p, i + 1, MP_ECLOSED, 0);
+    p->pend_count = 0;
+    return MP_OK;
+}
+MPDEF int mp_pool_join(mp_pool *p) {
+    int w;
+    if (!p || !p->sh) return MP_EINVAL;
+    if (!p->closed) return MP_EINVAL; /* Python: close() or terminate() first */
+    while (!p->terminated && p->undone) mp__pool_pump(p, 1.0);
+    p->terminated = 1; /* no more restarts: the workers may go */
+    for (w = 0; w < p->n; w++)
+        if (mp__pool_worker_up(p, w)) mp_queue_close(p->sh->slots[w].inbox);
+    for (w = 0; w < p->n; w++)
+        if (mp__pool_worker_up(p, w)) {
+            mp_process_join(&p->workers[w], MP_FOREVER);
+            mp_process_close(&p->workers[w]);
+        }
+    return MP_OK;
+}
+MPDEF int mp_pool_free(mp_pool *p) {
+    size_t i;
+    int w;
+    if (!p || !p->sh) return MP_EINVAL;
+    if (p->undone || !p->terminated) mp_pool_terminate(p);
+    while (p->asyncs) { /* what they hold stays readable */
+        mp_async *a = p->asyncs;
+        p->asyncs = a->next;
+        a->pool = NULL;
+        a->next = a->prev = NULL;
+    }
+    while (p->batches) {
+        mp_batch *b = p->batches;
+        p->batches = b->next;
+        b->pool = NULL;
+        b->next = b->prev = NULL;
+    }
+    for (i = 0; i < p->nchunks; i++) {
+        MP_FREE(p->chunks[i]->msg);
+        MP_FREE(p->chunks[i]);
+    }
+    for (w = 0; w < (int)p->sh->nslots; w++)
+        if (p->sh->slots[w].inbox) mp_queue_free(p->sh->slots[w].inbox);
+    mp_queue_free(p->sh->results);
+    if (p->sh->initargs) mp__arena_free(p->sh->initargs);
+    mp__obj_free(p->sh, MP__T_POOL);
+    p->sh = NULL;
+    MP_FREE(p->chunks);
+    MP_FREE(p->pending);
+    MP_FREE(p->workers);
+    MP_FREE(p->nheld);
+    MP_FREE(p->held);
+    MP_FREE(p->sent);
+    MP_FREE(p->killed);
+    MP_FREE(p);
+    return MP_OK;
+}
+MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max) {
+    int w, k = 0;
+    if (!p || !p->sh || max < 0 || (max && !pids)) return MP_EINVAL;
+    for (w = 0; w < p->n && k < max; w++) pids[k++] = mp_process_pid(&p->workers[w]);
+    return k;
 }
 
 /* >>autoinit: catch a spawned child before main ------------------------------------------ */
