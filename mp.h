@@ -3483,7 +3483,12 @@ MP__FN void mp__pool_check_workers(mp_pool *p) {
     }
 }
 
+/* A worker whose task has run a while gets nothing more queued behind it. */
+MP__FN int mp__pool_busy(mp_pool *p, int w, double now) {
+    return p->nheld[w] > 0 && p->sh->slots[w].current && now - p->sh->slots[w].started > 0.002;
+}
 MP__FN void mp__pool_dispatch(mp_pool *p) {
+    double now = mp__os_now();
     int progress = 1;
     while (progress && p->pend_count) {
         int w;
@@ -3492,7 +3497,7 @@ MP__FN void mp__pool_dispatch(mp_pool *p) {
             mp__u64 id = p->pending[p->pend_head];
             mp__chunk *c = p->chunks[id - 1];
             int big = c->msg_size > MP__POOL_INBOX / 4;
-            if (p->nheld[w] >= (big ? 1 : MP__POOL_PREFETCH)) continue;
+            if (p->nheld[w] >= (big ? 1 : MP__POOL_PREFETCH) || mp__pool_busy(p, w, now)) continue;
             if (p->sh->maxtasks && p->sent[w] >= p->sh->maxtasks) continue;
             if (p->workers[w].mp__state != MP__STARTED) continue;
             if (mp_queue_put(p->sh->slots[w].inbox, c->msg, c->msg_size, big ? 0.5 : 0) != MP_OK)
@@ -3507,12 +3512,37 @@ MP__FN void mp__pool_dispatch(mp_pool *p) {
         }
     }
 }
+/* Chunks queued behind a long task while another worker idles go back to be sent again:
+   a worker takes what is in its inbox, or the parent does, never both (queue semantics). */
+MP__FN void mp__pool_steal(mp_pool *p) {
+    double now = mp__os_now();
+    int w, idle = 0;
+    for (w = 0; w < p->n; w++) idle |= p->nheld[w] == 0;
+    if (!idle) return;
+    for (w = 0; w < p->n; w++) {
+        void *msg;
+        size_t n;
+        if (p->nheld[w] < 2 || !mp__pool_busy(p, w, now)) continue;
+        while (mp_queue_get_alloc(p->sh->slots[w].inbox, &msg, &n, 0) == MP_OK) {
+            mp__task_hdr h;
+            memcpy(&h, msg, sizeof h);
+            MP_FREE(msg);
+            if (h.id == 0 || h.id > p->nchunks) continue;
+            mp__pool_unhold(p, w, h.id);
+            p->sent[w]--;
+            if (mp__pool_push(p, h.id, 1) == MP_OK) p->chunks[h.id - 1]->state = MP__CHUNK_PENDING;
+        }
+    }
+}
 /* Moves the pool along: send, collect, watch. Waits up to timeout for a result. */
 MP__FN void mp__pool_pump(mp_pool *p, double timeout) {
     if (!p->terminated) mp__pool_dispatch(p);
     mp__pool_drain(p, timeout > 0.05 ? 0.05 : timeout);
     if (timeout > 0 || mp__os_now() - p->last_check > 0.005) mp__pool_check_workers(p);
-    if (!p->terminated) mp__pool_dispatch(p);
+    if (!p->terminated) {
+        mp__pool_steal(p);
+        mp__pool_dispatch(p);
+    }
 }
 
 MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts) {

@@ -10,8 +10,10 @@
 #include "test_arena.c"
 #include "test_sync.c"
 #include "test_queue.c"
+#include "test_pool.c"
 
-static const mp_test *const test_groups[] = {process_tests, arena_tests, sync_tests, queue_tests};
+static const mp_test *const test_groups[] = {process_tests, arena_tests, sync_tests, queue_tests,
+                                             pool_tests};
 
 static const mp_test *test_at(int index) {
     size_t g;
