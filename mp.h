@@ -3172,13 +3172,20 @@ MPDEF int mp_task_return(mp_task_out *out, const void *data, size_t size) {
     return MP_OK;
 }
 
-/* Each worker process resolves a module's base once. */
+/* Each worker process resolves a module's base once (0 is a valid base: a static,
+   non-PIE executable has no load bias). */
 static uintptr_t mp__pool_bases[MP__POOL_MODULES];
+static unsigned char mp__pool_based[MP__POOL_MODULES];
 MP__FN void *mp__pool_fn(mp__pool_shared *sh, mp__u32 module, mp__u64 offset) {
     if (module >= sh->nmodules) return NULL;
-    if (!mp__pool_bases[module])
-        mp__pool_bases[module] = (uintptr_t)mp__os_module_resolve(sh->modules[module], 0);
-    return mp__pool_bases[module] ? (void *)(mp__pool_bases[module] + (uintptr_t)offset) : NULL;
+    if (!mp__pool_based[module]) {
+        void *base = mp__os_module_resolve(sh->modules[module], 0);
+        void *fn = mp__os_module_resolve(sh->modules[module], 1);
+        if (!fn) return NULL; /* the module is not loaded here */
+        mp__pool_bases[module] = (uintptr_t)base;
+        mp__pool_based[module] = 1;
+    }
+    return (void *)(mp__pool_bases[module] + (uintptr_t)offset);
 }
 MP__FN int mp__pool_fnref(mp__pool_shared *sh, void *fn, mp__u32 *module, mp__u64 *offset) {
     char name[512];
