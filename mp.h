@@ -12,11 +12,11 @@
 
    THE RULE FOR MAIN (the C twin of `if __name__ == '__main__':`)
    Under the spawn start method (and always on Windows) a child is a fresh run of the same
-   executable. mp.h catches that run before main() with a constructor (gcc, clang, tcc,
-   mingw-w64, MSVC), runs the child's target and exits, so main() never runs in a child and a
-   program needs no line at all. If you define MP_NO_AUTO_INIT (for example because targets
-   need C++ static objects that are constructed after mp.h's constructor), call mp_init() as
-   the first statement of main() instead:
+   executable. mp.h catches that run before main() with a constructor (gcc, clang, mingw-w64,
+   MSVC), runs the child's target and exits, so main() never runs in a child and a program
+   needs no line at all. With tcc (which ignores constructors), or if you define
+   MP_NO_AUTO_INIT (for example because targets need C++ static objects that are constructed
+   after mp.h's constructor), call mp_init() as the first statement of main() instead:
 
       int main(void) { mp_init(); ... }
 
@@ -37,6 +37,25 @@
       cpu_count(), active_children()       mp_cpu_count(), mp_active_children(list, max)
       set_start_method('spawn')            mp_set_start_method(MP_SPAWN)
       RawValue / RawArray                  mp_shared_alloc(size) / mp_shared_free(ptr)
+      Value('l') / Array('d', 10)          mp_value_new(sizeof(long)) / (10 * sizeof(double))
+      with v.get_lock(): v.value += 1      MP_WITH_LOCK(mp_value_lock(v)) { *(long *)ptr += 1; }
+      Lock() / RLock()                     mp_lock_new() / mp_rlock_new()
+      l.acquire(timeout=t) / l.release()   mp_lock_acquire(l, t) / mp_lock_release(l)
+      Semaphore(n) / BoundedSemaphore(n)   mp_semaphore_new(n) / mp_bounded_semaphore_new(n)
+      Event(): set, clear, is_set, wait    mp_event_new(), mp_event_set(e) ... mp_event_wait(e, t)
+      Condition(l): wait, wait_for, notify mp_condition_new(l), mp_condition_wait(c, t), ...
+      Barrier(n, action): wait, abort      mp_barrier_new(n, action), mp_barrier_wait(b, t), ...
+      Queue(maxsize) / SimpleQueue()       mp_queue_new(capacity, maxsize) / mp_simple_queue_new()
+      JoinableQueue(): task_done, join     mp_joinable_queue_new(0, 0), mp_queue_task_done(q) ...
+      q.put(b, timeout=t) / q.get()        mp_queue_put(q, data, size, t) / mp_queue_get(q, ...)
+      q.put_nowait(b) / q.get_nowait()     mp_queue_put(q, data, size, 0) / (..., 0)
+      Pool(n, initializer, ...)            mp_pool_new(&pool, n, &options)
+      pool.apply(f, (x,))                  mp_pool_apply(pool, f, &x, sizeof x, &res, &size)
+      r = pool.apply_async(f, (x,))        mp_pool_apply_async(pool, f, &x, sizeof x, NULL, &r)
+      r.get(timeout) / r.ready()           mp_async_get(r, t, &res, &size) / mp_async_ready(r)
+      pool.map / imap / imap_unordered     mp_pool_map(pool, f, items, size, n, chunksize,
+                                                       MP_MAP / MP_IMAP / MP_IMAP_UNORDERED, &b)
+      pool.close() / join() / terminate()  mp_pool_close(pool) / mp_pool_join / mp_pool_terminate
 
    CONVENTIONS
    - Functions return 0 (MP_OK) on success and a negative MP_E* code on failure;

@@ -76,8 +76,8 @@ int main(void) {
 
     /* CPU-bound: the sum of 0..N split in 16 ranges, on one worker per core */
     for (i = 0; i < 16; i++) {
-        rs[i].a = (long long)i * 25000000;
-        rs[i].b = (long long)(i + 1) * 25000000;
+        rs[i].a = (long long)i * 100000000;
+        rs[i].b = (long long)(i + 1) * 100000000;
     }
     serial = par = 1e9;
     if (mp_pool_new(&p, workers, NULL) != MP_OK) return 1;
