@@ -766,8 +766,9 @@ static void mp__os_atfork_child(void) {
 MP__FN void mp__os_init(void) {
     pthread_atfork(NULL, NULL, mp__os_atfork_child);
 }
-/* Pool workers: killed by the kernel when the parent dies (Linux); elsewhere they watch. */
-MP__FN void mp__os_die_with_parent(long parent) {
+/* Pool workers: killed by the kernel when the parent dies (Linux); elsewhere they watch
+   their parent when idle. */
+MP__FN void mp__os_worker_init(long parent) {
 #if defined(__linux__) && !defined(MP_PORTABLE)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if ((long)getppid() != parent) _exit(0); /* it died before the line above */
@@ -1217,8 +1218,10 @@ MP__FN long mp__os_getpid(void) {
     return (long)GetCurrentProcessId();
 }
 MP__FN void mp__os_init(void) {}
-MP__FN void mp__os_die_with_parent(long parent) {
+/* A crashing worker must die, not wait in an error dialog. */
+MP__FN void mp__os_worker_init(long parent) {
     (void)parent;
+    SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
 }
 MP__FN mp__u64 mp__os_tid(void) {
     return (mp__u64)GetCurrentThreadId();
@@ -3234,7 +3237,7 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
     memcpy(&sh, arg, sizeof sh);
     memcpy(&index, (char *)arg + sizeof sh, sizeof index);
     slot = &sh->slots[index];
-    mp__os_die_with_parent(sh->parent);
+    mp__os_worker_init(sh->parent);
     if (sh->has_init) {
         void *fn = mp__pool_fn(sh, sh->init_module, sh->init_offset), *copy;
         copy = MP_MALLOC(sh->initargs_size ? (size_t)sh->initargs_size : 1);
@@ -3549,15 +3552,21 @@ MP__FN void mp__pool_steal(mp_pool *p) {
         void *msg;
         size_t n;
         if (p->nheld[w] < 2 || !mp__pool_busy(p, w, now)) continue;
-        while (mp_queue_get_alloc(p->sh->slots[w].inbox, &msg, &n, 0) == MP_OK) {
+        mp__u64 ids[MP__POOL_PREFETCH];
+        int k = 0;
+        while (k < MP__POOL_PREFETCH &&
+               mp_queue_get_alloc(p->sh->slots[w].inbox, &msg, &n, 0) == MP_OK) {
             mp__task_hdr h;
             memcpy(&h, msg, sizeof h);
             MP_FREE(msg);
             if (h.id == 0 || h.id > p->nchunks) continue;
             mp__pool_unhold(p, w, h.id);
             p->sent[w]--;
-            if (mp__pool_push(p, h.id, 1) == MP_OK) p->chunks[h.id - 1]->state = MP__CHUNK_PENDING;
+            ids[k++] = h.id;
         }
+        while (k-- > 0) /* back to the front, in the order they were submitted */
+            if (mp__pool_push(p, ids[k], 1) == MP_OK)
+                p->chunks[ids[k] - 1]->state = MP__CHUNK_PENDING;
     }
 }
 /* Moves the pool along: send, collect, watch. Waits up to timeout for a result. */
