@@ -9,8 +9,9 @@
 #include "test_process.c"
 #include "test_arena.c"
 #include "test_sync.c"
+#include "test_pipe.c"
 
-static const mp_test *const test_groups[] = {process_tests, arena_tests, sync_tests};
+static const mp_test *const test_groups[] = {process_tests, arena_tests, sync_tests, pipe_tests};
 
 static const mp_test *test_at(int index) {
     size_t g;
