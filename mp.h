@@ -1012,7 +1012,7 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__pass *pass, int npass, long *
     keep = (int *)MP_MALLOC(((size_t)npass * 2 + 2) * sizeof *keep);
     if (!keep) return MP_ENOMEM;
     for (j = 0; j < npass; j++)
-        if (pass[j].handle >= 3) mp__os_insert_fd(keep, &nkeep, (int)pass[j].handle);
+        if (pass[j].handle >= 0) mp__os_insert_fd(keep, &nkeep, (int)pass[j].handle);
     if (mp__os_sentinel(fds) != 0) {
         MP_FREE(keep);
         return MP_ESYS;
@@ -1060,7 +1060,8 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__pass *pass, int npass, long *
             _exit(MP__EXIT_BOOT);
         for (j = 0; j < nkeep; j++)
             if (fcntl(keep[j], F_SETFD, 0) != 0) _exit(MP__EXIT_BOOT);
-        for (j = 0; j < nall; j++) { /* close the gaps between the kept numbers */
+        for (j = 0; j < nall; j++) {   /* close the gaps between the kept numbers */
+            if (all[j] < lo) continue; /* an end at 0, 1 or 2, where stdio was */
             if (all[j] > lo) mp__os_close_from(lo, all[j] - 1, maxfd);
             lo = all[j] + 1;
         }

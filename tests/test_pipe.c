@@ -553,13 +553,14 @@ static int pipe_test_wait_many(void) {
 /* Started before the pipe existed: the end is not open here. */
 static int late_child(void *arg, size_t size) {
     pipe_arg a = pipe_arg_of(arg);
-    mp_conn **slot = (mp_conn **)(void *)a.f->values;
+    mp_conn *late;
     (void)size;
     flag_add(&a.f->ready);
     flag_wait(&a.f->go, 1);
-    if (mp_conn_send_bytes(*slot, "x", 1) != MP_ECLOSED) return 2;
-    if (mp_conn_poll(*slot, 0) != MP_ECLOSED) return 3;
-    if (mp_conn_close(*slot) != MP_OK) return 4;
+    memcpy(&late, (const void *)a.f->values, sizeof late);
+    if (mp_conn_send_bytes(late, "x", 1) != MP_ECLOSED) return 2;
+    if (mp_conn_poll(late, 0) != MP_ECLOSED) return 3;
+    if (mp_conn_close(late) != MP_OK) return 4;
     return 0;
 }
 static volatile double nan_zero_pipe = 0;
@@ -771,6 +772,35 @@ static int pipe_test_child_descriptors(void) {
 #endif
 }
 
+/* A program that closed stdin gets an end at descriptor 0: a spawned child keeps it there. */
+static int recv_on_a(void *arg, size_t size) {
+    pipe_arg a = pipe_arg_of(arg);
+    char buf[8];
+    size_t n = 0;
+    (void)size;
+    if (mp_conn_recv_bytes(a.a, buf, sizeof buf, &n, 30) != MP_OK) return 2;
+    return n == 5 && memcmp(buf, "stdin", 5) == 0 && conn_handle(a.a) == 0 ? 0 : 3;
+}
+static int pipe_test_end_at_descriptor_0(void) {
+#ifdef _WIN32
+    SKIP("descriptor numbers are POSIX");
+#else
+    pipe_arg a;
+    mp_process p;
+    memset(&a, 0, sizeof a);
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    close(0);
+    CHECK_EQ(mp_pipe(0, &a.a, &a.b), MP_OK);
+    CHECK_EQ(conn_handle(a.a), 0);
+    CHECK_EQ(start(&p, recv_on_a, &a), MP_OK);
+    CHECK_EQ(mp_conn_send_bytes(a.b, "stdin", 5), MP_OK);
+    CHECK_EQ(join_code(&p), 0);
+    mp_conn_close(a.a);
+    mp_conn_close(a.b);
+    return 0;
+#endif
+}
+
 static const mp_test pipe_tests[] = {
     {"pipe_message_sizes", pipe_test_message_sizes},
     {"pipe_duplex_conversation", pipe_test_duplex_conversation},
@@ -785,4 +815,5 @@ static const mp_test pipe_tests[] = {
     {"pipe_grandchild", pipe_test_grandchild},
     {"pipe_objects_freed", pipe_test_objects_freed},
     {"pipe_child_descriptors", pipe_test_child_descriptors},
+    {"pipe_end_at_descriptor_0", pipe_test_end_at_descriptor_0},
     {NULL, NULL}};
