@@ -3061,12 +3061,16 @@ MPDEF int mp_value_free(mp_value *v) {
 /* >>pipe: Pipe (connections) and connection.wait                                            */
 /* The end is an object in the arena; its OS handle is each process's own, found in a       */
 /* process-local registry that also keeps the receiving state (a header already read, a     */
-/* broken stream). A message on the wire: magic, a check of the length, the length (64-bit) */
-/* and the bytes. Children get the registry's ends: by fork as they are, by spawn through   */
-/* an mp__pass table in the arena (>>os keeps or duplicates the handles).                    */
+/* broken stream). A message on the wire: a 16-byte header (magic, a check of the length,  */
+/* the 64-bit length), then the bytes. The header and the first bytes travel in a head of    */
+/* MP__HEAD bytes, zero-padded for a shorter message, which the receiver reads whole: one   */
+/* read for a small message, and never a byte of the next message, since other processes   */
+/* may read the same end. Children get the registry's ends: by fork as they are, by spawn  */
+/* through an mp__pass table in the arena (>>os keeps or duplicates the handles).            */
 /* ======================================================================================== */
 #define MP__MSG_MAGIC 0x3167736du /* "msg1" */
 #define MP__HDR       16
+#define MP__HEAD      128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
 enum { MP__CONN_R = 1, MP__CONN_W = 2 };
 enum { MP__RX_IDLE = 0, MP__RX_BODY, MP__RX_BROKEN };
 
@@ -3079,8 +3083,9 @@ struct mp_conn {
 typedef struct mp__cent { /* this process's copy of an end */
     mp_conn *conn;
     long long h;
-    int rx;          /* MP__RX_*: idle, header read (pending bytes follow), broken */
-    mp__u64 pending; /* the size of the message whose header was read */
+    int rx;          /* MP__RX_*: idle, head read (the rest follows), broken */
+    mp__u64 pending; /* the size of the message whose head was read */
+    unsigned char head[MP__HEAD];
 } mp__cent;
 
 static struct {
@@ -3266,23 +3271,29 @@ MP__FN mp__u32 mp__get32(const unsigned char *p) {
     return (mp__u32)p[0] | (mp__u32)p[1] << 8 | (mp__u32)p[2] << 16 | (mp__u32)p[3] << 24;
 }
 
+MP__FN void mp__put_header(unsigned char *hdr, mp__u64 size) {
+    mp__put32(hdr, MP__MSG_MAGIC);
+    mp__put32(hdr + 4, mp__hdr_check(size));
+    mp__put32(hdr + 8, (mp__u32)size);
+    mp__put32(hdr + 12, (mp__u32)(size >> 32));
+}
 MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size) {
-    unsigned char hdr[MP__HDR];
+    unsigned char head[MP__HEAD];
     mp__cent *e;
     int r = mp__conn_get(c, MP__CONN_W, &e);
     if (r != MP_OK) return r;
     if (!data && size) return MP_EINVAL;
     if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
-    mp__put32(hdr, MP__MSG_MAGIC);
-    mp__put32(hdr + 4, mp__hdr_check((mp__u64)size));
-    mp__put32(hdr + 8, (mp__u32)size);
-    mp__put32(hdr + 12, (mp__u32)((mp__u64)size >> 32));
-    return mp__os_send(e->h, hdr, sizeof hdr, data, size);
+    mp__put_header(head, (mp__u64)size);
+    if (size > MP__HEAD - MP__HDR) return mp__os_send(e->h, head, MP__HDR, data, size);
+    if (size) memcpy(head + MP__HDR, data, size); /* a small message: one padded head */
+    memset(head + MP__HDR + size, 0, MP__HEAD - MP__HDR - size);
+    return mp__os_send(e->h, head, MP__HEAD, NULL, 0);
 }
 
-/* Until a message has begun (its header read): MP_OK, MP_EOF, MP_ETIMEDOUT, MP_ECORRUPT. */
+/* Until a message has begun (its head read): MP_OK, MP_EOF, MP_ETIMEDOUT, MP_ECORRUPT. */
 MP__FN int mp__conn_header(mp__cent *e, double timeout) {
-    unsigned char hdr[MP__HDR];
+    unsigned char *hdr = e->head;
     size_t got = 0;
     mp__u64 n;
     int r;
@@ -3295,7 +3306,7 @@ MP__FN int mp__conn_header(mp__cent *e, double timeout) {
         if (r < 0) return r;
         if (!ready) return MP_ETIMEDOUT;
     }
-    r = mp__os_recv(e->h, hdr, sizeof hdr, &got);
+    r = mp__os_recv(e->h, hdr, MP__HEAD, &got);
     if (r == MP_EOF && got == 0) return MP_EOF;
     if (r == MP_ESYS && got == 0) return r;
     n = (mp__u64)mp__get32(hdr + 8) | (mp__u64)mp__get32(hdr + 12) << 32;
@@ -3308,9 +3319,13 @@ MP__FN int mp__conn_header(mp__cent *e, double timeout) {
     e->pending = n;
     return MP_OK;
 }
+/* The message whose head was read, into buf (e->pending bytes). */
 MP__FN int mp__conn_body(mp__cent *e, void *buf) {
-    size_t got = 0;
-    int r = mp__os_recv(e->h, buf, (size_t)e->pending, &got);
+    size_t got = 0, first = MP__HEAD - MP__HDR, n = (size_t)e->pending;
+    int r = MP_OK;
+    if (first > n) first = n;
+    if (first) memcpy(buf, e->head + MP__HDR, first);
+    if (n > first) r = mp__os_recv(e->h, (char *)buf + first, n - first, &got);
     if (r != MP_OK) { /* the sender died in the middle, or the stream is lost */
         e->rx = MP__RX_BROKEN;
         return r == MP_EOF ? MP_ECORRUPT : r;

@@ -411,14 +411,16 @@ static int expect_corrupt(mp_conn *a) {
     CHECK_EQ(mp_conn_poll(a, 0), MP_OK);
     return 0;
 }
+/* A whole head (header and padding), with a header that may be wrong. */
 static void put_header(unsigned char *h, mp__u32 magic, mp__u64 n, int good_check) {
+    memset(h, 0, MP__HEAD);
     mp__put32(h, magic);
     mp__put32(h + 4, mp__hdr_check(n) ^ (good_check ? 0u : 1u));
     mp__put32(h + 8, (mp__u32)n);
     mp__put32(h + 12, (mp__u32)(n >> 32));
 }
 static int pipe_test_fuzz(void) {
-    unsigned char junk[4096], h[MP__HDR];
+    unsigned char junk[4096], h[MP__HEAD];
     mp_conn *a, *b;
     mp__u64 seed;
     int k;
@@ -435,12 +437,12 @@ static int pipe_test_fuzz(void) {
         CHECK_EQ(mp_pipe(1, &a, &b), MP_OK);
         CHECK_EQ(mp_conn_send_bytes(b, "fine", 4), MP_OK); /* good messages first */
         CHECK_EQ(mp_conn_send_bytes(b, NULL, 0), MP_OK);
-        if (k == 0) put_header(h, MP__MSG_MAGIC, 1000, 1); /* truncated: 10 bytes of 1000 */
+        if (k == 0) put_header(h, MP__MSG_MAGIC, 1000, 1); /* truncated: 122 bytes of 1000 */
         if (k == 1) put_header(h, MP__MSG_MAGIC, (mp__u64)MP_MESSAGE_MAX + 1, 1); /* too big */
         if (k == 2) put_header(h, MP__MSG_MAGIC, (mp__u64)-1, 1);
         if (k == 3) put_header(h, MP__MSG_MAGIC, 4, 0);      /* bad check */
         if (k == 4) put_header(h, MP__MSG_MAGIC ^ 1u, 4, 1); /* bad magic */
-        if (k == 5) put_header(h, MP__MSG_MAGIC, 4, 1);      /* a header cut short */
+        if (k == 5) put_header(h, MP__MSG_MAGIC, 4, 1);      /* a head cut short */
         CHECK_EQ(mp__os_send(conn_handle(b), h, k == 5 ? 7 : sizeof h, "0123456789", 10), MP_OK);
         CHECK_EQ(mp_conn_close(b), MP_OK);
         {
