@@ -775,6 +775,7 @@ static int pipe_test_child_descriptors(void) {
 }
 
 /* A program that closed stdin gets an end at descriptor 0: a spawned child keeps it there. */
+#ifndef _WIN32
 static int recv_on_a(void *arg, size_t size) {
     pipe_arg a = pipe_arg_of(arg);
     char buf[8];
@@ -783,6 +784,7 @@ static int recv_on_a(void *arg, size_t size) {
     if (mp_conn_recv_bytes(a.a, buf, sizeof buf, &n, 30) != MP_OK) return 2;
     return n == 5 && memcmp(buf, "stdin", 5) == 0 && conn_handle(a.a) == 0 ? 0 : 3;
 }
+#endif
 static int pipe_test_end_at_descriptor_0(void) {
 #ifdef _WIN32
     SKIP("descriptor numbers are POSIX");
