@@ -304,13 +304,16 @@ MPDEF int mp_value_free(mp_value *v);
      closed, in every process; a process that ends closes its copies. So, as in Python, each
      process closes the ends it does not use: typically the parent closes the child's end
      right after start.
-   - Messages are whole: a 16-byte header and the bytes, never split or merged, at most
-     MP_MESSAGE_MAX bytes. A corrupt or truncated stream (garbage, a sender that died in the
-     middle of a message) answers MP_ECORRUPT from then on.
-   - The timeout of a receive is for a message to begin; a message that has begun is read to
-     its end (the sender writes it whole, or dies and the receiver gets MP_ECORRUPT).
+   - Messages are whole, never split or merged, at most MP_MESSAGE_MAX bytes: a 16-byte
+     header and the bytes, in a head of at least 128 bytes (a small message is padded, and
+     is received in one read). A corrupt or truncated stream (garbage, a sender that died in
+     the middle of a message) answers MP_ECORRUPT from then on.
+   - The timeout of a receive covers the head; a message whose head has come is read to its
+     end (the sender writes it whole, or dies and the receiver gets MP_ECORRUPT).
    - An end is used by one thread of one process at a time, as in Python: to share one end
-     between processes or threads, guard it with a Lock.
+     between processes or threads, guard it with a Lock. What a process has taken of a
+     message (after MP_ETOOBIG, or part of a head when a receive timed out) is its own: a
+     child started meanwhile does not see it, so do not hand the end over at that point.
    - Windows: mp_conn_poll, mp_wait and receives with a timeout poll the pipe (PeekNamedPipe)
      and the processes, sleeping 1 ms, growing to 10 ms, between looks.
    - The object is freed when the last copy is closed; the copies of a killed process are
@@ -1058,8 +1061,7 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__pass *pass, int npass, long *
         if (a < 0 || (fds[1] >= 0 && s < 0) || dup2(a, afd) != afd ||
             (s >= 0 && dup2(s, sfd) != sfd))
             _exit(MP__EXIT_BOOT);
-        for (j = 0; j < nkeep; j++)
-            if (fcntl(keep[j], F_SETFD, 0) != 0) _exit(MP__EXIT_BOOT);
+        for (j = 0; j < nkeep; j++) fcntl(keep[j], F_SETFD, 0);
         for (j = 0; j < nall; j++) {   /* close the gaps between the kept numbers */
             if (all[j] < lo) continue; /* an end at 0, 1 or 2, where stdio was */
             if (all[j] > lo) mp__os_close_from(lo, all[j] - 1, maxfd);
@@ -1216,6 +1218,20 @@ MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
     }
     *got = k;
     return MP_OK;
+}
+/* Reads what is there, at most n bytes, without waiting: MP_OK (*got may be 0), MP_EOF or
+   MP_ESYS. Called after a poll said the end is readable. */
+MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
+    ssize_t r;
+#ifdef MSG_DONTWAIT
+    r = recv((int)h, buf, n, MSG_DONTWAIT);
+#else
+    r = recv((int)h, buf, n, 0);
+#endif
+    *got = r > 0 ? (size_t)r : 0;
+    if (r > 0) return MP_OK;
+    if (r == 0 || errno == ECONNRESET) return MP_EOF;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? MP_OK : MP_ESYS;
 }
 /* Waits until one of the handles is ready: a connection end readable (or at EOF), a child's
    pidfd or sentinel readable (ended). Handle -1 is skipped. ready[i] set to 0 or 1; returns
@@ -1806,6 +1822,21 @@ MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
     }
     CloseHandle(ev);
     *got = k;
+    return r;
+}
+MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
+    DWORD avail = 0, done = 0;
+    HANDLE ev;
+    int r;
+    *got = 0;
+    if (!PeekNamedPipe((HANDLE)(uintptr_t)h, NULL, 0, NULL, &avail, NULL))
+        return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
+    if (avail == 0 || n == 0) return MP_OK;
+    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ev) return MP_ESYS;
+    r = mp__os_io((HANDLE)(uintptr_t)h, ev, 0, buf, (DWORD)(avail < n ? avail : n), &done);
+    CloseHandle(ev);
+    *got = done;
     return r;
 }
 /* No readiness notification that works for pipes and processes alike without a thread: look
@@ -3085,6 +3116,7 @@ typedef struct mp__cent { /* this process's copy of an end */
     long long h;
     int rx;          /* MP__RX_*: idle, head read (the rest follows), broken */
     mp__u64 pending; /* the size of the message whose head was read */
+    size_t have;     /* idle: bytes of the next head already read (a receive timed out) */
     unsigned char head[MP__HEAD];
 } mp__cent;
 
@@ -3291,7 +3323,9 @@ MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size) {
     return mp__os_send(e->h, head, MP__HEAD, NULL, 0);
 }
 
-/* Until a message has begun (its head read): MP_OK, MP_EOF, MP_ETIMEDOUT, MP_ECORRUPT. */
+/* Until a message has begun (its head read): MP_OK, MP_EOF, MP_ETIMEDOUT, MP_ECORRUPT. With a
+   limit, the head is read as it comes and a part of it is kept when the time is up, so that
+   a peer that stalls (or writes a few bytes of garbage) inside a head cannot hang us. */
 MP__FN int mp__conn_header(mp__cent *e, double timeout) {
     unsigned char *hdr = e->head;
     size_t got = 0;
@@ -3299,16 +3333,25 @@ MP__FN int mp__conn_header(mp__cent *e, double timeout) {
     int r;
     if (e->rx == MP__RX_BROKEN) return MP_ECORRUPT;
     if (e->rx == MP__RX_BODY) return MP_OK;
-    if (timeout < 1e9) { /* with a limit: wait for readability first */
-        int ready = 0;
-        unsigned char is_proc = 0;
-        r = mp__os_poll(&e->h, &is_proc, 1, timeout, &ready);
-        if (r < 0) return r;
-        if (!ready) return MP_ETIMEDOUT;
+    if (timeout >= 1e9) {
+        r = mp__os_recv(e->h, hdr + e->have, MP__HEAD - e->have, &got);
+        e->have += got;
+    } else {
+        double deadline = mp__deadline(timeout);
+        for (;;) {
+            double left = mp__left(deadline);
+            int ready = 0;
+            unsigned char is_proc = 0;
+            r = mp__os_poll(&e->h, &is_proc, 1, left > 0 ? left : 0, &ready);
+            if (r < 0) return r;
+            if (!ready) return MP_ETIMEDOUT;
+            r = mp__os_recv_some(e->h, hdr + e->have, MP__HEAD - e->have, &got);
+            e->have += got;
+            if (r != MP_OK || e->have == MP__HEAD) break;
+        }
     }
-    r = mp__os_recv(e->h, hdr, MP__HEAD, &got);
-    if (r == MP_EOF && got == 0) return MP_EOF;
-    if (r == MP_ESYS && got == 0) return r;
+    if (r == MP_EOF && e->have == 0) return MP_EOF;
+    if (r == MP_ESYS) return r;
     n = (mp__u64)mp__get32(hdr + 8) | (mp__u64)mp__get32(hdr + 12) << 32;
     if (r != MP_OK || mp__get32(hdr) != MP__MSG_MAGIC || mp__get32(hdr + 4) != mp__hdr_check(n) ||
         n > MP_MESSAGE_MAX) {
@@ -3316,6 +3359,7 @@ MP__FN int mp__conn_header(mp__cent *e, double timeout) {
         return MP_ECORRUPT;
     }
     e->rx = MP__RX_BODY;
+    e->have = 0;
     e->pending = n;
     return MP_OK;
 }

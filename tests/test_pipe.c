@@ -471,6 +471,39 @@ static int pipe_test_fuzz(void) {
     return 0;
 }
 
+/* A head that arrives in pieces, or stops: a receive with a timeout times out (keeping what
+   it read) instead of hanging, and the next one goes on from there. */
+static int pipe_test_stalled_head(void) {
+    unsigned char msg[MP__HEAD + 200], buf[200];
+    mp_conn *a, *b;
+    long long hb;
+    size_t n = 0;
+    double t0;
+    CHECK_EQ(mp_pipe(1, &a, &b), MP_OK);
+    hb = conn_handle(b);
+    put_header(msg, MP__MSG_MAGIC, 200, 1);
+    fill(msg + MP__HDR, 200, 5); /* the message's bytes follow the header directly */
+    CHECK_EQ(mp__os_send(hb, msg, 5, NULL, 0), MP_OK);
+    t0 = mp__os_now();
+    CHECK_EQ(mp_conn_recv_bytes(a, buf, sizeof buf, &n, 0.1), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.09);
+    CHECK_EQ(mp_conn_recv_bytes(a, buf, sizeof buf, &n, 0), MP_ETIMEDOUT);
+    CHECK_EQ(mp__os_send(hb, msg + 5, 50, NULL, 0), MP_OK);
+    CHECK_EQ(mp_conn_recv_bytes(a, buf, sizeof buf, &n, 0), MP_ETIMEDOUT);
+    CHECK_EQ(mp_conn_poll(a, 0), MP_ETIMEDOUT);
+    CHECK_EQ(mp__os_send(hb, msg + 55, MP__HDR + 200 - 55, NULL, 0), MP_OK);
+    CHECK_EQ(mp_conn_recv_bytes(a, buf, sizeof buf, &n, 0.5), MP_OK);
+    CHECK_EQ(n, 200);
+    CHECK(memcmp(buf, msg + MP__HDR, 200) == 0);
+    /* garbage that stops short of a head, its writer still there: no hang */
+    CHECK_EQ(mp__os_send(hb, "garbage", 7, NULL, 0), MP_OK);
+    CHECK_EQ(mp_conn_recv_bytes(a, buf, sizeof buf, &n, 0.05), MP_ETIMEDOUT);
+    CHECK_EQ(mp_conn_close(b), MP_OK);
+    CHECK_EQ(expect_corrupt(a), 0);
+    CHECK_EQ(mp_conn_close(a), MP_OK);
+    return 0;
+}
+
 /* wait over three connections and two processes. Each child closes every end it inherited
    but the one it uses (child 0: none, child 1: w[0]). */
 typedef struct wait_arg {
@@ -814,6 +847,7 @@ static const mp_test pipe_tests[] = {
     {"pipe_eof", pipe_test_eof},
     {"pipe_peer_killed_mid_message", pipe_test_peer_killed_mid_message},
     {"pipe_fuzz", pipe_test_fuzz},
+    {"pipe_stalled_head", pipe_test_stalled_head},
     {"pipe_wait_many", pipe_test_wait_many},
     {"pipe_bad_input", pipe_test_bad_input},
     {"pipe_grandchild", pipe_test_grandchild},
