@@ -199,6 +199,11 @@ static int pipe_test_simplex(void) {
     CHECK_EQ(join_code(&p), 0);
     CHECK_EQ(mp_conn_recv_bytes(a.a, buf, sizeof buf, &n, 30), MP_EOF);
     CHECK_EQ(mp_conn_close(a.a), MP_OK);
+    /* the writer of a simplex pipe whose reader is closed: MP_EOF, no SIGPIPE */
+    CHECK_EQ(mp_pipe(0, &a.a, &a.b), MP_OK);
+    CHECK_EQ(mp_conn_close(a.a), MP_OK);
+    CHECK_EQ(mp_conn_send_bytes(a.b, "x", 1), MP_EOF);
+    CHECK_EQ(mp_conn_close(a.b), MP_OK);
     return 0;
 }
 
@@ -807,6 +812,79 @@ static int pipe_test_child_descriptors(void) {
 #endif
 }
 
+#ifndef _WIN32
+#include <signal.h>
+static void pipe_on_usr1(int sig) {
+    (void)sig;
+}
+static int pipe_pester(void *arg, size_t size) {
+    pipe_arg a = pipe_arg_of(arg);
+    (void)size;
+    mp_conn_close(a.a);
+    mp_conn_close(a.b);
+    while (mp__load(&a.f->go.value) == 0) {
+        kill((pid_t)mp_getppid(), SIGUSR1);
+        mp__wait(&a.f->go, 0, 0.001);
+    }
+    return 0;
+}
+#endif
+/* Signals (no SA_RESTART) all along: waits resume with the time left, and big messages
+   survive interrupted, partial reads and writes. */
+static int pipe_test_signals(void) {
+#ifdef _WIN32
+    SKIP("POSIX signals");
+#else
+    struct sigaction sa;
+    pipe_arg a;
+    mp_process echo, pest, *procs[1];
+    unsigned char *buf = (unsigned char *)malloc(16u << 20);
+    char small[8];
+    size_t n;
+    int i, ready[2];
+    double t0;
+    CHECK(buf != NULL);
+    memset(&a, 0, sizeof a);
+    a.f = flags_new();
+    CHECK(a.f != NULL);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = pipe_on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    CHECK_EQ(mp_pipe(1, &a.a, &a.b), MP_OK);
+    CHECK_EQ(start(&echo, echo_child, &a), MP_OK);
+    CHECK_EQ(start(&pest, pipe_pester, &a), MP_OK);
+    CHECK_EQ(mp_conn_close(a.b), MP_OK);
+    procs[0] = &echo;
+    t0 = mp__os_now();
+    CHECK_EQ(mp_conn_recv_bytes(a.a, small, sizeof small, &n, 0.3), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.29);
+    t0 = mp__os_now();
+    CHECK_EQ(mp_conn_poll(a.a, 0.3), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.29);
+    t0 = mp__os_now();
+    CHECK_EQ(mp_wait(&a.a, 1, procs, 1, 0.3, ready), MP_ETIMEDOUT);
+    CHECK(mp__os_now() - t0 >= 0.29);
+    for (i = 0; i < 3; i++) {
+        size_t size = (16u << 20) - (size_t)i * 4099;
+        void *back = NULL;
+        mp__u64 sum;
+        fill(buf, size, (mp__u64)i + 40);
+        sum = checksum(buf, size);
+        CHECK_EQ(mp_conn_send_bytes(a.a, buf, size), MP_OK);
+        CHECK_EQ(mp_conn_recv_bytes_alloc(a.a, &back, &n, MP_FOREVER), MP_OK);
+        CHECK_EQ(n, size);
+        CHECK(checksum((unsigned char *)back, n) == sum);
+        mp_free(back);
+    }
+    flag_set(&a.f->go, 1);
+    CHECK_EQ(join_code(&pest), 0);
+    CHECK_EQ(mp_conn_close(a.a), MP_OK);
+    CHECK_EQ(join_code(&echo), 0);
+    free(buf);
+    return 0;
+#endif
+}
+
 /* A program that closed stdin gets an end at descriptor 0: a spawned child keeps it there. */
 #ifndef _WIN32
 static int recv_on_a(void *arg, size_t size) {
@@ -848,6 +926,7 @@ static const mp_test pipe_tests[] = {
     {"pipe_peer_killed_mid_message", pipe_test_peer_killed_mid_message},
     {"pipe_fuzz", pipe_test_fuzz},
     {"pipe_stalled_head", pipe_test_stalled_head},
+    {"pipe_signals", pipe_test_signals},
     {"pipe_wait_many", pipe_test_wait_many},
     {"pipe_bad_input", pipe_test_bad_input},
     {"pipe_grandchild", pipe_test_grandchild},
