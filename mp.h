@@ -1055,11 +1055,12 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__pass *pass, int npass, long *
     if (top >= maxfd) maxfd = top + 1;
     r = fork();
     if (r == 0) {
-        /* Above every number in use first, so that neither move clobbers the other. */
-        int a = fcntl(mp__os_arena_fd, F_DUPFD, top + 1), s = -1, lo = 3;
-        if (fds[1] >= 0) s = fcntl(fds[1], F_DUPFD, top + 1);
-        if (a < 0 || (fds[1] >= 0 && s < 0) || dup2(a, afd) != afd ||
-            (s >= 0 && dup2(s, sfd) != sfd))
+        int a = mp__os_arena_fd, s = fds[1], lo = 3;
+        /* Neither move may clobber the other: a sentinel where the arena goes moves first
+           (through the lowest free number if the two must swap). */
+        if (s >= 0 && s == afd) s = a == sfd ? fcntl(s, F_DUPFD, 3) : dup2(s, sfd);
+        if ((fds[1] >= 0 && s < 0) || dup2(a, afd) != afd || (s >= 0 && dup2(s, sfd) != sfd) ||
+            fcntl(afd, F_SETFD, 0) != 0 || (s >= 0 && fcntl(sfd, F_SETFD, 0) != 0))
             _exit(MP__EXIT_BOOT);
         for (j = 0; j < nkeep; j++) fcntl(keep[j], F_SETFD, 0);
         for (j = 0; j < nall; j++) {   /* close the gaps between the kept numbers */
