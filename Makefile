@@ -2,7 +2,7 @@
 #   make            build examples and tests (native compiler)
 #   make run        build and run every example          (alias: make examples-run)
 #   make test       every test leg; see tests/run_all.sh (MP_REQUIRE_ALL=1: no leg may be skipped)
-#   make bench      process start+join against raw system calls and Python
+#   make bench      every bench/*.c: mp.h against raw system calls and Python
 #   make format / make format-check
 #   make install PREFIX=/usr/local
 

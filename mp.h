@@ -56,6 +56,13 @@
       pool.map / imap / imap_unordered     mp_pool_map(pool, f, items, size, n, chunksize,
                                                        MP_MAP / MP_IMAP / MP_IMAP_UNORDERED, &b)
       pool.close() / join() / terminate()  mp_pool_close(pool) / mp_pool_join / mp_pool_terminate
+      a, b = Pipe() / r, w = Pipe(False)   mp_pipe(1, &a, &b) / mp_pipe(0, &r, &w)
+      c.send_bytes(buf)                    mp_conn_send_bytes(c, buf, size)
+      c.recv_bytes()                       mp_conn_recv_bytes_alloc(c, &data, &size, MP_FOREVER)
+                                           (then mp_free(data))
+      c.recv_bytes_into(buf)               mp_conn_recv_bytes(c, buf, cap, &size, MP_FOREVER)
+      c.poll(t) / c.close()                mp_conn_poll(c, t) / mp_conn_close(c)
+      connection.wait([c1, p.sentinel], t) mp_wait(conns, 1, procs, 1, t, ready)
 
    CONVENTIONS
    - Functions return 0 (MP_OK) on success and a negative MP_E* code on failure;
@@ -410,6 +417,57 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers n
     for (int mp__with_ = (mp_lock_acquire((lock), MP_FOREVER), 1); mp__with_;                      \
          mp__with_ = (mp_lock_release(lock), 0))
 
+/* Pipe and connection.wait. A connection end is an object in the family arena, so a pointer
+   to it can travel inside a process argument or be stored in shared memory; the OS handle
+   behind it (one end of an AF_UNIX socketpair on POSIX, of a named pipe on Windows) is each
+   process's own:
+   - Every child gets its own copy of every end that is open in its parent when it starts,
+     under fork, spawn and on Windows (as a Pipe passed to a Process in Python). An end made
+     after a child started, or closed in a process, answers MP_ECLOSED there.
+   - EOF (MP_EOF from receive and from send) comes only once every copy of the other end is
+     closed, in every process; a process that ends closes its copies. So, as in Python, each
+     process closes the ends it does not use: typically the parent closes the child's end
+     right after start.
+   - Messages are whole, never split or merged, at most MP_MESSAGE_MAX bytes: a 16-byte
+     header and the bytes, in a head of at least 128 bytes (a small message is padded, and
+     is received in one read). A corrupt or truncated stream (garbage, a sender that died in
+     the middle of a message) answers MP_ECORRUPT from then on.
+   - The timeout of a receive covers the head; a message whose head has come is read to its
+     end (the sender writes it whole, or dies and the receiver gets MP_ECORRUPT).
+   - An end is used by one thread of one process at a time, as in Python: to share one end
+     between processes or threads, guard it with a Lock. What a process has taken of a
+     message (after MP_ETOOBIG, or part of a head when a receive timed out) is its own: a
+     child started meanwhile does not see it, so do not hand the end over at that point.
+   - Windows: mp_conn_poll, mp_wait and receives with a timeout poll the pipe (PeekNamedPipe)
+     and the processes, sleeping 1 ms, growing to 10 ms, between looks.
+   - The object is freed when the last copy is closed; the copies of a killed process are
+     never counted down, so such a pipe's few bytes of arena stay allocated. */
+#define MP_MESSAGE_MAX ((size_t)1 << 30) /* bytes of one message: 1 GiB */
+
+typedef struct mp_conn mp_conn;
+
+/* duplex: both ends send and receive. Simplex (duplex = 0): *a only receives and *b only
+   sends (Python: r, w = Pipe(False)). MP_ENOMEM when the arena is full, MP_ESYS when the
+   system has no descriptors left. */
+MPDEF int mp_pipe(int duplex, mp_conn **a, mp_conn **b);
+/* One whole message of size bytes (0 is fine); MP_ETOOBIG above MP_MESSAGE_MAX, nothing
+   written; MP_EOF when the other end is closed everywhere (never SIGPIPE). */
+MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size);
+/* Receives one whole message into buf (recv_bytes_into). MP_ETOOBIG when cap is too small:
+   *size is set to the message's size and the message stays, to be received with a larger
+   buffer. MP_EOF at the end, MP_ETIMEDOUT, MP_ECORRUPT. */
+MPDEF int mp_conn_recv_bytes(mp_conn *c, void *buf, size_t cap, size_t *size, double timeout);
+/* The same into memory it allocates (recv_bytes): free *data with mp_free. */
+MPDEF int mp_conn_recv_bytes_alloc(mp_conn *c, void **data, size_t *size, double timeout);
+MPDEF int mp_conn_poll(mp_conn *c, double timeout); /* MP_OK: a message or EOF; MP_ETIMEDOUT */
+MPDEF int mp_conn_close(mp_conn *c); /* this process's copy of the end; twice is fine */
+/* multiprocessing.connection.wait: ready[i] = 1 for each ready connection (a message or EOF
+   to receive), then ready[nconns + j] = 1 for each ended process (ready may be NULL).
+   Returns how many are ready (>= 1) or MP_ETIMEDOUT. Connections must be receiving ends
+   open in this process; processes must be children of this process. */
+MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, int nprocs,
+                  double timeout, int *ready);
+
 #ifdef __cplusplus
 }
 #endif
@@ -492,7 +550,9 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers n
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -733,6 +793,13 @@ MP__FN void (*mp__addr_fn(void *a))(void) {
 }
 MP__FN void mp__anchor(void) {}
 
+/* A connection end handed to a spawned child: the end (its offset in the arena) and the
+   child's handle for it, written by the parent into the arena next to the boot block. */
+typedef struct mp__pass {
+    mp__u64 conn;
+    long long handle;
+} mp__pass;
+
 /* ======================================================================================== */
 /* >>os: the platform layer. Each primitive has its POSIX and its Win32 half; everything    */
 /* above this section is written once.                                                      */
@@ -743,6 +810,8 @@ MP__FN void mp__anchor(void) {}
 /*   mp__os_fork/spawn/child_token                       starting children                   */
 /*   mp__os_proc_wait/signal/release                     waiting for and ending them         */
 /*   mp__os_module_locate/resolve                        functions across ASLR               */
+/*   mp__os_pipe/send/recv/poll/close_handle/adopt       connection ends, waiting on handles */
+/*   mp__os_reg_lock/unlock                              the lock of the connection registry */
 /* ======================================================================================== */
 #if MP__POSIX /* >>posix */
 
@@ -1034,31 +1103,79 @@ MP__FN const char *mp__os_exe_path(void) {
     return mp__os_exe;
 }
 
+/* The descriptors a spawned child keeps: stdio, the open connection ends at their own
+   numbers (keep[0..nkeep-1], sorted), the arena and the sentinel at the lowest numbers from 3
+   that no connection end uses (3 and 4 when there are none). */
+MP__FN int mp__os_lowest_free(const int *keep, int nkeep, int from) {
+    int i;
+    for (i = 0; i < nkeep; i++)
+        if (keep[i] == from) from++;
+    return from;
+}
+MP__FN void mp__os_insert_fd(int *v, int *n, int fd) { /* sorted, without duplicates */
+    int at = *n;
+    while (at > 0 && v[at - 1] > fd) at--;
+    if (at > 0 && v[at - 1] == fd) return;
+    memmove(v + at + 1, v + at, (size_t)(*n - at) * sizeof *v);
+    v[at] = fd;
+    (*n)++;
+}
+/* Closes [lo, hi] (hi = -1: every number from lo up); async-signal-safe. */
+MP__FN void mp__os_close_from(int lo, int hi, int maxfd) {
+    int fd;
+#if MP__CLOSE_RANGE
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+    if (syscall(SYS_close_range, (unsigned)lo, hi < 0 ? ~0u : (unsigned)hi, 0u) == 0) return;
+#endif
+    if (hi < 0 || hi > maxfd - 1) hi = maxfd - 1;
+    for (fd = lo; fd <= hi; fd++) close(fd);
+}
+
 /* fork + exec of the program itself. Between fork and exec the child only makes
-   async-signal-safe calls: it moves the arena to fd 3 and the sentinel to fd 4 and closes
-   every other descriptor, so nothing else of the parent leaks into it. */
-MP__FN int mp__os_spawn(size_t boot_off, long *pid, long long *handle) {
+   async-signal-safe calls: it moves the arena and the sentinel to free low numbers, clears
+   close-on-exec on the connection ends it inherits, and closes every other descriptor, so
+   nothing else of the parent leaks into it. */
+MP__FN int mp__os_spawn(size_t boot_off, const mp__pass *pass, int npass, long *pid,
+                        long long *handle) {
     const char *exe = mp__os_exe_path();
     char token[160], *t;
     char **envp;
     char *argv[2];
     size_t n = 0, i, k = 0;
-    int fds[2], maxfd = 65536;
+    int fds[2], maxfd = 65536, *keep, nkeep = 0, *all, nall, afd, sfd = 0, j, top;
     struct rlimit rl;
     pid_t r;
     if (!exe) return MP_EEXEC;
-    if (mp__os_sentinel(fds) != 0) return MP_ESYS;
+    keep = (int *)MP_MALLOC(((size_t)npass * 2 + 2) * sizeof *keep);
+    if (!keep) return MP_ENOMEM;
+    for (j = 0; j < npass; j++)
+        if (pass[j].handle >= 0) mp__os_insert_fd(keep, &nkeep, (int)pass[j].handle);
+    if (mp__os_sentinel(fds) != 0) {
+        MP_FREE(keep);
+        return MP_ESYS;
+    }
+    afd = mp__os_lowest_free(keep, nkeep, 3);
+    if (fds[1] >= 0) sfd = mp__os_lowest_free(keep, nkeep, afd + 1);
+    all = keep + nkeep; /* every number the child keeps from 3 up, sorted */
+    memcpy(all, keep, (size_t)nkeep * sizeof *keep);
+    nall = nkeep;
+    mp__os_insert_fd(all, &nall, afd);
+    if (sfd) mp__os_insert_fd(all, &nall, sfd);
+    top = all[nall - 1];
     t = token + sizeof(MP__TOKEN_VAR);
     memcpy(token, MP__TOKEN_VAR "=", sizeof(MP__TOKEN_VAR));
-    t = mp__put_hex(t, 3, ':');
+    t = mp__put_hex(t, (mp__u64)afd, ':');
     t = mp__put_hex(t, (mp__u64)(uintptr_t)mp__g.arena, ':');
     t = mp__put_hex(t, (mp__u64)mp__g.arena_size, ':');
     t = mp__put_hex(t, (mp__u64)boot_off, ':');
-    mp__put_hex(t, fds[1] >= 0 ? 4 : 0, 0);
+    mp__put_hex(t, (mp__u64)sfd, 0);
     while (environ && environ[n]) n++;
     envp = (char **)MP_MALLOC((n + 2) * sizeof *envp);
     if (!envp) {
         if (fds[0] >= 0) close(fds[0]), close(fds[1]);
+        MP_FREE(keep);
         return MP_ENOMEM;
     }
     for (i = 0; i < n; i++)
@@ -1071,23 +1188,28 @@ MP__FN int mp__os_spawn(size_t boot_off, long *pid, long long *handle) {
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         rl.rlim_cur < (rlim_t)maxfd)
         maxfd = (int)rl.rlim_cur;
+    if (top >= maxfd) maxfd = top + 1;
     r = fork();
     if (r == 0) {
-        int a = fcntl(mp__os_arena_fd, F_DUPFD, 5), s = -1, fd;
-        if (fds[1] >= 0) s = fcntl(fds[1], F_DUPFD, 5);
-        if (a < 0 || (fds[1] >= 0 && s < 0) || dup2(a, 3) != 3 || (s >= 0 && dup2(s, 4) != 4))
+        int a = mp__os_arena_fd, s = fds[1], lo = 3;
+        /* Neither move may clobber the other: a sentinel where the arena goes moves first
+           (through the lowest free number if the two must swap). */
+        if (s >= 0 && s == afd) s = a == sfd ? fcntl(s, F_DUPFD, 3) : dup2(s, sfd);
+        if ((fds[1] >= 0 && s < 0) || dup2(a, afd) != afd || (s >= 0 && dup2(s, sfd) != sfd) ||
+            fcntl(afd, F_SETFD, 0) != 0 || (s >= 0 && fcntl(sfd, F_SETFD, 0) != 0))
             _exit(MP__EXIT_BOOT);
-#if MP__CLOSE_RANGE
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-        if (syscall(SYS_close_range, 5u, ~0u, 0u) != 0)
-#endif
-            for (fd = 5; fd < maxfd; fd++) close(fd);
+        for (j = 0; j < nkeep; j++) fcntl(keep[j], F_SETFD, 0);
+        for (j = 0; j < nall; j++) {   /* close the gaps between the kept numbers */
+            if (all[j] < lo) continue; /* an end at 0, 1 or 2, where stdio was */
+            if (all[j] > lo) mp__os_close_from(lo, all[j] - 1, maxfd);
+            lo = all[j] + 1;
+        }
+        mp__os_close_from(lo, -1, maxfd);
         execve(exe, argv, envp);
         _exit(MP__EXIT_EXEC);
     }
     MP_FREE(envp);
+    MP_FREE(keep);
     if (r < 0) {
         if (fds[0] >= 0) close(fds[0]), close(fds[1]);
         return MP_ESYS;
@@ -1138,6 +1260,145 @@ MP__FN void mp__os_proc_release(long long *handle) {
 MP__FN void mp__os_exit(int code) {
     fflush(NULL);
     _exit(code);
+}
+
+/* Connection ends: AF_UNIX stream socketpairs, close-on-exec (a spawned child gets the ones
+   it should have explicitly). A send never raises SIGPIPE: a closed peer is MP_EOF. */
+#ifdef MSG_NOSIGNAL
+#define MP__NOSIGNAL MSG_NOSIGNAL
+#else
+#define MP__NOSIGNAL 0
+#endif
+static pthread_mutex_t mp__os_reg_mutex = PTHREAD_MUTEX_INITIALIZER;
+MP__FN void mp__os_reg_lock(void) {
+    pthread_mutex_lock(&mp__os_reg_mutex);
+}
+MP__FN void mp__os_reg_unlock(void) {
+    pthread_mutex_unlock(&mp__os_reg_mutex);
+}
+MP__FN int mp__os_pipe(int duplex, long long h[2]) {
+    int sv[2], r = -1;
+#if defined(SOCK_CLOEXEC) && !defined(MP_PORTABLE)
+    r = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+#endif
+    if (r != 0) {
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return MP_ESYS;
+        fcntl(sv[0], F_SETFD, FD_CLOEXEC);
+        fcntl(sv[1], F_SETFD, FD_CLOEXEC);
+    }
+#ifdef SO_NOSIGPIPE
+    {
+        int one = 1;
+        setsockopt(sv[0], SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+        setsockopt(sv[1], SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+    }
+#endif
+    if (!duplex) { /* sv[0] only receives, sv[1] only sends */
+        shutdown(sv[0], SHUT_WR);
+        shutdown(sv[1], SHUT_RD);
+    }
+    h[0] = sv[0];
+    h[1] = sv[1];
+    return MP_OK;
+}
+MP__FN void mp__os_close_handle(long long h) {
+    if (h >= 0) close((int)h);
+}
+/* A spawned child's inherited end: keep it from the programs it may exec. 0 if it is open. */
+MP__FN int mp__os_adopt(long long h) {
+    return fcntl((int)h, F_SETFD, FD_CLOEXEC) == 0 ? 0 : -1;
+}
+/* Writes a then b, all of them: MP_OK, MP_EOF (the peer is closed) or MP_ESYS. */
+MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, size_t nb) {
+    struct iovec iov[2];
+    struct msghdr m;
+    int k = 0;
+    iov[0].iov_base = (void *)(uintptr_t)a;
+    iov[0].iov_len = na;
+    iov[1].iov_base = (void *)(uintptr_t)b;
+    iov[1].iov_len = nb;
+    memset(&m, 0, sizeof m);
+    while (k < 2 && iov[k].iov_len == 0) k++;
+    while (k < 2) {
+        ssize_t w;
+        m.msg_iov = iov + k;
+        m.msg_iovlen = (k == 0 && nb) ? 2 : 1;
+        w = sendmsg((int)h, &m, MP__NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN ? MP_EOF : MP_ESYS;
+        }
+        while (k < 2 && w > 0) { /* a partial write: go on from where it stopped */
+            size_t step = (size_t)w < iov[k].iov_len ? (size_t)w : iov[k].iov_len;
+            iov[k].iov_base = (char *)iov[k].iov_base + step;
+            iov[k].iov_len -= step;
+            w -= (ssize_t)step;
+            if (iov[k].iov_len == 0) k++;
+        }
+        while (k < 2 && iov[k].iov_len == 0) k++;
+    }
+    return MP_OK;
+}
+/* Reads exactly n bytes: MP_OK, MP_EOF with *got < n, or MP_ESYS. */
+MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
+    size_t k = 0;
+    while (k < n) {
+        ssize_t r = recv((int)h, (char *)buf + k, n - k, MSG_WAITALL);
+        if (r > 0) {
+            k += (size_t)r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR) continue;
+        *got = k;
+        /* ECONNRESET: the peer closed with data of ours unread; for us it is the end */
+        return r == 0 || errno == ECONNRESET ? MP_EOF : MP_ESYS;
+    }
+    *got = k;
+    return MP_OK;
+}
+/* Reads what is there, at most n bytes, without waiting: MP_OK (*got may be 0), MP_EOF or
+   MP_ESYS. Called after a poll said the end is readable. */
+MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
+    ssize_t r;
+#ifdef MSG_DONTWAIT
+    r = recv((int)h, buf, n, MSG_DONTWAIT);
+#else
+    r = recv((int)h, buf, n, 0);
+#endif
+    *got = r > 0 ? (size_t)r : 0;
+    if (r > 0) return MP_OK;
+    if (r == 0 || errno == ECONNRESET) return MP_EOF;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? MP_OK : MP_ESYS;
+}
+/* Waits until one of the handles is ready: a connection end readable (or at EOF), a child's
+   pidfd or sentinel readable (ended). Handle -1 is skipped. ready[i] set to 0 or 1; returns
+   how many are ready (0 when the timeout passed) or MP_ESYS / MP_ENOMEM. */
+MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, double timeout,
+                       int *ready) {
+    struct pollfd small[16], *p = small;
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    int i, r;
+    (void)is_proc;
+    if (n > 16) {
+        p = (struct pollfd *)MP_MALLOC((size_t)n * sizeof *p);
+        if (!p) return MP_ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        p[i].fd = h[i] >= 0 ? (int)h[i] : -1;
+        p[i].events = POLLIN;
+        p[i].revents = 0;
+    }
+    for (;;) {
+        double left = deadline - mp__os_now();
+        r = poll(p, (nfds_t)n, timeout >= 1e9 ? -1 : left > 0 ? mp__os_ms(left) : 0);
+        if (r >= 0 || errno != EINTR) break;
+    }
+    if (r > 0)
+        for (i = 0, r = 0; i < n; i++) r += ready[i] = p[i].revents != 0;
+    else
+        for (i = 0; i < n; i++) ready[i] = 0;
+    if (p != small) MP_FREE(p);
+    return r < 0 ? MP_ESYS : r;
 }
 
 #if MP__DL_ITERATE
@@ -1442,8 +1703,9 @@ MP__FN const wchar_t *mp__os_exe_path(void) {
 
 /* CreateProcess suspended, reserve the arena's range in the child before any of its code
    runs (PostgreSQL's technique), then let it go: the child swaps the reservation for the
-   mapping. Only the standard handles are inherited. */
-MP__FN int mp__os_spawn(size_t boot_off, long *pid, long long *handle) {
+   mapping. Only the standard handles are inherited; the open connection ends are duplicated
+   into the suspended child, and pass[i].handle becomes the child's value for each. */
+MP__FN int mp__os_spawn(size_t boot_off, mp__pass *pass, int npass, long *pid, long long *handle) {
     const wchar_t *exe = mp__os_exe_path();
     wchar_t *cmd;
     char token[160], *t;
@@ -1517,12 +1779,19 @@ MP__FN int mp__os_spawn(size_t boot_off, long *pid, long long *handle) {
     MP_FREE(cmd);
     if (!ok) return MP_EEXEC;
     got = VirtualAllocEx(pi.hProcess, mp__g.arena, mp__g.arena_size, MEM_RESERVE, PAGE_NOACCESS);
-    if (got != (void *)mp__g.arena) {
+    ok = got == (void *)mp__g.arena;
+    for (i = 0; ok && i < (size_t)npass; i++) {
+        HANDLE mine = (HANDLE)(uintptr_t)pass[i].handle, theirs = NULL;
+        ok = DuplicateHandle(GetCurrentProcess(), mine, pi.hProcess, &theirs, 0, FALSE,
+                             DUPLICATE_SAME_ACCESS);
+        pass[i].handle = (long long)(uintptr_t)theirs;
+    }
+    if (!ok) {
         TerminateProcess(pi.hProcess, MP__EXIT_ADDR);
         WaitForSingleObject(pi.hProcess, INFINITE);
         CloseHandle(pi.hThread);
         CloseHandle(pi.hProcess);
-        return MP_EADDR;
+        return got == (void *)mp__g.arena ? MP_ESYS : MP_EADDR;
     }
     ResumeThread(pi.hThread);
     CloseHandle(pi.hThread);
@@ -1563,6 +1832,194 @@ MP__FN void mp__os_proc_release(long long *handle) {
 MP__FN void mp__os_exit(int code) {
     fflush(NULL);
     ExitProcess((UINT)code);
+}
+
+/* Connection ends: a named pipe with a unique name (server end: a, client end: b), in byte
+   mode, overlapped so that one thread may read while another writes the same end. */
+static SRWLOCK mp__os_reg_srw = SRWLOCK_INIT;
+static volatile mp__u32 mp__os_pipe_count;
+#define MP__WIN_PIPE_BUF 65536
+MP__FN void mp__os_reg_lock(void) {
+    AcquireSRWLockExclusive(&mp__os_reg_srw);
+}
+MP__FN void mp__os_reg_unlock(void) {
+    ReleaseSRWLockExclusive(&mp__os_reg_srw);
+}
+MP__FN int mp__os_pipe_gone(DWORD err) {
+    return err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA || err == ERROR_PIPE_NOT_CONNECTED;
+}
+/* One overlapped read or write, waited for: MP_OK with *done, MP_EOF or MP_ESYS. */
+MP__FN int mp__os_io(HANDLE h, HANDLE ev, int write, void *buf, DWORD n, DWORD *done) {
+    OVERLAPPED ov;
+    BOOL ok;
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = ev;
+    *done = 0;
+    ok = write ? WriteFile(h, buf, n, NULL, &ov) : ReadFile(h, buf, n, NULL, &ov);
+    if (!ok && GetLastError() != ERROR_IO_PENDING)
+        return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
+    if (!GetOverlappedResult(h, &ov, done, TRUE))
+        return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
+    return MP_OK;
+}
+MP__FN int mp__os_pipe(int duplex, long long h[2]) {
+    int tries;
+    for (tries = 0; tries < 64; tries++) {
+        wchar_t name[96];
+        char ascii[96], *t;
+        HANDLE srv, cli, ev;
+        OVERLAPPED ov;
+        DWORD err = 0, n;
+        int i;
+        memcpy(ascii, "\\\\.\\pipe\\mp-", 12);
+        t = mp__put_hex(ascii + 12, (mp__u64)GetCurrentProcessId(), '-');
+        t = mp__put_hex(t, (mp__u64)mp__fetch_add(&mp__os_pipe_count, 1), '-');
+        mp__put_hex(t, (mp__u64)(mp__os_now() * 1e7) ^ ((mp__u64)(uintptr_t)&ov << 7), 0);
+        for (i = 0; ascii[i]; i++) name[i] = (wchar_t)ascii[i];
+        name[i] = 0;
+        srv = CreateNamedPipeW(name,
+                               (duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) |
+                                   FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+                               PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1, MP__WIN_PIPE_BUF,
+                               MP__WIN_PIPE_BUF, 0, NULL);
+        if (srv == INVALID_HANDLE_VALUE) {
+            err = GetLastError();
+            if (err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY) continue; /* name taken */
+            return MP_ESYS;
+        }
+        cli = CreateFileW(name, duplex ? GENERIC_READ | GENERIC_WRITE : GENERIC_WRITE, 0, NULL,
+                          OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
+        if (cli == INVALID_HANDLE_VALUE) {
+            CloseHandle(srv);
+            continue;
+        }
+        ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+        memset(&ov, 0, sizeof ov);
+        ov.hEvent = ev;
+        if (!ev || ConnectNamedPipe(srv, &ov))
+            err = ev ? 0 : 1;
+        else if ((err = GetLastError()) == ERROR_IO_PENDING)
+            err = GetOverlappedResult(srv, &ov, &n, TRUE) ? 0 : 1;
+        else if (err == ERROR_PIPE_CONNECTED)
+            err = 0;
+        if (ev) CloseHandle(ev);
+        if (err) {
+            CloseHandle(cli);
+            CloseHandle(srv);
+            return MP_ESYS;
+        }
+        h[0] = (long long)(uintptr_t)srv;
+        h[1] = (long long)(uintptr_t)cli;
+        return MP_OK;
+    }
+    return MP_ESYS;
+}
+MP__FN void mp__os_close_handle(long long h) {
+    if (h != -1) CloseHandle((HANDLE)(uintptr_t)h);
+}
+MP__FN int mp__os_adopt(long long h) {
+    DWORD flags;
+    return GetHandleInformation((HANDLE)(uintptr_t)h, &flags) ? 0 : -1;
+}
+MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, size_t nb) {
+    HANDLE fh = (HANDLE)(uintptr_t)h, ev;
+    char small[4096];
+    const char *part[2];
+    size_t len[2];
+    int k, r = MP_OK;
+    part[0] = (const char *)a;
+    len[0] = na;
+    part[1] = (const char *)b;
+    len[1] = nb;
+    if (na + nb <= sizeof small) { /* one write for a small message */
+        memcpy(small, a, na);
+        if (nb) memcpy(small + na, b, nb);
+        part[0] = small;
+        len[0] = na + nb;
+        len[1] = 0;
+    }
+    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ev) return MP_ESYS;
+    for (k = 0; k < 2 && r == MP_OK; k++) {
+        size_t off = 0;
+        while (off < len[k] && r == MP_OK) {
+            size_t chunk = len[k] - off > 0x40000000u ? 0x40000000u : len[k] - off;
+            DWORD done = 0;
+            r = mp__os_io(fh, ev, 1, (void *)(uintptr_t)(part[k] + off), (DWORD)chunk, &done);
+            off += done;
+        }
+    }
+    CloseHandle(ev);
+    return r;
+}
+MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
+    HANDLE fh = (HANDLE)(uintptr_t)h, ev;
+    size_t k = 0;
+    int r = MP_OK;
+    if (n == 0) {
+        *got = 0;
+        return MP_OK;
+    }
+    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ev) return MP_ESYS;
+    while (k < n && r == MP_OK) {
+        size_t chunk = n - k > 0x40000000u ? 0x40000000u : n - k;
+        DWORD done = 0;
+        r = mp__os_io(fh, ev, 0, (char *)buf + k, (DWORD)chunk, &done);
+        k += done; /* 0 bytes and success: someone wrote 0 bytes; read on */
+    }
+    CloseHandle(ev);
+    *got = k;
+    return r;
+}
+MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
+    DWORD avail = 0, done = 0;
+    HANDLE ev;
+    int r;
+    *got = 0;
+    if (!PeekNamedPipe((HANDLE)(uintptr_t)h, NULL, 0, NULL, &avail, NULL))
+        return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
+    if (avail == 0 || n == 0) return MP_OK;
+    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ev) return MP_ESYS;
+    r = mp__os_io((HANDLE)(uintptr_t)h, ev, 0, buf, (DWORD)(avail < n ? avail : n), &done);
+    CloseHandle(ev);
+    *got = done;
+    return r;
+}
+/* No readiness notification that works for pipes and processes alike without a thread: look
+   at every handle (PeekNamedPipe: data or EOF; a process handle: signalled), then sleep on
+   the process handles (or Sleep) for 1 ms, growing to 10 ms. */
+MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, double timeout,
+                       int *ready) {
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout), delay = 0.001;
+    HANDLE procs[MAXIMUM_WAIT_OBJECTS];
+    int i, np = 0;
+    for (i = 0; i < n && np < MAXIMUM_WAIT_OBJECTS; i++)
+        if (is_proc[i] && h[i] != -1) procs[np++] = (HANDLE)(uintptr_t)h[i];
+    for (;;) {
+        int count = 0;
+        double left;
+        for (i = 0; i < n; i++) {
+            HANDLE x = (HANDLE)(uintptr_t)h[i];
+            DWORD avail = 0;
+            ready[i] = 0;
+            if (h[i] == -1) continue;
+            if (is_proc[i])
+                ready[i] = WaitForSingleObject(x, 0) != WAIT_TIMEOUT;
+            else
+                ready[i] = !PeekNamedPipe(x, NULL, 0, NULL, &avail, NULL) || avail > 0;
+            count += ready[i];
+        }
+        left = deadline - mp__os_now();
+        if (count || left <= 0) return count;
+        if (left > delay) left = delay;
+        if (np)
+            WaitForMultipleObjects((DWORD)np, procs, FALSE, mp__os_ms(left));
+        else
+            Sleep(mp__os_ms(left));
+        if (delay < 0.01) delay *= 2;
+    }
 }
 
 MP__FN int mp__os_module_locate(void *fn, char *module, size_t cap, mp__u64 *offset) {
@@ -1772,6 +2229,7 @@ typedef struct mp__boot {
     mp__u32 kind, daemon;
     long parent_pid;
     mp__u64 fn_offset, payload_size;
+    mp__u64 pass_off, npass; /* the connection ends it inherits: an mp__pass table */
     char name[MP_NAME_MAX];
     char module[4096];
     /* payload follows */
@@ -1791,6 +2249,13 @@ MPDEF const char *mp_strerror(int err) {
 
 static void mp__atexit(void);
 MP__FN void mp__spawn_child(const char *token);
+/* What >>pipe does when a process starts or ends (defined there). */
+MP__FN void mp__conn_fork_prepare(void);
+MP__FN void mp__conn_fork_done(int child, int ok);
+MP__FN int mp__conn_snapshot(mp__pass **table, int *n);
+MP__FN void mp__conn_snapshot_done(mp__pass *table, int n, int child_has_them);
+MP__FN int mp__conn_adopt(const mp__pass *table, int n);
+MP__FN void mp__conn_exit(void);
 MP__FN void mp__init_globals(void) {
     const char *m;
     if (mp__g.inited) return;
@@ -2000,9 +2465,11 @@ static void mp__atexit(void) {
     mp__reap_all();
 }
 
-/* The end of every child: its own children first, then the exit status. */
+/* The end of every child: its own children first, then its connection ends, then the exit
+   status. */
 MP__FN void mp__child_exit(int code) {
     mp__reap_all();
+    mp__conn_exit();
     mp__os_exit(code);
 }
 
@@ -2021,7 +2488,9 @@ MP__FN int mp__start_fork(mp_process *p) {
     long long handle = -1;
     int r;
     mp__os_lock();
+    mp__conn_fork_prepare(); /* the child's copies of the connection ends count */
     r = mp__os_fork(&pid, &handle);
+    mp__conn_fork_done(r == 0, r >= 0);
     if (r == 0) {
         mp__child *c; /* the parent's children are not ours: drop their handles */
         for (c = mp__g.children; c; c = c->next) mp__os_proc_release(&c->handle);
@@ -2063,9 +2532,10 @@ MP__FN int mp__start_spawn(mp_process *p) {
     void *fn = p->mp__run ? mp__fn_addr((void (*)(void))p->mp__run)
                           : mp__fn_addr((void (*)(void))p->mp__target);
     mp__boot *b;
+    mp__pass *pass = NULL;
     long pid = 0;
     long long handle = -1;
-    int r, code;
+    int r, code, npass = 0;
     b = (mp__boot *)mp__arena_alloc(sizeof(mp__boot) + size);
     if (!b) return size > mp__g.arena_size / 2 ? MP_ETOOBIG : MP_ENOMEM;
     r = mp__os_module_locate(fn, b->module, sizeof b->module, &b->fn_offset);
@@ -2080,7 +2550,12 @@ MP__FN int mp__start_spawn(mp_process *p) {
     memcpy(b->name, p->mp__name, MP_NAME_MAX);
     if (size) memcpy(b + 1, payload, size);
     mp__os_lock(); /* a concurrent fork must not copy a half-made child's handle */
-    r = mp__os_spawn((size_t)((char *)b - mp__g.arena), &pid, &handle);
+    r = mp__conn_snapshot(&pass, &npass); /* the connection ends open now go to the child */
+    if (pass) {
+        b->pass_off = (mp__u64)((char *)pass - mp__g.arena);
+        b->npass = (mp__u64)npass;
+    }
+    if (r == MP_OK) r = mp__os_spawn((size_t)((char *)b - mp__g.arena), pass, npass, &pid, &handle);
     if (r == MP_OK) r = mp__child_add(p, pid, handle);
     mp__os_unlock();
     if (r != MP_OK) {
@@ -2088,6 +2563,7 @@ MP__FN int mp__start_spawn(mp_process *p) {
             mp__os_proc_signal(pid, handle, 1);
             mp__os_proc_wait(pid, &handle, MP_FOREVER, &code);
         }
+        mp__conn_snapshot_done(pass, npass, 0);
         mp__arena_free(b);
         return r;
     }
@@ -2101,6 +2577,7 @@ MP__FN int mp__start_spawn(mp_process *p) {
         }
         mp__wait(&b->status, 0, 0.05);
     }
+    mp__conn_snapshot_done(pass, npass, r == MP_OK);
     mp__arena_free(b);
     if (r != MP_OK) {
         mp__child_remove((mp__child *)p->mp__child);
@@ -2127,6 +2604,9 @@ MP__FN void mp__spawn_child(const char *token) {
     if (!payload) mp__os_exit(MP__EXIT_BOOT);
     memcpy(payload, b + 1, (size_t)b->payload_size);
     mp__become_child(b->name, (int)b->daemon, b->parent_pid);
+    if (b->npass &&
+        mp__conn_adopt((const mp__pass *)(mp__g.arena + b->pass_off), (int)b->npass) != MP_OK)
+        mp__os_exit(MP__EXIT_BOOT);
     if (b->kind == MP__KIND_RUN) {
         self = (mp_process *)payload;
         self->mp__run = (mp_run_fn)mp__addr_fn(fn);
@@ -2272,6 +2752,7 @@ enum {
     MP__T_VALUE = 0x56414c55u,
     MP__T_QUEUE = 0x51554555u,
     MP__T_POOL = 0x504f4f4cu,
+    MP__T_CONN = 0x434f4e4eu,
     MP__T_DEAD = 0x44454144u
 };
 
@@ -4011,6 +4492,427 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max) {
     if (!p || !p->sh || max < 0 || (max && !pids)) return MP_EINVAL;
     for (w = 0; w < p->n && k < max; w++) pids[k++] = mp_process_pid(&p->workers[w]);
     return k;
+}
+
+/* ======================================================================================== */
+/* >>pipe: Pipe (connections) and connection.wait                                            */
+/* The end is an object in the arena; its OS handle is each process's own, found in a       */
+/* process-local registry that also keeps the receiving state (a header already read, a     */
+/* broken stream). A message on the wire: a 16-byte header (magic, a check of the length,  */
+/* the 64-bit length), then the bytes. The header and the first bytes travel in a head of    */
+/* MP__HEAD bytes, zero-padded for a shorter message, which the receiver reads whole: one   */
+/* read for a small message, and never a byte of the next message, since other processes   */
+/* may read the same end. Children get the registry's ends: by fork as they are, by spawn  */
+/* through an mp__pass table in the arena (>>os keeps or duplicates the handles).            */
+/* ======================================================================================== */
+#define MP__MSG_MAGIC 0x3167736du /* "msg1" */
+#define MP__HDR       16
+#define MP__HEAD      128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
+enum { MP__CONN_R = 1, MP__CONN_W = 2 };
+enum { MP__RX_IDLE = 0, MP__RX_BODY, MP__RX_BROKEN };
+
+struct mp_conn {
+    mp__u32 type, mode;
+    volatile mp__u32 refs; /* open copies of this end, in every process */
+    mp__u32 pad;
+};
+
+typedef struct mp__cent { /* this process's copy of an end */
+    mp_conn *conn;
+    long long h;
+    int rx;          /* MP__RX_*: idle, head read (the rest follows), broken */
+    mp__u64 pending; /* the size of the message whose head was read */
+    size_t have;     /* idle: bytes of the next head already read (a receive timed out) */
+    unsigned char head[MP__HEAD];
+} mp__cent;
+
+static struct {
+    mp__cent **v;
+    int n, cap;
+    mp__cent *last; /* the end used last: the usual lookup */
+} mp__reg;
+
+MP__FN void mp__conn_unref(mp_conn *c) {
+    if (mp__fetch_add(&c->refs, (mp__u32)-1) == 1) mp__obj_free(c, MP__T_CONN);
+}
+/* Called with the registry locked. */
+MP__FN mp__cent *mp__reg_find(const mp_conn *c) {
+    int i;
+    if (mp__reg.last && mp__reg.last->conn == c) return mp__reg.last;
+    for (i = 0; i < mp__reg.n; i++)
+        if (mp__reg.v[i]->conn == c) return mp__reg.last = mp__reg.v[i];
+    return NULL;
+}
+MP__FN int mp__reg_add(mp_conn *c, long long h) {
+    mp__cent *e = (mp__cent *)MP_MALLOC(sizeof *e);
+    if (!e) return MP_ENOMEM;
+    memset(e, 0, sizeof *e);
+    e->conn = c;
+    e->h = h;
+    mp__os_reg_lock();
+    if (mp__reg.n == mp__reg.cap) {
+        int cap = mp__reg.cap ? mp__reg.cap * 2 : 16;
+        mp__cent **v = (mp__cent **)MP_REALLOC(mp__reg.v, (size_t)cap * sizeof *v);
+        if (!v) {
+            mp__os_reg_unlock();
+            MP_FREE(e);
+            return MP_ENOMEM;
+        }
+        mp__reg.v = v;
+        mp__reg.cap = cap;
+    }
+    mp__reg.v[mp__reg.n++] = e;
+    mp__os_reg_unlock();
+    return MP_OK;
+}
+/* Takes this process's copy out of the registry (NULL if there is none). */
+MP__FN mp__cent *mp__reg_remove(const mp_conn *c) {
+    mp__cent *e;
+    int i;
+    mp__os_reg_lock();
+    e = mp__reg_find(c);
+    if (e) {
+        for (i = 0; mp__reg.v[i] != e; i++) {}
+        mp__reg.v[i] = mp__reg.v[--mp__reg.n];
+        mp__reg.last = NULL;
+    }
+    mp__os_reg_unlock();
+    return e;
+}
+/* This process's copy of an open end that can do `mode`. */
+MP__FN int mp__conn_get(mp_conn *c, mp__u32 mode, mp__cent **out) {
+    mp__cent *e;
+    int r = mp__obj_check(c, MP__T_CONN);
+    if (r != MP_OK) return r;
+    mp__os_reg_lock();
+    e = mp__reg_find(c);
+    mp__os_reg_unlock();
+    if (!e) return MP_ECLOSED;
+    if (!(c->mode & mode)) return MP_EINVAL;
+    *out = e;
+    return MP_OK;
+}
+
+/* fork: the child's copies count, and the registry is copied in a consistent state. */
+MP__FN void mp__conn_fork_prepare(void) {
+    int i;
+    mp__os_reg_lock();
+    for (i = 0; i < mp__reg.n; i++) mp__fetch_add(&mp__reg.v[i]->conn->refs, 1);
+}
+MP__FN void mp__conn_fork_done(int child, int ok) {
+    int i;
+    if (!ok)
+        for (i = 0; i < mp__reg.n; i++) mp__fetch_add(&mp__reg.v[i]->conn->refs, (mp__u32)-1);
+    (void)child;
+    mp__os_reg_unlock();
+}
+/* spawn: a table of the open ends for the child (NULL when there are none). The caller holds
+   the os lock, so no end closes before the child has its copies. */
+MP__FN int mp__conn_snapshot(mp__pass **table, int *n) {
+    mp__pass *t = NULL;
+    int i;
+    *table = NULL;
+    *n = 0;
+    mp__os_reg_lock();
+    if (mp__reg.n) {
+        t = (mp__pass *)mp__arena_alloc((size_t)mp__reg.n * sizeof *t);
+        if (!t) {
+            mp__os_reg_unlock();
+            return MP_ENOMEM;
+        }
+        for (i = 0; i < mp__reg.n; i++) {
+            t[i].conn = (mp__u64)((char *)mp__reg.v[i]->conn - mp__g.arena);
+            t[i].handle = mp__reg.v[i]->h;
+            mp__fetch_add(&mp__reg.v[i]->conn->refs, 1);
+        }
+        *n = mp__reg.n;
+    }
+    mp__os_reg_unlock();
+    *table = t;
+    return MP_OK;
+}
+/* After the child booted (child_has_them) or failed to: a child that never ran took nothing. */
+MP__FN void mp__conn_snapshot_done(mp__pass *table, int n, int child_has_them) {
+    int i;
+    if (!table) return;
+    if (!child_has_them)
+        for (i = 0; i < n; i++) mp__conn_unref((mp_conn *)(void *)(mp__g.arena + table[i].conn));
+    mp__arena_free(table);
+}
+/* A spawned child, before its target: the ends its parent had, with this process's handles. */
+MP__FN int mp__conn_adopt(const mp__pass *table, int n) {
+    int i;
+    for (i = 0; i < n; i++) {
+        mp_conn *c = (mp_conn *)(void *)(mp__g.arena + table[i].conn);
+        if (mp__obj_check(c, MP__T_CONN) != MP_OK || mp__os_adopt(table[i].handle) != 0) continue;
+        if (mp__reg_add(c, table[i].handle) != MP_OK) return MP_ENOMEM;
+    }
+    return MP_OK;
+}
+/* A child that ends closes its copies, so that the objects can be freed. */
+MP__FN void mp__conn_exit(void) {
+    mp__os_reg_lock();
+    while (mp__reg.n) {
+        mp__cent *e = mp__reg.v[--mp__reg.n];
+        mp__os_close_handle(e->h);
+        mp__conn_unref(e->conn);
+        MP_FREE(e);
+    }
+    mp__reg.last = NULL;
+    mp__os_reg_unlock();
+}
+
+MPDEF int mp_pipe(int duplex, mp_conn **a, mp_conn **b) {
+    mp_conn *x, *y;
+    long long h[2];
+    int r;
+    if (!a || !b) return MP_EINVAL;
+    *a = *b = NULL;
+    mp__init_globals();
+    x = (mp_conn *)mp__obj_new(sizeof *x, MP__T_CONN);
+    y = (mp_conn *)mp__obj_new(sizeof *y, MP__T_CONN);
+    if (!x || !y) {
+        if (x) mp__obj_free(x, MP__T_CONN);
+        if (y) mp__obj_free(y, MP__T_CONN);
+        return MP_ENOMEM;
+    }
+    x->mode = duplex ? MP__CONN_R | MP__CONN_W : MP__CONN_R;
+    y->mode = duplex ? MP__CONN_R | MP__CONN_W : MP__CONN_W;
+    x->refs = y->refs = 1;
+    r = mp__os_pipe(duplex, h);
+    if (r == MP_OK && (r = mp__reg_add(x, h[0])) == MP_OK) {
+        if ((r = mp__reg_add(y, h[1])) == MP_OK) {
+            *a = x;
+            *b = y;
+            return MP_OK;
+        }
+        MP_FREE(mp__reg_remove(x));
+    }
+    if (r != MP_ESYS) mp__os_close_handle(h[0]), mp__os_close_handle(h[1]);
+    mp__obj_free(x, MP__T_CONN);
+    mp__obj_free(y, MP__T_CONN);
+    return r;
+}
+
+MP__FN mp__u32 mp__hdr_check(mp__u64 n) {
+    n ^= n >> 31;
+    n *= 0x9e3779b97f4a7c15ull;
+    return (mp__u32)(n >> 32) ^ 0xa5c3e1f7u;
+}
+MP__FN void mp__put32(unsigned char *p, mp__u32 v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+MP__FN mp__u32 mp__get32(const unsigned char *p) {
+    return (mp__u32)p[0] | (mp__u32)p[1] << 8 | (mp__u32)p[2] << 16 | (mp__u32)p[3] << 24;
+}
+
+MP__FN void mp__put_header(unsigned char *hdr, mp__u64 size) {
+    mp__put32(hdr, MP__MSG_MAGIC);
+    mp__put32(hdr + 4, mp__hdr_check(size));
+    mp__put32(hdr + 8, (mp__u32)size);
+    mp__put32(hdr + 12, (mp__u32)(size >> 32));
+}
+MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size) {
+    unsigned char head[MP__HEAD];
+    mp__cent *e;
+    int r = mp__conn_get(c, MP__CONN_W, &e);
+    if (r != MP_OK) return r;
+    if (!data && size) return MP_EINVAL;
+    if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
+    mp__put_header(head, (mp__u64)size);
+    if (size > MP__HEAD - MP__HDR) return mp__os_send(e->h, head, MP__HDR, data, size);
+    if (size) memcpy(head + MP__HDR, data, size); /* a small message: one padded head */
+    memset(head + MP__HDR + size, 0, MP__HEAD - MP__HDR - size);
+    return mp__os_send(e->h, head, MP__HEAD, NULL, 0);
+}
+
+/* Until a message has begun (its head read): MP_OK, MP_EOF, MP_ETIMEDOUT, MP_ECORRUPT. With a
+   limit, the head is read as it comes and a part of it is kept when the time is up, so that
+   a peer that stalls (or writes a few bytes of garbage) inside a head cannot hang us. */
+MP__FN int mp__conn_header(mp__cent *e, double timeout) {
+    unsigned char *hdr = e->head;
+    size_t got = 0;
+    mp__u64 n;
+    int r;
+    if (e->rx == MP__RX_BROKEN) return MP_ECORRUPT;
+    if (e->rx == MP__RX_BODY) return MP_OK;
+    if (timeout >= 1e9) {
+        r = mp__os_recv(e->h, hdr + e->have, MP__HEAD - e->have, &got);
+        e->have += got;
+    } else {
+        double deadline = mp__deadline(timeout);
+        for (;;) {
+            double left = mp__left(deadline);
+            int ready = 0;
+            unsigned char is_proc = 0;
+            r = mp__os_poll(&e->h, &is_proc, 1, left > 0 ? left : 0, &ready);
+            if (r < 0) return r;
+            if (!ready) return MP_ETIMEDOUT;
+            r = mp__os_recv_some(e->h, hdr + e->have, MP__HEAD - e->have, &got);
+            e->have += got;
+            if (r != MP_OK || e->have == MP__HEAD) break;
+        }
+    }
+    if (r == MP_EOF && e->have == 0) return MP_EOF;
+    if (r == MP_ESYS) return r;
+    n = (mp__u64)mp__get32(hdr + 8) | (mp__u64)mp__get32(hdr + 12) << 32;
+    if (r != MP_OK || mp__get32(hdr) != MP__MSG_MAGIC || mp__get32(hdr + 4) != mp__hdr_check(n) ||
+        n > MP_MESSAGE_MAX) {
+        e->rx = MP__RX_BROKEN;
+        return MP_ECORRUPT;
+    }
+    e->rx = MP__RX_BODY;
+    e->have = 0;
+    e->pending = n;
+    return MP_OK;
+}
+/* The message whose head was read, into buf (e->pending bytes). */
+MP__FN int mp__conn_body(mp__cent *e, void *buf) {
+    size_t got = 0, first = MP__HEAD - MP__HDR, n = (size_t)e->pending;
+    int r = MP_OK;
+    if (first > n) first = n;
+    if (first) memcpy(buf, e->head + MP__HDR, first);
+    if (n > first) r = mp__os_recv(e->h, (char *)buf + first, n - first, &got);
+    if (r != MP_OK) { /* the sender died in the middle, or the stream is lost */
+        e->rx = MP__RX_BROKEN;
+        return r == MP_EOF ? MP_ECORRUPT : r;
+    }
+    e->rx = MP__RX_IDLE;
+    return MP_OK;
+}
+MPDEF int mp_conn_recv_bytes(mp_conn *c, void *buf, size_t cap, size_t *size, double timeout) {
+    mp__cent *e;
+    int r = mp__conn_get(c, MP__CONN_R, &e);
+    if (r != MP_OK) return r;
+    if (!size || (!buf && cap) || mp__bad_timeout(timeout)) return MP_EINVAL;
+    r = mp__conn_header(e, timeout);
+    if (r != MP_OK) return r;
+    *size = (size_t)e->pending;
+    if (e->pending > cap) return MP_ETOOBIG; /* it stays, for a larger buffer */
+    return mp__conn_body(e, buf);
+}
+MPDEF int mp_conn_recv_bytes_alloc(mp_conn *c, void **data, size_t *size, double timeout) {
+    mp__cent *e;
+    void *p;
+    int r = mp__conn_get(c, MP__CONN_R, &e);
+    if (r != MP_OK) return r;
+    if (!data || !size || mp__bad_timeout(timeout)) return MP_EINVAL;
+    *data = NULL;
+    *size = 0;
+    r = mp__conn_header(e, timeout);
+    if (r != MP_OK) return r;
+    p = MP_MALLOC(e->pending ? (size_t)e->pending : 1);
+    if (!p) return MP_ENOMEM; /* it stays */
+    *size = (size_t)e->pending;
+    r = mp__conn_body(e, p);
+    if (r != MP_OK) {
+        MP_FREE(p);
+        *size = 0;
+        return r;
+    }
+    *data = p;
+    return MP_OK;
+}
+MPDEF int mp_conn_poll(mp_conn *c, double timeout) {
+    mp__cent *e;
+    int ready = 0, r = mp__conn_get(c, MP__CONN_R, &e);
+    unsigned char is_proc = 0;
+    if (r != MP_OK) return r;
+    if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    if (e->rx != MP__RX_IDLE) return MP_OK; /* a message has begun, or an error is waiting */
+    r = mp__os_poll(&e->h, &is_proc, 1, timeout, &ready);
+    return r < 0 ? r : ready ? MP_OK : MP_ETIMEDOUT;
+}
+MPDEF int mp_conn_close(mp_conn *c) {
+    mp__cent *e;
+    int r = mp__obj_check(c, MP__T_CONN);
+    if (r == MP_ECLOSED) return MP_OK; /* twice is fine, as in Python */
+    if (r != MP_OK) return r;
+    mp__os_lock(); /* not while a child is being given its copies */
+    e = mp__reg_remove(c);
+    if (e) mp__os_close_handle(e->h);
+    mp__os_unlock();
+    if (!e) return MP_OK;
+    MP_FREE(e);
+    mp__conn_unref(c);
+    return MP_OK;
+}
+
+MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, int nprocs,
+                  double timeout, int *ready) {
+    enum { SMALL = 16 };
+    long long h_small[SMALL], *h = h_small;
+    unsigned char k_small[SMALL], *is_proc = k_small;
+    int r_small[SMALL], *rdy = r_small, pre_small[SMALL], *pre = pre_small;
+    mp__child *c_small[SMALL], **child = c_small;
+    double deadline, slice = 0.001;
+    int n, i, r = MP_OK, count, sliced = 0;
+    if (nconns < 0 || nprocs < 0 || (nconns && !conns) || (nprocs && !procs) ||
+        mp__bad_timeout(timeout) || nconns > 0x3fffffff - nprocs)
+        return MP_EINVAL;
+    n = nconns + nprocs;
+    if (n == 0) return MP_EINVAL; /* nothing to wait for */
+    if (n > SMALL) {
+        h = (long long *)MP_MALLOC((size_t)n * sizeof *h);
+        is_proc = (unsigned char *)MP_MALLOC((size_t)n);
+        rdy = (int *)MP_MALLOC((size_t)n * sizeof *rdy);
+        pre = (int *)MP_MALLOC((size_t)n * sizeof *pre);
+        child = (mp__child **)MP_MALLOC((size_t)n * sizeof *child);
+        if (!h || !is_proc || !rdy || !pre || !child) r = MP_ENOMEM;
+    }
+    for (i = 0; i < nconns && r == MP_OK; i++) {
+        mp__cent *e;
+        r = mp__conn_get(conns[i], MP__CONN_R, &e);
+        if (r != MP_OK) break;
+        h[i] = e->h;
+        is_proc[i] = 0;
+        pre[i] = e->rx != MP__RX_IDLE;
+        child[i] = NULL;
+    }
+    for (i = nconns; i < n && r == MP_OK; i++) {
+        r = mp__started(procs[i - nconns], &child[i]);
+        if (r != MP_OK) break;
+        is_proc[i] = 1;
+        h[i] = child[i]->handle;
+        pre[i] = child[i]->ended;
+        if (h[i] == -1 && !pre[i]) sliced = 1; /* no handle to wait on: look now and then */
+    }
+    deadline = mp__deadline(timeout);
+    while (r == MP_OK) {
+        double left = mp__left(deadline), t;
+        for (i = count = 0; i < n; i++) count += pre[i];
+        t = count || left <= 0 ? 0 : sliced && left > slice ? slice : left;
+        count = mp__os_poll(h, is_proc, n, t, rdy);
+        if (count < 0) {
+            r = count;
+            break;
+        }
+        for (i = count = 0; i < n; i++) {
+            if (!rdy[i] && !pre[i] && is_proc[i] && h[i] == -1)
+                rdy[i] = mp__child_wait(child[i], 0) == MP_OK;
+            rdy[i] = rdy[i] || pre[i];
+            count += rdy[i];
+        }
+        if (count) {
+            if (ready) memcpy(ready, rdy, (size_t)n * sizeof *rdy);
+            r = count;
+            break;
+        }
+        if (mp__left(deadline) <= 0) r = MP_ETIMEDOUT;
+        if (slice < 0.05) slice *= 2;
+    }
+    if (r == MP_ETIMEDOUT && ready) memset(ready, 0, (size_t)n * sizeof *ready);
+    if (h != h_small) {
+        MP_FREE(h);
+        MP_FREE(is_proc);
+        MP_FREE(rdy);
+        MP_FREE(pre);
+        MP_FREE(child);
+    }
+    return r;
 }
 
 /* >>autoinit: catch a spawned child before main ------------------------------------------ */

@@ -14,6 +14,14 @@ int compile_cpp_use() {
     if (mp_process_init(&p, target, shared, sizeof *shared, NULL) != MP_OK) return 1;
     if (mp_process_start(&p) == MP_OK) mp_process_join(&p, MP_FOREVER);
     mp_process_exitcode(&p, &code);
+    mp_conn *a = NULL, *b = NULL;
+    void *data = NULL;
+    size_t n = 0;
+    if (mp_pipe(1, &a, &b) == MP_OK && mp_conn_send_bytes(b, "x", 1) == MP_OK &&
+        mp_conn_recv_bytes_alloc(a, &data, &n, MP_FOREVER) == MP_OK)
+        mp_free(data);
+    mp_conn_close(a);
+    mp_conn_close(b);
     mp_process_close(&p);
     mp_shared_free(shared);
     return code;
