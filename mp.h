@@ -1226,7 +1226,8 @@ MP__FN int mp__os_proc_wait(long pid, long long *handle, double timeout, int *co
     for (;;) {
         int st = 0;
         double left;
-        pid_t r = waitpid((pid_t)pid, &st, WNOHANG);
+        /* no deadline: block in waitpid itself, one system call fewer than poll + reap */
+        pid_t r = waitpid((pid_t)pid, &st, timeout >= 1e9 ? 0 : WNOHANG);
         if (r == (pid_t)pid) {
             *code = WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
             if (*handle >= 0) close((int)*handle);
