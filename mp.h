@@ -4062,6 +4062,7 @@ MP__FN void mp__pool_pump(mp_pool *p, double timeout) {
     }
 }
 
+MP__FN void mp__pool_destroy(mp_pool *p);
 MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts) {
     mp_pool_options none;
     mp_pool *p;
@@ -4109,20 +4110,7 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
     }
     for (w = 0; w < processes && r == MP_OK; w++) r = mp__pool_start_worker(p, w);
     if (r != MP_OK) {
-        if (p->sh && p->workers && p->nheld && p->held && p->sent && p->killed && p->sh->results) {
-            mp_pool_free(p); /* terminates the workers that did start */
-        } else {
-            if (p->sh) {
-                if (p->sh->results) mp_queue_free(p->sh->results);
-                mp__obj_free(p->sh, MP__T_POOL);
-            }
-            MP_FREE(p->workers);
-            MP_FREE(p->nheld);
-            MP_FREE(p->held);
-            MP_FREE(p->sent);
-            MP_FREE(p->killed);
-            MP_FREE(p);
-        }
+        mp__pool_destroy(p); /* terminates the workers that did start */
         return r;
     }
     *out = p;
@@ -4451,11 +4439,13 @@ MPDEF int mp_pool_join(mp_pool *p) {
         }
     return MP_OK;
 }
-MPDEF int mp_pool_free(mp_pool *p) {
+/* Frees a pool, or what exists of one that mp_pool_new could not finish. */
+MP__FN void mp__pool_destroy(mp_pool *p) {
     size_t i;
     int w;
-    if (!p || !p->sh) return MP_EINVAL;
-    if (p->undone || !p->terminated) mp_pool_terminate(p);
+    if (p->sh && p->workers && p->nheld && p->held && p->sent && p->killed &&
+        (p->undone || !p->terminated))
+        mp_pool_terminate(p);
     while (p->asyncs) { /* what they hold stays readable */
         mp_async *a = p->asyncs;
         p->asyncs = a->next;
@@ -4472,12 +4462,13 @@ MPDEF int mp_pool_free(mp_pool *p) {
         MP_FREE(p->chunks[i]->msg);
         MP_FREE(p->chunks[i]);
     }
-    for (w = 0; w < (int)p->sh->nslots; w++)
-        if (p->sh->slots[w].inbox) mp_queue_free(p->sh->slots[w].inbox);
-    mp_queue_free(p->sh->results);
-    if (p->sh->initargs) mp__arena_free(p->sh->initargs);
-    mp__obj_free(p->sh, MP__T_POOL);
-    p->sh = NULL;
+    if (p->sh) {
+        for (w = 0; w < (int)p->sh->nslots; w++)
+            if (p->sh->slots[w].inbox) mp_queue_free(p->sh->slots[w].inbox);
+        if (p->sh->results) mp_queue_free(p->sh->results);
+        if (p->sh->initargs) mp__arena_free(p->sh->initargs);
+        mp__obj_free(p->sh, MP__T_POOL);
+    }
     MP_FREE(p->chunks);
     MP_FREE(p->pending);
     MP_FREE(p->workers);
@@ -4486,6 +4477,10 @@ MPDEF int mp_pool_free(mp_pool *p) {
     MP_FREE(p->sent);
     MP_FREE(p->killed);
     MP_FREE(p);
+}
+MPDEF int mp_pool_free(mp_pool *p) {
+    if (!p || !p->sh) return MP_EINVAL;
+    mp__pool_destroy(p);
     return MP_OK;
 }
 MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max) {
