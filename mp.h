@@ -3374,9 +3374,11 @@ MP__FN void mp__queue_reap_streams(mp_queue *q) {
 }
 /* Sleeps on a word with the lock released; a slice bounds the wait so that a dead stream
    partner is noticed. MP_ETIMEDOUT once the deadline has passed. */
-MP__FN int mp__queue_sleep(mp_queue *q, mp__word *w, double deadline, int spin) {
+MP__FN int mp__queue_sleep(mp_queue *q, mp__word *w, double *deadline, double timeout, int spin) {
     mp__u32 v = mp__load(&w->value);
-    double left = mp__left(deadline);
+    double left;
+    if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
+    left = mp__left(*deadline);
     mp__queue_unlock(q);
     if (left <= 0) {
         mp__queue_lock(q);
@@ -3405,7 +3407,7 @@ MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeou
     if (r != MP_OK) return r;
     if ((!data && size) || mp__bad_timeout(timeout)) return MP_EINVAL;
     if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
-    deadline = mp__deadline(timeout);
+    deadline = -1; /* set when first needed */
     whole = rec <= q->cap / 2;
     mp__queue_lock(q);
     for (;;) { /* room for the message (or its first piece), and no other stream */
@@ -3416,7 +3418,7 @@ MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeou
         if ((!q->maxsize || q->count < q->maxsize) && !q->stream_producer &&
             mp__queue_free_bytes(q) >= (whole ? rec : q->cap / 4))
             break;
-        if (mp__queue_sleep(q, &q->writable, deadline, 100) == MP_ETIMEDOUT) {
+        if (mp__queue_sleep(q, &q->writable, &deadline, timeout, 100) == MP_ETIMEDOUT) {
             mp__queue_unlock(q);
             return MP_EFULL;
         }
@@ -3448,7 +3450,8 @@ MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeou
             }
             continue;
         }
-        if (q->closed || mp__queue_sleep(q, &q->writable, deadline, 100) == MP_ETIMEDOUT ||
+        if (q->closed ||
+            mp__queue_sleep(q, &q->writable, &deadline, timeout, 100) == MP_ETIMEDOUT ||
             q->closed) { /* give up: the message is taken back, or dropped by its consumer */
             mp__queue_end_stream(q);
             mp__queue_unlock(q);
@@ -3465,12 +3468,12 @@ MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeou
 MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out, size_t *size,
                          double timeout) {
     mp__u32 me = (mp__u32)mp__g.pid, h, total;
-    double deadline;
+    double deadline, never = 1e300;
     size_t got = 0;
     int r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
     if (!size || (!buf && cap && !out) || mp__bad_timeout(timeout)) return MP_EINVAL;
-    deadline = mp__deadline(timeout);
+    deadline = -1; /* set when first needed */
     mp__queue_lock(q);
     for (;;) { /* a message to start: a WHOLE or a FIRST at head */
         if (q->stream_consumer || q->head == q->tail) {
@@ -3478,8 +3481,8 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
                 mp__queue_unlock(q);
                 return MP_EOF;
             }
-            if (mp__queue_sleep(q, q->stream_consumer ? &q->writable : &q->readable, deadline,
-                                MP__QSPIN) == MP_ETIMEDOUT) {
+            if (mp__queue_sleep(q, q->stream_consumer ? &q->writable : &q->readable, &deadline,
+                                timeout, MP__QSPIN) == MP_ETIMEDOUT) {
                 mp__queue_unlock(q);
                 return MP_EEMPTY;
             }
@@ -3513,7 +3516,7 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     for (;;) { /* take the pieces as the producer writes them */
         mp__u32 kind, len, expect;
         if (q->head == q->tail) {
-            mp__queue_sleep(q, &q->readable, 1e300, MP__QSPIN);
+            mp__queue_sleep(q, &q->readable, &never, MP_FOREVER, MP__QSPIN);
             continue;
         }
         h = mp__ring_header(q, NULL);
@@ -3528,7 +3531,8 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
             if (out) MP_FREE(buf);
             mp__queue_unlock(q);
             mp__wake(&q->writable, 0xffffffffu);
-            return mp__queue_get(q, out ? NULL : buf, cap, out, size, mp__left(deadline));
+            return mp__queue_get(q, out ? NULL : buf, cap, out, size,
+                                 deadline < 0 ? timeout : mp__left(deadline));
         }
         mp__ring_take(q, q->head + 8, buf + got, len);
         got += len;
