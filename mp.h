@@ -1591,12 +1591,22 @@ MP__FN HANDLE mp__os_sem(volatile mp__u32 *addr) {
 }
 MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
     HANDLE h = mp__os_sem(addr);
-    if (mp__load(addr) != expect) return MP_OK;
-    if (!h) {
-        Sleep(1);
-        return MP_OK;
+    double deadline = mp__os_now() + timeout;
+    for (;;) {
+        double left;
+        if (mp__load(addr) != expect) return MP_OK;
+        left = deadline - mp__os_now();
+        if (left <= 0) return MP_ETIMEDOUT;
+        if (!h) {
+            Sleep(1);
+            continue;
+        }
+        /* Unlike a futex, a semaphore's wake can be taken by a waiter that came after it:
+           look at the word again every 20 ms, so that such a theft costs latency, not a
+           hang. */
+        if (WaitForSingleObject(h, mp__os_ms(left < 0.02 ? left : 0.02)) == WAIT_OBJECT_0)
+            return MP_OK;
     }
-    return WaitForSingleObject(h, mp__os_ms(timeout)) == WAIT_TIMEOUT ? MP_ETIMEDOUT : MP_OK;
 }
 MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
     HANDLE h = mp__os_sem(addr);
