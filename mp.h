@@ -819,8 +819,9 @@ static char *mp__os_exe;
 MP__FN long mp__os_getpid(void) {
     return (long)getpid();
 }
+#define MP__OS_FORKS 1 /* fork is a start method here */
 MP__FN long mp__os_getppid(void) {
-    return (long)getppid();
+    return (long)getppid(); /* asked each time: an orphan is adopted by another process */
 }
 /* A fork that mp.h did not make still gets its own identity: locks are owned by pid. */
 static void mp__os_atfork_child(void) {
@@ -898,6 +899,10 @@ MP__FN int mp__os_pid_alive(long pid) {
     }
 #endif
     return 1;
+}
+/* A parent that died: its pid is gone, or we were adopted by another process. */
+MP__FN int mp__os_parent_alive(long parent) {
+    return mp__os_pid_alive(parent) && (long)getppid() == parent;
 }
 
 #if MP__FUTEX
@@ -1484,10 +1489,14 @@ MP__FN void mp__os_worker_init(long parent) {
 MP__FN mp__u64 mp__os_tid(void) {
     return (mp__u64)GetCurrentThreadId();
 }
+#define MP__OS_FORKS 0
+/* A spawned child knows its parent from its boot block; the first process asks the system. */
 MP__FN long mp__os_getppid(void) {
     DWORD me = GetCurrentProcessId(), parent = 0;
     PROCESSENTRY32W pe;
-    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    HANDLE snap;
+    if (mp__g.ppid) return mp__g.ppid;
+    snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE) return 0;
     pe.dwSize = sizeof pe;
     if (Process32FirstW(snap, &pe)) {
@@ -1532,6 +1541,9 @@ MP__FN int mp__os_pid_alive(long pid) {
     r = WaitForSingleObject(h, 0);
     CloseHandle(h);
     return r != WAIT_OBJECT_0;
+}
+MP__FN int mp__os_parent_alive(long parent) {
+    return mp__os_pid_alive(parent);
 }
 
 /* A futex for Windows: WaitOnAddress does not cross processes, so each word in the arena gets
@@ -2090,9 +2102,6 @@ typedef struct mp__mutex {
    one wake per sleeper, not one per unlock (the protocol of glibc's mutex). */
 #define MP__CONTENDED 0x80000000u
 #define MP__OWNER(v)  ((v) & ~MP__CONTENDED)
-MP__FN int mp__mutex_trylock(mp__mutex *m) {
-    return mp__cas(&m->w.value, 0, (mp__u32)mp__g.pid);
-}
 MP__FN int mp__mutex_owned(mp__mutex *m) {
     return MP__OWNER(mp__load(&m->w.value)) == (mp__u32)mp__g.pid;
 }
@@ -2278,7 +2287,7 @@ MP__FN void mp__init_globals(void) {
     mp__os_init();
     mp__g.pid = mp__os_getpid();
     mp__g.ppid = mp__os_getppid();
-    mp__g.method = MP__WIN ? MP_SPAWN : MP_FORK;
+    mp__g.method = MP__OS_FORKS ? MP_FORK : MP_SPAWN;
     m = getenv("MP_START_METHOD");
     if (m && strcmp(m, "spawn") == 0) mp__g.method = MP_SPAWN;
     mp__g.self.mp__magic = MP__PROCESS_MAGIC;
@@ -2293,7 +2302,7 @@ MP__FN void mp__init_globals(void) {
 
 MPDEF int mp_set_start_method(int method) {
     mp__init_globals();
-    if (method == MP_FORK && MP__WIN) return MP_ENOSYS;
+    if (method == MP_FORK && !MP__OS_FORKS) return MP_ENOSYS;
     if (method != MP_FORK && method != MP_SPAWN) return MP_EINVAL;
     mp__g.method = method;
     return MP_OK;
@@ -2325,7 +2334,7 @@ MPDEF long mp_getpid(void) {
 }
 MPDEF long mp_getppid(void) {
     mp__init_globals();
-    return MP__POSIX ? mp__os_getppid() : mp__g.ppid;
+    return mp__os_getppid();
 }
 MPDEF int mp_cpu_count(void) {
     return mp__os_cpu_count();
@@ -3724,9 +3733,6 @@ MP__FN int mp__pool_fnref(mp__pool_shared *sh, void *fn, mp__u32 *module, mp__u6
     return MP_OK;
 }
 
-MP__FN int mp__parent_alive(long parent) {
-    return mp__os_pid_alive(parent) && (MP__WIN || mp__os_getppid() == parent);
-}
 MP__FN int mp__pool_worker(void *arg, size_t size) {
     mp__pool_shared *sh;
     mp__pool_slot *slot;
@@ -3755,7 +3761,7 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
         mp__u32 k;
         int r = mp_queue_get_alloc(slot->inbox, (void **)&msg, &n, 0.5);
         if (r == MP_EEMPTY) {
-            if (!mp__parent_alive(sh->parent)) return 0;
+            if (!mp__os_parent_alive(sh->parent)) return 0;
             continue;
         }
         if (r != MP_OK || n < sizeof h) return 0; /* MP_EOF: the pool is closing */
@@ -3788,7 +3794,7 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
         }
         MP_FREE(msg);
         while ((r = mp_queue_put(sh->results, out.buf, out.len, 0.5)) == MP_EFULL)
-            if (!mp__parent_alive(sh->parent)) return 0;
+            if (!mp__os_parent_alive(sh->parent)) return 0;
         slot->current = 0;
         if (r != MP_OK) return 0;
         if (sh->maxtasks && ++done >= sh->maxtasks) return 0;
@@ -4217,18 +4223,27 @@ MPDEF int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t
     mp__pool_pump(p, 0);
     return MP_OK;
 }
-MPDEF int mp_async_wait(mp_async *a, double timeout) {
-    double deadline;
-    if (!a || mp__bad_timeout(timeout)) return MP_EINVAL;
-    deadline = mp__deadline(timeout);
+/* Moves the pool (NULL: it was freed) along until done(x), or MP_ETIMEDOUT. */
+MP__FN int mp__pool_await(mp_pool *p, int (*done)(void *), void *x, double timeout) {
+    double deadline = mp__deadline(timeout);
     for (;;) {
         double left;
-        if (!a->done && a->pool) mp__pool_pump(a->pool, 0);
-        if (a->done) return MP_OK;
+        if (!done(x) && p) mp__pool_pump(p, 0);
+        if (done(x)) return MP_OK;
         left = mp__left(deadline);
-        if (left <= 0 || !a->pool) return MP_ETIMEDOUT;
-        mp__pool_pump(a->pool, left);
+        if (left <= 0 || !p) return MP_ETIMEDOUT;
+        mp__pool_pump(p, left);
     }
+}
+static int mp__async_done(void *x) {
+    return ((mp_async *)x)->done;
+}
+static int mp__batch_done(void *x) {
+    return ((mp_batch *)x)->done == ((mp_batch *)x)->n;
+}
+MPDEF int mp_async_wait(mp_async *a, double timeout) {
+    if (!a || mp__bad_timeout(timeout)) return MP_EINVAL;
+    return mp__pool_await(a->pool, mp__async_done, a, timeout);
 }
 MPDEF int mp_async_get(mp_async *a, double timeout, const void **result, size_t *size) {
     int r = mp_async_wait(a, timeout);
@@ -4343,17 +4358,8 @@ MPDEF int mp_pool_map_bytes(mp_pool *p, mp_task_fn fn, const mp_bytes *items, si
     return mp__pool_map(p, fn, items, NULL, 0, n, chunksize, mode, out);
 }
 MPDEF int mp_batch_wait(mp_batch *b, double timeout) {
-    double deadline;
     if (!b || mp__bad_timeout(timeout)) return MP_EINVAL;
-    deadline = mp__deadline(timeout);
-    for (;;) {
-        double left;
-        if (b->done < b->n && b->pool) mp__pool_pump(b->pool, 0);
-        if (b->done == b->n) return MP_OK;
-        left = mp__left(deadline);
-        if (left <= 0 || !b->pool) return MP_ETIMEDOUT;
-        mp__pool_pump(b->pool, left);
-    }
+    return mp__pool_await(b->pool, mp__batch_done, b, timeout);
 }
 MPDEF size_t mp_batch_size(mp_batch *b) {
     return b ? b->n : 0;
