@@ -4,6 +4,7 @@
 #define MP_TEST_H
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 
 typedef struct mp_test {
     const char *name;
@@ -34,5 +35,12 @@ typedef struct mp_test {
         fprintf(stderr, "  skipped: %s\n", why);                                                   \
         return 0;                                                                                  \
     } while (0)
+
+/* How many rounds a fault loop runs: its own count times MP_TEST_ROUNDS (make stress sets it). */
+static int test_rounds(int base) {
+    const char *s = getenv("MP_TEST_ROUNDS");
+    int k = s ? atoi(s) : 1;
+    return base * (k < 1 ? 1 : k);
+}
 
 #endif
