@@ -163,7 +163,8 @@ extern "C" {
     X(MP_EFULL, -24, "full")                                                                       \
     X(MP_ETASK, -25, "the task reported an error (see its status)")                                \
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
-    X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")
+    X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced") \
+    X(MP_EBROKENPOOL, -28, "the pool is broken: a worker's initializer failed (see the status)")
 
 enum mp_error {
 #define MP__ENUM(name, value, text) name = value,

@@ -471,6 +471,527 @@ static int test_pool_parent_killed(void) {
     return 0;
 }
 
+
+/* A: the pool's own bookkeeping does not grow with the number of tasks it has run. */
+static int test_pool_bookkeeping_constant(void) {
+#ifdef _WIN32
+    const size_t rounds = 20; /* Wine moves messages slowly */
+#else
+    const size_t rounds = 200;
+#endif
+    long long *items = (long long *)malloc(5000 * sizeof(long long));
+    mp__arena_hdr *h;
+    mp__u64 top = 0;
+    mp_pool *p;
+    size_t r, i;
+    CHECK(items != NULL);
+    for (i = 0; i < 5000; i++) items[i] = (long long)i;
+    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+    h = (mp__arena_hdr *)mp__g.arena;
+    for (r = 0; r < rounds; r++) { /* 1,000,000 tasks in 200 chunks a round */
+        mp_batch *b;
+        mp_async *a[50];
+        long long x = (long long)r;
+        CHECK_EQ(mp_pool_map(p, square_task, items, sizeof items[0], 5000, 25, MP_MAP, &b), MP_OK);
+        CHECK_EQ(mp_batch_result(b, 4999, NULL, NULL, NULL), MP_OK);
+        mp_batch_free(b);
+        for (i = 0; i < 50; i++)
+            CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, NULL, &a[i]), MP_OK);
+        for (i = 0; i < 50; i++) {
+            const void *d;
+            size_t sz;
+            CHECK_EQ(mp_async_get(a[i], 60, &d, &sz), MP_OK);
+            CHECK(check_square(d, sz, x));
+            mp_async_free(a[i]);
+        }
+        CHECK_EQ(p->nchunks, 0); /* no chunk record outlives its chunk */
+        if (r == 0) top = h->top;
+        CHECK_EQ(h->top, top); /* no arena growth after the first round */
+    }
+    CHECK(p->cap_chunks <= 256); /* the most chunks ever in flight at once: 200 */
+    CHECK(p->pend_cap <= 256);
+    free(items);
+    CHECK_EQ(mp_pool_close(p), MP_OK);
+    CHECK_EQ(mp_pool_join(p), MP_OK);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    return 0;
+}
+
+/* A: freeing a result that is not finished touches nothing but that result: the chunk table
+   is hidden while 20,000 pending results and a pending batch are freed. */
+static int test_pool_free_pending(void) {
+    static mp_async *a[20000];
+    mp_event *e = mp_event_new();
+    mp_async *block;
+    mp_batch *b;
+    mp__chunk **table;
+    mp_pool *p;
+    long long x = 4, items[100];
+    size_t i;
+    CHECK(e != NULL);
+    memset(items, 0, sizeof items);
+    CHECK_EQ(mp_pool_new(&p, 1, NULL), MP_OK);
+    CHECK_EQ(mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &block), MP_OK);
+    for (i = 0; i < 20000; i++)
+        CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, NULL, &a[i]), MP_OK);
+    CHECK_EQ(mp_pool_map(p, square_task, items, sizeof items[0], 100, 1, MP_MAP_ASYNC, &b), MP_OK);
+    table = p->chunks;
+    p->chunks = NULL; /* a free that looked at other chunks would crash here */
+    for (i = 0; i < 20000; i++) mp_async_free(a[i]);
+    mp_batch_free(b);
+    p->chunks = table;
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    CHECK_EQ(mp_async_get(block, 60, NULL, NULL), MP_OK);
+    mp_async_free(block);
+    CHECK_EQ(mp_pool_close(p), MP_OK);
+    CHECK_EQ(mp_pool_join(p), MP_OK);
+    CHECK_EQ(p->nchunks, 0);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    return 0;
+}
+
+/* B: sizes near SIZE_MAX fail cleanly, never overflow a sum. */
+static int huge_return_task(const void *arg, size_t size, mp_task_out *out) {
+    long long v = 0;
+    char c = 1;
+    (void)arg;
+    (void)size;
+    if (mp_task_return(out, &c, (size_t)1 << 63) != MP_ETOOBIG) return 1;
+    if (mp_task_return(out, &c, (size_t)-1) != MP_ETOOBIG) return 2;
+    if (mp_task_return(out, &c, MP_MESSAGE_MAX + 1) != MP_ETOOBIG) return 3;
+    return mp_task_return(out, &v, sizeof v); /* still usable */
+}
+static int test_pool_size_overflow(void) {
+    mp_pool *p;
+    mp_async *a;
+    mp_batch *b = NULL;
+    mp_bytes bufs[3];
+    mp_task_out o;
+    long long x = 1;
+    char c = 0;
+    void *res;
+    size_t sz;
+    const void *d;
+    CHECK_EQ(mp_pool_new(&p, 1, NULL), MP_OK);
+    CHECK_EQ(mp_pool_apply(p, square_task, &x, (size_t)-1, &res, &sz), MP_ETOOBIG);
+    CHECK_EQ(mp_pool_apply(p, square_task, &x, (size_t)-8, &res, &sz), MP_ETOOBIG);
+    CHECK_EQ(mp_pool_apply(p, square_task, &x, MP_MESSAGE_MAX, &res, &sz), MP_ETOOBIG);
+    CHECK_EQ(mp_pool_apply_async(p, square_task, &x, (size_t)-5, NULL, &a), MP_ETOOBIG);
+    CHECK(a == NULL);
+    CHECK_EQ(mp_pool_map(p, square_task, &x, (size_t)-1, 3, 1, MP_MAP, &b), MP_ETOOBIG);
+    CHECK(b == NULL);
+    CHECK_EQ(mp_pool_map(p, square_task, &x, ((size_t)1 << 20), (size_t)1 << 62, 1, MP_MAP_ASYNC,
+                         &b),
+             MP_EINVAL); /* n * item_size overflows: no such buffer */
+    CHECK_EQ(mp_pool_map(p, square_task, &x, 0, ((size_t)1 << 59) + 1, 0, MP_MAP_ASYNC, &b),
+             MP_ENOMEM);
+    CHECK_EQ(mp_pool_map(p, square_task, &x, 0, (size_t)-1, 0, MP_IMAP_UNORDERED, &b), MP_ENOMEM);
+    CHECK(b == NULL);
+    bufs[0].data = &c;
+    bufs[0].size = (size_t)-1 / 2;
+    bufs[1].data = &c;
+    bufs[1].size = (size_t)-1 / 2;
+    bufs[2].data = &c;
+    bufs[2].size = 16;
+    CHECK_EQ(mp_pool_map_bytes(p, square_task, bufs, 3, 3, MP_MAP, &b), MP_ETOOBIG);
+    bufs[0].size = bufs[1].size = MP_MESSAGE_MAX / 2 + 8; /* each fits, the chunk does not */
+    CHECK_EQ(mp_pool_map_bytes(p, square_task, bufs, 3, 2, MP_MAP, &b), MP_ETOOBIG);
+    CHECK(b == NULL);
+    /* the result side */
+    memset(&o, 0, sizeof o);
+    CHECK_EQ(mp_task_return(&o, &c, (size_t)-1), MP_ETOOBIG);
+    CHECK_EQ(mp_task_return(&o, &c, (size_t)1 << 63), MP_ETOOBIG);
+    CHECK_EQ(mp_task_return(&o, NULL, 0), MP_OK);
+    MP_FREE(o.buf);
+    CHECK_EQ(mp_pool_apply_async(p, huge_return_task, NULL, 0, NULL, &a), MP_OK);
+    CHECK_EQ(mp_async_get(a, 60, &d, &sz), MP_OK);
+    CHECK_EQ(sz, sizeof x);
+    mp_async_free(a);
+    CHECK_EQ(mp_pool_terminate(p), MP_OK);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    return 0;
+}
+
+/* B: every pool function answers bad input with a code. */
+static int test_pool_bad_input_all(void) {
+    mp_pool *p;
+    mp_async *a = NULL;
+    mp_batch *b = NULL;
+    long long x = 1;
+    void *res;
+    size_t sz, idx;
+    long pids[2];
+    double nan = 0.0;
+    nan = nan / nan;
+    CHECK_EQ(mp_pool_apply(NULL, square_task, &x, sizeof x, &res, &sz), MP_EINVAL);
+    CHECK_EQ(mp_pool_apply_async(NULL, square_task, &x, sizeof x, NULL, &a), MP_EINVAL);
+    CHECK_EQ(mp_pool_map(NULL, square_task, &x, sizeof x, 1, 0, MP_MAP, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_map_bytes(NULL, square_task, NULL, 0, 0, MP_MAP, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_close(NULL), MP_EINVAL);
+    CHECK_EQ(mp_pool_join(NULL), MP_EINVAL);
+    CHECK_EQ(mp_pool_terminate(NULL), MP_EINVAL);
+    CHECK_EQ(mp_pool_free(NULL), MP_EINVAL);
+    CHECK_EQ(mp_pool_worker_pids(NULL, pids, 2), MP_EINVAL);
+    CHECK_EQ(mp_async_wait(NULL, 1), MP_EINVAL);
+    CHECK_EQ(mp_async_ready(NULL), 0);
+    CHECK_EQ(mp_async_successful(NULL), MP_EINVAL);
+    CHECK_EQ(mp_async_status(NULL), MP_EINVAL);
+    CHECK_EQ(mp_batch_wait(NULL, 1), MP_EINVAL);
+    CHECK_EQ(mp_batch_next(NULL, 1, &idx, NULL, NULL), MP_EINVAL);
+    CHECK_EQ(mp_batch_result(NULL, 0, NULL, NULL, NULL), MP_EINVAL);
+    CHECK_EQ(mp_batch_size(NULL), 0);
+    CHECK_EQ(mp_task_return(NULL, NULL, 0), MP_EINVAL);
+    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+    CHECK_EQ(mp_pool_apply(p, NULL, &x, sizeof x, &res, &sz), MP_EINVAL);
+    CHECK_EQ(mp_pool_map(p, NULL, &x, sizeof x, 1, 0, MP_MAP, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_map_bytes(p, NULL, NULL, 0, 0, MP_MAP, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_map_bytes(p, square_task, NULL, 0, 0, MP_MAP, NULL), MP_EINVAL);
+    CHECK_EQ(mp_pool_map(p, square_task, &x, sizeof x, 1, 0, 0, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_worker_pids(p, NULL, 2), MP_EINVAL);
+    CHECK_EQ(mp_pool_worker_pids(p, pids, -1), MP_EINVAL);
+    CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, NULL, &a), MP_OK);
+    CHECK_EQ(mp_async_wait(a, nan), MP_EINVAL);
+    CHECK_EQ(mp_async_wait(a, -0.5), MP_EINVAL);
+    CHECK_EQ(mp_async_get(a, nan, NULL, NULL), MP_EINVAL);
+    CHECK_EQ(mp_async_get(a, 60, NULL, NULL), MP_OK);
+    mp_async_free(a);
+    CHECK_EQ(mp_pool_map(p, square_task, &x, sizeof x, 1, 1, MP_IMAP, &b), MP_OK);
+    CHECK_EQ(mp_batch_wait(b, nan), MP_EINVAL);
+    CHECK_EQ(mp_batch_wait(b, -1), MP_EINVAL);
+    CHECK_EQ(mp_batch_next(b, nan, &idx, NULL, NULL), MP_EINVAL);
+    CHECK_EQ(mp_batch_next(b, -2, &idx, NULL, NULL), MP_EINVAL);
+    CHECK_EQ(mp_batch_next(b, 60, &idx, NULL, NULL), MP_OK);
+    CHECK_EQ(mp_batch_next(b, 60, &idx, NULL, NULL), MP_EOF);
+    mp_batch_free(b);
+    CHECK_EQ(mp_pool_close(p), MP_OK);
+    CHECK_EQ(mp_pool_close(p), MP_OK);
+    CHECK_EQ(mp_pool_apply(p, square_task, &x, sizeof x, &res, &sz), MP_ECLOSED);
+    CHECK_EQ(mp_pool_map(p, square_task, &x, sizeof x, 1, 0, MP_MAP, &b), MP_ECLOSED);
+    CHECK(b == NULL);
+    CHECK_EQ(mp_pool_join(p), MP_OK);
+    CHECK_EQ(mp_pool_join(p), MP_OK);
+    CHECK_EQ(mp_pool_terminate(p), MP_OK);
+    CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, NULL, &a), MP_ECLOSED);
+    CHECK_EQ(mp_pool_map_bytes(p, square_task, NULL, 0, 0, MP_MAP, &b), MP_ECLOSED);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    /* a terminated pool, never closed */
+    CHECK_EQ(mp_pool_new(&p, 1, NULL), MP_OK);
+    CHECK_EQ(mp_pool_terminate(p), MP_OK);
+    CHECK_EQ(mp_pool_apply(p, square_task, &x, sizeof x, &res, &sz), MP_ECLOSED);
+    CHECK_EQ(mp_pool_join(p), MP_OK);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    return 0;
+}
+
+/* D: a callback that calls back into the pool runs once per task, and what it submits runs. */
+static volatile int reentrant_calls[4];
+static mp_async *reentrant_made[64];
+static volatile int reentrant_count;
+static mp_pool *reentrant_pool;
+static void reentrant_error(void *user, int err, int status) {
+    long long x = 5;
+    int which = (int)(size_t)user;
+    (void)status;
+    reentrant_calls[which]++;
+    if (err == MP_OK) reentrant_calls[3]++; /* never: this is the error callback */
+    mp__os_sleep(0.02);                     /* longer than the pool's 5 ms watch interval */
+    if (reentrant_count < 64)
+        mp_pool_apply_async(reentrant_pool, square_task, &x, sizeof x, NULL,
+                            &reentrant_made[reentrant_count++]);
+}
+static void reentrant_ok(void *user, const void *data, size_t size) {
+    (void)data;
+    (void)size;
+    reentrant_error(user, -1, 0);
+}
+static int test_pool_callback_reentrant(void) {
+    mp_pool *p;
+    mp_async *a[3];
+    mp_async_callbacks cb[3];
+    int round, how = 1, k;
+    long long x = 3;
+    for (round = 0; round < 3; round++) {
+        memset((void *)reentrant_calls, 0, sizeof reentrant_calls);
+        reentrant_count = 0;
+        CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+        reentrant_pool = p;
+        for (k = 0; k < 3; k++) {
+            memset(&cb[k], 0, sizeof cb[k]);
+            cb[k].error_callback = reentrant_error;
+            cb[k].callback = reentrant_ok;
+            cb[k].user = (void *)(size_t)k;
+        }
+        CHECK_EQ(mp_pool_apply_async(p, dying_task, &how, sizeof how, &cb[0], &a[0]), MP_OK);
+        CHECK_EQ(mp_pool_apply_async(p, failing_task, NULL, 0, &cb[1], &a[1]), MP_OK);
+        CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, &cb[2], &a[2]), MP_OK);
+        CHECK_EQ(mp_async_get(a[0], 60, NULL, NULL), MP_EWORKERDIED);
+        CHECK_EQ(mp_async_get(a[1], 60, NULL, NULL), MP_ETASK);
+        CHECK_EQ(mp_async_get(a[2], 60, NULL, NULL), MP_OK);
+        CHECK_EQ(mp_pool_close(p), MP_OK);
+        CHECK_EQ(mp_pool_join(p), MP_OK); /* what the callbacks submitted ran */
+        CHECK_EQ(reentrant_calls[0], 1);
+        CHECK_EQ(reentrant_calls[1], 1);
+        CHECK_EQ(reentrant_calls[2], 1);
+        CHECK_EQ(reentrant_calls[3], 0);
+        CHECK_EQ(reentrant_count, 3);
+        for (k = 0; k < reentrant_count; k++) {
+            const void *d;
+            size_t sz;
+            CHECK_EQ(mp_async_get(reentrant_made[k], 0, &d, &sz), MP_OK);
+            CHECK(check_square(d, sz, 5));
+            mp_async_free(reentrant_made[k]);
+        }
+        for (k = 0; k < 3; k++) mp_async_free(a[k]);
+        CHECK_EQ(p->nchunks, 0);
+        CHECK_EQ(mp_pool_free(p), MP_OK);
+    }
+    return 0;
+}
+
+/* E: a failing initializer breaks the pool, as in concurrent.futures; no fork storm. */
+static int failing_init(void *arg, size_t size) {
+    shared_flags *f;
+    if (size != sizeof f) return 5;
+    memcpy(&f, arg, sizeof f);
+    mp__fetch_add(&f->counter, 1);
+    if (f->values[0] == 1) exit(1);
+    return 3;
+}
+static int test_pool_initializer_fails(void) {
+    shared_flags *f = flags_new();
+    mp_pool_options o;
+    int how;
+    CHECK(f != NULL);
+    for (how = 0; how < 2; how++) {
+        mp_pool *p;
+        mp_async *a, *later = NULL;
+        mp_batch *b = NULL;
+        long long x = 2, items[4] = {1, 2, 3, 4};
+        f->counter = 0;
+        f->values[0] = (mp__u32)how;
+        memset(&o, 0, sizeof o);
+        o.initializer = failing_init;
+        o.initargs = &f;
+        o.initargs_size = sizeof f;
+        CHECK_EQ(mp_pool_new(&p, 2, &o), MP_OK);
+        CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, NULL, &a), MP_OK);
+        CHECK_EQ(mp_async_get(a, 60, NULL, NULL), MP_EBROKENPOOL);
+        CHECK_EQ(mp_async_status(a), how == 0 ? 3 : 1); /* the initializer's status */
+        mp_async_free(a);
+        CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, NULL, &later), MP_EBROKENPOOL);
+        CHECK(later == NULL);
+        CHECK_EQ(mp_pool_map(p, square_task, items, sizeof items[0], 4, 1, MP_MAP, &b),
+                 MP_EBROKENPOOL);
+        CHECK(b == NULL);
+        CHECK(mp__load(&f->counter) <= 2); /* each first worker once; none restarted */
+        CHECK_EQ(mp_pool_close(p), MP_OK);
+        CHECK_EQ(mp_pool_join(p), MP_OK);
+        CHECK(mp__load(&f->counter) <= 2);
+        CHECK_EQ(mp_pool_free(p), MP_OK);
+    }
+    return 0;
+}
+
+/* F: imap and imap_unordered default to chunks of 1 item, as in Python: one worker death
+   fails one item. */
+static int die_on_five(const void *arg, size_t size, mp_task_out *out) {
+    long long v;
+    if (size != sizeof v) return 1;
+    memcpy(&v, arg, sizeof v);
+    if (v == 5) _exit(4);
+    return mp_task_return(out, &v, sizeof v);
+}
+static int test_pool_imap_chunksize_default(void) {
+    long long items[40];
+    mp_pool *p;
+    int mode;
+    size_t i;
+    for (i = 0; i < 40; i++) items[i] = (long long)i;
+    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+    for (mode = MP_IMAP; mode <= MP_IMAP_UNORDERED; mode++) {
+        mp_batch *b;
+        size_t index;
+        int r, failed = 0, ok = 0;
+        CHECK_EQ(mp_pool_map(p, die_on_five, items, sizeof items[0], 40, 0, mode, &b), MP_OK);
+        while ((r = mp_batch_next(b, 60, &index, NULL, NULL)) != MP_EOF) {
+            if (r == MP_OK)
+                ok++;
+            else {
+                CHECK_EQ(r, MP_EWORKERDIED);
+                CHECK_EQ(index, 5);
+                failed++;
+            }
+        }
+        CHECK_EQ(failed, 1);
+        CHECK_EQ(ok, 39);
+        mp_batch_free(b);
+    }
+    CHECK_EQ(mp_pool_terminate(p), MP_OK);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    return 0;
+}
+
+/* C: a pool made by a thread that then exits keeps its workers (Linux's parent-death signal
+   follows the creating thread, not the process). */
+typedef struct pool_maker {
+    mp_pool *pool;
+    mp_async *inflight;
+    mp_event *e;
+    long tid;
+    int r;
+} pool_maker;
+static void pool_maker_run(pool_maker *m) {
+    m->r = mp_pool_new(&m->pool, 2, NULL);
+    if (m->r == MP_OK)
+        m->r = mp_pool_apply_async(m->pool, wait_event_task, &m->e, sizeof m->e, NULL, &m->inflight);
+    if (m->r == MP_OK) m->r = mp_async_wait(m->inflight, 0.2) == MP_ETIMEDOUT ? MP_OK : -100;
+#ifdef __linux__
+    m->tid = (long)syscall(SYS_gettid);
+#endif
+}
+#ifdef _WIN32
+static DWORD WINAPI pool_maker_thread(LPVOID arg) {
+    pool_maker_run((pool_maker *)arg);
+    return 0;
+}
+#else
+static void *pool_maker_thread(void *arg) {
+    pool_maker_run((pool_maker *)arg);
+    return NULL;
+}
+#endif
+static int test_pool_thread_creator_exits(void) {
+    pool_maker m;
+    mp_async *a[10];
+    long long i;
+    memset(&m, 0, sizeof m);
+    m.e = mp_event_new();
+    CHECK(m.e != NULL);
+#ifdef _WIN32
+    {
+        HANDLE t = CreateThread(NULL, 0, pool_maker_thread, &m, 0, NULL);
+        CHECK(t != NULL);
+        WaitForSingleObject(t, INFINITE);
+        CloseHandle(t);
+    }
+#else
+    {
+        pthread_t t;
+        CHECK_EQ(pthread_create(&t, NULL, pool_maker_thread, &m), 0);
+        CHECK_EQ(pthread_join(t, NULL), 0);
+    }
+#endif
+    CHECK_EQ(m.r, MP_OK);
+#ifdef __linux__
+    while (kill((pid_t)m.tid, 0) == 0) mp__os_sleep(0.001); /* the thread is gone for good */
+#endif
+    CHECK_EQ(mp_event_set(m.e), MP_OK);
+    CHECK_EQ(mp_async_get(m.inflight, 60, NULL, NULL), MP_OK); /* its worker still lives */
+    mp_async_free(m.inflight);
+    for (i = 0; i < 10; i++)
+        CHECK_EQ(mp_pool_apply_async(m.pool, square_task, &i, sizeof i, NULL, &a[i]), MP_OK);
+    for (i = 0; i < 10; i++) {
+        const void *d;
+        size_t sz;
+        CHECK_EQ(mp_async_get(a[i], 60, &d, &sz), MP_OK);
+        CHECK(check_square(d, sz, i));
+        mp_async_free(a[i]);
+    }
+    CHECK_EQ(mp_pool_close(m.pool), MP_OK);
+    CHECK_EQ(mp_pool_join(m.pool), MP_OK);
+    CHECK_EQ(mp_pool_free(m.pool), MP_OK);
+    return 0;
+}
+
+/* Fault: workers killed at random moments while tasks, chunks and callbacks are under way;
+   every result is right or MP_EWORKERDIED, every callback runs once, the pool drains. */
+static volatile int fault_calls[200];
+static void fault_ok(void *user, const void *data, size_t size) {
+    (void)data;
+    (void)size;
+    fault_calls[(size_t)user]++;
+}
+static void fault_err(void *user, int err, int status) {
+    (void)err;
+    (void)status;
+    fault_calls[(size_t)user]++;
+}
+static int spin_square_task(const void *arg, size_t size, mp_task_out *out) {
+    volatile long spin = 0;
+    while (spin < 20000) spin++;
+    return square_task(arg, size, out);
+}
+static int test_pool_killed_fault(void) {
+    int round, rounds = test_rounds(10);
+    srand((unsigned)mp_getpid());
+    for (round = 0; round < rounds; round++) {
+        mp_pool *p;
+        mp_async *a[200];
+        mp_batch *b;
+        mp_async_callbacks cb;
+        long long items[200];
+        int kills = 0, killed_at[3], k, got = 0;
+        size_t i;
+        memset((void *)fault_calls, 0, sizeof fault_calls);
+        for (k = 0; k < 3; k++) killed_at[k] = rand() % 200;
+        CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+        memset(&cb, 0, sizeof cb);
+        cb.callback = fault_ok;
+        cb.error_callback = fault_err;
+        for (i = 0; i < 200; i++) {
+            items[i] = (long long)i;
+            cb.user = (void *)i;
+            CHECK_EQ(mp_pool_apply_async(p, spin_square_task, &items[i], sizeof items[i], &cb,
+                                         &a[i]),
+                     MP_OK);
+        }
+        CHECK_EQ(mp_pool_map(p, spin_square_task, items, sizeof items[0], 200, 1 + rand() % 4,
+                             MP_MAP_ASYNC, &b),
+                 MP_OK);
+        for (i = 0; i < 200; i++) {
+            const void *d;
+            size_t sz;
+            int r;
+            for (k = 0; k < 3; k++)
+                if (killed_at[k] == (int)i) {
+                    int w = rand() % 2;
+                    if (p->workers[w].mp__state == MP__STARTED) {
+                        mp_process_kill(&p->workers[w]);
+                        kills++;
+                    }
+                }
+            r = mp_async_get(a[i], 60, &d, &sz);
+            if (r == MP_OK)
+                CHECK(check_square(d, sz, (long long)i));
+            else
+                CHECK_EQ(r, MP_EWORKERDIED);
+            got += r == MP_OK;
+        }
+        CHECK_EQ(mp_batch_wait(b, 60), MP_OK);
+        for (i = 0; i < 200; i++) {
+            const void *d;
+            size_t sz;
+            int r = mp_batch_result(b, i, &d, &sz, NULL);
+            if (r == MP_OK)
+                CHECK(check_square(d, sz, (long long)i));
+            else
+                CHECK_EQ(r, MP_EWORKERDIED);
+        }
+        mp_batch_free(b);
+        CHECK_EQ(mp_pool_close(p), MP_OK);
+        CHECK_EQ(mp_pool_join(p), MP_OK);
+        for (i = 0; i < 200; i++) {
+            CHECK_EQ(fault_calls[i], 1);
+            mp_async_free(a[i]);
+        }
+        CHECK(got >= 200 - 3 * 4);
+        CHECK_EQ(p->nchunks, 0);
+        CHECK_EQ(mp_pool_free(p), MP_OK);
+        (void)kills;
+    }
+    return 0;
+}
+
 static const mp_test pool_tests[] = {{"pool_map_matches_serial", test_pool_map_matches_serial},
                                      {"pool_imap", test_pool_imap},
                                      {"pool_apply_async", test_pool_apply_async},
@@ -480,4 +1001,13 @@ static const mp_test pool_tests[] = {{"pool_map_matches_serial", test_pool_map_m
                                      {"pool_close_join_terminate", test_pool_close_join_terminate},
                                      {"pool_bad_input", test_pool_bad_input},
                                      {"pool_parent_killed", test_pool_parent_killed},
+                                     {"pool_bookkeeping_constant", test_pool_bookkeeping_constant},
+                                     {"pool_free_pending", test_pool_free_pending},
+                                     {"pool_size_overflow", test_pool_size_overflow},
+                                     {"pool_bad_input_all", test_pool_bad_input_all},
+                                     {"pool_callback_reentrant", test_pool_callback_reentrant},
+                                     {"pool_initializer_fails", test_pool_initializer_fails},
+                                     {"pool_imap_chunksize_default", test_pool_imap_chunksize_default},
+                                     {"pool_thread_creator_exits", test_pool_thread_creator_exits},
+                                     {"pool_killed_fault", test_pool_killed_fault},
                                      {NULL, NULL}};
