@@ -163,7 +163,7 @@ extern "C" {
     X(MP_EFULL, -24, "full")                                                                       \
     X(MP_ETASK, -25, "the task reported an error (see its status)")                                \
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
-    X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced") \
+    X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
     X(MP_EBROKENPOOL, -28, "the pool is broken: a worker's initializer failed (see the status)")
 
 enum mp_error {
@@ -833,16 +833,6 @@ static void mp__os_atfork_child(void) {
 MP__FN void mp__os_init(void) {
     pthread_atfork(NULL, NULL, mp__os_atfork_child);
 }
-/* Pool workers: killed by the kernel when the parent dies (Linux); elsewhere they watch
-   their parent when idle. */
-MP__FN void mp__os_worker_init(long parent) {
-#if defined(__linux__) && !defined(MP_PORTABLE)
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if ((long)getppid() != parent) _exit(0); /* it died before the line above */
-#else
-    (void)parent;
-#endif
-}
 MP__FN mp__u64 mp__os_tid(void) {
     pthread_t t = pthread_self();
     mp__u64 id = 0;
@@ -1058,6 +1048,43 @@ MP__FN void mp__os_parent_side(long pid, int fds[2], long long *handle) {
     *handle = fds[0] >= 0 ? fds[0] : mp__os_pidfd_open(pid);
 }
 
+/* Pool workers end with the pool's process, busy or idle. Not PR_SET_PDEATHSIG: it follows
+   the *thread* that forked the worker, so a pool made by a thread that then ends would lose
+   its workers. A watcher thread waits instead on the parent's pidfd, which fires only once
+   the whole process is gone; without pidfd it looks at getppid() every 100 ms. */
+static long mp__os_watched;
+static int mp__os_watch_fd = -1;
+static void *mp__os_watch(void *arg) {
+    (void)arg;
+    if (mp__os_watch_fd >= 0) {
+        struct pollfd pf;
+        pf.fd = mp__os_watch_fd;
+        pf.events = POLLIN;
+        pf.revents = 0;
+        while (poll(&pf, 1, -1) < 0 && errno == EINTR) {}
+    } else {
+        while ((long)getppid() == mp__os_watched) mp__os_sleep(0.1);
+    }
+    _exit(0);
+    return NULL;
+}
+MP__FN void mp__os_worker_init(long parent) {
+    pthread_attr_t attr;
+    pthread_t t;
+    sigset_t all, old;
+    mp__os_watched = parent;
+    mp__os_watch_fd = mp__os_pidfd_open(parent);
+    if ((long)getppid() != parent) _exit(0); /* it died before we could watch it */
+    sigfillset(&all);                        /* the watcher takes none of the process's signals */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (pthread_attr_init(&attr) == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* if it cannot start, the idle worker still checks its parent every half second */
+        pthread_create(&t, &attr, mp__os_watch, NULL);
+        pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
 /* Returns 0 in the child, 1 in the parent, or an error. */
 MP__FN int mp__os_fork(long *pid, long long *handle) {
     int fds[2];
@@ -3636,18 +3663,23 @@ MPDEF int mp_queue_free(mp_queue *q) {
 /* >>pool: workers fed through one inbox queue each, results through one shared queue      */
 /* The parent knows which chunk it gave to which worker, and a worker writes the chunk it   */
 /* runs into its slot before it runs it: when a worker dies, its running chunk fails, the   */
-/* chunks it had not begun go to other workers, and nothing waits forever.                 */
+/* chunks it had not begun go to other workers, and nothing waits forever. A chunk's record */
+/* lives only while the chunk is under way, in a table whose slots are reused; a chunk id   */
+/* carries its slot and a sequence number, so a late or stale id finds nothing.            */
 /* ======================================================================================== */
 #define MP__POOL_PREFETCH 4  /* chunks a worker may hold: one running, the rest queued */
 #define MP__POOL_MODULES  16 /* distinct modules that task functions come from */
 #define MP__POOL_INBOX    ((size_t)256 << 10)
 #define MP__POOL_RESULTS  ((size_t)4 << 20)
-enum { MP__CHUNK_PENDING = 1, MP__CHUNK_SENT, MP__CHUNK_DONE };
+enum { MP__CHUNK_PENDING = 1, MP__CHUNK_SENT };
+enum { MP__SLOT_BOOTING = 0, MP__SLOT_READY, MP__SLOT_INIT_FAILED };
 
 typedef struct mp__pool_slot {
     volatile mp__u64 current; /* the chunk the worker runs, 0 when idle */
     volatile double started;  /* when its current task began (a system-wide clock) */
     mp_queue *inbox;
+    volatile mp__u32 state;       /* MP__SLOT_*: has the worker's initializer run? */
+    volatile mp__i32 init_status; /* what a failed initializer returned */
 } mp__pool_slot;
 
 typedef struct mp__pool_shared {
@@ -3671,17 +3703,20 @@ typedef struct mp__result_hdr {
     mp__u64 id;
     mp__u32 slot, count;
 } mp__result_hdr;
+/* The largest item a task message can carry, header and size field included. */
+#define MP__POOL_ITEM_MAX (MP_MESSAGE_MAX - sizeof(mp__task_hdr) - 16)
 
 struct mp_task_out {
     unsigned char *buf;
     size_t len, cap, item; /* item: where the current item's record starts */
-    int failed;
+    int failed;            /* the error of a result that could not be kept */
 };
 MP__FN int mp__out_reserve(mp_task_out *o, size_t more) {
-    size_t cap = o->cap ? o->cap : 4096;
+    size_t cap = o->cap ? o->cap : 4096, need = o->len + more;
     unsigned char *b;
-    if (o->len + more <= o->cap) return MP_OK;
-    while (cap < o->len + more) cap *= 2;
+    if (more > MP_MESSAGE_MAX || need < o->len) return MP_ENOMEM; /* callers stay far below */
+    if (need <= o->cap) return MP_OK;
+    while (cap < need) cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
     b = (unsigned char *)MP_REALLOC(o->buf, cap);
     if (!b) return MP_ENOMEM;
     o->buf = b;
@@ -3690,17 +3725,24 @@ MP__FN int mp__out_reserve(mp_task_out *o, size_t more) {
 }
 MPDEF int mp_task_return(mp_task_out *out, const void *data, size_t size) {
     mp__u64 sz = size;
+    int r = MP_ETOOBIG;
     if (!out || (!data && size)) return MP_EINVAL;
-    out->len = out->item + 16; /* a second call replaces the first */
-    if (mp__out_reserve(out, (size_t)MP__PAD8(size)) != MP_OK) {
-        out->failed = 1;
-        return MP_ENOMEM;
+    out->len = out->item; /* a second call replaces the first, and its failure */
+    out->failed = 0;
+    /* the whole result message of the chunk must stay within MP_MESSAGE_MAX */
+    if (size <= MP__POOL_ITEM_MAX && (mp__u64)out->item + 16 + MP__PAD8(size) <= MP_MESSAGE_MAX)
+        r = mp__out_reserve(out, 16 + (size_t)MP__PAD8(size));
+    if (r != MP_OK) {
+        out->failed = r;
+        sz = 0;
+        if (mp__out_reserve(out, 16) != MP_OK) return r;
+        size = 0;
     }
     memcpy(out->buf + out->item + 8, &sz, 8);
-    if (size) memcpy(out->buf + out->len, data, size);
-    memset(out->buf + out->len + size, 0, (size_t)(MP__PAD8(size) - size));
-    out->len += (size_t)MP__PAD8(size);
-    return MP_OK;
+    if (size) memcpy(out->buf + out->item + 16, data, size);
+    memset(out->buf + out->item + 16 + size, 0, (size_t)(MP__PAD8(size) - size));
+    out->len = out->item + 16 + (size_t)MP__PAD8(size);
+    return r;
 }
 
 /* Each worker process resolves a module's base once (0 is a valid base: a static,
@@ -3744,19 +3786,30 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
     memcpy(&index, (char *)arg + sizeof sh, sizeof index);
     slot = &sh->slots[index];
     mp__os_worker_init(sh->parent);
-    if (sh->has_init) {
+    if (sh->has_init) { /* a failure breaks the pool: the parent reads why from the slot */
         void *fn = mp__pool_fn(sh, sh->init_module, sh->init_offset), *copy;
+        int st;
         copy = MP_MALLOC(sh->initargs_size ? (size_t)sh->initargs_size : 1);
-        if (!fn || !copy) return MP__EXIT_MODULE;
+        if (!fn || !copy) {
+            slot->init_status = !fn ? MP_EMODULE : MP_ENOMEM;
+            slot->state = MP__SLOT_INIT_FAILED;
+            return MP__EXIT_MODULE;
+        }
         memcpy(copy, sh->initargs, (size_t)sh->initargs_size);
-        ((mp_target_fn)mp__addr_fn(fn))(copy, (size_t)sh->initargs_size);
+        st = ((mp_target_fn)mp__addr_fn(fn))(copy, (size_t)sh->initargs_size);
         MP_FREE(copy);
+        if (st != 0) {
+            slot->init_status = st;
+            slot->state = MP__SLOT_INIT_FAILED;
+            return st;
+        }
     }
+    slot->state = MP__SLOT_READY;
     memset(&out, 0, sizeof out);
     for (;;) {
         mp__task_hdr h;
         mp__result_hdr rh;
-        unsigned char *msg = NULL, *item;
+        unsigned char *msg = NULL, *item, *end;
         size_t n = 0;
         mp_task_fn fn;
         mp__u32 k;
@@ -3778,19 +3831,28 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
         slot->started = mp__os_now();
         slot->current = h.id; /* from here a death fails this chunk */
         item = msg + sizeof h;
+        end = msg + n;
         for (k = 0; k < h.count; k++) {
-            mp__u64 isz;
+            mp__u64 isz = 0;
             mp__i32 rec[2];
-            memcpy(&isz, item, 8);
+            int bad = (size_t)(end - item) < 8;
+            if (!bad) memcpy(&isz, item, 8);
+            bad =
+                bad || isz > (mp__u64)(end - item - 8) || MP__PAD8(isz) > (mp__u64)(end - item - 8);
             if (mp__out_reserve(&out, 16) != MP_OK) return MP__EXIT_BOOT;
             out.item = out.len;
             memset(out.buf + out.len, 0, 16);
             out.len += 16;
             out.failed = 0;
             slot->started = mp__os_now();
-            rec[1] = fn ? fn(item + 8, (size_t)isz, &out) : 0;
-            rec[0] = !fn ? MP_EMODULE : out.failed ? MP_ENOMEM : rec[1] ? MP_ETASK : MP_OK;
+            rec[1] = fn && !bad ? fn(item + 8, (size_t)isz, &out) : 0;
+            rec[0] = bad          ? MP_ECORRUPT
+                     : !fn        ? MP_EMODULE
+                     : out.failed ? out.failed
+                     : rec[1]     ? MP_ETASK
+                                  : MP_OK;
             memcpy(out.buf + out.item, rec, 8);
+            if (bad) break; /* the parent fails the rest */
             item += 8 + MP__PAD8(isz);
         }
         MP_FREE(msg);
@@ -3803,7 +3865,9 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
 }
 
 typedef struct mp__chunk {
+    mp__u64 id;
     int state, worker;
+    mp__u32 count;
     void *msg;
     size_t msg_size;
     mp_async *async;
@@ -3811,13 +3875,16 @@ typedef struct mp__chunk {
     size_t first;
 } mp__chunk;
 
+/* A result the user frees while its chunk is under way (or its callback is queued) is only
+   marked: the chunk lets go of it when it ends, so a free costs O(1). */
 struct mp_async {
     mp_pool *pool;
-    int done, err, status;
+    int done, err, status, freed, queued;
     void *data;
     size_t size;
     mp_async_callbacks cb;
     mp_async *next, *prev; /* the pool's list, so that freeing the pool can let go */
+    mp_async *cb_next;     /* the queue of callbacks to run */
 };
 typedef struct mp__item {
     int done, err, status;
@@ -3826,8 +3893,8 @@ typedef struct mp__item {
 } mp__item;
 struct mp_batch {
     mp_pool *pool;
-    int mode;
-    size_t n, done, cursor, fifo_head, fifo_tail;
+    int mode, freed;
+    size_t n, done, cursor, fifo_head, fifo_tail, chunks_left;
     mp__item *items;
     size_t *fifo; /* imap_unordered: indices in the order they finished */
     mp_batch *next, *prev;
@@ -3835,23 +3902,34 @@ struct mp_batch {
 
 struct mp_pool {
     mp__pool_shared *sh;
-    int n, closed, terminated;
+    int n, closed, terminated, broken, broken_status, in_callbacks;
     double task_timeout, last_check;
     mp_process *workers;
     int *nheld;             /* per worker: chunks sent and not done */
     mp__u64 *held;          /* per worker: MP__POOL_PREFETCH chunk ids */
     mp__u64 *sent, *killed; /* per worker: chunks sent to it; chunk whose timeout killed it */
-    mp__chunk **chunks;     /* by id - 1 */
-    size_t nchunks, cap_chunks, undone;
+    mp__chunk **chunks;     /* the chunks under way, by slot (NULL: free) */
+    size_t nchunks, cap_chunks, used_chunks, nspare;
+    size_t *spare; /* free slots of chunks[] below used_chunks */
+    mp__u32 seq;
     mp__u64 *pending; /* a ring of chunk ids not yet sent */
     size_t pend_head, pend_count, pend_cap;
     mp_async *asyncs;
     mp_batch *batches;
+    mp_async *cb_head, *cb_tail; /* finished results whose callback has not run yet */
 };
 
 MP__FN int mp__pool_check(mp_pool *p) {
     if (!p || !p->sh) return MP_EINVAL;
+    if (p->broken) return MP_EBROKENPOOL;
     return p->closed ? MP_ECLOSED : MP_OK;
+}
+MP__FN mp__chunk *mp__pool_chunk(mp_pool *p, mp__u64 id) {
+    mp__u64 i = id & 0xffffffffu;
+    mp__chunk *c;
+    if (i == 0 || i > p->used_chunks) return NULL;
+    c = p->chunks[i - 1];
+    return c && c->id == id ? c : NULL;
 }
 MP__FN int mp__pool_push(mp_pool *p, mp__u64 id, int front) {
     if (p->pend_count == p->pend_cap) {
@@ -3884,6 +3962,8 @@ MP__FN int mp__pool_start_worker(mp_pool *p, int w) {
     if (p->sh->slots[w].inbox) mp_queue_free(p->sh->slots[w].inbox);
     p->sh->slots[w].inbox = inbox;
     p->sh->slots[w].current = 0;
+    p->sh->slots[w].state = MP__SLOT_BOOTING;
+    p->sh->slots[w].init_status = 0;
     p->nheld[w] = 0;
     p->sent[w] = p->killed[w] = 0;
     memcpy(arg, &p->sh, sizeof p->sh);
@@ -3895,26 +3975,45 @@ MP__FN int mp__pool_start_worker(mp_pool *p, int w) {
     return r;
 }
 
-MP__FN void mp__pool_deliver(mp__chunk *c, size_t k, int err, int status, const void *data,
-                             size_t size) {
+MP__FN void mp__async_release(mp_async *a) {
+    MP_FREE(a->data);
+    MP_FREE(a);
+}
+/* Records item k's outcome. No user code runs here: callbacks are queued, and run once the
+   pool's state is whole again (mp__pool_run_callbacks). */
+MP__FN void mp__pool_deliver(mp_pool *p, mp__chunk *c, size_t k, int err, int status,
+                             const void *data, size_t size) {
     void *copy = NULL;
-    if (err == MP_OK) {
+    if (err == MP_OK && ((c->async && !c->async->freed) || (c->batch && !c->batch->freed))) {
         copy = MP_MALLOC(size ? size : 1);
         if (!copy)
             err = MP_ENOMEM;
         else if (size)
             memcpy(copy, data, size);
     }
+    if (err != MP_OK) size = 0;
     if (c->async) {
         mp_async *a = c->async;
+        c->async = NULL;
+        if (a->freed) { /* its owner let go of it */
+            mp__async_release(a);
+            return;
+        }
         a->err = err;
         a->status = status;
         a->data = copy;
         a->size = size;
         a->done = 1;
-        if (err == MP_OK && a->cb.callback) a->cb.callback(a->cb.user, copy, size);
-        if (err != MP_OK && a->cb.error_callback) a->cb.error_callback(a->cb.user, err, status);
-    } else if (c->batch) {
+        if (a->cb.callback || a->cb.error_callback) {
+            a->queued = 1;
+            a->cb_next = NULL;
+            if (p->cb_tail)
+                p->cb_tail->cb_next = a;
+            else
+                p->cb_head = a;
+            p->cb_tail = a;
+        }
+    } else if (c->batch && !c->batch->freed) {
         mp_batch *b = c->batch;
         mp__item *it = &b->items[c->first + k];
         it->err = err;
@@ -3924,25 +4023,43 @@ MP__FN void mp__pool_deliver(mp__chunk *c, size_t k, int err, int status, const 
         it->done = 1;
         b->done++;
         if (b->fifo) b->fifo[b->fifo_tail++] = c->first + k;
-    } else {
-        MP_FREE(copy); /* its owner was freed */
     }
 }
-MP__FN void mp__pool_finish(mp_pool *p, mp__u64 id) {
-    mp__chunk *c = p->chunks[id - 1];
-    c->state = MP__CHUNK_DONE;
+/* Runs the queued callbacks, each once, outside the pool's bookkeeping. A callback may call
+   the pool again (submit, wait, free results); what finishes meanwhile is queued behind. */
+MP__FN void mp__pool_run_callbacks(mp_pool *p) {
+    if (p->in_callbacks) return;
+    p->in_callbacks = 1;
+    while (p->cb_head) {
+        mp_async *a = p->cb_head;
+        p->cb_head = a->cb_next;
+        if (!p->cb_head) p->cb_tail = NULL;
+        a->queued = 0;
+        if (a->freed)
+            mp__async_release(a);
+        else if (a->err == MP_OK && a->cb.callback)
+            a->cb.callback(a->cb.user, a->data, a->size); /* may free a: not touched after */
+        else if (a->err != MP_OK && a->cb.error_callback)
+            a->cb.error_callback(a->cb.user, a->err, a->status);
+    }
+    p->in_callbacks = 0;
+}
+/* The chunk is over: its record goes, its slot is reused. */
+MP__FN void mp__pool_finish(mp_pool *p, mp__chunk *c) {
+    size_t slot = (size_t)(c->id & 0xffffffffu) - 1;
+    mp_batch *b = c->batch;
+    if (b && --b->chunks_left == 0 && b->freed) MP_FREE(b);
+    p->chunks[slot] = NULL;
+    p->spare[p->nspare++] = slot;
+    p->nchunks--;
     MP_FREE(c->msg);
-    c->msg = NULL;
-    p->undone--;
+    MP_FREE(c);
 }
 /* Fails every item of a chunk with err. */
-MP__FN void mp__pool_fail(mp_pool *p, mp__u64 id, int err, int status) {
-    mp__chunk *c = p->chunks[id - 1];
-    mp__task_hdr h;
+MP__FN void mp__pool_fail(mp_pool *p, mp__chunk *c, int err, int status) {
     mp__u32 k;
-    memcpy(&h, c->msg, sizeof h);
-    for (k = 0; k < h.count; k++) mp__pool_deliver(c, k, err, status, NULL, 0);
-    mp__pool_finish(p, id);
+    for (k = 0; k < c->count; k++) mp__pool_deliver(p, c, k, err, status, NULL, 0);
+    mp__pool_finish(p, c);
 }
 MP__FN void mp__pool_unhold(mp_pool *p, int w, mp__u64 id) {
     int i;
@@ -3952,26 +4069,29 @@ MP__FN void mp__pool_unhold(mp_pool *p, int w, mp__u64 id) {
             return;
         }
 }
+/* A result message comes from shared memory: every count and size in it is checked. */
 MP__FN void mp__pool_result(mp_pool *p, unsigned char *msg, size_t n) {
     mp__result_hdr rh;
-    unsigned char *at = msg + sizeof rh;
+    unsigned char *at = msg + sizeof rh, *end = msg + n;
     mp__chunk *c;
     mp__u32 k;
     if (n < sizeof rh) return;
     memcpy(&rh, msg, sizeof rh);
-    if (rh.id == 0 || rh.id > p->nchunks) return;
-    c = p->chunks[rh.id - 1];
-    if (c->state == MP__CHUNK_DONE) return; /* already failed: its worker was killed */
+    c = mp__pool_chunk(p, rh.id);
+    if (!c || c->state != MP__CHUNK_SENT) return; /* already failed: its worker was killed */
     mp__pool_unhold(p, c->worker, rh.id);
-    for (k = 0; k < rh.count; k++) {
+    for (k = 0; k < c->count; k++) {
         mp__i32 rec[2];
         mp__u64 size;
+        if (k >= rh.count || (size_t)(end - at) < 16) break;
         memcpy(rec, at, 8);
         memcpy(&size, at + 8, 8);
-        mp__pool_deliver(c, k, rec[0], rec[1], at + 16, (size_t)size);
+        if (size > (mp__u64)(end - at - 16) || MP__PAD8(size) > (mp__u64)(end - at - 16)) break;
+        mp__pool_deliver(p, c, k, rec[0], rec[1], at + 16, (size_t)size);
         at += 16 + MP__PAD8(size);
     }
-    mp__pool_finish(p, rh.id);
+    for (; k < c->count; k++) mp__pool_deliver(p, c, k, MP_ECORRUPT, 0, NULL, 0);
+    mp__pool_finish(p, c);
 }
 MP__FN void mp__pool_drain(mp_pool *p, double timeout) {
     void *msg;
@@ -3983,15 +4103,40 @@ MP__FN void mp__pool_drain(mp_pool *p, double timeout) {
     }
 }
 
+/* Ends the workers and fails every chunk under way with err: terminate, or a broken pool. */
+MP__FN void mp__pool_stop(mp_pool *p, int err, int status) {
+    size_t i;
+    int w;
+    p->terminated = 1; /* no more restarts */
+    for (w = 0; w < p->n; w++)
+        if (p->workers[w].mp__magic == MP__PROCESS_MAGIC && p->workers[w].mp__state == MP__STARTED)
+            mp_process_kill(&p->workers[w]);
+    for (w = 0; w < p->n; w++)
+        if (p->workers[w].mp__magic == MP__PROCESS_MAGIC && p->workers[w].mp__state != MP__CLOSED) {
+            if (p->workers[w].mp__state == MP__STARTED) mp_process_join(&p->workers[w], MP_FOREVER);
+            mp_process_close(&p->workers[w]);
+        }
+    for (i = 0; i < p->used_chunks; i++)
+        if (p->chunks[i]) mp__pool_fail(p, p->chunks[i], err, status);
+    p->pend_count = 0;
+}
+/* Like concurrent.futures: a worker whose initializer failed, or a worker that cannot be
+   (re)started, breaks the pool instead of being restarted for ever. */
+MP__FN void mp__pool_break(mp_pool *p, int status) {
+    p->broken = 1;
+    p->broken_status = status;
+    mp__pool_stop(p, MP_EBROKENPOOL, status);
+}
+
 /* Dead workers: fail their running chunk, give their others back, start a new worker. Too
    slow a task: kill its worker (the next check reports it). */
 MP__FN void mp__pool_check_workers(mp_pool *p) {
     double now = mp__os_now();
     int w;
     p->last_check = now;
-    for (w = 0; w < p->n; w++) {
+    for (w = 0; w < p->n && !p->broken; w++) {
         mp__pool_slot *slot = &p->sh->slots[w];
-        int code = 0, i;
+        int code = 0, i, r;
         if (p->workers[w].mp__state == MP__CLOSED) continue;
         if (mp_process_is_alive(&p->workers[w]) == 1) {
             mp__u64 cur = slot->current;
@@ -4006,15 +4151,23 @@ MP__FN void mp__pool_check_workers(mp_pool *p) {
         mp_process_exitcode(&p->workers[w], &code);
         for (i = 0; i < p->nheld[w]; i++) {
             mp__u64 id = p->held[w * MP__POOL_PREFETCH + i];
-            if (p->chunks[id - 1]->state == MP__CHUNK_DONE) continue;
+            mp__chunk *c = mp__pool_chunk(p, id);
+            if (!c) continue; /* done */
             if (slot->current == id)
-                mp__pool_fail(p, id, p->killed[w] == id ? MP_ETASKTIMEOUT : MP_EWORKERDIED, code);
+                mp__pool_fail(p, c, p->killed[w] == id ? MP_ETASKTIMEOUT : MP_EWORKERDIED, code);
             else if (mp__pool_push(p, id, 1) == MP_OK)
-                p->chunks[id - 1]->state = MP__CHUNK_PENDING; /* it never began */
+                c->state = MP__CHUNK_PENDING; /* it never began */
         }
         p->nheld[w] = 0;
         mp_process_close(&p->workers[w]);
-        if (!p->terminated) mp__pool_start_worker(p, w);
+        if (p->sh->has_init && slot->state != MP__SLOT_READY) {
+            mp__pool_break(p, slot->state == MP__SLOT_INIT_FAILED ? slot->init_status : code);
+            return;
+        }
+        if (!p->terminated && (r = mp__pool_start_worker(p, w)) != MP_OK) {
+            mp__pool_break(p, r);
+            return;
+        }
     }
 }
 
@@ -4030,8 +4183,15 @@ MP__FN void mp__pool_dispatch(mp_pool *p) {
         progress = 0;
         for (w = 0; w < p->n && p->pend_count; w++) { /* one chunk per worker per round */
             mp__u64 id = p->pending[p->pend_head];
-            mp__chunk *c = p->chunks[id - 1];
-            int big = c->msg_size > MP__POOL_INBOX / 4;
+            mp__chunk *c = mp__pool_chunk(p, id);
+            int big;
+            if (!c || c->state != MP__CHUNK_PENDING) { /* no longer under way */
+                p->pend_head = (p->pend_head + 1) % p->pend_cap;
+                p->pend_count--;
+                progress = 1;
+                continue;
+            }
+            big = c->msg_size > MP__POOL_INBOX / 4;
             if (p->nheld[w] >= (big ? 1 : MP__POOL_PREFETCH) || mp__pool_busy(p, w, now)) continue;
             if (p->sh->maxtasks && p->sent[w] >= p->sh->maxtasks) continue;
             if (p->workers[w].mp__state != MP__STARTED) continue;
@@ -4063,19 +4223,21 @@ MP__FN void mp__pool_steal(mp_pool *p) {
         while (k < MP__POOL_PREFETCH &&
                mp_queue_get_alloc(p->sh->slots[w].inbox, &msg, &n, 0) == MP_OK) {
             mp__task_hdr h;
-            memcpy(&h, msg, sizeof h);
+            int ok = n >= sizeof h;
+            if (ok) memcpy(&h, msg, sizeof h);
             MP_FREE(msg);
-            if (h.id == 0 || h.id > p->nchunks) continue;
+            if (!ok || !mp__pool_chunk(p, h.id)) continue;
             mp__pool_unhold(p, w, h.id);
             p->sent[w]--;
             ids[k++] = h.id;
         }
         while (k-- > 0) /* back to the front, in the order they were submitted */
             if (mp__pool_push(p, ids[k], 1) == MP_OK)
-                p->chunks[ids[k] - 1]->state = MP__CHUNK_PENDING;
+                mp__pool_chunk(p, ids[k])->state = MP__CHUNK_PENDING;
     }
 }
-/* Moves the pool along: send, collect, watch. Waits up to timeout for a result. */
+/* Moves the pool along: send, collect, watch. Waits up to timeout for a result. Callbacks
+   run at the end, with the pool's state whole. */
 MP__FN void mp__pool_pump(mp_pool *p, double timeout) {
     if (!p->terminated) mp__pool_dispatch(p);
     mp__pool_drain(p, timeout > 0.05 ? 0.05 : timeout);
@@ -4084,6 +4246,7 @@ MP__FN void mp__pool_pump(mp_pool *p, double timeout) {
         mp__pool_steal(p);
         mp__pool_dispatch(p);
     }
+    mp__pool_run_callbacks(p);
 }
 
 MP__FN void mp__pool_destroy(mp_pool *p);
@@ -4098,6 +4261,7 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
     if (processes <= 0 || processes > 4096 || opts->maxtasksperchild < 0 ||
         !(opts->task_timeout >= 0) || (!opts->initargs && opts->initargs_size))
         return MP_EINVAL;
+    if (opts->initargs_size > MP_MESSAGE_MAX) return MP_ETOOBIG;
     mp__init_globals();
     if (mp__g.self.mp__daemon) return MP_EDAEMON;
     p = (mp_pool *)MP_MALLOC(sizeof *p);
@@ -4141,22 +4305,39 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
     return MP_OK;
 }
 
+/* How many items from first make one chunk: at most chunksize, in a message of at most
+   MP_MESSAGE_MAX bytes (*size). The caller has checked each item's size. */
+MP__FN size_t mp__pool_take(const mp_bytes *items, size_t item_size, size_t first, size_t n,
+                            size_t chunksize, size_t *size) {
+    size_t k, total = sizeof(mp__task_hdr);
+    for (k = 0; k < chunksize && first + k < n; k++) {
+        size_t one = 8 + (size_t)MP__PAD8(items ? items[first + k].size : item_size);
+        if (k && one > MP_MESSAGE_MAX - total) break;
+        total += one;
+    }
+    *size = total;
+    return k;
+}
 /* Queues one chunk: its message is built now and sent when a worker has room. */
 MP__FN int mp__pool_submit(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const void *base,
-                           size_t item_size, size_t first, size_t count, mp_async *a, mp_batch *b) {
+                           size_t item_size, size_t first, size_t count, size_t size, mp_async *a,
+                           mp_batch *b) {
     mp__task_hdr h;
     mp__chunk *c;
-    size_t size = sizeof h, i;
+    size_t i, slot;
     unsigned char *at;
     int r;
-    for (i = 0; i < count; i++)
-        size += 8 + (size_t)MP__PAD8(items ? items[first + i].size : item_size);
-    if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
-    if (p->nchunks == p->cap_chunks) {
+    if (p->nspare == 0 && p->used_chunks == p->cap_chunks) {
         size_t cap = p->cap_chunks ? p->cap_chunks * 2 : 64;
-        mp__chunk **t = (mp__chunk **)MP_REALLOC(p->chunks, cap * sizeof *t);
+        mp__chunk **t;
+        size_t *s;
+        if (cap > 0xffffffffu || cap > ((size_t)-1) / sizeof *t) return MP_ENOMEM;
+        t = (mp__chunk **)MP_REALLOC(p->chunks, cap * sizeof *t);
         if (!t) return MP_ENOMEM;
         p->chunks = t;
+        s = (size_t *)MP_REALLOC(p->spare, cap * sizeof *s);
+        if (!s) return MP_ENOMEM;
+        p->spare = s;
         p->cap_chunks = cap;
     }
     r = mp__pool_fnref(p->sh, mp__fn_addr((void (*)(void))fn), &h.fn_module, &h.fn_offset);
@@ -4165,11 +4346,15 @@ MP__FN int mp__pool_submit(mp_pool *p, mp_task_fn fn, const mp_bytes *items, con
     if (!c) return MP_ENOMEM;
     memset(c, 0, sizeof *c);
     c->msg = MP_MALLOC(size);
-    if (!c->msg) {
+    if (!c->msg || mp__pool_push(p, 0, 0) != MP_OK) {
+        MP_FREE(c->msg);
         MP_FREE(c);
         return MP_ENOMEM;
     }
-    h.id = p->nchunks + 1;
+    slot = p->nspare ? p->spare[--p->nspare] : p->used_chunks++;
+    if (++p->seq == 0) p->seq = 1;
+    h.id = c->id = ((mp__u64)p->seq << 32) | (mp__u64)(slot + 1);
+    p->pending[(p->pend_head + p->pend_count - 1) % p->pend_cap] = h.id;
     h.count = (mp__u32)count;
     memcpy(c->msg, &h, sizeof h);
     at = (unsigned char *)c->msg + sizeof h;
@@ -4183,17 +4368,14 @@ MP__FN int mp__pool_submit(mp_pool *p, mp_task_fn fn, const mp_bytes *items, con
         at += 8 + MP__PAD8(n);
     }
     c->msg_size = size;
+    c->count = (mp__u32)count;
     c->state = MP__CHUNK_PENDING;
     c->async = a;
     c->batch = b;
     c->first = first;
-    if (mp__pool_push(p, h.id, 0) != MP_OK) {
-        MP_FREE(c->msg);
-        MP_FREE(c);
-        return MP_ENOMEM;
-    }
-    p->chunks[p->nchunks++] = c;
-    p->undone++;
+    if (b) b->chunks_left++;
+    p->chunks[slot] = c;
+    p->nchunks++;
     return MP_OK;
 }
 
@@ -4201,10 +4383,12 @@ MPDEF int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t
                               const mp_async_callbacks *cb, mp_async **out) {
     mp_bytes item;
     mp_async *a;
+    size_t msg_size;
     int r = mp__pool_check(p);
     if (out) *out = NULL;
     if (r != MP_OK) return r;
     if (!fn || !out || (!arg && size)) return MP_EINVAL;
+    if (size > MP__POOL_ITEM_MAX) return MP_ETOOBIG;
     a = (mp_async *)MP_MALLOC(sizeof *a);
     if (!a) return MP_ENOMEM;
     memset(a, 0, sizeof *a);
@@ -4212,7 +4396,8 @@ MPDEF int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t
     if (cb) a->cb = *cb;
     item.data = arg;
     item.size = size;
-    r = mp__pool_submit(p, fn, &item, NULL, 0, 0, 1, a, NULL);
+    mp__pool_take(&item, 0, 0, 1, 1, &msg_size);
+    r = mp__pool_submit(p, fn, &item, NULL, 0, 0, 1, msg_size, a, NULL);
     if (r != MP_OK) {
         MP_FREE(a);
         return r;
@@ -4264,21 +4449,21 @@ MPDEF int mp_async_status(mp_async *a) {
     return a ? a->status : MP_EINVAL;
 }
 MPDEF void mp_async_free(mp_async *a) {
-    if (!a) return;
-    if (a->pool) { /* unlink it; a chunk still under way forgets it */
+    if (!a || a->freed) return;
+    if (a->pool) {
         mp_pool *p = a->pool;
-        size_t i;
         if (a->prev)
             a->prev->next = a->next;
         else
             p->asyncs = a->next;
         if (a->next) a->next->prev = a->prev;
-        if (!a->done)
-            for (i = 0; i < p->nchunks; i++)
-                if (p->chunks[i]->async == a) p->chunks[i]->async = NULL;
+        a->next = a->prev = NULL;
+        if (!a->done || a->queued) { /* its chunk, or the callback queue, lets go of it */
+            a->freed = 1;
+            return;
+        }
     }
-    MP_FREE(a->data);
-    MP_FREE(a);
+    mp__async_release(a);
 }
 MPDEF int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t size, void **result,
                         size_t *result_size) {
@@ -4300,13 +4485,21 @@ MPDEF int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t size,
 MP__FN int mp__pool_map(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const void *base,
                         size_t item_size, size_t n, size_t chunksize, int mode, mp_batch **out) {
     mp_batch *b;
-    size_t i;
+    size_t i, count = 0, msg_size;
     int r = mp__pool_check(p);
     if (out) *out = NULL;
     if (r != MP_OK) return r;
     if (!fn || !out || (n && !items && !base) || mode < MP_MAP || mode > MP_IMAP_UNORDERED)
         return MP_EINVAL;
-    if (!chunksize) { /* Python's choice: about four chunks per worker */
+    /* every size is checked before anything is queued */
+    if (!items && item_size > MP__POOL_ITEM_MAX) return MP_ETOOBIG;
+    if (!items && item_size && n > ((size_t)-1) / item_size) return MP_EINVAL; /* no such array */
+    for (i = 0; items && i < n; i++)
+        if ((!items[i].data && items[i].size) || items[i].size > MP__POOL_ITEM_MAX)
+            return items[i].size > MP__POOL_ITEM_MAX ? MP_ETOOBIG : MP_EINVAL;
+    if (n > ((size_t)-1) / sizeof(mp__item) / 2) return MP_ENOMEM;
+    if (!chunksize && mode >= MP_IMAP) chunksize = 1; /* Python's imap: one item a chunk */
+    if (!chunksize) { /* Python's map: about four chunks per worker */
         chunksize = n / ((size_t)p->n * 4);
         if (n % ((size_t)p->n * 4)) chunksize++;
     }
@@ -4326,15 +4519,16 @@ MP__FN int mp__pool_map(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const 
         return MP_ENOMEM;
     }
     memset(b->items, 0, (n ? n : 1) * sizeof(mp__item));
-    for (i = 0; i < n && r == MP_OK; i += chunksize)
-        r = mp__pool_submit(p, fn, items, base, item_size, i, n - i < chunksize ? n - i : chunksize,
-                            NULL, b);
+    for (i = 0; i < n && r == MP_OK; i += count) {
+        count = mp__pool_take(items, item_size, i, n, chunksize, &msg_size);
+        r = mp__pool_submit(p, fn, items, base, item_size, i, count, msg_size, NULL, b);
+    }
     b->next = p->batches;
     if (p->batches) p->batches->prev = b;
     p->batches = b;
     *out = b;
     if (r != MP_OK) { /* what was queued still runs; the rest fails now */
-        for (i -= chunksize; i < n; i++) {
+        for (i -= count; i < n; i++) {
             b->items[i].done = 1;
             b->items[i].err = r;
             b->done++;
@@ -4355,6 +4549,9 @@ MPDEF int mp_pool_map(mp_pool *p, mp_task_fn fn, const void *items, size_t item_
 }
 MPDEF int mp_pool_map_bytes(mp_pool *p, mp_task_fn fn, const mp_bytes *items, size_t n,
                             size_t chunksize, int mode, mp_batch **out) {
+    int r = mp__pool_check(p);
+    if (out) *out = NULL;
+    if (r != MP_OK) return r;
     if (n && !items) return MP_EINVAL;
     return mp__pool_map(p, fn, items, NULL, 0, n, chunksize, mode, out);
 }
@@ -4406,7 +4603,12 @@ MPDEF int mp_batch_next(mp_batch *b, double timeout, size_t *index, const void *
 }
 MPDEF void mp_batch_free(mp_batch *b) {
     size_t i;
-    if (!b) return;
+    if (!b || b->freed) return;
+    for (i = 0; i < b->n; i++) MP_FREE(b->items[i].data);
+    MP_FREE(b->items);
+    MP_FREE(b->fifo);
+    b->items = NULL;
+    b->fifo = NULL;
     if (b->pool) {
         mp_pool *p = b->pool;
         if (b->prev)
@@ -4414,12 +4616,11 @@ MPDEF void mp_batch_free(mp_batch *b) {
         else
             p->batches = b->next;
         if (b->next) b->next->prev = b->prev;
-        for (i = 0; i < p->nchunks && b->done < b->n; i++)
-            if (p->chunks[i]->batch == b) p->chunks[i]->batch = NULL;
+        if (b->chunks_left) { /* its last chunk lets go of it */
+            b->freed = 1;
+            return;
+        }
     }
-    for (i = 0; i < b->n; i++) MP_FREE(b->items[i].data);
-    MP_FREE(b->items);
-    MP_FREE(b->fifo);
     MP_FREE(b);
 }
 
@@ -4432,27 +4633,17 @@ MP__FN int mp__pool_worker_up(mp_pool *p, int w) {
     return p->workers[w].mp__magic == MP__PROCESS_MAGIC && p->workers[w].mp__state != MP__CLOSED;
 }
 MPDEF int mp_pool_terminate(mp_pool *p) {
-    size_t i;
-    int w;
     if (!p || !p->sh) return MP_EINVAL;
-    p->closed = p->terminated = 1;
-    for (w = 0; w < p->n; w++)
-        if (mp__pool_worker_up(p, w)) mp_process_kill(&p->workers[w]);
-    for (w = 0; w < p->n; w++)
-        if (mp__pool_worker_up(p, w)) {
-            mp_process_join(&p->workers[w], MP_FOREVER);
-            mp_process_close(&p->workers[w]);
-        }
-    for (i = 0; i < p->nchunks; i++)
-        if (p->chunks[i]->state != MP__CHUNK_DONE) mp__pool_fail(p, i + 1, MP_ECLOSED, 0);
-    p->pend_count = 0;
+    p->closed = 1;
+    mp__pool_stop(p, MP_ECLOSED, 0);
+    mp__pool_run_callbacks(p);
     return MP_OK;
 }
 MPDEF int mp_pool_join(mp_pool *p) {
     int w;
     if (!p || !p->sh) return MP_EINVAL;
-    if (!p->closed) return MP_EINVAL; /* Python: close() or terminate() first */
-    while (!p->terminated && p->undone) mp__pool_pump(p, 1.0);
+    if (!p->closed && !p->broken) return MP_EINVAL; /* Python: close() or terminate() first */
+    while (!p->terminated && p->nchunks) mp__pool_pump(p, 1.0);
     p->terminated = 1; /* no more restarts: the workers may go */
     for (w = 0; w < p->n; w++)
         if (mp__pool_worker_up(p, w)) mp_queue_close(p->sh->slots[w].inbox);
@@ -4461,15 +4652,21 @@ MPDEF int mp_pool_join(mp_pool *p) {
             mp_process_join(&p->workers[w], MP_FOREVER);
             mp_process_close(&p->workers[w]);
         }
+    mp__pool_run_callbacks(p);
     return MP_OK;
 }
 /* Frees a pool, or what exists of one that mp_pool_new could not finish. */
 MP__FN void mp__pool_destroy(mp_pool *p) {
-    size_t i;
     int w;
     if (p->sh && p->workers && p->nheld && p->held && p->sent && p->killed &&
-        (p->undone || !p->terminated))
+        (p->nchunks || !p->terminated))
         mp_pool_terminate(p);
+    while (p->cb_head) { /* only if terminate ran inside a callback: drop what is left */
+        mp_async *a = p->cb_head;
+        p->cb_head = a->cb_next;
+        a->queued = 0;
+        if (a->freed) mp__async_release(a);
+    }
     while (p->asyncs) { /* what they hold stays readable */
         mp_async *a = p->asyncs;
         p->asyncs = a->next;
@@ -4482,10 +4679,6 @@ MP__FN void mp__pool_destroy(mp_pool *p) {
         b->pool = NULL;
         b->next = b->prev = NULL;
     }
-    for (i = 0; i < p->nchunks; i++) {
-        MP_FREE(p->chunks[i]->msg);
-        MP_FREE(p->chunks[i]);
-    }
     if (p->sh) {
         for (w = 0; w < (int)p->sh->nslots; w++)
             if (p->sh->slots[w].inbox) mp_queue_free(p->sh->slots[w].inbox);
@@ -4494,6 +4687,7 @@ MP__FN void mp__pool_destroy(mp_pool *p) {
         mp__obj_free(p->sh, MP__T_POOL);
     }
     MP_FREE(p->chunks);
+    MP_FREE(p->spare);
     MP_FREE(p->pending);
     MP_FREE(p->workers);
     MP_FREE(p->nheld);
@@ -4504,6 +4698,7 @@ MP__FN void mp__pool_destroy(mp_pool *p) {
 }
 MPDEF int mp_pool_free(mp_pool *p) {
     if (!p || !p->sh) return MP_EINVAL;
+    if (p->in_callbacks) return MP_EINVAL; /* not from inside one of its callbacks */
     mp__pool_destroy(p);
     return MP_OK;
 }

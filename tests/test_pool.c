@@ -471,7 +471,6 @@ static int test_pool_parent_killed(void) {
     return 0;
 }
 
-
 /* A: the pool's own bookkeeping does not grow with the number of tasks it has run. */
 static int test_pool_bookkeeping_constant(void) {
 #ifdef _WIN32
@@ -556,7 +555,7 @@ static int huge_return_task(const void *arg, size_t size, mp_task_out *out) {
     char c = 1;
     (void)arg;
     (void)size;
-    if (mp_task_return(out, &c, (size_t)1 << 63) != MP_ETOOBIG) return 1;
+    if (mp_task_return(out, &c, (size_t)-1 / 2 + 1) != MP_ETOOBIG) return 1;
     if (mp_task_return(out, &c, (size_t)-1) != MP_ETOOBIG) return 2;
     if (mp_task_return(out, &c, MP_MESSAGE_MAX + 1) != MP_ETOOBIG) return 3;
     return mp_task_return(out, &v, sizeof v); /* still usable */
@@ -580,9 +579,9 @@ static int test_pool_size_overflow(void) {
     CHECK(a == NULL);
     CHECK_EQ(mp_pool_map(p, square_task, &x, (size_t)-1, 3, 1, MP_MAP, &b), MP_ETOOBIG);
     CHECK(b == NULL);
-    CHECK_EQ(mp_pool_map(p, square_task, &x, ((size_t)1 << 20), (size_t)1 << 62, 1, MP_MAP_ASYNC,
-                         &b),
-             MP_EINVAL); /* n * item_size overflows: no such buffer */
+    CHECK_EQ(
+        mp_pool_map(p, square_task, &x, ((size_t)1 << 20), (size_t)-1 / 1024, 1, MP_MAP_ASYNC, &b),
+        MP_EINVAL); /* n * item_size overflows: no such buffer */
     CHECK_EQ(mp_pool_map(p, square_task, &x, 0, ((size_t)1 << 59) + 1, 0, MP_MAP_ASYNC, &b),
              MP_ENOMEM);
     CHECK_EQ(mp_pool_map(p, square_task, &x, 0, (size_t)-1, 0, MP_IMAP_UNORDERED, &b), MP_ENOMEM);
@@ -594,13 +593,14 @@ static int test_pool_size_overflow(void) {
     bufs[2].data = &c;
     bufs[2].size = 16;
     CHECK_EQ(mp_pool_map_bytes(p, square_task, bufs, 3, 3, MP_MAP, &b), MP_ETOOBIG);
-    bufs[0].size = bufs[1].size = MP_MESSAGE_MAX / 2 + 8; /* each fits, the chunk does not */
-    CHECK_EQ(mp_pool_map_bytes(p, square_task, bufs, 3, 2, MP_MAP, &b), MP_ETOOBIG);
+    bufs[0].size = 8;
+    bufs[1].size = MP_MESSAGE_MAX - 16; /* with its header, more than a message holds */
+    CHECK_EQ(mp_pool_map_bytes(p, square_task, bufs, 3, 1, MP_MAP, &b), MP_ETOOBIG);
     CHECK(b == NULL);
     /* the result side */
     memset(&o, 0, sizeof o);
     CHECK_EQ(mp_task_return(&o, &c, (size_t)-1), MP_ETOOBIG);
-    CHECK_EQ(mp_task_return(&o, &c, (size_t)1 << 63), MP_ETOOBIG);
+    CHECK_EQ(mp_task_return(&o, &c, (size_t)-1 / 2 + 1), MP_ETOOBIG);
     CHECK_EQ(mp_task_return(&o, NULL, 0), MP_OK);
     MP_FREE(o.buf);
     CHECK_EQ(mp_pool_apply_async(p, huge_return_task, NULL, 0, NULL, &a), MP_OK);
@@ -843,7 +843,8 @@ typedef struct pool_maker {
 static void pool_maker_run(pool_maker *m) {
     m->r = mp_pool_new(&m->pool, 2, NULL);
     if (m->r == MP_OK)
-        m->r = mp_pool_apply_async(m->pool, wait_event_task, &m->e, sizeof m->e, NULL, &m->inflight);
+        m->r =
+            mp_pool_apply_async(m->pool, wait_event_task, &m->e, sizeof m->e, NULL, &m->inflight);
     if (m->r == MP_OK) m->r = mp_async_wait(m->inflight, 0.2) == MP_ETIMEDOUT ? MP_OK : -100;
 #ifdef __linux__
     m->tid = (long)syscall(SYS_gettid);
@@ -941,9 +942,9 @@ static int test_pool_killed_fault(void) {
         for (i = 0; i < 200; i++) {
             items[i] = (long long)i;
             cb.user = (void *)i;
-            CHECK_EQ(mp_pool_apply_async(p, spin_square_task, &items[i], sizeof items[i], &cb,
-                                         &a[i]),
-                     MP_OK);
+            CHECK_EQ(
+                mp_pool_apply_async(p, spin_square_task, &items[i], sizeof items[i], &cb, &a[i]),
+                MP_OK);
         }
         CHECK_EQ(mp_pool_map(p, spin_square_task, items, sizeof items[0], 200, 1 + rand() % 4,
                              MP_MAP_ASYNC, &b),
@@ -992,22 +993,23 @@ static int test_pool_killed_fault(void) {
     return 0;
 }
 
-static const mp_test pool_tests[] = {{"pool_map_matches_serial", test_pool_map_matches_serial},
-                                     {"pool_imap", test_pool_imap},
-                                     {"pool_apply_async", test_pool_apply_async},
-                                     {"pool_initializer_maxtasks", test_pool_initializer_maxtasks},
-                                     {"pool_worker_dies", test_pool_worker_dies},
-                                     {"pool_task_timeout", test_pool_task_timeout},
-                                     {"pool_close_join_terminate", test_pool_close_join_terminate},
-                                     {"pool_bad_input", test_pool_bad_input},
-                                     {"pool_parent_killed", test_pool_parent_killed},
-                                     {"pool_bookkeeping_constant", test_pool_bookkeeping_constant},
-                                     {"pool_free_pending", test_pool_free_pending},
-                                     {"pool_size_overflow", test_pool_size_overflow},
-                                     {"pool_bad_input_all", test_pool_bad_input_all},
-                                     {"pool_callback_reentrant", test_pool_callback_reentrant},
-                                     {"pool_initializer_fails", test_pool_initializer_fails},
-                                     {"pool_imap_chunksize_default", test_pool_imap_chunksize_default},
-                                     {"pool_thread_creator_exits", test_pool_thread_creator_exits},
-                                     {"pool_killed_fault", test_pool_killed_fault},
-                                     {NULL, NULL}};
+static const mp_test pool_tests[] = {
+    {"pool_map_matches_serial", test_pool_map_matches_serial},
+    {"pool_imap", test_pool_imap},
+    {"pool_apply_async", test_pool_apply_async},
+    {"pool_initializer_maxtasks", test_pool_initializer_maxtasks},
+    {"pool_worker_dies", test_pool_worker_dies},
+    {"pool_task_timeout", test_pool_task_timeout},
+    {"pool_close_join_terminate", test_pool_close_join_terminate},
+    {"pool_bad_input", test_pool_bad_input},
+    {"pool_parent_killed", test_pool_parent_killed},
+    {"pool_bookkeeping_constant", test_pool_bookkeeping_constant},
+    {"pool_free_pending", test_pool_free_pending},
+    {"pool_size_overflow", test_pool_size_overflow},
+    {"pool_bad_input_all", test_pool_bad_input_all},
+    {"pool_callback_reentrant", test_pool_callback_reentrant},
+    {"pool_initializer_fails", test_pool_initializer_fails},
+    {"pool_imap_chunksize_default", test_pool_imap_chunksize_default},
+    {"pool_thread_creator_exits", test_pool_thread_creator_exits},
+    {"pool_killed_fault", test_pool_killed_fault},
+    {NULL, NULL}};
