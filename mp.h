@@ -164,7 +164,7 @@ extern "C" {
     X(MP_ETASK, -25, "the task reported an error (see its status)")                                \
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
     X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
-    X(MP_EBROKENPOOL, -28, "the pool is broken: a worker's initializer failed (see the status)")
+    X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")
 
 enum mp_error {
 #define MP__ENUM(name, value, text) name = value,
@@ -351,16 +351,31 @@ MPDEF int mp_queue_free(mp_queue *q);
    the signal number) and is replaced; with a task_timeout, a task that runs too long fails
    with MP_ETASKTIMEOUT and its worker is killed and replaced; every other task completes.
    With chunksize > 1 the whole chunk of the dead worker's task fails. Workers exit when the
-   pool's process dies (at once on Linux; elsewhere within half a second of being idle).
-   The pool and its results are used from one thread of the process that made it; results
-   arrive, and callbacks run, inside the pool's calls (get, wait, ready, next, map, join).
+   pool's process dies, whichever of its threads made the pool (a thread in each worker
+   watches the process: at once on Linux, within 0.1 s on other POSIX systems, busy or idle;
+   on Windows within half a second of being idle).
+   An initializer that returns non-zero, or a worker that dies in it, breaks the pool (as in
+   concurrent.futures, never a restart loop): every unfinished task fails with MP_EBROKENPOOL
+   (status: what the initializer returned, or the worker's exit code) and later submissions
+   return MP_EBROKENPOOL. So does a worker that cannot be restarted (status: the error).
+   The pool and its results are used from one thread at a time of the process that made it
+   (any thread: not necessarily the one that made it); results arrive, and callbacks run,
+   inside the pool's calls (get, wait, ready, next, map, join). A callback runs once, after
+   the pool has recorded the result; it may call the pool again (submit, wait, free
+   results), but not mp_pool_free (MP_EINVAL). A result freed before it is ready gets no
+   callback. Memory stays constant however many tasks run: what a task needs goes when it
+   ends, and freeing a result, ready or not, costs O(1).
+   Sizes: an argument is at most MP_MESSAGE_MAX - 40 bytes, and the results of one chunk at
+   most MP_MESSAGE_MAX in all (else MP_ETOOBIG, from the submission or from mp_task_return).
    Freeing a pool with work pending terminates it: unfinished results report MP_ECLOSED. */
 typedef struct mp_pool mp_pool;
 typedef struct mp_async mp_async; /* AsyncResult */
 typedef struct mp_batch mp_batch; /* the results of map, map_async, imap, imap_unordered */
 typedef struct mp_task_out mp_task_out;
 typedef int (*mp_task_fn)(const void *arg, size_t size, mp_task_out *out);
-MPDEF int mp_task_return(mp_task_out *out, const void *data, size_t size); /* copies */
+/* Copies the task's result (a second call replaces the first). MP_ETOOBIG when it does not
+   fit in a message: the item then fails with MP_ETOOBIG, unless a later call succeeds. */
+MPDEF int mp_task_return(mp_task_out *out, const void *data, size_t size);
 
 typedef struct mp_pool_options {
     mp_target_fn initializer; /* run once in each worker before its first task, or NULL */
@@ -392,8 +407,12 @@ MPDEF int mp_async_ready(mp_async *a);                /* 1 or 0 */
 MPDEF int mp_async_successful(mp_async *a);           /* 1 or 0; MP_EINVAL if not ready */
 MPDEF int mp_async_status(mp_async *a); /* the task's status, or the dead worker's exit code */
 MPDEF void mp_async_free(mp_async *a);
-/* n items of item_size bytes each; chunksize 0 chooses one as Python does. MP_MAP waits and
-   returns MP_OK if every item succeeded, else the first item's error. */
+/* n items of item_size bytes each. chunksize 0 chooses one as Python does: about
+   n / (4 x workers) for MP_MAP and MP_MAP_ASYNC, 1 for MP_IMAP and MP_IMAP_UNORDERED (so a
+   worker's death fails one item); a chunk is also cut short to fit MP_MESSAGE_MAX. Sizes are
+   checked before anything is queued: MP_ETOOBIG (an item too large), MP_EINVAL (n items of
+   item_size bytes overflow the address space), MP_ENOMEM. MP_MAP waits and returns MP_OK
+   if every item succeeded, else the first item's error. */
 MPDEF int mp_pool_map(mp_pool *p, mp_task_fn fn, const void *items, size_t item_size, size_t n,
                       size_t chunksize, int mode, mp_batch **out);
 MPDEF int mp_pool_map_bytes(mp_pool *p, mp_task_fn fn, const mp_bytes *items, size_t n,

@@ -614,6 +614,7 @@ static int test_pool_size_overflow(void) {
 
 /* B: every pool function answers bad input with a code. */
 static int test_pool_bad_input_all(void) {
+    mp_pool_options o;
     mp_pool *p;
     mp_async *a = NULL;
     mp_batch *b = NULL;
@@ -641,6 +642,14 @@ static int test_pool_bad_input_all(void) {
     CHECK_EQ(mp_batch_result(NULL, 0, NULL, NULL, NULL), MP_EINVAL);
     CHECK_EQ(mp_batch_size(NULL), 0);
     CHECK_EQ(mp_task_return(NULL, NULL, 0), MP_EINVAL);
+    memset(&o, 0, sizeof o);
+    o.task_timeout = nan;
+    CHECK_EQ(mp_pool_new(&p, 1, &o), MP_EINVAL);
+    o.task_timeout = 0;
+    o.initargs = &x;
+    o.initargs_size = (size_t)-1;
+    CHECK_EQ(mp_pool_new(&p, 1, &o), MP_ETOOBIG);
+    CHECK_EQ(mp_pool_new(&p, 4097, NULL), MP_EINVAL);
     CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
     CHECK_EQ(mp_pool_apply(p, NULL, &x, sizeof x, &res, &sz), MP_EINVAL);
     CHECK_EQ(mp_pool_map(p, NULL, &x, sizeof x, 1, 0, MP_MAP, &b), MP_EINVAL);
