@@ -2294,8 +2294,10 @@ MP__FN void mp__heap_insert(const mp__heap *v, mp__u32 off, mp__u32 n, int *bad)
     mp__heap_set(v, &b->fprev, 0);
     if (first) mp__heap_set(v, &mp__heap_at(v, first)->fprev, off);
     mp__heap_set(v, &h->head[fl][sl], off);
-    mp__heap_set(v, &h->sl_map[fl], h->sl_map[fl] | 1u << sl);
-    mp__heap_set(v, &h->fl_map, h->fl_map | 1u << fl);
+    if (!first) {
+        mp__heap_set(v, &h->sl_map[fl], h->sl_map[fl] | 1u << sl);
+        mp__heap_set(v, &h->fl_map, h->fl_map | 1u << fl);
+    }
 }
 /* Takes the free block at off (n units) out of its list; 0 if the links do not agree. */
 MP__FN int mp__heap_unlink(const mp__heap *v, mp__u32 off, mp__u32 n) {
