@@ -2188,28 +2188,402 @@ MP__FN int mp__mutex_unlock(mp__mutex *m) {
 
 /* ======================================================================================== */
 /* >>arena: the family's shared memory and its allocator                                    */
-/* Power-of-two size classes with one free list each. Every change to the allocator's state */
-/* is published by a single store, so an owner that dies inside leaks at most one block.    */
+/* A TLSF heap (two-level segregated fit, Masmano et al. 2004) of boundary-tagged blocks.   */
+/* Why: alloc and free are O(1) (two bitmaps find the list; a block finds its neighbours by */
+/* its size and its prev size, so free coalesces at once and nothing walks the heap), and   */
+/* its good fit wastes at most 1/16 of a block for any size from a word to a 512 MiB ring,  */
+/* where power-of-two classes (or buddies) lose up to half and keep freed memory to one     */
+/* size.                                                                                    */
+/* Crash consistency: the truth is the chain of block headers, walked by size from the     */
+/* first block to the end sentinel; the lists and bitmaps are only an index over it. Every  */
+/* store goes through a volatile word, in an order that keeps the chain whole after any     */
+/* prefix: a header is written in full before the one store (a size word) that links it    */
+/* in, a block is marked free before it is merged, and a merge is the one store that makes  */
+/* the lower block cover the upper. A process that dies holding the lock leaves             */
+/* MP_EOWNERDEAD to the next, which rebuilds the index and the prev sizes from the chain    */
+/* (merging free neighbours): all that is lost is a block the dead process had taken and    */
+/* not yet returned. Shared memory is input: each offset and size read from it is checked   */
+/* against this process's own bounds before use; an inconsistency rebuilds the index the    */
+/* same way, and a header the walk cannot pass ends the chain there (the rest of the heap   */
+/* is kept out of use). So: no pointer outside the heap, no walk without a bound, no crash. */
 /* ======================================================================================== */
 #define MP__ARENA_MAGIC 0x6d70617265u /* "mpare" */
-#define MP__BLOCK_USED  0x55534544u
-#define MP__BLOCK_FREE  0x46524545u
-#define MP__MIN_CLASS   5
-#define MP__CLASSES     48
+#define MP__HEAP_SL_LOG 4             /* 16 lists per power of two: at most 1/16 wasted */
+#define MP__HEAP_SL     (1u << MP__HEAP_SL_LOG)
+#define MP__HEAP_FL     28          /* classes of up to 2^31 units */
+#define MP__HEAP_USED   0x80000000u /* in a block's size word: handed out */
+#define MP__HEAP_UNITS  0x7ffffff0u /* a heap manages at most this many 16-byte units */
+#define MP__HEAP_SCAN   16          /* blocks looked at in the request's own list, at most */
 
+/* The arena (or a test's heap) starts with this header. Offsets and sizes count 16-byte
+   units: every payload is 16-byte aligned, and 32-bit words cover a 32 GiB heap. */
 typedef struct mp__arena_hdr {
     mp__u64 magic;
     mp__u64 size;
     mp__mutex lock;
-    mp__u64 top;
-    mp__u64 free_head[MP__CLASSES];
+    volatile mp__u32 clean;    /* nothing from this unit up was ever written: it is zero */
+    volatile mp__u32 rebuilds; /* how often the index was rebuilt (a dead owner, corruption) */
+    volatile mp__u32 fl_map;   /* bit f: a list of class f is not empty */
+    volatile mp__u32 sl_map[MP__HEAP_FL];
+    volatile mp__u32 head[MP__HEAP_FL][MP__HEAP_SL]; /* the first free block of each list */
 } mp__arena_hdr;
 
-typedef struct mp__block {
-    mp__u32 magic;
-    mp__u32 cls;
-    mp__u64 next; /* offset of the next free block, while free */
-} mp__block;
+/* 16 bytes before every payload, and a free block's list links in payload words 2 and 3
+   (words 0 and 1 stay as they were: a freed object keeps its MP__T_DEAD tag). */
+typedef struct mp__blk {
+    volatile mp__u32 tag;  /* mp__heap_tag(offset): a header lives here */
+    volatile mp__u32 size; /* units, the header included; | MP__HEAP_USED */
+    volatile mp__u32 prev; /* units of the block just below (0 below the first) */
+    volatile mp__u32 spare;
+    volatile mp__u32 user[2];
+    volatile mp__u32 fnext, fprev; /* while free: the list's next and previous blocks */
+} mp__blk;
+
+/* A process's view of a heap: its own base and bounds, never read from shared memory. */
+typedef struct mp__heap {
+    char *base;
+    mp__u32 first, end; /* the first block, the end sentinel (a header of size 0, used) */
+} mp__heap;
+
+/* Tests: called before every store to a heap's state, to see what a process killed there
+   would leave behind. */
+static void (*mp__heap_hook)(const mp__heap *v);
+
+MP__FN int mp__heap_view(mp__heap *v, char *base, size_t size) {
+    size_t units = size / 16;
+    if (units > MP__HEAP_UNITS) units = MP__HEAP_UNITS;
+    v->base = base;
+    v->first = (mp__u32)((sizeof(mp__arena_hdr) + 15) / 16);
+    v->end = units ? (mp__u32)units - 1 : 0;
+    return base && ((uintptr_t)base & 15) == 0 && units >= (size_t)v->first + 3;
+}
+MP__FN mp__arena_hdr *mp__heap_hdr(const mp__heap *v) {
+    return (mp__arena_hdr *)(void *)v->base;
+}
+MP__FN mp__blk *mp__heap_at(const mp__heap *v, mp__u32 off) {
+    return (mp__blk *)(void *)(v->base + (size_t)off * 16);
+}
+MP__FN mp__u32 mp__heap_tag(mp__u32 off) {
+    mp__u32 x = off * 0x9e3779b1u;
+    return (x ^ (x >> 15) ^ 0x6d70626bu) | 1u; /* never 0: zeroed memory holds no header */
+}
+MP__FN void mp__heap_set(const mp__heap *v, volatile mp__u32 *p, mp__u32 x) {
+    if (mp__heap_hook) mp__heap_hook(v);
+    *p = x;
+}
+MP__FN unsigned mp__msb(mp__u32 x) {
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__TINYC__)
+    return 31u - (unsigned)__builtin_clz(x);
+#else
+    unsigned r = 0;
+    if (x >> 16) x >>= 16, r += 16;
+    if (x >> 8) x >>= 8, r += 8;
+    if (x >> 4) x >>= 4, r += 4;
+    if (x >> 2) x >>= 2, r += 2;
+    return r + (x >> 1);
+#endif
+}
+MP__FN unsigned mp__lsb(mp__u32 x) {
+    return mp__msb(x & (0u - x));
+}
+/* The list of a free block of n units: one per size below 16 units, then 16 per power of 2. */
+MP__FN void mp__heap_class(mp__u32 n, unsigned *fl, unsigned *sl) {
+    unsigned m;
+    if (n < MP__HEAP_SL) {
+        *fl = 0;
+        *sl = n;
+        return;
+    }
+    m = mp__msb(n);
+    *fl = m - MP__HEAP_SL_LOG + 1;
+    *sl = (unsigned)(n >> (m - MP__HEAP_SL_LOG)) - MP__HEAP_SL;
+}
+/* The size word of the block at off if a plausible header lives there (its tag, a size that
+   fits before the end), else 0. Read once: the caller uses this copy, not the shared word. */
+MP__FN mp__u32 mp__heap_size(const mp__heap *v, mp__u32 off) {
+    mp__blk *b;
+    mp__u32 s, n;
+    if (off < v->first || off >= v->end) return 0;
+    b = mp__heap_at(v, off);
+    s = b->size;
+    n = s & ~MP__HEAP_USED;
+    return b->tag == mp__heap_tag(off) && n >= 1 && n <= v->end - off ? s : 0;
+}
+MP__FN int mp__heap_is_free(const mp__heap *v, mp__u32 off) {
+    mp__u32 s = mp__heap_size(v, off);
+    return s >= 2 && !(s & MP__HEAP_USED);
+}
+/* The size word of the block after the one at off (n units) if its prev size agrees; the end
+   sentinel reads as used, size 0. 0: the chain is broken here. */
+MP__FN mp__u32 mp__heap_next(const mp__heap *v, mp__u32 off, mp__u32 n) {
+    mp__u32 at = off + n, s;
+    if (at == v->end) {
+        mp__blk *e = mp__heap_at(v, at);
+        return e->tag == mp__heap_tag(at) && e->size == MP__HEAP_USED && e->prev == n
+                   ? MP__HEAP_USED
+                   : 0;
+    }
+    s = mp__heap_size(v, at);
+    return s && mp__heap_at(v, at)->prev == n ? s : 0;
+}
+MP__FN void mp__heap_insert(const mp__heap *v, mp__u32 off, mp__u32 n, int *bad) {
+    mp__arena_hdr *h = mp__heap_hdr(v);
+    mp__blk *b = mp__heap_at(v, off);
+    unsigned fl, sl;
+    mp__u32 first;
+    mp__heap_class(n, &fl, &sl);
+    first = h->head[fl][sl];
+    if (first && (first == off || !mp__heap_is_free(v, first))) {
+        *bad = 1; /* the rest of that list is dropped; the rebuild finds its blocks */
+        first = 0;
+    }
+    mp__heap_set(v, &b->fnext, first);
+    mp__heap_set(v, &b->fprev, 0);
+    if (first) mp__heap_set(v, &mp__heap_at(v, first)->fprev, off);
+    mp__heap_set(v, &h->head[fl][sl], off);
+    if (!first) {
+        mp__heap_set(v, &h->sl_map[fl], h->sl_map[fl] | 1u << sl);
+        mp__heap_set(v, &h->fl_map, h->fl_map | 1u << fl);
+    }
+}
+/* Takes the free block at off (n units) out of its list; 0 if the links do not agree. */
+MP__FN int mp__heap_unlink(const mp__heap *v, mp__u32 off, mp__u32 n) {
+    mp__arena_hdr *h = mp__heap_hdr(v);
+    mp__blk *b = mp__heap_at(v, off);
+    mp__u32 nx = b->fnext, pv = b->fprev;
+    unsigned fl, sl;
+    mp__heap_class(n, &fl, &sl);
+    if (nx && (nx == off || !mp__heap_is_free(v, nx) || mp__heap_at(v, nx)->fprev != off)) return 0;
+    if (pv ? pv == off || !mp__heap_is_free(v, pv) || mp__heap_at(v, pv)->fnext != off
+           : h->head[fl][sl] != off)
+        return 0;
+    if (pv)
+        mp__heap_set(v, &mp__heap_at(v, pv)->fnext, nx);
+    else
+        mp__heap_set(v, &h->head[fl][sl], nx);
+    if (nx) mp__heap_set(v, &mp__heap_at(v, nx)->fprev, pv);
+    if (!h->head[fl][sl]) {
+        mp__heap_set(v, &h->sl_map[fl], h->sl_map[fl] & ~(1u << sl));
+        if (!(h->sl_map[fl] & 0xffffu)) mp__heap_set(v, &h->fl_map, h->fl_map & ~(1u << fl));
+    }
+    return 1;
+}
+/* A listed block of at least want units: the head of the first non-empty list all of whose
+   blocks fit (O(1)), else a fitting one among the first few of want's own list (so that
+   the largest block can be had whole). 0: none, or *bad when the index disagrees. */
+MP__FN mp__u32 mp__heap_find(const mp__heap *v, mp__u32 want, int *bad) {
+    mp__arena_hdr *h = mp__heap_hdr(v);
+    mp__u32 r = want, smap, fmap, off;
+    unsigned fl, sl, i;
+    if (r >= MP__HEAP_SL) r += (1u << (mp__msb(r) - MP__HEAP_SL_LOG)) - 1;
+    if (r < 0x80000000u) {
+        mp__heap_class(r, &fl, &sl);
+        smap = h->sl_map[fl] & 0xffffu & (~0u << sl);
+        if (!smap) {
+            fmap = h->fl_map & ((1u << MP__HEAP_FL) - 1) & (~0u << (fl + 1));
+            if (fmap) {
+                fl = mp__lsb(fmap);
+                smap = h->sl_map[fl] & 0xffffu;
+                if (!smap) *bad = 1;
+            }
+        }
+        if (smap) {
+            off = h->head[fl][mp__lsb(smap)];
+            if (off) return off;
+            *bad = 1;
+        }
+    }
+    mp__heap_class(want, &fl, &sl);
+    off = h->head[fl][sl];
+    for (i = 0; off && i < MP__HEAP_SCAN; i++) {
+        mp__u32 s = mp__heap_size(v, off);
+        if (s < 2 || (s & MP__HEAP_USED)) {
+            *bad = 1;
+            return 0;
+        }
+        if (s >= want) return off;
+        off = mp__heap_at(v, off)->fnext;
+    }
+    return 0;
+}
+/* The index (lists, bitmaps, prev sizes) rebuilt from the chain, free neighbours merged:
+   after a dead owner or any inconsistency. Itself crash-safe: it can be run again. */
+MP__FN void mp__heap_rebuild(const mp__heap *v) {
+    mp__arena_hdr *h = mp__heap_hdr(v);
+    mp__u32 off = v->first, below = 0, run = 0, run_n = 0;
+    mp__blk *e = mp__heap_at(v, v->end);
+    unsigned i, j;
+    int bad = 0;
+    mp__heap_set(v, &h->rebuilds, h->rebuilds + 1);
+    mp__heap_set(v, &h->fl_map, 0);
+    for (i = 0; i < MP__HEAP_FL; i++) {
+        mp__heap_set(v, &h->sl_map[i], 0);
+        for (j = 0; j < MP__HEAP_SL; j++)
+            if (h->head[i][j]) mp__heap_set(v, &h->head[i][j], 0);
+    }
+    while (off < v->end) {
+        mp__blk *b = mp__heap_at(v, off);
+        mp__u32 s = mp__heap_size(v, off), n;
+        if (!s) { /* the walk cannot pass this header: the rest stays out of use */
+            s = (v->end - off) | MP__HEAP_USED;
+            mp__heap_set(v, &b->tag, mp__heap_tag(off));
+            mp__heap_set(v, &b->spare, 0);
+            mp__heap_set(v, &b->size, s);
+        }
+        n = s & ~MP__HEAP_USED;
+        if (b->prev != below) mp__heap_set(v, &b->prev, below);
+        if (!(s & MP__HEAP_USED) && run) { /* free after free: one block */
+            run_n += n;
+            mp__heap_set(v, &mp__heap_at(v, run)->size, run_n);
+            below = run_n;
+        } else if (!(s & MP__HEAP_USED) && n >= 2) {
+            run = off;
+            run_n = below = n;
+        } else {
+            if (!(s & MP__HEAP_USED)) mp__heap_set(v, &b->size, s | MP__HEAP_USED); /* 1 unit */
+            if (run) mp__heap_insert(v, run, run_n, &bad);
+            run = 0;
+            below = n;
+        }
+        off += n;
+    }
+    if (run) mp__heap_insert(v, run, run_n, &bad);
+    mp__heap_set(v, &e->tag, mp__heap_tag(v->end));
+    mp__heap_set(v, &e->size, MP__HEAP_USED);
+    mp__heap_set(v, &e->prev, below);
+    if (h->clean > v->end) mp__heap_set(v, &h->clean, v->end);
+}
+MP__FN void mp__heap_lock(const mp__heap *v) {
+    /* The owner died inside: whatever it left half done is repaired from the chain. */
+    if (mp__mutex_lock(&mp__heap_hdr(v)->lock, MP_FOREVER) == MP_EOWNERDEAD) mp__heap_rebuild(v);
+}
+MP__FN void mp__heap_unlock(const mp__heap *v) {
+    (void)mp__mutex_unlock(&mp__heap_hdr(v)->lock);
+}
+/* A heap over zeroed memory: one free block from the header to the end sentinel. */
+MP__FN int mp__heap_init(mp__heap *v, char *base, size_t size) {
+    mp__arena_hdr *h = (mp__arena_hdr *)(void *)base;
+    mp__blk *b, *e;
+    int bad = 0;
+    if (!mp__heap_view(v, base, size)) return MP_EINVAL;
+    b = mp__heap_at(v, v->first);
+    e = mp__heap_at(v, v->end);
+    memset((void *)h, 0, sizeof *h);
+    h->size = size;
+    h->clean = v->first + 2;
+    b->tag = mp__heap_tag(v->first);
+    b->size = v->end - v->first;
+    e->tag = mp__heap_tag(v->end);
+    e->size = MP__HEAP_USED;
+    e->prev = v->end - v->first;
+    mp__heap_insert(v, v->first, v->end - v->first, &bad);
+    h->magic = MP__ARENA_MAGIC;
+    return MP_OK;
+}
+/* n bytes, zeroed (only below the clean mark: the rest was never written), 16-byte aligned. */
+MP__FN void *mp__heap_alloc(const mp__heap *v, size_t n) {
+    mp__arena_hdr *h = mp__heap_hdr(v);
+    mp__u32 want, off = 0, s = 0, clean = 0;
+    size_t at, zero;
+    int round, bad = 0;
+    if (n > (size_t)(v->end - v->first) * 16) return NULL;
+    want = (mp__u32)((n + 31) / 16); /* the header and the payload, in units */
+    if (want < 2) want = 2;
+    if (want > v->end - v->first) return NULL;
+    mp__heap_lock(v);
+    for (round = 0; round < 2 && !off; round++) {
+        bad = 0;
+        off = mp__heap_find(v, want, &bad);
+        if (off) {
+            s = mp__heap_size(v, off);
+            if (s < want || (s & MP__HEAP_USED) || !mp__heap_next(v, off, s) ||
+                !mp__heap_unlink(v, off, s)) {
+                bad = 1;
+                off = 0;
+            }
+        }
+        if (off) {
+            mp__blk *b = mp__heap_at(v, off), *after = mp__heap_at(v, off + s);
+            clean = h->clean;
+            if (clean > v->end) clean = v->end;
+            if (s - want >= 2) { /* split: the rest becomes a block before b shrinks onto it */
+                mp__u32 rest = off + want;
+                mp__blk *r = mp__heap_at(v, rest);
+                if (clean < rest + 2) mp__heap_set(v, &h->clean, rest + 2);
+                mp__heap_set(v, &r->tag, mp__heap_tag(rest));
+                mp__heap_set(v, &r->size, s - want);
+                mp__heap_set(v, &r->prev, want);
+                mp__heap_set(v, &r->spare, 0);
+                mp__heap_set(v, &after->prev, s - want);
+                mp__heap_set(v, &b->size, want | MP__HEAP_USED);
+                mp__heap_insert(v, rest, s - want, &bad);
+            } else {
+                if (clean < off + s) mp__heap_set(v, &h->clean, off + s);
+                mp__heap_set(v, &b->size, s | MP__HEAP_USED);
+            }
+        }
+        if (bad) mp__heap_rebuild(v);
+        if (!off && !bad) break;
+    }
+    mp__heap_unlock(v);
+    if (!off) return NULL;
+    at = ((size_t)off + 1) * 16;
+    zero = at < (size_t)clean * 16 ? (size_t)clean * 16 - at : 0;
+    memset(v->base + at, 0, zero < n ? zero : n);
+    return v->base + at;
+}
+/* Frees a block and merges it with its free neighbours. Anything that is not a used block
+   of this heap (NULL, elsewhere, misaligned, inside a block, freed already) is ignored. */
+MP__FN void mp__heap_free(const mp__heap *v, void *p) {
+    uintptr_t at = (uintptr_t)p - (uintptr_t)v->base;
+    mp__u32 off, s, n, next, below, ps = 0;
+    int round, bad = 0;
+    if (!p || (uintptr_t)p < (uintptr_t)v->base || (at & 15) || at / 16 <= v->first ||
+        at / 16 > v->end)
+        return;
+    off = (mp__u32)(at / 16) - 1;
+    mp__heap_lock(v);
+    for (round = 0; round < 2; round++) {
+        mp__blk *b = mp__heap_at(v, off), *after;
+        s = mp__heap_size(v, off);
+        if (!(s & MP__HEAP_USED)) break; /* not a block, or a free one */
+        n = s & ~MP__HEAP_USED;
+        next = mp__heap_next(v, off, n);
+        below = b->prev;
+        if (below ? below > off - v->first ||
+                        ((ps = mp__heap_size(v, off - below)) & ~MP__HEAP_USED) != below
+                  : off != v->first)
+            next = 0;
+        if (!next) { /* the neighbours disagree: rebuild, then look again */
+            mp__heap_rebuild(v);
+            continue;
+        }
+        mp__heap_set(v, &b->size, n); /* free from here on, though not listed yet */
+        after = mp__heap_at(v, off + n);
+        if (!(next & MP__HEAP_USED)) {
+            if (mp__heap_next(v, off + n, next) && mp__heap_unlink(v, off + n, next)) {
+                n += next;
+                mp__heap_set(v, &b->size, n);
+                after = mp__heap_at(v, off + n);
+                mp__heap_set(v, &after->prev, n);
+            } else
+                bad = 1;
+        }
+        if (below && !(ps & MP__HEAP_USED)) {
+            if (ps >= 2 && mp__heap_unlink(v, off - below, below)) {
+                off -= below;
+                n += below;
+                mp__heap_set(v, &mp__heap_at(v, off)->size, n);
+                mp__heap_set(v, &after->prev, n);
+            } else
+                bad = 1;
+        }
+        mp__heap_insert(v, off, n, &bad);
+        if (bad) mp__heap_rebuild(v);
+        break;
+    }
+    mp__heap_unlock(v);
+}
 
 MP__FN int mp__arena_ensure(void) {
     int r = MP_OK;
@@ -2217,12 +2591,10 @@ MP__FN int mp__arena_ensure(void) {
     mp__os_lock();
     if (!mp__g.arena) {
         char *base = NULL;
+        mp__heap v;
         r = mp__os_arena_create(MP_ARENA_SIZE, &base);
+        if (r == MP_OK) r = mp__heap_init(&v, base, MP_ARENA_SIZE);
         if (r == MP_OK) {
-            mp__arena_hdr *h = (mp__arena_hdr *)base;
-            h->size = MP_ARENA_SIZE;
-            h->top = (sizeof(mp__arena_hdr) + 63) & ~(mp__u64)63;
-            h->magic = MP__ARENA_MAGIC;
             mp__g.arena_size = MP_ARENA_SIZE;
             mp__g.arena = base;
         }
@@ -2230,52 +2602,19 @@ MP__FN int mp__arena_ensure(void) {
     mp__os_unlock();
     return r;
 }
-MP__FN void mp__arena_lock(mp__arena_hdr *h) {
-    /* MP_EOWNERDEAD is fine here: the state is consistent after any single store. */
-    (void)mp__mutex_lock(&h->lock, MP_FOREVER);
-}
 MP__FN void *mp__arena_alloc(size_t n) {
-    mp__arena_hdr *h;
-    mp__block *b = NULL;
-    unsigned cls = MP__MIN_CLASS;
-    if (mp__arena_ensure() != MP_OK) return NULL;
-    h = (mp__arena_hdr *)mp__g.arena;
-    if (n > h->size) return NULL;
-    while (((mp__u64)1 << cls) < (mp__u64)n + sizeof(mp__block)) cls++;
-    if (cls >= MP__CLASSES) return NULL;
-    mp__arena_lock(h);
-    if (h->free_head[cls]) {
-        b = (mp__block *)(mp__g.arena + h->free_head[cls]);
-        h->free_head[cls] = b->next;
-    } else if (h->top + ((mp__u64)1 << cls) <= h->size) {
-        b = (mp__block *)(mp__g.arena + h->top);
-        h->top += (mp__u64)1 << cls;
-    }
-    if (b) {
-        b->cls = cls;
-        b->magic = MP__BLOCK_USED;
-    }
-    mp__mutex_unlock(&h->lock);
-    if (!b) return NULL;
-    memset(b + 1, 0, n);
-    return b + 1;
+    mp__heap v;
+    if (mp__arena_ensure() != MP_OK || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size))
+        return NULL;
+    return mp__heap_alloc(&v, n);
 }
 MP__FN int mp__in_arena(const void *p) {
     return mp__g.arena && (const char *)p >= mp__g.arena + sizeof(mp__arena_hdr) &&
            (const char *)p < mp__g.arena + mp__g.arena_size;
 }
 MP__FN void mp__arena_free(void *p) {
-    mp__arena_hdr *h = (mp__arena_hdr *)mp__g.arena;
-    mp__block *b;
-    if (!p || !mp__in_arena(p) || ((uintptr_t)p & 15)) return;
-    b = (mp__block *)p - 1;
-    mp__arena_lock(h);
-    if (b->magic == MP__BLOCK_USED && b->cls < MP__CLASSES) {
-        b->magic = MP__BLOCK_FREE;
-        b->next = h->free_head[b->cls];
-        h->free_head[b->cls] = (mp__u64)((char *)b - mp__g.arena);
-    }
-    mp__mutex_unlock(&h->lock);
+    mp__heap v;
+    if (mp__g.arena && mp__heap_view(&v, mp__g.arena, mp__g.arena_size)) mp__heap_free(&v, p);
 }
 MPDEF void *mp_shared_alloc(size_t size) {
     return size ? mp__arena_alloc(size) : NULL;
