@@ -623,7 +623,7 @@ typedef unsigned long long mp__u64;
 /* Windows: TerminateProcess status that reads back as minus a signal number. */
 #define MP__WIN_SIGNALLED 0x10000
 
-/* >>atomics: 32-bit words, sequentially consistent ------------------------------------- */
+/* >>atomics: 32-bit words (and 64-bit loads and stores), sequentially consistent --------- */
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
 MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
@@ -644,6 +644,17 @@ MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
 }
 MP__FN void mp__pause(void) {
     _mm_pause();
+}
+MP__FN mp__u64 mp__load64(volatile mp__u64 *p) {
+    return (mp__u64)_InterlockedCompareExchange64((volatile __int64 *)p, 0, 0);
+}
+MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
+    __int64 old = *(volatile __int64 *)p;
+    for (;;) {
+        __int64 seen = _InterlockedCompareExchange64((volatile __int64 *)p, (__int64)v, old);
+        if (seen == old) return;
+        old = seen;
+    }
 }
 #elif defined(__TINYC__) && defined(__x86_64__)
 /* tcc has no __atomic builtins: x86-64 is TSO, so a locked instruction is a full fence. */
@@ -674,6 +685,14 @@ MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
 MP__FN void mp__pause(void) {
     __asm__ __volatile__("pause");
 }
+MP__FN mp__u64 mp__load64(volatile mp__u64 *p) { /* an aligned 8-byte load is atomic */
+    mp__u64 v = *p;
+    __asm__ __volatile__("" : : : "memory");
+    return v;
+}
+MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
+    __asm__ __volatile__("xchgq %0, %1" : "+r"(v), "+m"(*p) : : "memory");
+}
 #else
 MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
     return __atomic_load_n(p, __ATOMIC_SEQ_CST);
@@ -689,6 +708,12 @@ MP__FN mp__u32 mp__fetch_add(volatile mp__u32 *p, mp__u32 v) {
 }
 MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
     return __atomic_compare_exchange_n(p, &expect, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+MP__FN mp__u64 mp__load64(volatile mp__u64 *p) {
+    return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
+    __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
 }
 #if defined(__x86_64__) || defined(__i386__)
 MP__FN void mp__pause(void) {
@@ -2119,7 +2144,12 @@ MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
             if (mp__cas(&m->w.value, 0, me | MP__CONTENDED)) return MP_OK;
             continue;
         }
-        if (left <= 0) return MP_ETIMEDOUT;
+        if (left <= 0) { /* a poll too must notice a dead owner, or it never would */
+            if (MP__OWNER(v) != me && !mp__os_pid_alive((long)MP__OWNER(v)) &&
+                mp__cas(&m->w.value, v, me | (v & MP__CONTENDED)))
+                return MP_EOWNERDEAD;
+            return MP_ETIMEDOUT;
+        }
         if (!(v & MP__CONTENDED)) {
             if (!mp__cas(&m->w.value, v, v | MP__CONTENDED)) continue;
             v |= MP__CONTENDED;
@@ -2811,8 +2841,9 @@ MP__FN double mp__left(double deadline) {
 struct mp_lock {
     mp__u32 type, recursive;
     mp__mutex m;
-    volatile mp__u64 thread; /* RLock: the owning thread, valid while m is ours */
-    volatile mp__u32 count;
+    volatile mp__u64 thread; /* RLock: the owning thread, valid while m is ours; atomic,
+                                since the other threads of the process read it */
+    volatile mp__u32 count;  /* the owner's depth: only the owning thread touches it */
 };
 MP__FN mp_lock *mp__lock_new(int recursive) {
     mp_lock *l;
@@ -2828,7 +2859,7 @@ MPDEF mp_lock *mp_rlock_new(void) {
     return mp__lock_new(1);
 }
 MP__FN int mp__lock_mine(mp_lock *l) {
-    return mp__mutex_owned(&l->m) && (!l->recursive || l->thread == mp__os_tid());
+    return mp__mutex_owned(&l->m) && (!l->recursive || mp__load64(&l->thread) == mp__os_tid());
 }
 MPDEF int mp_lock_is_mine(mp_lock *l) {
     return mp__obj_check(l, MP__T_LOCK) == MP_OK && mp__lock_mine(l);
@@ -2843,7 +2874,7 @@ MPDEF int mp_lock_acquire(mp_lock *l, double timeout) {
     }
     r = mp__mutex_lock(&l->m, timeout);
     if (r == MP_OK || r == MP_EOWNERDEAD) {
-        if (l->recursive) l->thread = mp__os_tid();
+        if (l->recursive) mp__store64(&l->thread, mp__os_tid());
         l->count = 1;
     }
     return r;
@@ -2853,7 +2884,7 @@ MPDEF int mp_lock_release(mp_lock *l) {
     if (r != MP_OK) return r;
     if (!mp__lock_mine(l)) return MP_ENOTOWNER;
     if (--l->count > 0) return MP_OK;
-    if (l->recursive) l->thread = 0;
+    if (l->recursive) mp__store64(&l->thread, 0);
     return mp__mutex_unlock(&l->m);
 }
 MPDEF int mp_lock_free(mp_lock *l) {
@@ -2927,6 +2958,9 @@ MPDEF int mp_semaphore_free(mp_semaphore *s) {
     return mp__obj_free(s, MP__T_SEM);
 }
 
+/* The word: bit 0 is the flag, the bits above count the sets. A waiter wakes on any change
+   of the word, and every change but a clear (which only ever clears the bit) is a set: so a
+   set is never missed, even when a clear follows it before the waiter runs. */
 struct mp_event {
     mp__u32 type;
     mp__word flag;
@@ -2938,29 +2972,39 @@ MPDEF mp_event *mp_event_new(void) {
 MPDEF int mp_event_set(mp_event *e) {
     int r = mp__obj_check(e, MP__T_EVENT);
     if (r != MP_OK) return r;
-    if (mp__xchg(&e->flag.value, 1) == 0) mp__wake(&e->flag, 0xffffffffu);
+    for (;;) {
+        mp__u32 v = mp__load(&e->flag.value);
+        if (v & 1) return MP_OK;
+        if (mp__cas(&e->flag.value, v, (v + 2) | 1)) break;
+    }
+    mp__wake(&e->flag, 0xffffffffu);
     return MP_OK;
 }
 MPDEF int mp_event_clear(mp_event *e) {
     int r = mp__obj_check(e, MP__T_EVENT);
     if (r != MP_OK) return r;
-    mp__store(&e->flag.value, 0);
-    return MP_OK;
+    for (;;) {
+        mp__u32 v = mp__load(&e->flag.value);
+        if (!(v & 1) || mp__cas(&e->flag.value, v, v & ~1u)) return MP_OK;
+    }
 }
 MPDEF int mp_event_is_set(mp_event *e) {
     int r = mp__obj_check(e, MP__T_EVENT);
-    return r != MP_OK ? r : (int)mp__load(&e->flag.value);
+    return r != MP_OK ? r : (int)(mp__load(&e->flag.value) & 1);
 }
 MPDEF int mp_event_wait(mp_event *e, double timeout) {
     double deadline;
+    mp__u32 v;
     int r = mp__obj_check(e, MP__T_EVENT);
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    v = mp__load(&e->flag.value);
+    if (v & 1) return MP_OK;
     deadline = mp__deadline(timeout);
-    while (mp__load(&e->flag.value) == 0) {
+    while (mp__load(&e->flag.value) == v) { /* any change is a set */
         double left = mp__left(deadline);
         if (left <= 0) return MP_ETIMEDOUT;
-        mp__wait(&e->flag, 0, left);
+        mp__wait(&e->flag, v, left);
     }
     return MP_OK;
 }
@@ -3022,7 +3066,7 @@ MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
     mp__mutex_unlock(&c->m);
     depth = c->lock->count; /* an RLock is released all the way, and restored after */
     c->lock->count = 0;
-    c->lock->thread = 0;
+    mp__store64(&c->lock->thread, 0);
     mp__mutex_unlock(&c->lock->m);
     for (;;) {
         mp__u32 f;
@@ -3046,7 +3090,7 @@ MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
         break;
     }
     r = mp__mutex_lock(&c->lock->m, MP_FOREVER);
-    c->lock->thread = mp__os_tid();
+    mp__store64(&c->lock->thread, mp__os_tid());
     c->lock->count = depth;
     return r == MP_EOWNERDEAD ? r : result;
 }
@@ -3101,10 +3145,17 @@ MPDEF int mp_condition_free(mp_condition *c) {
 }
 
 /* Python's threading.Barrier. seq changes on every event (release, break, reset), so a
-   waiter sleeps on one word and looks at the state when it wakes. */
+   waiter sleeps on one word and looks at the state when it wakes. A generation ends by a pass
+   or by a reset; a waiter may sleep through several ends, so it must learn how *its*
+   generation ended: a waiter sees no reset since it came (it passed), or no pass (it was
+   reset), or else reads its generation's bit in the record of the last MP__BARRIER_HISTORY
+   ends. Counters wrap; only differences count. */
+#define MP__BARRIER_HISTORY 256
 struct mp_barrier {
     mp__u32 type;
-    mp__u32 parties, count, generation, broken, reset_generation;
+    mp__u32 parties, count, broken;
+    mp__u32 generation, passes, resets;       /* generation == passes + resets */
+    mp__u32 passed[MP__BARRIER_HISTORY / 32]; /* bit g % HISTORY: generation g passed */
     mp__mutex m;
     mp__word seq;
     mp__u32 has_action;
@@ -3133,8 +3184,29 @@ MP__FN void mp__barrier_bump(mp_barrier *b) {
     mp__fetch_add(&b->seq.value, 1);
     mp__wake(&b->seq, 0xffffffffu);
 }
+/* Ends the current generation (the lock held). */
+MP__FN void mp__barrier_end(mp_barrier *b, int passed) {
+    mp__u32 g = b->generation % MP__BARRIER_HISTORY, bit = (mp__u32)1 << (g % 32);
+    if (passed) {
+        b->passed[g / 32] |= bit;
+        b->passes++;
+    } else {
+        b->passed[g / 32] &= ~bit;
+        b->resets++;
+    }
+    b->generation++;
+    b->count = 0;
+}
+/* How generation gen ended, for a waiter that came when passes and resets were as given. */
+MP__FN int mp__barrier_passed(mp_barrier *b, mp__u32 gen, mp__u32 passes, mp__u32 resets) {
+    mp__u32 g = gen % MP__BARRIER_HISTORY;
+    if (b->resets == resets) return 1;
+    if (b->passes == passes) return 0;
+    if (b->generation - gen <= MP__BARRIER_HISTORY) return (b->passed[g / 32] >> (g % 32)) & 1;
+    return 0; /* slept through more than the record: it cannot tell, so it says broken */
+}
 MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
-    mp__u32 gen, index;
+    mp__u32 gen, passes, resets, index;
     double deadline;
     int r = mp__obj_check(b, MP__T_BARRIER);
     if (r != MP_OK) return r;
@@ -3147,17 +3219,20 @@ MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
     }
     index = b->count++;
     gen = b->generation;
+    passes = b->passes;
+    resets = b->resets;
     if (b->count == b->parties) {
         int ok = 1;
         if (b->has_action) {
             void *fn = mp__os_module_resolve(b->action_module, b->action_offset);
             ok = fn && ((int (*)(void))mp__addr_fn(fn))() == 0;
         }
-        b->count = 0;
-        if (ok)
-            b->generation++;
-        else
+        if (ok) {
+            mp__barrier_end(b, 1);
+        } else {
+            b->count = 0;
             b->broken = 1;
+        }
         mp__barrier_bump(b);
         mp__mutex_unlock(&b->m);
         return ok ? (int)index : MP_EBROKEN;
@@ -3166,7 +3241,7 @@ MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
         mp__u32 s = mp__load(&b->seq.value);
         double left;
         if (b->generation != gen) {
-            r = b->reset_generation == gen + 1 ? MP_EBROKEN : (int)index;
+            r = mp__barrier_passed(b, gen, passes, resets) ? (int)index : MP_EBROKEN;
             break;
         }
         if (b->broken) {
@@ -3201,9 +3276,7 @@ MPDEF int mp_barrier_reset(mp_barrier *b) {
     int r = mp__obj_check(b, MP__T_BARRIER);
     if (r != MP_OK) return r;
     (void)mp__mutex_lock(&b->m, MP_FOREVER);
-    b->generation++; /* the waiters of the old generation see it reset: broken for them */
-    b->reset_generation = b->generation;
-    b->count = 0;
+    mp__barrier_end(b, 0); /* the waiters of the old generation see it reset: broken */
     b->broken = 0;
     mp__barrier_bump(b);
     mp__mutex_unlock(&b->m);
@@ -3213,13 +3286,19 @@ MPDEF int mp_barrier_parties(mp_barrier *b) {
     int r = mp__obj_check(b, MP__T_BARRIER);
     return r != MP_OK ? r : (int)b->parties;
 }
-MPDEF int mp_barrier_n_waiting(mp_barrier *b) {
+MP__FN int mp__barrier_read(mp_barrier *b, int broken) { /* under the lock, like the writes */
     int r = mp__obj_check(b, MP__T_BARRIER);
-    return r != MP_OK ? r : (int)b->count;
+    if (r != MP_OK) return r;
+    (void)mp__mutex_lock(&b->m, MP_FOREVER);
+    r = broken ? b->broken != 0 : (int)b->count;
+    mp__mutex_unlock(&b->m);
+    return r;
+}
+MPDEF int mp_barrier_n_waiting(mp_barrier *b) {
+    return mp__barrier_read(b, 0);
 }
 MPDEF int mp_barrier_broken(mp_barrier *b) {
-    int r = mp__obj_check(b, MP__T_BARRIER);
-    return r != MP_OK ? r : (int)(b->broken != 0);
+    return mp__barrier_read(b, 1);
 }
 MPDEF int mp_barrier_free(mp_barrier *b) {
     return mp__obj_free(b, MP__T_BARRIER);

@@ -623,6 +623,193 @@ static int test_lock_raw_fork(void) {
 #endif
 }
 
+/* Issue 8: a poll (timeout 0) takes back a lock whose owner died, for every primitive built
+   on the robust mutex: Lock, RLock, a Condition's lock, a Value's lock. First with the owner
+   a zombie not yet reaped (polled until the kill has landed), then with it reaped. */
+static int poll_owner_dies(mp_lock *l, int depth, int reap_first) {
+    sync_arg *a = sync_new();
+    mp_process p;
+    int r;
+    CHECK(a != NULL);
+    a->lock = l;
+    a->n = depth;
+    CHECK_EQ(mp_process_init(&p, hold_until_killed, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 1);
+    CHECK_EQ(mp_lock_acquire(l, 0), MP_ETIMEDOUT); /* alive: a poll only fails */
+    CHECK_EQ(mp_process_kill(&p), MP_OK);
+    if (reap_first) CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    while ((r = mp_lock_acquire(l, 0)) == MP_ETIMEDOUT) mp__os_sleep(0.001);
+    CHECK_EQ(r, MP_EOWNERDEAD);
+    CHECK_EQ(mp_lock_is_mine(l), 1);
+    CHECK_EQ(mp_lock_release(l), MP_OK);
+    CHECK_EQ(mp_lock_acquire(l, 0), MP_OK); /* and it works as before */
+    CHECK_EQ(mp_lock_release(l), MP_OK);
+    if (!reap_first) CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    return 0;
+}
+static int test_lock_poll_owner_killed(void) {
+    mp_lock *l = mp_lock_new(), *r = mp_rlock_new();
+    mp_condition *c = mp_condition_new(NULL);
+    mp_value *v = mp_value_new(8);
+    int reap;
+    CHECK(l && r && c && v);
+    for (reap = 0; reap < 2; reap++) {
+        CHECK_EQ(poll_owner_dies(l, 1, reap), 0);
+        CHECK_EQ(poll_owner_dies(r, 2, reap), 0);
+        CHECK_EQ(poll_owner_dies(mp_condition_lock(c), 1, reap), 0);
+        CHECK_EQ(poll_owner_dies(mp_value_lock(v), 2, reap), 0);
+    }
+    CHECK_EQ(mp_condition_acquire(c, 0), MP_OK); /* the Condition's own calls see it too */
+    CHECK_EQ(mp_condition_release(c), MP_OK);
+    CHECK_EQ(mp_condition_free(c), MP_OK);
+    CHECK_EQ(mp_value_free(v), MP_OK);
+    CHECK_EQ(mp_lock_free(l), MP_OK);
+    CHECK_EQ(mp_lock_free(r), MP_OK);
+    return 0;
+}
+
+/* Issue 8: set() then clear() wakes every waiter at once, and each reports the set. */
+static int wait_event_long(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    flag_add(&a->f->ready);
+    return mp_event_wait(a->event, 20) == MP_OK ? 0 : 2; /* MP_ETIMEDOUT: the set was missed */
+}
+static int test_event_set_clear_wakes(void) {
+    sync_arg *a = sync_new();
+    mp_process p[3];
+    int i, code, round;
+    CHECK(a != NULL);
+    a->event = mp_event_new();
+    CHECK(a->event != NULL);
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < 3; i++) {
+            CHECK_EQ(mp_process_init(&p[i], wait_event_long, &a, sizeof a, NULL), MP_OK);
+            CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+        }
+        flag_wait(&a->f->ready, (mp__u32)(3 * (round + 1)));
+        while (mp__load(&a->event->flag.waiters) < 3) mp__os_sleep(0.001); /* all asleep */
+        CHECK_EQ(mp_event_set(a->event), MP_OK);
+        CHECK_EQ(mp_event_clear(a->event), MP_OK);
+        CHECK_EQ(mp_event_is_set(a->event), 0);
+        for (i = 0; i < 3; i++) {
+            CHECK_EQ(mp_process_join(&p[i], 60), MP_OK);
+            CHECK_EQ(mp_process_exitcode(&p[i], &code), 1);
+            CHECK_EQ(code, 0);
+            mp_process_close(&p[i]);
+        }
+    }
+    CHECK_EQ(mp_event_wait(a->event, 0), MP_ETIMEDOUT); /* cleared: a new wait waits */
+    CHECK_EQ(mp_event_clear(a->event), MP_OK);          /* clear twice: still clear */
+    CHECK_EQ(mp_event_set(a->event), MP_OK);
+    CHECK_EQ(mp_event_set(a->event), MP_OK); /* set twice: still set */
+    CHECK_EQ(mp_event_is_set(a->event), 1);
+    CHECK_EQ(mp_event_wait(a->event, 0), MP_OK);
+    CHECK_EQ(mp_event_free(a->event), MP_OK);
+    return 0;
+}
+
+/* Stops a child where it stands, or lets it go on (a waiter that does not run). */
+#ifdef _WIN32
+static int pause_process(long pid, int stop) {
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    THREADENTRY32 te;
+    int n = 0;
+    if (snap == INVALID_HANDLE_VALUE) return -1;
+    te.dwSize = sizeof te;
+    if (Thread32First(snap, &te)) {
+        do {
+            if (te.th32OwnerProcessID == (DWORD)pid) {
+                HANDLE t = OpenThread(THREAD_SUSPEND_RESUME, FALSE, te.th32ThreadID);
+                if (t) {
+                    n += (stop ? SuspendThread(t) : ResumeThread(t)) != (DWORD)-1;
+                    CloseHandle(t);
+                }
+            }
+        } while (Thread32Next(snap, &te));
+    }
+    CloseHandle(snap);
+    return n ? 0 : -1;
+}
+#else
+static int pause_process(long pid, int stop) {
+    siginfo_t si;
+    if (kill((pid_t)pid, stop ? SIGSTOP : SIGCONT) != 0) return -1;
+    memset(&si, 0, sizeof si);
+    if (stop) /* wait until it is stopped (the report is consumed: mp.h only asks for exits) */
+        while (waitid(P_PID, (id_t)pid, &si, WSTOPPED) != 0)
+            if (errno != EINTR) return -1;
+    return 0;
+}
+#endif
+
+/* Issue 8: a waiter that does not run while its generation is reset and more happens must
+   still learn how its own generation ended. */
+static int barrier_wait_report(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    flag_add(&a->f->ready);
+    a->f->values[0] = (mp__u32)(mp_barrier_wait(a->barrier, 30) + 100);
+    return 0;
+}
+static int barrier_party_once(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    return mp_barrier_wait(a->barrier, 30) >= 0 ? 0 : 2;
+}
+static int test_barrier_reset_while_stopped(void) {
+    sync_arg *a = sync_new();
+    mp_process w, x;
+    int scenario;
+    CHECK(a != NULL);
+    a->barrier = mp_barrier_new(2, NULL);
+    CHECK(a->barrier != NULL);
+    for (scenario = 0; scenario < 4; scenario++) {
+        int want = MP_EBROKEN;
+        a->f->values[0] = 0;
+        a->f->ready.value = 0;
+        CHECK_EQ(mp_process_init(&w, barrier_wait_report, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&w), MP_OK);
+        flag_wait(&a->f->ready, 1);
+        /* asleep on the barrier's word, its lock released: now it may be stopped */
+        while (mp__load(&a->barrier->seq.waiters) < 1) mp__os_sleep(0.001);
+        CHECK_EQ(pause_process(mp_process_pid(&w), 1), 0);
+        if (scenario == 0) { /* reset twice */
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+        } else if (scenario == 1) { /* reset, a whole pass of two others, reset */
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+            CHECK_EQ(mp_process_init(&x, barrier_party_once, &a, sizeof a, NULL), MP_OK);
+            CHECK_EQ(mp_process_start(&x), MP_OK);
+            CHECK(mp_barrier_wait(a->barrier, 30) >= 0);
+            CHECK_EQ(mp_process_join(&x, 30), MP_OK);
+            mp_process_close(&x);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+        } else if (scenario == 2) { /* its generation passes (we are the other party), then
+                                       a reset: it passed */
+            CHECK_EQ(mp_barrier_wait(a->barrier, 30), 1);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+            want = 100; /* index 0 */
+        } else {        /* abort, reset, abort */
+            CHECK_EQ(mp_barrier_abort(a->barrier), MP_OK);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+            CHECK_EQ(mp_barrier_abort(a->barrier), MP_OK);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+        }
+        CHECK_EQ(pause_process(mp_process_pid(&w), 0), 0);
+        CHECK_EQ(mp_process_join(&w, 60), MP_OK);
+        mp_process_close(&w);
+        if (want == MP_EBROKEN) want += 100;
+        CHECK_EQ(a->f->values[0], want);
+        CHECK_EQ(mp_barrier_broken(a->barrier), 0);
+        CHECK_EQ(mp_barrier_n_waiting(a->barrier), 0);
+    }
+    CHECK_EQ(mp_barrier_free(a->barrier), MP_OK);
+    return 0;
+}
+
 static const mp_test sync_tests[] = {
     {"lock_raw_fork", test_lock_raw_fork},
     {"lock_counter", test_lock_counter},
@@ -638,4 +825,7 @@ static const mp_test sync_tests[] = {
     {"barrier_timeout_abort_reset", test_barrier_timeout_abort_reset},
     {"value", test_value},
     {"wait_resumes_after_signal", test_wait_resumes_after_signal},
+    {"lock_poll_owner_killed", test_lock_poll_owner_killed},
+    {"event_set_clear_wakes", test_event_set_clear_wakes},
+    {"barrier_reset_while_stopped", test_barrier_reset_while_stopped},
     {NULL, NULL}};
