@@ -432,8 +432,9 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers n
      header and the bytes, in a head of at least 128 bytes (a small message is padded, and
      is received in one read). A corrupt or truncated stream (garbage, a sender that died in
      the middle of a message) answers MP_ECORRUPT from then on.
-   - The timeout of a receive covers the head; a message whose head has come is read to its
-     end (the sender writes it whole, or dies and the receiver gets MP_ECORRUPT).
+   - The timeout of a receive covers the whole message, from its head to its last byte. A
+     receive that times out in the middle keeps what came (memory that grows with the bytes
+     that come, never with what a header announces), and the next receive goes on from there.
    - An end is used by one thread of one process at a time, as in Python: to share one end
      between processes or threads, guard it with a Lock. What a process has taken of a
      message (after MP_ETOOBIG, or part of a head when a receive timed out) is its own: a
@@ -4621,6 +4622,10 @@ typedef struct mp__cent { /* this process's copy of an end */
     int rx;          /* MP__RX_*: idle, head read (the rest follows), broken */
     mp__u64 pending; /* the size of the message whose head was read */
     size_t have;     /* idle: bytes of the next head already read (a receive timed out) */
+    /* The message taken so far, when a receive timed out in its middle (or an allocating
+       receive is under way): `got` of its bytes in `body`, which grows with them. */
+    unsigned char *body;
+    size_t got, cap;
     unsigned char head[MP__HEAD];
 } mp__cent;
 
@@ -4630,6 +4635,10 @@ static struct {
     mp__cent *last; /* the end used last: the usual lookup */
 } mp__reg;
 
+MP__FN void mp__cent_free(mp__cent *e) {
+    if (e) MP_FREE(e->body);
+    MP_FREE(e);
+}
 MP__FN void mp__conn_unref(mp_conn *c) {
     if (mp__fetch_add(&c->refs, (mp__u32)-1) == 1) mp__obj_free(c, MP__T_CONN);
 }
@@ -4754,7 +4763,7 @@ MP__FN void mp__conn_exit(void) {
         mp__cent *e = mp__reg.v[--mp__reg.n];
         mp__os_close_handle(e->h);
         mp__conn_unref(e->conn);
-        MP_FREE(e);
+        mp__cent_free(e);
     }
     mp__reg.last = NULL;
     mp__os_reg_unlock();
@@ -4827,91 +4836,162 @@ MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size) {
     return mp__os_send(e->h, head, MP__HEAD, NULL, 0);
 }
 
+/* Reads into dst until *got == want or the deadline passes: MP_OK, MP_ETIMEDOUT (*got says
+   how far it came), MP_EOF or MP_ESYS. Without a deadline, one blocking read; with one, what
+   is there, then a poll for the time left, so that a sender that stalls cannot hold us. */
+MP__FN int mp__conn_fill(mp__cent *e, unsigned char *dst, size_t want, size_t *got,
+                         double deadline) {
+    for (;;) {
+        size_t k = 0;
+        int r, ready = 0;
+        unsigned char is_proc = 0;
+        double left;
+        if (*got >= want) return MP_OK;
+        if (deadline >= 1e300) {
+            r = mp__os_recv(e->h, dst + *got, want - *got, &k);
+            *got += k;
+            return r;
+        }
+        r = mp__os_recv_some(e->h, dst + *got, want - *got, &k);
+        *got += k;
+        if (r != MP_OK || *got >= want) return r;
+        left = mp__left(deadline);
+        if (left <= 0) return MP_ETIMEDOUT;
+        if (k) continue; /* more may be there already */
+        r = mp__os_poll(&e->h, &is_proc, 1, left, &ready);
+        if (r < 0) return r;
+        if (!ready) return MP_ETIMEDOUT;
+    }
+}
+/* The stream is lost: the end answers MP_ECORRUPT from now on. */
+MP__FN int mp__conn_broken(mp__cent *e, int r) {
+    e->rx = MP__RX_BROKEN;
+    MP_FREE(e->body);
+    e->body = NULL;
+    e->got = e->cap = 0;
+    return r == MP_EOF ? MP_ECORRUPT : r;
+}
 /* Until a message has begun (its head read): MP_OK, MP_EOF, MP_ETIMEDOUT, MP_ECORRUPT. With a
-   limit, the head is read as it comes and a part of it is kept when the time is up, so that
-   a peer that stalls (or writes a few bytes of garbage) inside a head cannot hang us. */
-MP__FN int mp__conn_header(mp__cent *e, double timeout) {
+   deadline, the head is read as it comes and a part of it is kept when the time is up, so
+   that a peer that stalls (or writes a few bytes of garbage) inside a head cannot hang us. */
+MP__FN int mp__conn_header(mp__cent *e, double deadline) {
     unsigned char *hdr = e->head;
-    size_t got = 0;
     mp__u64 n;
     int r;
     if (e->rx == MP__RX_BROKEN) return MP_ECORRUPT;
     if (e->rx == MP__RX_BODY) return MP_OK;
-    if (timeout >= 1e9) {
-        r = mp__os_recv(e->h, hdr + e->have, MP__HEAD - e->have, &got);
-        e->have += got;
-    } else {
-        double deadline = mp__deadline(timeout);
-        for (;;) {
-            double left = mp__left(deadline);
-            int ready = 0;
-            unsigned char is_proc = 0;
-            r = mp__os_poll(&e->h, &is_proc, 1, left > 0 ? left : 0, &ready);
-            if (r < 0) return r;
-            if (!ready) return MP_ETIMEDOUT;
-            r = mp__os_recv_some(e->h, hdr + e->have, MP__HEAD - e->have, &got);
-            e->have += got;
-            if (r != MP_OK || e->have == MP__HEAD) break;
-        }
-    }
+    r = mp__conn_fill(e, hdr, MP__HEAD, &e->have, deadline);
+    if (r == MP_ETIMEDOUT || r == MP_ESYS) return r;
     if (r == MP_EOF && e->have == 0) return MP_EOF;
-    if (r == MP_ESYS) return r;
     n = (mp__u64)mp__get32(hdr + 8) | (mp__u64)mp__get32(hdr + 12) << 32;
     if (r != MP_OK || mp__get32(hdr) != MP__MSG_MAGIC || mp__get32(hdr + 4) != mp__hdr_check(n) ||
-        n > MP_MESSAGE_MAX) {
-        e->rx = MP__RX_BROKEN;
-        return MP_ECORRUPT;
-    }
+        n > MP_MESSAGE_MAX)
+        return mp__conn_broken(e, MP_ECORRUPT);
     e->rx = MP__RX_BODY;
     e->have = 0;
     e->pending = n;
     return MP_OK;
 }
-/* The message whose head was read, into buf (e->pending bytes). */
-MP__FN int mp__conn_body(mp__cent *e, void *buf) {
-    size_t got = 0, first = MP__HEAD - MP__HDR, n = (size_t)e->pending;
-    int r = MP_OK;
-    if (first > n) first = n;
-    if (first) memcpy(buf, e->head + MP__HDR, first);
-    if (n > first) r = mp__os_recv(e->h, (char *)buf + first, n - first, &got);
-    if (r != MP_OK) { /* the sender died in the middle, or the stream is lost */
-        e->rx = MP__RX_BROKEN;
-        return r == MP_EOF ? MP_ECORRUPT : r;
+/* The bytes of the message that came in its head. */
+MP__FN size_t mp__conn_in_head(const mp__cent *e) {
+    return e->pending < MP__HEAD - MP__HDR ? (size_t)e->pending : MP__HEAD - MP__HDR;
+}
+/* Whether a receive has its answer without reading: an error, or a whole message here. */
+MP__FN int mp__conn_ready_here(const mp__cent *e) {
+    if (e->rx == MP__RX_BROKEN) return 1;
+    if (e->rx != MP__RX_BODY) return 0;
+    return (e->body ? e->got : mp__conn_in_head(e)) >= e->pending;
+}
+/* The message whose head was read, into buf (e->pending bytes, buf may be e->body). On a
+   timeout, what came is kept in e->body (allocated as it came), for the next receive. */
+MP__FN int mp__conn_body(mp__cent *e, unsigned char *buf, double deadline) {
+    size_t n = (size_t)e->pending, got = e->got;
+    int r;
+    if (buf != e->body) {
+        if (e->body)
+            memcpy(buf, e->body, got);
+        else
+            memcpy(buf, e->head + MP__HDR, got = mp__conn_in_head(e));
     }
+    r = mp__conn_fill(e, buf, n, &got, deadline);
+    if (r == MP_ETIMEDOUT && buf != e->body && got > e->got) {
+        unsigned char *keep = (unsigned char *)MP_REALLOC(e->body, got);
+        if (keep) { /* else only what was kept before stays: the stream is lost */
+            memcpy(keep, buf, got);
+            e->body = keep;
+            e->got = e->cap = got;
+            return r;
+        }
+        return mp__conn_broken(e, MP_ENOMEM);
+    }
+    if (r == MP_ETIMEDOUT) {
+        e->got = got;
+        return r;
+    }
+    if (r != MP_OK) return mp__conn_broken(e, r); /* the sender died in the middle */
+    if (buf != e->body) MP_FREE(e->body);
+    e->body = NULL;
+    e->got = e->cap = 0;
     e->rx = MP__RX_IDLE;
     return MP_OK;
 }
 MPDEF int mp_conn_recv_bytes(mp_conn *c, void *buf, size_t cap, size_t *size, double timeout) {
     mp__cent *e;
+    double deadline;
     int r = mp__conn_get(c, MP__CONN_R, &e);
     if (r != MP_OK) return r;
     if (!size || (!buf && cap) || mp__bad_timeout(timeout)) return MP_EINVAL;
-    r = mp__conn_header(e, timeout);
+    deadline = mp__deadline(timeout); /* once: it covers the whole message */
+    r = mp__conn_header(e, deadline);
     if (r != MP_OK) return r;
     *size = (size_t)e->pending;
     if (e->pending > cap) return MP_ETOOBIG; /* it stays, for a larger buffer */
-    return mp__conn_body(e, buf);
+    return mp__conn_body(e, (unsigned char *)buf, deadline);
 }
+/* A message of up to 1 GiB is announced by 16 bytes that anyone can write: the buffer grows
+   with the bytes that come (from 1 MiB, doubling), never ahead of them. */
+#define MP__BODY_FIRST ((size_t)1 << 20)
 MPDEF int mp_conn_recv_bytes_alloc(mp_conn *c, void **data, size_t *size, double timeout) {
     mp__cent *e;
-    void *p;
+    double deadline;
+    size_t n;
     int r = mp__conn_get(c, MP__CONN_R, &e);
     if (r != MP_OK) return r;
     if (!data || !size || mp__bad_timeout(timeout)) return MP_EINVAL;
     *data = NULL;
     *size = 0;
-    r = mp__conn_header(e, timeout);
+    deadline = mp__deadline(timeout);
+    r = mp__conn_header(e, deadline);
     if (r != MP_OK) return r;
-    p = MP_MALLOC(e->pending ? (size_t)e->pending : 1);
-    if (!p) return MP_ENOMEM; /* it stays */
-    *size = (size_t)e->pending;
-    r = mp__conn_body(e, p);
-    if (r != MP_OK) {
-        MP_FREE(p);
-        *size = 0;
-        return r;
+    n = (size_t)e->pending;
+    if (!e->body) {
+        size_t first = n < MP__BODY_FIRST ? n : MP__BODY_FIRST;
+        e->body = (unsigned char *)MP_MALLOC(first ? first : 1);
+        if (!e->body) return MP_ENOMEM; /* it stays */
+        e->got = mp__conn_in_head(e);
+        e->cap = first;
+        memcpy(e->body, e->head + MP__HDR, e->got);
     }
-    *data = p;
+    for (;;) {
+        if (e->got == e->cap && e->cap < n) {
+            size_t cap = e->cap < MP__BODY_FIRST / 2 ? MP__BODY_FIRST : e->cap * 2;
+            if (cap > n) cap = n;
+            unsigned char *p = (unsigned char *)MP_REALLOC(e->body, cap);
+            if (!p) return MP_ENOMEM; /* it stays, as far as it came */
+            e->body = p;
+            e->cap = cap;
+        }
+        /* fill what there is room for, then grow: the last step ends the message */
+        r = mp__conn_fill(e, e->body, e->cap, &e->got, deadline);
+        if (r != MP_OK || e->got == n) break;
+    }
+    if (r == MP_ETIMEDOUT) return r;
+    if (r != MP_OK) return mp__conn_broken(e, r); /* the sender died in the middle */
+    *data = e->body;
+    *size = n;
+    e->body = NULL;
+    e->got = e->cap = 0;
+    e->rx = MP__RX_IDLE;
     return MP_OK;
 }
 MPDEF int mp_conn_poll(mp_conn *c, double timeout) {
@@ -4920,7 +5000,7 @@ MPDEF int mp_conn_poll(mp_conn *c, double timeout) {
     unsigned char is_proc = 0;
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
-    if (e->rx != MP__RX_IDLE) return MP_OK; /* a message has begun, or an error is waiting */
+    if (mp__conn_ready_here(e)) return MP_OK; /* a whole message, or an error, is waiting */
     r = mp__os_poll(&e->h, &is_proc, 1, timeout, &ready);
     return r < 0 ? r : ready ? MP_OK : MP_ETIMEDOUT;
 }
@@ -4934,7 +5014,7 @@ MPDEF int mp_conn_close(mp_conn *c) {
     if (e) mp__os_close_handle(e->h);
     mp__os_unlock();
     if (!e) return MP_OK;
-    MP_FREE(e);
+    mp__cent_free(e);
     mp__conn_unref(c);
     return MP_OK;
 }
@@ -4967,7 +5047,7 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
         if (r != MP_OK) break;
         h[i] = e->h;
         is_proc[i] = 0;
-        pre[i] = e->rx != MP__RX_IDLE;
+        pre[i] = mp__conn_ready_here(e);
         child[i] = NULL;
     }
     for (i = nconns; i < n && r == MP_OK; i++) {
