@@ -967,9 +967,21 @@ MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
 #endif
 
 /* Far from where Linux puts heaps, libraries, stacks and ASan's shadow, so that a spawned
-   child, laid out afresh by ASLR, almost always finds the range free. */
+   child, laid out afresh by ASLR, almost always finds the range free. ThreadSanitizer keeps
+   that range for its shadow and refuses it: its programs get one in the low range it leaves
+   to applications (below 512 GiB in every layout of x86-64; the binary and MAP_32BIT
+   mappings stay far below). */
+#if defined(__SANITIZE_THREAD__)
+#define MP__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MP__TSAN 1
+#endif
+#endif
 MP__FN void *mp__os_arena_hint(void) {
-#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#if defined(__linux__) && defined(__x86_64__) && defined(MP__TSAN)
+    return (void *)(uintptr_t)0x7000000000ull;
+#elif defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
     return (void *)(uintptr_t)0x200000000000ull;
 #else
     return NULL;

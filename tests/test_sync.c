@@ -810,6 +810,199 @@ static int test_barrier_reset_while_stopped(void) {
     return 0;
 }
 
+/* Threads of one process, all at once on every primitive (issue 8: ThreadSanitizer runs
+   these; the RLock's owner field was a data race between threads). */
+typedef struct test_thread {
+#ifdef _WIN32
+    HANDLE h;
+#else
+    pthread_t t;
+#endif
+    int (*fn)(void *);
+    void *arg;
+    int result;
+} test_thread;
+#ifdef _WIN32
+static DWORD WINAPI test_thread_main(LPVOID p) {
+    test_thread *t = (test_thread *)p;
+    t->result = t->fn(t->arg);
+    return 0;
+}
+#else
+static void *test_thread_main(void *p) {
+    test_thread *t = (test_thread *)p;
+    t->result = t->fn(t->arg);
+    return NULL;
+}
+#endif
+static int thread_start(test_thread *t, int (*fn)(void *), void *arg) {
+    t->fn = fn;
+    t->arg = arg;
+    t->result = -1;
+#ifdef _WIN32
+    t->h = CreateThread(NULL, 0, test_thread_main, t, 0, NULL);
+    return t->h ? 0 : -1;
+#else
+    return pthread_create(&t->t, NULL, test_thread_main, t) == 0 ? 0 : -1;
+#endif
+}
+static int thread_join(test_thread *t) {
+#ifdef _WIN32
+    WaitForSingleObject(t->h, INFINITE);
+    CloseHandle(t->h);
+#else
+    pthread_join(t->t, NULL);
+#endif
+    return t->result;
+}
+
+#define THREADS      4
+#define THREAD_LOOPS 1000
+typedef struct thread_shared {
+    mp_lock *lock, *rlock;
+    mp_semaphore *sem;
+    mp_event *go;
+    mp_condition *cond;
+    mp_queue *q;
+    mp_barrier *barrier;
+    mp_value *value;
+    long plain, rplain; /* plain counters: only the locks keep them right */
+    volatile mp__u32 inside, too_many, qsum, barrier_index[THREADS];
+    ring r; /* under the condition's lock */
+} thread_shared;
+typedef struct thread_arg {
+    thread_shared *s;
+    int id;
+} thread_arg;
+static int thread_mix(void *arg) {
+    thread_arg *ta = (thread_arg *)arg;
+    thread_shared *s = ta->s;
+    int i, r;
+    if (mp_event_wait(s->go, 30) != MP_OK) return 2;
+    for (i = 0; i < THREAD_LOOPS; i++) {
+        if (mp_lock_acquire(s->lock, 30) != MP_OK) return 3;
+        s->plain++;
+        if (mp_lock_release(s->lock) != MP_OK) return 4;
+        if (mp_lock_acquire(s->rlock, 30) != MP_OK) return 5;
+        if (mp_lock_acquire(s->rlock, 0) != MP_OK) return 6; /* ours: re-entered */
+        s->rplain++;
+        if (mp_lock_release(s->rlock) != MP_OK || mp_lock_release(s->rlock) != MP_OK) return 7;
+        if (mp_lock_release(s->rlock) != MP_ENOTOWNER) return 8; /* not held by this thread */
+        MP_WITH_LOCK(mp_value_lock(s->value)) {
+            *(long *)mp_value_ptr(s->value) += 1;
+        }
+        if (mp_semaphore_acquire(s->sem, 30) != MP_OK) return 9;
+        if (mp__fetch_add(&s->inside, 1) >= 2) mp__fetch_add(&s->too_many, 1);
+        mp__fetch_add(&s->inside, (mp__u32)-1);
+        if (mp_semaphore_release(s->sem) != MP_OK) return 10;
+    }
+    r = mp_barrier_wait(s->barrier, 30);
+    if (r < 0 || r >= THREADS) return 11;
+    mp__fetch_add(&s->barrier_index[r], 1);
+    for (i = 1; i <= THREAD_LOOPS; i++) { /* threads 0, 1 produce; 2, 3 consume */
+        if (mp_condition_acquire(s->cond, 30) != MP_OK) return 12;
+        if (ta->id < 2) {
+            if (mp_condition_wait_for(s->cond, ring_not_full, &s->r, 30) != MP_OK) return 13;
+            s->r.items[(s->r.head + s->r.count) % RING] = i;
+            s->r.count++;
+            s->r.produced++;
+        } else {
+            if (mp_condition_wait_for(s->cond, ring_not_empty, &s->r, 30) != MP_OK) return 14;
+            s->r.sum += s->r.items[s->r.head];
+            s->r.head = (s->r.head + 1) % RING;
+            s->r.count--;
+            s->r.consumed++;
+        }
+        if (mp_condition_notify_all(s->cond) != MP_OK) return 15;
+        if (mp_condition_release(s->cond) != MP_OK) return 16;
+    }
+    for (i = 0; i < THREAD_LOOPS; i++) { /* put one, get one (maybe another thread's) */
+        mp__u32 v = (mp__u32)(ta->id * THREAD_LOOPS + i), got = 0;
+        size_t n = 0;
+        if (mp_queue_put(s->q, &v, sizeof v, 30) != MP_OK) return 17;
+        if (mp_queue_get(s->q, &got, sizeof got, &n, 30) != MP_OK || n != sizeof got) return 18;
+        mp__fetch_add(&s->qsum, got);
+    }
+    r = mp_barrier_wait(s->barrier, 30);
+    return r >= 0 && r < THREADS ? 0 : 19;
+}
+static int test_threads_all_primitives(void) {
+    thread_shared *s = (thread_shared *)calloc(1, sizeof *s); /* this process's memory */
+    thread_arg ta[THREADS];
+    test_thread t[THREADS];
+    int i, round;
+    mp__u32 want = 0;
+    CHECK(s != NULL);
+    s->lock = mp_lock_new();
+    s->rlock = mp_rlock_new();
+    s->sem = mp_semaphore_new(2);
+    s->go = mp_event_new();
+    s->cond = mp_condition_new(NULL);
+    s->q = mp_queue_new(4096, 0);
+    s->barrier = mp_barrier_new(THREADS, NULL);
+    s->value = mp_value_new(sizeof(long));
+    CHECK(s->lock && s->rlock && s->sem && s->go && s->cond && s->q && s->barrier && s->value);
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < THREADS; i++) {
+            ta[i].s = s;
+            ta[i].id = i;
+            CHECK_EQ(thread_start(&t[i], thread_mix, &ta[i]), 0);
+        }
+        CHECK_EQ(mp_event_set(s->go), MP_OK); /* the early ones wait, the late ones see it set */
+        for (i = 0; i < THREADS; i++) CHECK_EQ(thread_join(&t[i]), 0);
+        CHECK_EQ(mp_event_clear(s->go), MP_OK);
+    }
+    CHECK_EQ(s->plain, 2 * THREADS * THREAD_LOOPS);
+    CHECK_EQ(s->rplain, 2 * THREADS * THREAD_LOOPS);
+    CHECK_EQ(*(long *)mp_value_ptr(s->value), 2 * THREADS * THREAD_LOOPS);
+    CHECK_EQ(s->too_many, 0);
+    for (i = 0; i < THREADS; i++) CHECK_EQ(s->barrier_index[i], 2);
+    CHECK_EQ(s->r.produced, 2 * 2 * THREAD_LOOPS);
+    CHECK_EQ(s->r.consumed, 2 * 2 * THREAD_LOOPS);
+    CHECK_EQ(s->r.sum, 2 * 2 * THREAD_LOOPS * (THREAD_LOOPS + 1) / 2);
+    for (i = 0; i < THREADS * THREAD_LOOPS; i++) want += (mp__u32)i;
+    CHECK_EQ(s->qsum, 2 * want);
+    CHECK_EQ(mp_queue_qsize(s->q), 0);
+    CHECK_EQ(mp_lock_is_mine(s->rlock), 0);
+    CHECK_EQ(mp_lock_free(s->lock), MP_OK);
+    CHECK_EQ(mp_lock_free(s->rlock), MP_OK);
+    CHECK_EQ(mp_semaphore_free(s->sem), MP_OK);
+    CHECK_EQ(mp_event_free(s->go), MP_OK);
+    CHECK_EQ(mp_condition_free(s->cond), MP_OK);
+    CHECK_EQ(mp_queue_free(s->q), MP_OK);
+    CHECK_EQ(mp_barrier_free(s->barrier), MP_OK);
+    CHECK_EQ(mp_value_free(s->value), MP_OK);
+    free(s);
+    return 0;
+}
+
+/* An RLock passed between threads: each takes it twice, checks that the others see it as
+   theirs not, and lets go; a thread that is not the owner cannot release it. */
+static int rlock_ping(void *arg) {
+    mp_lock *l = (mp_lock *)arg;
+    int i;
+    for (i = 0; i < 20000; i++) {
+        int r = mp_lock_acquire(l, i % 2 ? 0 : 30);
+        if (r == MP_ETIMEDOUT) continue;
+        if (r != MP_OK) return 2;
+        if (!mp_lock_is_mine(l) || mp_lock_acquire(l, 0) != MP_OK) return 3;
+        if (mp_lock_release(l) != MP_OK || !mp_lock_is_mine(l)) return 4;
+        if (mp_lock_release(l) != MP_OK || mp_lock_is_mine(l)) return 5;
+    }
+    return mp_lock_release(l) == MP_ENOTOWNER ? 0 : 6;
+}
+static int test_threads_rlock(void) {
+    mp_lock *l = mp_rlock_new();
+    test_thread t[THREADS];
+    int i;
+    CHECK(l != NULL);
+    for (i = 0; i < THREADS; i++) CHECK_EQ(thread_start(&t[i], rlock_ping, l), 0);
+    for (i = 0; i < THREADS; i++) CHECK_EQ(thread_join(&t[i]), 0);
+    CHECK_EQ(mp_lock_is_mine(l), 0);
+    CHECK_EQ(mp_lock_free(l), MP_OK);
+    return 0;
+}
+
 static const mp_test sync_tests[] = {
     {"lock_raw_fork", test_lock_raw_fork},
     {"lock_counter", test_lock_counter},
@@ -828,4 +1021,6 @@ static const mp_test sync_tests[] = {
     {"lock_poll_owner_killed", test_lock_poll_owner_killed},
     {"event_set_clear_wakes", test_event_set_clear_wakes},
     {"barrier_reset_while_stopped", test_barrier_reset_while_stopped},
+    {"threads_all_primitives", test_threads_all_primitives},
+    {"threads_rlock", test_threads_rlock},
     {NULL, NULL}};
