@@ -452,8 +452,9 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers n
      header and the bytes, in a head of at least 128 bytes (a small message is padded, and
      is received in one read). A corrupt or truncated stream (garbage, a sender that died in
      the middle of a message) answers MP_ECORRUPT from then on.
-   - The timeout of a receive covers the head; a message whose head has come is read to its
-     end (the sender writes it whole, or dies and the receiver gets MP_ECORRUPT).
+   - The timeout of a receive covers the whole message, from its head to its last byte. A
+     receive that times out in the middle keeps what came (memory that grows with the bytes
+     that come, never with what a header announces), and the next receive goes on from there.
    - An end is used by one thread of one process at a time, as in Python: to share one end
      between processes or threads, guard it with a Lock. What a process has taken of a
      message (after MP_ETOOBIG, or part of a head when a receive timed out) is its own: a
@@ -643,7 +644,7 @@ typedef unsigned long long mp__u64;
 /* Windows: TerminateProcess status that reads back as minus a signal number. */
 #define MP__WIN_SIGNALLED 0x10000
 
-/* >>atomics: 32-bit words, sequentially consistent ------------------------------------- */
+/* >>atomics: 32-bit words (and 64-bit loads and stores), sequentially consistent --------- */
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
 MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
@@ -664,6 +665,17 @@ MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
 }
 MP__FN void mp__pause(void) {
     _mm_pause();
+}
+MP__FN mp__u64 mp__load64(volatile mp__u64 *p) {
+    return (mp__u64)_InterlockedCompareExchange64((volatile __int64 *)p, 0, 0);
+}
+MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
+    __int64 old = *(volatile __int64 *)p;
+    for (;;) {
+        __int64 seen = _InterlockedCompareExchange64((volatile __int64 *)p, (__int64)v, old);
+        if (seen == old) return;
+        old = seen;
+    }
 }
 #elif defined(__TINYC__) && defined(__x86_64__)
 /* tcc has no __atomic builtins: x86-64 is TSO, so a locked instruction is a full fence. */
@@ -694,6 +706,14 @@ MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
 MP__FN void mp__pause(void) {
     __asm__ __volatile__("pause");
 }
+MP__FN mp__u64 mp__load64(volatile mp__u64 *p) { /* an aligned 8-byte load is atomic */
+    mp__u64 v = *p;
+    __asm__ __volatile__("" : : : "memory");
+    return v;
+}
+MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
+    __asm__ __volatile__("xchgq %0, %1" : "+r"(v), "+m"(*p) : : "memory");
+}
 #else
 MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
     return __atomic_load_n(p, __ATOMIC_SEQ_CST);
@@ -709,6 +729,12 @@ MP__FN mp__u32 mp__fetch_add(volatile mp__u32 *p, mp__u32 v) {
 }
 MP__FN int mp__cas(volatile mp__u32 *p, mp__u32 expect, mp__u32 v) {
     return __atomic_compare_exchange_n(p, &expect, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+MP__FN mp__u64 mp__load64(volatile mp__u64 *p) {
+    return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
+    __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
 }
 #if defined(__x86_64__) || defined(__i386__)
 MP__FN void mp__pause(void) {
@@ -951,9 +977,21 @@ MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
 #endif
 
 /* Far from where Linux puts heaps, libraries, stacks and ASan's shadow, so that a spawned
-   child, laid out afresh by ASLR, almost always finds the range free. */
+   child, laid out afresh by ASLR, almost always finds the range free. ThreadSanitizer keeps
+   that range for its shadow and refuses it: its programs get one in the low range it leaves
+   to applications (below 512 GiB in every layout of x86-64; the binary and MAP_32BIT
+   mappings stay far below). */
+#if defined(__SANITIZE_THREAD__)
+#define MP__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MP__TSAN 1
+#endif
+#endif
 MP__FN void *mp__os_arena_hint(void) {
-#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#if defined(__linux__) && defined(__x86_64__) && defined(MP__TSAN)
+    return (void *)(uintptr_t)0x7000000000ull;
+#elif defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
     return (void *)(uintptr_t)0x200000000000ull;
 #else
     return NULL;
@@ -2166,7 +2204,12 @@ MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
             if (mp__cas(&m->w.value, 0, me | MP__CONTENDED)) return MP_OK;
             continue;
         }
-        if (left <= 0) return MP_ETIMEDOUT;
+        if (left <= 0) { /* a poll too must notice a dead owner, or it never would */
+            if (MP__OWNER(v) != me && !mp__os_pid_alive((long)MP__OWNER(v)) &&
+                mp__cas(&m->w.value, v, me | (v & MP__CONTENDED)))
+                return MP_EOWNERDEAD;
+            return MP_ETIMEDOUT;
+        }
         if (!(v & MP__CONTENDED)) {
             if (!mp__cas(&m->w.value, v, v | MP__CONTENDED)) continue;
             v |= MP__CONTENDED;
@@ -3197,8 +3240,9 @@ MP__FN double mp__left(double deadline) {
 struct mp_lock {
     mp__u32 type, recursive;
     mp__mutex m;
-    volatile mp__u64 thread; /* RLock: the owning thread, valid while m is ours */
-    volatile mp__u32 count;
+    volatile mp__u64 thread; /* RLock: the owning thread, valid while m is ours; atomic,
+                                since the other threads of the process read it */
+    volatile mp__u32 count;  /* the owner's depth: only the owning thread touches it */
 };
 MP__FN mp_lock *mp__lock_new(int recursive) {
     mp_lock *l;
@@ -3214,7 +3258,7 @@ MPDEF mp_lock *mp_rlock_new(void) {
     return mp__lock_new(1);
 }
 MP__FN int mp__lock_mine(mp_lock *l) {
-    return mp__mutex_owned(&l->m) && (!l->recursive || l->thread == mp__os_tid());
+    return mp__mutex_owned(&l->m) && (!l->recursive || mp__load64(&l->thread) == mp__os_tid());
 }
 MPDEF int mp_lock_is_mine(mp_lock *l) {
     return mp__obj_check(l, MP__T_LOCK) == MP_OK && mp__lock_mine(l);
@@ -3229,7 +3273,7 @@ MPDEF int mp_lock_acquire(mp_lock *l, double timeout) {
     }
     r = mp__mutex_lock(&l->m, timeout);
     if (r == MP_OK || r == MP_EOWNERDEAD) {
-        if (l->recursive) l->thread = mp__os_tid();
+        if (l->recursive) mp__store64(&l->thread, mp__os_tid());
         l->count = 1;
     }
     return r;
@@ -3239,7 +3283,7 @@ MPDEF int mp_lock_release(mp_lock *l) {
     if (r != MP_OK) return r;
     if (!mp__lock_mine(l)) return MP_ENOTOWNER;
     if (--l->count > 0) return MP_OK;
-    if (l->recursive) l->thread = 0;
+    if (l->recursive) mp__store64(&l->thread, 0);
     return mp__mutex_unlock(&l->m);
 }
 MPDEF int mp_lock_free(mp_lock *l) {
@@ -3313,6 +3357,9 @@ MPDEF int mp_semaphore_free(mp_semaphore *s) {
     return mp__obj_free(s, MP__T_SEM);
 }
 
+/* The word: bit 0 is the flag, the bits above count the sets. A waiter wakes on any change
+   of the word, and every change but a clear (which only ever clears the bit) is a set: so a
+   set is never missed, even when a clear follows it before the waiter runs. */
 struct mp_event {
     mp__u32 type;
     mp__word flag;
@@ -3324,29 +3371,39 @@ MPDEF mp_event *mp_event_new(void) {
 MPDEF int mp_event_set(mp_event *e) {
     int r = mp__obj_check(e, MP__T_EVENT);
     if (r != MP_OK) return r;
-    if (mp__xchg(&e->flag.value, 1) == 0) mp__wake(&e->flag, 0xffffffffu);
+    for (;;) {
+        mp__u32 v = mp__load(&e->flag.value);
+        if (v & 1) return MP_OK;
+        if (mp__cas(&e->flag.value, v, (v + 2) | 1)) break;
+    }
+    mp__wake(&e->flag, 0xffffffffu);
     return MP_OK;
 }
 MPDEF int mp_event_clear(mp_event *e) {
     int r = mp__obj_check(e, MP__T_EVENT);
     if (r != MP_OK) return r;
-    mp__store(&e->flag.value, 0);
-    return MP_OK;
+    for (;;) {
+        mp__u32 v = mp__load(&e->flag.value);
+        if (!(v & 1) || mp__cas(&e->flag.value, v, v & ~1u)) return MP_OK;
+    }
 }
 MPDEF int mp_event_is_set(mp_event *e) {
     int r = mp__obj_check(e, MP__T_EVENT);
-    return r != MP_OK ? r : (int)mp__load(&e->flag.value);
+    return r != MP_OK ? r : (int)(mp__load(&e->flag.value) & 1);
 }
 MPDEF int mp_event_wait(mp_event *e, double timeout) {
     double deadline;
+    mp__u32 v;
     int r = mp__obj_check(e, MP__T_EVENT);
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    v = mp__load(&e->flag.value);
+    if (v & 1) return MP_OK;
     deadline = mp__deadline(timeout);
-    while (mp__load(&e->flag.value) == 0) {
+    while (mp__load(&e->flag.value) == v) { /* any change is a set */
         double left = mp__left(deadline);
         if (left <= 0) return MP_ETIMEDOUT;
-        mp__wait(&e->flag, 0, left);
+        mp__wait(&e->flag, v, left);
     }
     return MP_OK;
 }
@@ -3408,7 +3465,7 @@ MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
     mp__mutex_unlock(&c->m);
     depth = c->lock->count; /* an RLock is released all the way, and restored after */
     c->lock->count = 0;
-    c->lock->thread = 0;
+    mp__store64(&c->lock->thread, 0);
     mp__mutex_unlock(&c->lock->m);
     for (;;) {
         mp__u32 f;
@@ -3432,7 +3489,7 @@ MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
         break;
     }
     r = mp__mutex_lock(&c->lock->m, MP_FOREVER);
-    c->lock->thread = mp__os_tid();
+    mp__store64(&c->lock->thread, mp__os_tid());
     c->lock->count = depth;
     return r == MP_EOWNERDEAD ? r : result;
 }
@@ -3487,10 +3544,17 @@ MPDEF int mp_condition_free(mp_condition *c) {
 }
 
 /* Python's threading.Barrier. seq changes on every event (release, break, reset), so a
-   waiter sleeps on one word and looks at the state when it wakes. */
+   waiter sleeps on one word and looks at the state when it wakes. A generation ends by a pass
+   or by a reset; a waiter may sleep through several ends, so it must learn how *its*
+   generation ended: a waiter sees no reset since it came (it passed), or no pass (it was
+   reset), or else reads its generation's bit in the record of the last MP__BARRIER_HISTORY
+   ends. Counters wrap; only differences count. */
+#define MP__BARRIER_HISTORY 256
 struct mp_barrier {
     mp__u32 type;
-    mp__u32 parties, count, generation, broken, reset_generation;
+    mp__u32 parties, count, broken;
+    mp__u32 generation, passes, resets;       /* generation == passes + resets */
+    mp__u32 passed[MP__BARRIER_HISTORY / 32]; /* bit g % HISTORY: generation g passed */
     mp__mutex m;
     mp__word seq;
     mp__u32 has_action;
@@ -3519,8 +3583,29 @@ MP__FN void mp__barrier_bump(mp_barrier *b) {
     mp__fetch_add(&b->seq.value, 1);
     mp__wake(&b->seq, 0xffffffffu);
 }
+/* Ends the current generation (the lock held). */
+MP__FN void mp__barrier_end(mp_barrier *b, int passed) {
+    mp__u32 g = b->generation % MP__BARRIER_HISTORY, bit = (mp__u32)1 << (g % 32);
+    if (passed) {
+        b->passed[g / 32] |= bit;
+        b->passes++;
+    } else {
+        b->passed[g / 32] &= ~bit;
+        b->resets++;
+    }
+    b->generation++;
+    b->count = 0;
+}
+/* How generation gen ended, for a waiter that came when passes and resets were as given. */
+MP__FN int mp__barrier_passed(mp_barrier *b, mp__u32 gen, mp__u32 passes, mp__u32 resets) {
+    mp__u32 g = gen % MP__BARRIER_HISTORY;
+    if (b->resets == resets) return 1;
+    if (b->passes == passes) return 0;
+    if (b->generation - gen <= MP__BARRIER_HISTORY) return (b->passed[g / 32] >> (g % 32)) & 1;
+    return 0; /* slept through more than the record: it cannot tell, so it says broken */
+}
 MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
-    mp__u32 gen, index;
+    mp__u32 gen, passes, resets, index;
     double deadline;
     int r = mp__obj_check(b, MP__T_BARRIER);
     if (r != MP_OK) return r;
@@ -3533,17 +3618,20 @@ MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
     }
     index = b->count++;
     gen = b->generation;
+    passes = b->passes;
+    resets = b->resets;
     if (b->count == b->parties) {
         int ok = 1;
         if (b->has_action) {
             void *fn = mp__os_module_resolve(b->action_module, b->action_offset);
             ok = fn && ((int (*)(void))mp__addr_fn(fn))() == 0;
         }
-        b->count = 0;
-        if (ok)
-            b->generation++;
-        else
+        if (ok) {
+            mp__barrier_end(b, 1);
+        } else {
+            b->count = 0;
             b->broken = 1;
+        }
         mp__barrier_bump(b);
         mp__mutex_unlock(&b->m);
         return ok ? (int)index : MP_EBROKEN;
@@ -3552,7 +3640,7 @@ MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
         mp__u32 s = mp__load(&b->seq.value);
         double left;
         if (b->generation != gen) {
-            r = b->reset_generation == gen + 1 ? MP_EBROKEN : (int)index;
+            r = mp__barrier_passed(b, gen, passes, resets) ? (int)index : MP_EBROKEN;
             break;
         }
         if (b->broken) {
@@ -3587,9 +3675,7 @@ MPDEF int mp_barrier_reset(mp_barrier *b) {
     int r = mp__obj_check(b, MP__T_BARRIER);
     if (r != MP_OK) return r;
     (void)mp__mutex_lock(&b->m, MP_FOREVER);
-    b->generation++; /* the waiters of the old generation see it reset: broken for them */
-    b->reset_generation = b->generation;
-    b->count = 0;
+    mp__barrier_end(b, 0); /* the waiters of the old generation see it reset: broken */
     b->broken = 0;
     mp__barrier_bump(b);
     mp__mutex_unlock(&b->m);
@@ -3599,13 +3685,19 @@ MPDEF int mp_barrier_parties(mp_barrier *b) {
     int r = mp__obj_check(b, MP__T_BARRIER);
     return r != MP_OK ? r : (int)b->parties;
 }
-MPDEF int mp_barrier_n_waiting(mp_barrier *b) {
+MP__FN int mp__barrier_read(mp_barrier *b, int broken) { /* under the lock, like the writes */
     int r = mp__obj_check(b, MP__T_BARRIER);
-    return r != MP_OK ? r : (int)b->count;
+    if (r != MP_OK) return r;
+    (void)mp__mutex_lock(&b->m, MP_FOREVER);
+    r = broken ? b->broken != 0 : (int)b->count;
+    mp__mutex_unlock(&b->m);
+    return r;
+}
+MPDEF int mp_barrier_n_waiting(mp_barrier *b) {
+    return mp__barrier_read(b, 0);
 }
 MPDEF int mp_barrier_broken(mp_barrier *b) {
-    int r = mp__obj_check(b, MP__T_BARRIER);
-    return r != MP_OK ? r : (int)(b->broken != 0);
+    return mp__barrier_read(b, 1);
 }
 MPDEF int mp_barrier_free(mp_barrier *b) {
     return mp__obj_free(b, MP__T_BARRIER);
@@ -5096,6 +5188,10 @@ typedef struct mp__cent { /* this process's copy of an end */
     int rx;          /* MP__RX_*: idle, head read (the rest follows), broken */
     mp__u64 pending; /* the size of the message whose head was read */
     size_t have;     /* idle: bytes of the next head already read (a receive timed out) */
+    /* The message taken so far, when a receive timed out in its middle (or an allocating
+       receive is under way): `got` of its bytes in `body`, which grows with them. */
+    unsigned char *body;
+    size_t got, cap;
     unsigned char head[MP__HEAD];
 } mp__cent;
 
@@ -5105,6 +5201,10 @@ static struct {
     mp__cent *last; /* the end used last: the usual lookup */
 } mp__reg;
 
+MP__FN void mp__cent_free(mp__cent *e) {
+    if (e) MP_FREE(e->body);
+    MP_FREE(e);
+}
 MP__FN void mp__conn_unref(mp_conn *c) {
     if (mp__fetch_add(&c->refs, (mp__u32)-1) == 1) mp__obj_free(c, MP__T_CONN);
 }
@@ -5229,7 +5329,7 @@ MP__FN void mp__conn_exit(void) {
         mp__cent *e = mp__reg.v[--mp__reg.n];
         mp__os_close_handle(e->h);
         mp__conn_unref(e->conn);
-        MP_FREE(e);
+        mp__cent_free(e);
     }
     mp__reg.last = NULL;
     mp__os_reg_unlock();
@@ -5302,91 +5402,162 @@ MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size) {
     return mp__os_send(e->h, head, MP__HEAD, NULL, 0);
 }
 
+/* Reads into dst until *got == want or the deadline passes: MP_OK, MP_ETIMEDOUT (*got says
+   how far it came), MP_EOF or MP_ESYS. Without a deadline, one blocking read; with one, what
+   is there, then a poll for the time left, so that a sender that stalls cannot hold us. */
+MP__FN int mp__conn_fill(mp__cent *e, unsigned char *dst, size_t want, size_t *got,
+                         double deadline) {
+    for (;;) {
+        size_t k = 0;
+        int r, ready = 0;
+        unsigned char is_proc = 0;
+        double left;
+        if (*got >= want) return MP_OK;
+        if (deadline >= 1e300) {
+            r = mp__os_recv(e->h, dst + *got, want - *got, &k);
+            *got += k;
+            return r;
+        }
+        r = mp__os_recv_some(e->h, dst + *got, want - *got, &k);
+        *got += k;
+        if (r != MP_OK || *got >= want) return r;
+        left = mp__left(deadline);
+        if (left <= 0) return MP_ETIMEDOUT;
+        if (k) continue; /* more may be there already */
+        r = mp__os_poll(&e->h, &is_proc, 1, left, &ready);
+        if (r < 0) return r;
+        if (!ready) return MP_ETIMEDOUT;
+    }
+}
+/* The stream is lost: the end answers MP_ECORRUPT from now on. */
+MP__FN int mp__conn_broken(mp__cent *e, int r) {
+    e->rx = MP__RX_BROKEN;
+    MP_FREE(e->body);
+    e->body = NULL;
+    e->got = e->cap = 0;
+    return r == MP_EOF ? MP_ECORRUPT : r;
+}
 /* Until a message has begun (its head read): MP_OK, MP_EOF, MP_ETIMEDOUT, MP_ECORRUPT. With a
-   limit, the head is read as it comes and a part of it is kept when the time is up, so that
-   a peer that stalls (or writes a few bytes of garbage) inside a head cannot hang us. */
-MP__FN int mp__conn_header(mp__cent *e, double timeout) {
+   deadline, the head is read as it comes and a part of it is kept when the time is up, so
+   that a peer that stalls (or writes a few bytes of garbage) inside a head cannot hang us. */
+MP__FN int mp__conn_header(mp__cent *e, double deadline) {
     unsigned char *hdr = e->head;
-    size_t got = 0;
     mp__u64 n;
     int r;
     if (e->rx == MP__RX_BROKEN) return MP_ECORRUPT;
     if (e->rx == MP__RX_BODY) return MP_OK;
-    if (timeout >= 1e9) {
-        r = mp__os_recv(e->h, hdr + e->have, MP__HEAD - e->have, &got);
-        e->have += got;
-    } else {
-        double deadline = mp__deadline(timeout);
-        for (;;) {
-            double left = mp__left(deadline);
-            int ready = 0;
-            unsigned char is_proc = 0;
-            r = mp__os_poll(&e->h, &is_proc, 1, left > 0 ? left : 0, &ready);
-            if (r < 0) return r;
-            if (!ready) return MP_ETIMEDOUT;
-            r = mp__os_recv_some(e->h, hdr + e->have, MP__HEAD - e->have, &got);
-            e->have += got;
-            if (r != MP_OK || e->have == MP__HEAD) break;
-        }
-    }
+    r = mp__conn_fill(e, hdr, MP__HEAD, &e->have, deadline);
+    if (r == MP_ETIMEDOUT || r == MP_ESYS) return r;
     if (r == MP_EOF && e->have == 0) return MP_EOF;
-    if (r == MP_ESYS) return r;
     n = (mp__u64)mp__get32(hdr + 8) | (mp__u64)mp__get32(hdr + 12) << 32;
     if (r != MP_OK || mp__get32(hdr) != MP__MSG_MAGIC || mp__get32(hdr + 4) != mp__hdr_check(n) ||
-        n > MP_MESSAGE_MAX) {
-        e->rx = MP__RX_BROKEN;
-        return MP_ECORRUPT;
-    }
+        n > MP_MESSAGE_MAX)
+        return mp__conn_broken(e, MP_ECORRUPT);
     e->rx = MP__RX_BODY;
     e->have = 0;
     e->pending = n;
     return MP_OK;
 }
-/* The message whose head was read, into buf (e->pending bytes). */
-MP__FN int mp__conn_body(mp__cent *e, void *buf) {
-    size_t got = 0, first = MP__HEAD - MP__HDR, n = (size_t)e->pending;
-    int r = MP_OK;
-    if (first > n) first = n;
-    if (first) memcpy(buf, e->head + MP__HDR, first);
-    if (n > first) r = mp__os_recv(e->h, (char *)buf + first, n - first, &got);
-    if (r != MP_OK) { /* the sender died in the middle, or the stream is lost */
-        e->rx = MP__RX_BROKEN;
-        return r == MP_EOF ? MP_ECORRUPT : r;
+/* The bytes of the message that came in its head. */
+MP__FN size_t mp__conn_in_head(const mp__cent *e) {
+    return e->pending < MP__HEAD - MP__HDR ? (size_t)e->pending : MP__HEAD - MP__HDR;
+}
+/* Whether a receive has its answer without reading: an error, or a whole message here. */
+MP__FN int mp__conn_ready_here(const mp__cent *e) {
+    if (e->rx == MP__RX_BROKEN) return 1;
+    if (e->rx != MP__RX_BODY) return 0;
+    return (e->body ? e->got : mp__conn_in_head(e)) >= e->pending;
+}
+/* The message whose head was read, into buf (e->pending bytes, buf may be e->body). On a
+   timeout, what came is kept in e->body (allocated as it came), for the next receive. */
+MP__FN int mp__conn_body(mp__cent *e, unsigned char *buf, double deadline) {
+    size_t n = (size_t)e->pending, got = e->got;
+    int r;
+    if (buf != e->body) {
+        if (e->body)
+            memcpy(buf, e->body, got);
+        else
+            memcpy(buf, e->head + MP__HDR, got = mp__conn_in_head(e));
     }
+    r = mp__conn_fill(e, buf, n, &got, deadline);
+    if (r == MP_ETIMEDOUT && buf != e->body && got > e->got) {
+        unsigned char *keep = (unsigned char *)MP_REALLOC(e->body, got);
+        if (keep) { /* else only what was kept before stays: the stream is lost */
+            memcpy(keep, buf, got);
+            e->body = keep;
+            e->got = e->cap = got;
+            return r;
+        }
+        return mp__conn_broken(e, MP_ENOMEM);
+    }
+    if (r == MP_ETIMEDOUT) {
+        e->got = got;
+        return r;
+    }
+    if (r != MP_OK) return mp__conn_broken(e, r); /* the sender died in the middle */
+    if (buf != e->body) MP_FREE(e->body);
+    e->body = NULL;
+    e->got = e->cap = 0;
     e->rx = MP__RX_IDLE;
     return MP_OK;
 }
 MPDEF int mp_conn_recv_bytes(mp_conn *c, void *buf, size_t cap, size_t *size, double timeout) {
     mp__cent *e;
+    double deadline;
     int r = mp__conn_get(c, MP__CONN_R, &e);
     if (r != MP_OK) return r;
     if (!size || (!buf && cap) || mp__bad_timeout(timeout)) return MP_EINVAL;
-    r = mp__conn_header(e, timeout);
+    deadline = mp__deadline(timeout); /* once: it covers the whole message */
+    r = mp__conn_header(e, deadline);
     if (r != MP_OK) return r;
     *size = (size_t)e->pending;
     if (e->pending > cap) return MP_ETOOBIG; /* it stays, for a larger buffer */
-    return mp__conn_body(e, buf);
+    return mp__conn_body(e, (unsigned char *)buf, deadline);
 }
+/* A message of up to 1 GiB is announced by 16 bytes that anyone can write: the buffer grows
+   with the bytes that come (from 1 MiB, doubling), never ahead of them. */
+#define MP__BODY_FIRST ((size_t)1 << 20)
 MPDEF int mp_conn_recv_bytes_alloc(mp_conn *c, void **data, size_t *size, double timeout) {
     mp__cent *e;
-    void *p;
+    double deadline;
+    size_t n;
     int r = mp__conn_get(c, MP__CONN_R, &e);
     if (r != MP_OK) return r;
     if (!data || !size || mp__bad_timeout(timeout)) return MP_EINVAL;
     *data = NULL;
     *size = 0;
-    r = mp__conn_header(e, timeout);
+    deadline = mp__deadline(timeout);
+    r = mp__conn_header(e, deadline);
     if (r != MP_OK) return r;
-    p = MP_MALLOC(e->pending ? (size_t)e->pending : 1);
-    if (!p) return MP_ENOMEM; /* it stays */
-    *size = (size_t)e->pending;
-    r = mp__conn_body(e, p);
-    if (r != MP_OK) {
-        MP_FREE(p);
-        *size = 0;
-        return r;
+    n = (size_t)e->pending;
+    if (!e->body) {
+        size_t first = n < MP__BODY_FIRST ? n : MP__BODY_FIRST;
+        e->body = (unsigned char *)MP_MALLOC(first ? first : 1);
+        if (!e->body) return MP_ENOMEM; /* it stays */
+        e->got = mp__conn_in_head(e);
+        e->cap = first;
+        memcpy(e->body, e->head + MP__HDR, e->got);
     }
-    *data = p;
+    for (;;) {
+        if (e->got == e->cap && e->cap < n) {
+            size_t cap = e->cap < MP__BODY_FIRST / 2 ? MP__BODY_FIRST : e->cap * 2;
+            if (cap > n) cap = n;
+            unsigned char *p = (unsigned char *)MP_REALLOC(e->body, cap);
+            if (!p) return MP_ENOMEM; /* it stays, as far as it came */
+            e->body = p;
+            e->cap = cap;
+        }
+        /* fill what there is room for, then grow: the last step ends the message */
+        r = mp__conn_fill(e, e->body, e->cap, &e->got, deadline);
+        if (r != MP_OK || e->got == n) break;
+    }
+    if (r == MP_ETIMEDOUT) return r;
+    if (r != MP_OK) return mp__conn_broken(e, r); /* the sender died in the middle */
+    *data = e->body;
+    *size = n;
+    e->body = NULL;
+    e->got = e->cap = 0;
+    e->rx = MP__RX_IDLE;
     return MP_OK;
 }
 MPDEF int mp_conn_poll(mp_conn *c, double timeout) {
@@ -5395,7 +5566,7 @@ MPDEF int mp_conn_poll(mp_conn *c, double timeout) {
     unsigned char is_proc = 0;
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
-    if (e->rx != MP__RX_IDLE) return MP_OK; /* a message has begun, or an error is waiting */
+    if (mp__conn_ready_here(e)) return MP_OK; /* a whole message, or an error, is waiting */
     r = mp__os_poll(&e->h, &is_proc, 1, timeout, &ready);
     return r < 0 ? r : ready ? MP_OK : MP_ETIMEDOUT;
 }
@@ -5409,7 +5580,7 @@ MPDEF int mp_conn_close(mp_conn *c) {
     if (e) mp__os_close_handle(e->h);
     mp__os_unlock();
     if (!e) return MP_OK;
-    MP_FREE(e);
+    mp__cent_free(e);
     mp__conn_unref(c);
     return MP_OK;
 }
@@ -5442,7 +5613,7 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
         if (r != MP_OK) break;
         h[i] = e->h;
         is_proc[i] = 0;
-        pre[i] = e->rx != MP__RX_IDLE;
+        pre[i] = mp__conn_ready_here(e);
         child[i] = NULL;
     }
     for (i = nconns; i < n && r == MP_OK; i++) {

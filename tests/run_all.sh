@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Every leg of the test suite, then one closing line "N passed, N failed".
 # Legs: the suite under fork and spawn (gcc), with the portable POSIX fallbacks forced
-# (the stand-in for macOS and the BSDs), under AddressSanitizer + UBSan (clang), built by
-# g++ as C++, musl-gcc and tcc, and the mingw-w64 build under Wine; then the compile matrix
-# and the format check. A leg whose tool is missing is skipped with a note, or fails the run
-# when MP_REQUIRE_ALL=1 (as CI sets it).
+# (the stand-in for macOS and the BSDs), under AddressSanitizer + UBSan and ThreadSanitizer
+# (clang), built by g++ as C++, musl-gcc and tcc, and the mingw-w64 build under Wine; then the
+# compile matrix and the format check. A leg whose tool is missing is skipped with a note, or
+# fails the run when MP_REQUIRE_ALL=1 (as CI sets it).
 set -u
 cd "$(dirname "$0")/.."
 B=build/legs
@@ -79,6 +79,14 @@ if have clang; then
         unset ASAN_OPTIONS
     fi
 else skip asan "clang not installed"; fi
+# -- ThreadSanitizer: data races between the threads of a process (the threads_* tests), and
+#    the rest of the suite, under fork
+if have clang; then
+    if build tsan clang -std=c11 $WARN -O1 -g -fsanitize=thread -o $B/tests_tsan tests/main.c; then
+        run_suite tsan-fork env TSAN_OPTIONS=handle_segv=0:handle_abort=0 MP_START_METHOD=fork \
+            $B/tests_tsan
+    fi
+else skip tsan "clang not installed"; fi
 # -- the suite compiled as C++, with musl and with tcc
 if build c++ g++ -x c++ -std=c++11 $WARN -O2 -o $B/tests_cpp tests/main.c; then
     run_suite c++-spawn env MP_START_METHOD=spawn $B/tests_cpp

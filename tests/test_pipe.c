@@ -509,6 +509,111 @@ static int pipe_test_stalled_head(void) {
     return 0;
 }
 
+/* Issue 8: a header that announces 1 GiB, then silence. The receive times out in time, and
+   what it allocated is bounded by what came, not by what the header announced; when the
+   writer goes, MP_ECORRUPT. */
+static size_t body_cap(mp_conn *c) { /* what this process holds of a message in progress */
+    mp__cent *e;
+    return mp__conn_get(c, MP__CONN_R, &e) == MP_OK ? e->cap : (size_t)-1;
+}
+static int pipe_test_crafted_header(void) {
+    unsigned char h[MP__HEAD], junk[1000];
+    mp_conn *a, *b;
+    void *data = NULL;
+    size_t n = 7;
+    double t0, took;
+    int alloc;
+    for (alloc = 0; alloc < 2; alloc++) {
+        CHECK_EQ(mp_pipe(1, &a, &b), MP_OK);
+        put_header(h, MP__MSG_MAGIC, (mp__u64)MP_MESSAGE_MAX, 1);
+        pipe_fill(junk, sizeof junk, 3);
+        CHECK_EQ(mp__os_send(conn_handle(b), h, sizeof h, junk, sizeof junk), MP_OK);
+        t0 = mp__os_now();
+        if (alloc) {
+            CHECK_EQ(mp_conn_recv_bytes_alloc(a, &data, &n, 1.0), MP_ETIMEDOUT);
+            CHECK(data == NULL);
+            CHECK_EQ(n, 0);
+        } else {
+            unsigned char small[64];
+            CHECK_EQ(mp_conn_recv_bytes(a, small, sizeof small, &n, 1.0), MP_ETOOBIG);
+            CHECK_EQ(n, MP_MESSAGE_MAX);
+            CHECK_EQ(mp_conn_recv_bytes_alloc(a, &data, &n, 1.0), MP_ETIMEDOUT);
+        }
+        took = mp__os_now() - t0;
+        CHECK(took < 4.0);                       /* generous: before the fix it never returned */
+        CHECK(body_cap(a) <= ((size_t)1 << 20)); /* not the 1 GiB announced */
+        CHECK_EQ(mp_conn_recv_bytes_alloc(a, &data, &n, 0), MP_ETIMEDOUT);
+        CHECK(body_cap(a) <= ((size_t)1 << 20));
+        CHECK_EQ(mp_conn_poll(a, 0), MP_ETIMEDOUT); /* nothing more to read */
+        CHECK_EQ(mp_conn_close(b), MP_OK);          /* the writer goes */
+        CHECK_EQ(mp_conn_poll(a, 5), MP_OK);
+        CHECK_EQ(mp_conn_recv_bytes_alloc(a, &data, &n, alloc ? MP_FOREVER : 5), MP_ECORRUPT);
+        CHECK(data == NULL);
+        CHECK_EQ(body_cap(a), 0); /* given back */
+        CHECK_EQ(expect_corrupt(a), 0);
+        CHECK_EQ(mp_conn_close(a), MP_OK);
+    }
+    return 0;
+}
+
+/* A message that comes in pieces, with receives that time out between them (allocating and
+   not, alternately): each keeps what came, and the last one has the whole message. */
+static int pipe_test_body_in_pieces(void) {
+    enum { SIZE = 300000 };
+    unsigned char *msg = (unsigned char *)malloc(MP__HDR + SIZE),
+                  *buf = (unsigned char *)malloc(SIZE);
+    size_t sent = 0, n = 0;
+    mp_conn *a, *b;
+    void *data = NULL;
+    int round;
+    CHECK(msg && buf);
+    for (round = 0; round < 2; round++) {
+        int k = 0;
+        CHECK_EQ(mp_pipe(1, &a, &b), MP_OK);
+        put_header(msg, MP__MSG_MAGIC, SIZE, 1);
+        pipe_fill(msg + MP__HDR, SIZE, 11 + (mp__u64)round);
+        sent = 0;
+        while (sent < MP__HDR + SIZE) {
+            size_t step = 1000 + (size_t)k * 7919 % 60000;
+            int r;
+            if (step > MP__HDR + SIZE - sent) step = MP__HDR + SIZE - sent;
+            CHECK_EQ(mp__os_send(conn_handle(b), msg + sent, step, NULL, 0), MP_OK);
+            sent += step;
+            if (sent == MP__HDR + SIZE) break;
+            if ((k + round) % 2)
+                r = mp_conn_recv_bytes_alloc(a, &data, &n, k % 3 ? 0 : 0.01);
+            else
+                r = mp_conn_recv_bytes(a, buf, SIZE, &n, k % 3 ? 0 : 0.01);
+            CHECK_EQ(r, MP_ETIMEDOUT);
+            CHECK_EQ(mp_conn_poll(a, 0), MP_ETIMEDOUT); /* all of it taken: nothing to read */
+            CHECK(body_cap(a) <= ((size_t)1 << 20));    /* at most the first step of growth */
+            k++;
+        }
+        CHECK(k > 3);
+        if (round) {
+            CHECK_EQ(mp_conn_recv_bytes(a, buf, SIZE, &n, 5), MP_OK);
+            CHECK_EQ(n, SIZE);
+            CHECK(memcmp(buf, msg + MP__HDR, SIZE) == 0);
+        } else {
+            CHECK_EQ(mp_conn_recv_bytes(a, buf, 10, &n, 5), MP_ETOOBIG); /* it stays */
+            CHECK_EQ(mp_conn_poll(a, 0), MP_OK);                         /* whole, here */
+            CHECK_EQ(mp_conn_recv_bytes_alloc(a, &data, &n, 5), MP_OK);
+            CHECK_EQ(n, SIZE);
+            CHECK(memcmp(data, msg + MP__HDR, SIZE) == 0);
+            mp_free(data);
+        }
+        CHECK_EQ(body_cap(a), 0);
+        CHECK_EQ(mp_conn_send_bytes(b, "next", 4), MP_OK); /* the stream goes on */
+        CHECK_EQ(mp_conn_recv_bytes(a, buf, SIZE, &n, 5), MP_OK);
+        CHECK_EQ(n, 4);
+        mp_conn_close(a);
+        mp_conn_close(b);
+    }
+    free(msg);
+    free(buf);
+    return 0;
+}
+
 /* wait over three connections and two processes. Each child closes every end it inherited
    but the one it uses (child 0: none, child 1: w[0]). */
 typedef struct wait_arg {
@@ -926,6 +1031,8 @@ static const mp_test pipe_tests[] = {
     {"pipe_peer_killed_mid_message", pipe_test_peer_killed_mid_message},
     {"pipe_fuzz", pipe_test_fuzz},
     {"pipe_stalled_head", pipe_test_stalled_head},
+    {"pipe_crafted_header", pipe_test_crafted_header},
+    {"pipe_body_in_pieces", pipe_test_body_in_pieces},
     {"pipe_signals", pipe_test_signals},
     {"pipe_wait_many", pipe_test_wait_many},
     {"pipe_bad_input", pipe_test_bad_input},

@@ -623,6 +623,386 @@ static int test_lock_raw_fork(void) {
 #endif
 }
 
+/* Issue 8: a poll (timeout 0) takes back a lock whose owner died, for every primitive built
+   on the robust mutex: Lock, RLock, a Condition's lock, a Value's lock. First with the owner
+   a zombie not yet reaped (polled until the kill has landed), then with it reaped. */
+static int poll_owner_dies(mp_lock *l, int depth, int reap_first) {
+    sync_arg *a = sync_new();
+    mp_process p;
+    int r;
+    CHECK(a != NULL);
+    a->lock = l;
+    a->n = depth;
+    CHECK_EQ(mp_process_init(&p, hold_until_killed, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 1);
+    CHECK_EQ(mp_lock_acquire(l, 0), MP_ETIMEDOUT); /* alive: a poll only fails */
+    CHECK_EQ(mp_process_kill(&p), MP_OK);
+    if (reap_first) CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    while ((r = mp_lock_acquire(l, 0)) == MP_ETIMEDOUT) mp__os_sleep(0.001);
+    CHECK_EQ(r, MP_EOWNERDEAD);
+    CHECK_EQ(mp_lock_is_mine(l), 1);
+    CHECK_EQ(mp_lock_release(l), MP_OK);
+    CHECK_EQ(mp_lock_acquire(l, 0), MP_OK); /* and it works as before */
+    CHECK_EQ(mp_lock_release(l), MP_OK);
+    if (!reap_first) CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    return 0;
+}
+static int test_lock_poll_owner_killed(void) {
+    mp_lock *l = mp_lock_new(), *r = mp_rlock_new();
+    mp_condition *c = mp_condition_new(NULL);
+    mp_value *v = mp_value_new(8);
+    int reap;
+    CHECK(l && r && c && v);
+    for (reap = 0; reap < 2; reap++) {
+        CHECK_EQ(poll_owner_dies(l, 1, reap), 0);
+        CHECK_EQ(poll_owner_dies(r, 2, reap), 0);
+        CHECK_EQ(poll_owner_dies(mp_condition_lock(c), 1, reap), 0);
+        CHECK_EQ(poll_owner_dies(mp_value_lock(v), 2, reap), 0);
+    }
+    CHECK_EQ(mp_condition_acquire(c, 0), MP_OK); /* the Condition's own calls see it too */
+    CHECK_EQ(mp_condition_release(c), MP_OK);
+    CHECK_EQ(mp_condition_free(c), MP_OK);
+    CHECK_EQ(mp_value_free(v), MP_OK);
+    CHECK_EQ(mp_lock_free(l), MP_OK);
+    CHECK_EQ(mp_lock_free(r), MP_OK);
+    return 0;
+}
+
+/* Issue 8: set() then clear() wakes every waiter at once, and each reports the set. */
+static int wait_event_long(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    flag_add(&a->f->ready);
+    return mp_event_wait(a->event, 20) == MP_OK ? 0 : 2; /* MP_ETIMEDOUT: the set was missed */
+}
+static int test_event_set_clear_wakes(void) {
+    sync_arg *a = sync_new();
+    mp_process p[3];
+    int i, code, round;
+    CHECK(a != NULL);
+    a->event = mp_event_new();
+    CHECK(a->event != NULL);
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < 3; i++) {
+            CHECK_EQ(mp_process_init(&p[i], wait_event_long, &a, sizeof a, NULL), MP_OK);
+            CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+        }
+        flag_wait(&a->f->ready, (mp__u32)(3 * (round + 1)));
+        while (mp__load(&a->event->flag.waiters) < 3) mp__os_sleep(0.001); /* all asleep */
+        CHECK_EQ(mp_event_set(a->event), MP_OK);
+        CHECK_EQ(mp_event_clear(a->event), MP_OK);
+        CHECK_EQ(mp_event_is_set(a->event), 0);
+        for (i = 0; i < 3; i++) {
+            CHECK_EQ(mp_process_join(&p[i], 60), MP_OK);
+            CHECK_EQ(mp_process_exitcode(&p[i], &code), 1);
+            CHECK_EQ(code, 0);
+            mp_process_close(&p[i]);
+        }
+    }
+    CHECK_EQ(mp_event_wait(a->event, 0), MP_ETIMEDOUT); /* cleared: a new wait waits */
+    CHECK_EQ(mp_event_clear(a->event), MP_OK);          /* clear twice: still clear */
+    CHECK_EQ(mp_event_set(a->event), MP_OK);
+    CHECK_EQ(mp_event_set(a->event), MP_OK); /* set twice: still set */
+    CHECK_EQ(mp_event_is_set(a->event), 1);
+    CHECK_EQ(mp_event_wait(a->event, 0), MP_OK);
+    CHECK_EQ(mp_event_free(a->event), MP_OK);
+    return 0;
+}
+
+/* Stops a child where it stands, or lets it go on (a waiter that does not run). */
+#ifdef _WIN32
+static int pause_process(long pid, int stop) {
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    THREADENTRY32 te;
+    int n = 0;
+    if (snap == INVALID_HANDLE_VALUE) return -1;
+    te.dwSize = sizeof te;
+    if (Thread32First(snap, &te)) {
+        do {
+            if (te.th32OwnerProcessID == (DWORD)pid) {
+                HANDLE t = OpenThread(THREAD_SUSPEND_RESUME, FALSE, te.th32ThreadID);
+                if (t) {
+                    n += (stop ? SuspendThread(t) : ResumeThread(t)) != (DWORD)-1;
+                    CloseHandle(t);
+                }
+            }
+        } while (Thread32Next(snap, &te));
+    }
+    CloseHandle(snap);
+    return n ? 0 : -1;
+}
+#else
+static int pause_process(long pid, int stop) {
+    siginfo_t si;
+    if (kill((pid_t)pid, stop ? SIGSTOP : SIGCONT) != 0) return -1;
+    memset(&si, 0, sizeof si);
+    if (stop) /* wait until it is stopped (the report is consumed: mp.h only asks for exits) */
+        while (waitid(P_PID, (id_t)pid, &si, WSTOPPED) != 0)
+            if (errno != EINTR) return -1;
+    return 0;
+}
+#endif
+
+/* Issue 8: a waiter that does not run while its generation is reset and more happens must
+   still learn how its own generation ended. */
+static int barrier_wait_report(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    flag_add(&a->f->ready);
+    a->f->values[0] = (mp__u32)(mp_barrier_wait(a->barrier, 30) + 100);
+    return 0;
+}
+static int barrier_party_once(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    return mp_barrier_wait(a->barrier, 30) >= 0 ? 0 : 2;
+}
+static int test_barrier_reset_while_stopped(void) {
+    sync_arg *a = sync_new();
+    mp_process w, x;
+    int scenario;
+    CHECK(a != NULL);
+    a->barrier = mp_barrier_new(2, NULL);
+    CHECK(a->barrier != NULL);
+    for (scenario = 0; scenario < 4; scenario++) {
+        int want = MP_EBROKEN;
+        a->f->values[0] = 0;
+        a->f->ready.value = 0;
+        CHECK_EQ(mp_process_init(&w, barrier_wait_report, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&w), MP_OK);
+        flag_wait(&a->f->ready, 1);
+        /* asleep on the barrier's word, its lock released: now it may be stopped */
+        while (mp__load(&a->barrier->seq.waiters) < 1) mp__os_sleep(0.001);
+        CHECK_EQ(pause_process(mp_process_pid(&w), 1), 0);
+        if (scenario == 0) { /* reset twice */
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+        } else if (scenario == 1) { /* reset, a whole pass of two others, reset */
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+            CHECK_EQ(mp_process_init(&x, barrier_party_once, &a, sizeof a, NULL), MP_OK);
+            CHECK_EQ(mp_process_start(&x), MP_OK);
+            CHECK(mp_barrier_wait(a->barrier, 30) >= 0);
+            CHECK_EQ(mp_process_join(&x, 30), MP_OK);
+            mp_process_close(&x);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+        } else if (scenario == 2) { /* its generation passes (we are the other party), then
+                                       a reset: it passed */
+            CHECK_EQ(mp_barrier_wait(a->barrier, 30), 1);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+            want = 100; /* index 0 */
+        } else {        /* abort, reset, abort */
+            CHECK_EQ(mp_barrier_abort(a->barrier), MP_OK);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+            CHECK_EQ(mp_barrier_abort(a->barrier), MP_OK);
+            CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+        }
+        CHECK_EQ(pause_process(mp_process_pid(&w), 0), 0);
+        CHECK_EQ(mp_process_join(&w, 60), MP_OK);
+        mp_process_close(&w);
+        if (want == MP_EBROKEN) want += 100;
+        CHECK_EQ(a->f->values[0], want);
+        CHECK_EQ(mp_barrier_broken(a->barrier), 0);
+        CHECK_EQ(mp_barrier_n_waiting(a->barrier), 0);
+    }
+    CHECK_EQ(mp_barrier_free(a->barrier), MP_OK);
+    return 0;
+}
+
+/* Threads of one process, all at once on every primitive (issue 8: ThreadSanitizer runs
+   these; the RLock's owner field was a data race between threads). */
+typedef struct test_thread {
+#ifdef _WIN32
+    HANDLE h;
+#else
+    pthread_t t;
+#endif
+    int (*fn)(void *);
+    void *arg;
+    int result;
+} test_thread;
+#ifdef _WIN32
+static DWORD WINAPI test_thread_main(LPVOID p) {
+    test_thread *t = (test_thread *)p;
+    t->result = t->fn(t->arg);
+    return 0;
+}
+#else
+static void *test_thread_main(void *p) {
+    test_thread *t = (test_thread *)p;
+    t->result = t->fn(t->arg);
+    return NULL;
+}
+#endif
+static int thread_start(test_thread *t, int (*fn)(void *), void *arg) {
+    t->fn = fn;
+    t->arg = arg;
+    t->result = -1;
+#ifdef _WIN32
+    t->h = CreateThread(NULL, 0, test_thread_main, t, 0, NULL);
+    return t->h ? 0 : -1;
+#else
+    return pthread_create(&t->t, NULL, test_thread_main, t) == 0 ? 0 : -1;
+#endif
+}
+static int thread_join(test_thread *t) {
+#ifdef _WIN32
+    WaitForSingleObject(t->h, INFINITE);
+    CloseHandle(t->h);
+#else
+    pthread_join(t->t, NULL);
+#endif
+    return t->result;
+}
+
+#define THREADS      4
+#define THREAD_LOOPS 1000
+typedef struct thread_shared {
+    mp_lock *lock, *rlock;
+    mp_semaphore *sem;
+    mp_event *go;
+    mp_condition *cond;
+    mp_queue *q;
+    mp_barrier *barrier;
+    mp_value *value;
+    long plain, rplain; /* plain counters: only the locks keep them right */
+    volatile mp__u32 inside, too_many, qsum, barrier_index[THREADS];
+    ring r; /* under the condition's lock */
+} thread_shared;
+typedef struct thread_arg {
+    thread_shared *s;
+    int id;
+} thread_arg;
+static int thread_mix(void *arg) {
+    thread_arg *ta = (thread_arg *)arg;
+    thread_shared *s = ta->s;
+    int i, r;
+    if (mp_event_wait(s->go, 30) != MP_OK) return 2;
+    for (i = 0; i < THREAD_LOOPS; i++) {
+        if (mp_lock_acquire(s->lock, 30) != MP_OK) return 3;
+        s->plain++;
+        if (mp_lock_release(s->lock) != MP_OK) return 4;
+        if (mp_lock_acquire(s->rlock, 30) != MP_OK) return 5;
+        if (mp_lock_acquire(s->rlock, 0) != MP_OK) return 6; /* ours: re-entered */
+        s->rplain++;
+        if (mp_lock_release(s->rlock) != MP_OK || mp_lock_release(s->rlock) != MP_OK) return 7;
+        if (mp_lock_release(s->rlock) != MP_ENOTOWNER) return 8; /* not held by this thread */
+        MP_WITH_LOCK(mp_value_lock(s->value)) {
+            *(long *)mp_value_ptr(s->value) += 1;
+        }
+        if (mp_semaphore_acquire(s->sem, 30) != MP_OK) return 9;
+        if (mp__fetch_add(&s->inside, 1) >= 2) mp__fetch_add(&s->too_many, 1);
+        mp__fetch_add(&s->inside, (mp__u32)-1);
+        if (mp_semaphore_release(s->sem) != MP_OK) return 10;
+    }
+    r = mp_barrier_wait(s->barrier, 30);
+    if (r < 0 || r >= THREADS) return 11;
+    mp__fetch_add(&s->barrier_index[r], 1);
+    for (i = 1; i <= THREAD_LOOPS; i++) { /* threads 0, 1 produce; 2, 3 consume */
+        if (mp_condition_acquire(s->cond, 30) != MP_OK) return 12;
+        if (ta->id < 2) {
+            if (mp_condition_wait_for(s->cond, ring_not_full, &s->r, 30) != MP_OK) return 13;
+            s->r.items[(s->r.head + s->r.count) % RING] = i;
+            s->r.count++;
+            s->r.produced++;
+        } else {
+            if (mp_condition_wait_for(s->cond, ring_not_empty, &s->r, 30) != MP_OK) return 14;
+            s->r.sum += s->r.items[s->r.head];
+            s->r.head = (s->r.head + 1) % RING;
+            s->r.count--;
+            s->r.consumed++;
+        }
+        if (mp_condition_notify_all(s->cond) != MP_OK) return 15;
+        if (mp_condition_release(s->cond) != MP_OK) return 16;
+    }
+    for (i = 0; i < THREAD_LOOPS; i++) { /* put one, get one (maybe another thread's) */
+        mp__u32 v = (mp__u32)(ta->id * THREAD_LOOPS + i), got = 0;
+        size_t n = 0;
+        if (mp_queue_put(s->q, &v, sizeof v, 30) != MP_OK) return 17;
+        if (mp_queue_get(s->q, &got, sizeof got, &n, 30) != MP_OK || n != sizeof got) return 18;
+        mp__fetch_add(&s->qsum, got);
+    }
+    r = mp_barrier_wait(s->barrier, 30);
+    return r >= 0 && r < THREADS ? 0 : 19;
+}
+static int test_threads_all_primitives(void) {
+    thread_shared *s = (thread_shared *)calloc(1, sizeof *s); /* this process's memory */
+    thread_arg ta[THREADS];
+    test_thread t[THREADS];
+    int i, round;
+    mp__u32 want = 0;
+    CHECK(s != NULL);
+    s->lock = mp_lock_new();
+    s->rlock = mp_rlock_new();
+    s->sem = mp_semaphore_new(2);
+    s->go = mp_event_new();
+    s->cond = mp_condition_new(NULL);
+    s->q = mp_queue_new(4096, 0);
+    s->barrier = mp_barrier_new(THREADS, NULL);
+    s->value = mp_value_new(sizeof(long));
+    CHECK(s->lock && s->rlock && s->sem && s->go && s->cond && s->q && s->barrier && s->value);
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < THREADS; i++) {
+            ta[i].s = s;
+            ta[i].id = i;
+            CHECK_EQ(thread_start(&t[i], thread_mix, &ta[i]), 0);
+        }
+        CHECK_EQ(mp_event_set(s->go), MP_OK); /* the early ones wait, the late ones see it set */
+        for (i = 0; i < THREADS; i++) CHECK_EQ(thread_join(&t[i]), 0);
+        CHECK_EQ(mp_event_clear(s->go), MP_OK);
+    }
+    CHECK_EQ(s->plain, 2 * THREADS * THREAD_LOOPS);
+    CHECK_EQ(s->rplain, 2 * THREADS * THREAD_LOOPS);
+    CHECK_EQ(*(long *)mp_value_ptr(s->value), 2 * THREADS * THREAD_LOOPS);
+    CHECK_EQ(s->too_many, 0);
+    for (i = 0; i < THREADS; i++) CHECK_EQ(s->barrier_index[i], 2);
+    CHECK_EQ(s->r.produced, 2 * 2 * THREAD_LOOPS);
+    CHECK_EQ(s->r.consumed, 2 * 2 * THREAD_LOOPS);
+    CHECK_EQ(s->r.sum, 2 * 2 * THREAD_LOOPS * (THREAD_LOOPS + 1) / 2);
+    for (i = 0; i < THREADS * THREAD_LOOPS; i++) want += (mp__u32)i;
+    CHECK_EQ(s->qsum, 2 * want);
+    CHECK_EQ(mp_queue_qsize(s->q), 0);
+    CHECK_EQ(mp_lock_is_mine(s->rlock), 0);
+    CHECK_EQ(mp_lock_free(s->lock), MP_OK);
+    CHECK_EQ(mp_lock_free(s->rlock), MP_OK);
+    CHECK_EQ(mp_semaphore_free(s->sem), MP_OK);
+    CHECK_EQ(mp_event_free(s->go), MP_OK);
+    CHECK_EQ(mp_condition_free(s->cond), MP_OK);
+    CHECK_EQ(mp_queue_free(s->q), MP_OK);
+    CHECK_EQ(mp_barrier_free(s->barrier), MP_OK);
+    CHECK_EQ(mp_value_free(s->value), MP_OK);
+    free(s);
+    return 0;
+}
+
+/* An RLock passed between threads: each takes it twice, checks that the others see it as
+   theirs not, and lets go; a thread that is not the owner cannot release it. */
+static int rlock_ping(void *arg) {
+    mp_lock *l = (mp_lock *)arg;
+    int i;
+    for (i = 0; i < 20000; i++) {
+        int r = mp_lock_acquire(l, i % 2 ? 0 : 30);
+        if (r == MP_ETIMEDOUT) continue;
+        if (r != MP_OK) return 2;
+        if (!mp_lock_is_mine(l) || mp_lock_acquire(l, 0) != MP_OK) return 3;
+        if (mp_lock_release(l) != MP_OK || !mp_lock_is_mine(l)) return 4;
+        if (mp_lock_release(l) != MP_OK || mp_lock_is_mine(l)) return 5;
+    }
+    return mp_lock_release(l) == MP_ENOTOWNER ? 0 : 6;
+}
+static int test_threads_rlock(void) {
+    mp_lock *l = mp_rlock_new();
+    test_thread t[THREADS];
+    int i;
+    CHECK(l != NULL);
+    for (i = 0; i < THREADS; i++) CHECK_EQ(thread_start(&t[i], rlock_ping, l), 0);
+    for (i = 0; i < THREADS; i++) CHECK_EQ(thread_join(&t[i]), 0);
+    CHECK_EQ(mp_lock_is_mine(l), 0);
+    CHECK_EQ(mp_lock_free(l), MP_OK);
+    return 0;
+}
+
 static const mp_test sync_tests[] = {
     {"lock_raw_fork", test_lock_raw_fork},
     {"lock_counter", test_lock_counter},
@@ -638,4 +1018,9 @@ static const mp_test sync_tests[] = {
     {"barrier_timeout_abort_reset", test_barrier_timeout_abort_reset},
     {"value", test_value},
     {"wait_resumes_after_signal", test_wait_resumes_after_signal},
+    {"lock_poll_owner_killed", test_lock_poll_owner_killed},
+    {"event_set_clear_wakes", test_event_set_clear_wakes},
+    {"barrier_reset_while_stopped", test_barrier_reset_while_stopped},
+    {"threads_all_primitives", test_threads_all_primitives},
+    {"threads_rlock", test_threads_rlock},
     {NULL, NULL}};
