@@ -569,10 +569,13 @@ static int test_no_leaked_descriptors(void) {
 /* Before mp.h's constructor (priority 101 runs first): take the arena's address, so that
    the spawned child cannot map the arena there. */
 __attribute__((constructor(101))) static void occupy_arena_address(void) {
-    const char *tok = getenv("MP_SPAWN_TOKEN");
-    mp__u64 f[5];
-    if (!getenv("MP_TEST_OCCUPY_ARENA") || !tok || mp__parse_hex(tok, f, 5) != 0) return;
-    mmap((void *)(uintptr_t)f[1], 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    const char *fd = getenv(MP__SPAWN_VAR);
+    mp__spawn_rec rec; /* peeked at: mp.h reads it next */
+    if (!getenv("MP_TEST_OCCUPY_ARENA") || !fd ||
+        recv(atoi(fd), &rec, sizeof rec, MSG_PEEK | MSG_DONTWAIT) != (ssize_t)sizeof rec)
+        return;
+    mmap((void *)(uintptr_t)rec.arena_addr, 4096, PROT_READ,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 }
 #endif
 static int test_spawn_arena_address_taken(void) {
@@ -590,6 +593,186 @@ static int test_spawn_arena_address_taken(void) {
     return 0;
 #else
     SKIP("needs constructor priorities (POSIX gcc/clang); Windows reserves the range itself");
+#endif
+}
+
+/* Children that nobody joins are reaped when the next one starts, as in Python: no zombie
+   and no descriptor (handle) piles up, and each object still reports its exit code. */
+#ifdef _WIN32
+static void wait_ended_unreaped(long pid) {
+    HANDLE h = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+    if (h) WaitForSingleObject(h, 30000), CloseHandle(h);
+}
+static int count_handles(void) {
+    DWORD n = 0;
+    return GetProcessHandleCount(GetCurrentProcess(), &n) ? (int)n : -1;
+}
+static int count_zombie_children(void) {
+    return 0; /* a process handle nobody closed is counted by count_handles */
+}
+#else
+#include <dirent.h>
+#include <sys/wait.h>
+static void wait_ended_unreaped(long pid) {
+    siginfo_t si;
+    while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) != 0 && errno == EINTR) {}
+}
+static int count_handles(void) {
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = -1; /* the listing's own descriptor */
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+static int count_zombie_children(void) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], buf[512], *p;
+        long ppid = 0;
+        FILE *f;
+        size_t k;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        if (!(f = fopen(path, "r"))) continue;
+        k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = 0;
+        p = strrchr(buf, ')');
+        if (!p || sscanf(p + 2, "%*c %ld", &ppid) != 1) continue;
+        if (ppid == (long)getpid() && p[2] == 'Z') n++;
+    }
+    closedir(d);
+    return n;
+}
+#endif
+static int test_unjoined_children_reaped(void) {
+    /* 200 as in the report; spawn (an exec each) is slower, especially under ASan */
+    int n = mp_get_start_method() == MP_FORK ? 200 : 60, i, code, before, zombies, handles;
+    mp_process *p = (mp_process *)malloc((size_t)n * sizeof *p);
+    CHECK(p != NULL);
+    before = count_handles();
+    for (i = 0; i < n; i++) {
+        int v = i % 100;
+        CHECK_EQ(mp_process_init(&p[i], ret_arg, &v, sizeof v, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+        wait_ended_unreaped(mp_process_pid(&p[i])); /* so the next start finds it ended */
+    }
+    zombies = count_zombie_children();
+    handles = count_handles();
+    fprintf(stderr, "  %d children: %d zombies, %d -> %d handles\n", n, zombies, before, handles);
+    CHECK(zombies >= 0 && zombies <= 1); /* only the last one is not reaped yet */
+    if (before >= 0) CHECK(handles <= before + 2);
+    CHECK_EQ(mp_active_children(NULL, 0), 0); /* reaps the last one */
+    CHECK_EQ(count_zombie_children(), 0);
+    for (i = 0; i < n; i++) {
+        CHECK_EQ(mp_process_is_alive(&p[i]), 0);
+        code = -1;
+        CHECK_EQ(mp_process_exitcode(&p[i], &code), 1);
+        CHECK_EQ(code, i % 100);
+        CHECK_EQ(mp_process_join(&p[i], 0), MP_OK);
+        CHECK_EQ(mp_process_close(&p[i]), MP_OK);
+    }
+    free(p);
+    return 0;
+}
+
+/* A spawned child keeps the start method its parent set with mp_set_start_method (not the
+   environment's), and so do its own children: a grandchild starts with fresh globals. */
+static int probe_global = 0;
+static int return_probe(void *arg, size_t size) {
+    (void)arg;
+    (void)size;
+    return probe_global;
+}
+static int report_method(void *arg, size_t size) {
+    mp_process g;
+    int code = -1;
+    (void)arg;
+    (void)size;
+    probe_global = 7;
+    if (mp_get_start_method() != MP_SPAWN) return 1;
+    if (mp_process_init(&g, return_probe, NULL, 0, NULL) != MP_OK ||
+        mp_process_start(&g) != MP_OK || mp_process_join(&g, 30) != MP_OK)
+        return 2;
+    mp_process_exitcode(&g, &code);
+    mp_process_close(&g);
+    return code == 0 ? 0 : 3;
+}
+static int test_spawn_child_keeps_start_method(void) {
+    mp_process p;
+    int code = -1;
+#ifndef _WIN32
+    CHECK_EQ(setenv("MP_START_METHOD", "fork", 1), 0); /* what the child must not follow */
+#endif
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    CHECK_EQ(mp_process_init(&p, report_method, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 60), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    return 0;
+}
+
+#ifndef _WIN32
+#include <sys/resource.h>
+static int fd_is_closed(void *arg, size_t size) {
+    int fd;
+    (void)size;
+    memcpy(&fd, arg, sizeof fd);
+    return fcntl(fd, F_GETFD) == -1 && errno == EBADF ? 0 : 1;
+}
+#endif
+/* Spawn closes every descriptor it does not pass: also above 65536, and above the soft
+   limit (a descriptor opened before the limit was lowered). */
+#ifndef _WIN32
+static int spawn_sees_closed(int fd) {
+    mp_process p;
+    int code = -1;
+    if (mp_process_init(&p, fd_is_closed, &fd, sizeof fd, NULL) != MP_OK ||
+        mp_process_start(&p) != MP_OK || mp_process_join(&p, 60) != MP_OK ||
+        mp_process_exitcode(&p, &code) != 1)
+        code = -1;
+    mp_process_close(&p);
+    return code == 0;
+}
+#endif
+static int test_spawn_closes_high_descriptors(void) {
+#ifdef _WIN32
+    SKIP("POSIX descriptors; Windows children inherit only the std handles");
+#else
+    struct rlimit rl, low;
+    int high = 70000, mid;
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    /* above the soft limit: open one high up, then lower the limit below it */
+    mid = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 15001 ? 15000 : (int)rl.rlim_cur - 1;
+    if (mid > 100) {
+        CHECK_EQ(dup2(2, mid), mid); /* a user's descriptor without close-on-exec */
+        low = rl;
+        low.rlim_cur = 64;
+        CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+        CHECK(spawn_sees_closed(mid));
+        CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+        close(mid);
+    }
+    /* above 65536 */
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur <= (rlim_t)high) {
+        struct rlimit raised = rl;
+        if (raised.rlim_max != RLIM_INFINITY && raised.rlim_max <= (rlim_t)high)
+            raised.rlim_max = (rlim_t)high + 1;
+        raised.rlim_cur = (rlim_t)high + 1;
+        if (setrlimit(RLIMIT_NOFILE, &raised) != 0) SKIP("cannot raise RLIMIT_NOFILE above 65536");
+    }
+    CHECK_EQ(dup2(2, high), high);
+    CHECK(spawn_sees_closed(high));
+    close(high);
+    return 0;
 #endif
 }
 
@@ -613,4 +796,7 @@ static const mp_test process_tests[] = {
     {"process_grandchildren", test_grandchildren},
     {"process_start_method", test_start_method},
     {"process_no_leaked_descriptors", test_no_leaked_descriptors},
+    {"process_unjoined_children_reaped", test_unjoined_children_reaped},
+    {"process_spawn_child_keeps_start_method", test_spawn_child_keeps_start_method},
+    {"process_spawn_closes_high_descriptors", test_spawn_closes_high_descriptors},
     {NULL, NULL}};
