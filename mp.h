@@ -1102,15 +1102,19 @@ MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonc
         return MP__EXIT_BOOT;
     }
     /* Nothing but looks at a descriptor that is not our parent's socket. */
-    if (fstat(bfd, &st) != 0 || !S_ISSOCK(st.st_mode) || !mp__os_peer_is_parent(bfd))
-        return MP__EXIT_BOOT;
-    n = recv(bfd, &rec, sizeof rec, MSG_DONTWAIT);
-    close(bfd);
+    n = -1;
+    if (fstat(bfd, &st) == 0 && S_ISSOCK(st.st_mode) && mp__os_peer_is_parent(bfd)) {
+        n = recv(bfd, &rec, sizeof rec, MSG_DONTWAIT);
+        close(bfd);
+    }
     if (n != (ssize_t)sizeof rec || rec.magic != MP__SPAWN_MAGIC ||
         (long)rec.parent_pid != (long)getppid() || rec.arena_fd > 0x7fffffff ||
         rec.sentinel_fd > 0x7fffffff || rec.arena_size > (mp__u64)(size_t)-1 ||
-        rec.boot_off >= rec.arena_size)
+        rec.boot_off >= rec.arena_size) {
+        fprintf(stderr, "mp.h: " MP__SPAWN_VAR " is set, but the boot data is not from this "
+                        "process's parent: not booting\n");
         return MP__EXIT_BOOT;
+    }
     p = mp__os_map((void *)(uintptr_t)rec.arena_addr, (size_t)rec.arena_size, (int)rec.arena_fd, 1);
     if (!p) return MP__EXIT_ADDR;
     mp__os_arena_fd = (int)rec.arena_fd;
@@ -1885,7 +1889,11 @@ MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonc
     void *want, *p;
     DWORD mine, theirs;
     if (mp__parse_hex(token, f, 8) != 0) return MP__EXIT_BOOT;
-    if ((long)f[0] != mp__os_real_parent()) return MP__EXIT_BOOT;
+    if ((long)f[0] != mp__os_real_parent()) {
+        fprintf(stderr, "mp.h: a spawn token that is not from this process's parent: not "
+                        "booting\n");
+        return MP__EXIT_BOOT;
+    }
     parent =
         OpenProcess(PROCESS_DUP_HANDLE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)f[0]);
     if (!parent) return MP__EXIT_BOOT;
@@ -2909,12 +2917,7 @@ MP__FN void mp__spawn_attach(const char *token) {
     mp__u64 nonce[2];
     mp__boot *b;
     int code = mp__os_arena_attach(token, &off, nonce);
-    if (code) {
-        if (code == MP__EXIT_BOOT)
-            fprintf(stderr, "mp.h: a spawn token whose boot data is not from this process's "
-                            "parent: not booting\n");
-        mp__os_exit(code);
-    }
+    if (code) mp__os_exit(code); /* with a message when the token was refused */
     if (off > mp__g.arena_size || mp__g.arena_size - off < sizeof(mp__boot))
         mp__os_exit(MP__EXIT_BOOT);
     b = (mp__boot *)(mp__g.arena + off);

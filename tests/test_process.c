@@ -776,6 +776,218 @@ static int test_spawn_closes_high_descriptors(void) {
 #endif
 }
 
+/* Spawn tokens. A spawned child is told where its boot data is; that must not let anyone
+   who starts an mp.h program (with its environment and descriptors of their choosing) make
+   it run a function of theirs: a privileged program never boots, and the boot data must come
+   from the real parent. Nothing secret is left in /proc/PID/environ. */
+#ifdef __linux__
+static int read_file(const char *path, char *buf, size_t cap) {
+    int fd = open(path, O_RDONLY), n = 0;
+    ssize_t r;
+    if (fd < 0) return -1;
+    while (n < (int)cap - 1 && (r = read(fd, buf + n, cap - 1 - (size_t)n)) > 0) n += (int)r;
+    close(fd);
+    buf[n] = 0;
+    return n;
+}
+static int check_environ(void *arg, size_t size) {
+    static char env[65536];
+    int n = read_file("/proc/self/environ", env, sizeof env), i = 0;
+    (void)arg;
+    (void)size;
+    if (n < 0) return 1;
+    while (i < n) {
+        const char *e = env + i;
+        if (strncmp(e, "MP_SPAWN_TOKEN=", 15) == 0) return 2;
+        if (strncmp(e, "MP_SPAWN_FD=", 12) == 0) { /* only a descriptor's number */
+            const char *v = e + 12;
+            if (!*v || strlen(v) > 6 || strspn(v, "0123456789") != strlen(v)) return 3;
+        }
+        i += (int)strlen(e) + 1;
+    }
+    return 0;
+}
+#endif
+static int test_spawn_token_not_in_environ(void) {
+#ifndef __linux__
+    SKIP("reads /proc/self/environ");
+#else
+    mp_process p;
+    int code = -1;
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    CHECK_EQ(mp_process_init(&p, check_environ, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 60), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    return 0;
+#endif
+}
+
+#if defined(__linux__) && UINTPTR_MAX > 0xffffffffu
+#define FORGE_TESTS 1
+#define FORGED_ADDR 0x300000000000ull
+#define FORGED_SIZE 65536
+#define FORGED_BOOT 4096
+/* What a forged boot would run: if it ever does, the output says so. */
+static int attacker_fn(void *arg, size_t size) {
+    (void)arg;
+    (void)size;
+    fputs("PWNED\n", stdout);
+    fflush(stdout);
+    return 77;
+}
+/* A file laid out as an arena whose boot block names attacker_fn. */
+static int forged_arena(mp__boot **out) {
+    static char buf[FORGED_SIZE];
+    mp__boot *b = (mp__boot *)(buf + FORGED_BOOT);
+    FILE *f = tmpfile();
+    if (!f) return -1;
+    memset(buf, 0, sizeof buf);
+    b->kind = MP__KIND_TARGET;
+    memcpy(b->name, "forged", 7);
+    if (mp__os_module_locate(mp__fn_addr((void (*)(void))attacker_fn), b->module, sizeof b->module,
+                             &b->fn_offset) != MP_OK)
+        return -1;
+    *out = b;
+    return fileno(f);
+}
+static int forged_arena_write(int fd, mp__boot *b) {
+    return pwrite(fd, (char *)b - FORGED_BOOT, FORGED_SIZE, 0) == FORGED_SIZE ? 0 : -1;
+}
+enum { FORGE_DIRECT, FORGE_NOT_PARENT, FORGE_PRIVILEGED };
+/* Runs this program (`tests -l process_start_join_exitcode`) with the environment entry var,
+   fd3 on descriptor 3 and fd4 on 4. rec (if any) goes into fd3 (a socket), sent by the
+   process that will be the program's parent. Returns its exit status, 200 + signal, or -1;
+   out gets what it printed. FORGE_PRIVILEGED: -2 if we cannot change our gid. */
+static int run_forged(int how, const char *var, int fd3, int fd4, int sock_peer, mp__spawn_rec *rec,
+                      char *out, size_t cap) {
+    char exe[4096], *argv[4], *envp[2];
+    int io[2], st = 0, n = 0;
+    ssize_t r, len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    pid_t pid;
+    if (len <= 0 || pipe(io) != 0) return -1;
+    exe[len] = 0;
+    argv[0] = exe;
+    argv[1] = (char *)"-l";
+    argv[2] = (char *)"process_start_join_exitcode";
+    argv[3] = NULL;
+    envp[0] = (char *)var;
+    envp[1] = NULL;
+    if (rec && how != FORGE_NOT_PARENT) {
+        rec->parent_pid = (mp__u64)getpid();
+        if (send(sock_peer, rec, sizeof *rec, 0) != (ssize_t)sizeof *rec) return -1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        if (how == FORGE_NOT_PARENT) { /* the socket's maker is not the program's parent */
+            pid_t inner;
+            if (rec) {
+                rec->parent_pid = (mp__u64)getpid();
+                if (send(sock_peer, rec, sizeof *rec, 0) != (ssize_t)sizeof *rec) _exit(99);
+            }
+            inner = fork();
+            if (inner != 0) {
+                while (inner > 0 && waitpid(inner, &st, 0) < 0 && errno == EINTR) {}
+                _exit(inner < 0 ? 99 : WIFEXITED(st) ? WEXITSTATUS(st) : 200 + WTERMSIG(st));
+            }
+        }
+        if (how == FORGE_PRIVILEGED && (setegid(65534) != 0 || getegid() == getgid())) _exit(98);
+        if (dup2(io[1], 1) != 1 || dup2(io[1], 2) != 2 || (fd3 >= 0 && dup2(fd3, 3) != 3) ||
+            (fd4 >= 0 && dup2(fd4, 4) != 4))
+            _exit(99);
+        execve(exe, argv, envp);
+        _exit(97);
+    }
+    close(io[1]);
+    while ((r = read(io[0], out + n, cap - 1 - (size_t)n)) > 0 || (r < 0 && errno == EINTR))
+        if (r > 0 && (n += (int)r) >= (int)cap - 1) break;
+    out[n] = 0;
+    close(io[0]);
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    st = WIFEXITED(st) ? WEXITSTATUS(st) : 200 + WTERMSIG(st);
+    if (how == FORGE_PRIVILEGED && st == 98) return -2;
+    return st;
+}
+/* Not booted: main ran (and listed the test), or it stopped with a message. */
+static int main_ran_or_refused(int st, const char *out) {
+    if (strstr(out, "PWNED") || st == 77) return 0;
+    if (st == 0) return strstr(out, "process_start_join_exitcode") != NULL;
+    return st == MP__EXIT_BOOT && strstr(out, "mp.h:") != NULL;
+}
+#endif
+
+/* The token of old: MP_SPAWN_TOKEN=fd:address:size:offset:0 with a crafted file on fd 3. */
+static int test_forged_legacy_spawn_token(void) {
+#ifndef FORGE_TESTS
+    SKIP("Linux, 64-bit");
+#else
+    static char out[8192];
+    char var[128];
+    mp__boot *b;
+    int fd = forged_arena(&b), st;
+    CHECK(fd >= 0);
+    CHECK_EQ(forged_arena_write(fd, b), 0);
+    snprintf(var, sizeof var, "MP_SPAWN_TOKEN=3:%llx:%x:%x:0", FORGED_ADDR, FORGED_SIZE,
+             FORGED_BOOT);
+    st = run_forged(FORGE_DIRECT, var, fd, -1, -1, NULL, out, sizeof out);
+    if (!main_ran_or_refused(st, out)) fprintf(stderr, "  status %d, output:\n%s\n", st, out);
+    CHECK(main_ran_or_refused(st, out));
+    close(fd);
+    return 0;
+#endif
+}
+
+/* Today's boot channel, forged: honoured only when the forger is the parent and gains
+   nothing (the control, which shows the forgery is right); refused when the socket was made
+   by another process than the parent, or when the program runs with raised privileges. */
+static int test_forged_spawn_boot(void) {
+#ifndef FORGE_TESTS
+    SKIP("Linux, 64-bit");
+#else
+    static char out[8192];
+    mp__spawn_rec rec;
+    mp__boot *b;
+    int fd = forged_arena(&b), st, how, sp[2];
+    CHECK(fd >= 0);
+    b->nonce[0] = 0x1234;
+    b->nonce[1] = 0x5678;
+    CHECK_EQ(forged_arena_write(fd, b), 0);
+    for (how = FORGE_DIRECT; how <= FORGE_PRIVILEGED; how++) {
+        memset(&rec, 0, sizeof rec);
+        rec.magic = MP__SPAWN_MAGIC;
+        rec.arena_fd = 4;
+        rec.arena_addr = FORGED_ADDR;
+        rec.arena_size = FORGED_SIZE;
+        rec.boot_off = FORGED_BOOT;
+        rec.nonce[0] = 0x1234;
+        rec.nonce[1] = 0x5678;
+        CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+        st = run_forged(how, MP__SPAWN_VAR "=3", sp[1], fd, sp[0], &rec, out, sizeof out);
+        close(sp[0]);
+        close(sp[1]);
+        if (st == -2) {
+            fprintf(stderr, "  skipped the privileged case: cannot change the gid\n");
+            continue;
+        }
+        if (how == FORGE_DIRECT) {
+            if (!strstr(out, "PWNED")) fprintf(stderr, "  status %d, output:\n%s\n", st, out);
+            CHECK(strstr(out, "PWNED") != NULL && st == 77);
+        } else {
+            if (!main_ran_or_refused(st, out))
+                fprintf(stderr, "  case %d: status %d, output:\n%s\n", how, st, out);
+            CHECK(main_ran_or_refused(st, out));
+        }
+    }
+    close(fd);
+    return 0;
+#endif
+}
+
 static const mp_test process_tests[] = {
     {"process_start_join_exitcode", test_start_join_exitcode},
     {"process_names", test_names},
@@ -799,4 +1011,7 @@ static const mp_test process_tests[] = {
     {"process_unjoined_children_reaped", test_unjoined_children_reaped},
     {"process_spawn_child_keeps_start_method", test_spawn_child_keeps_start_method},
     {"process_spawn_closes_high_descriptors", test_spawn_closes_high_descriptors},
+    {"process_spawn_token_not_in_environ", test_spawn_token_not_in_environ},
+    {"process_forged_legacy_spawn_token", test_forged_legacy_spawn_token},
+    {"process_forged_spawn_boot", test_forged_spawn_boot},
     {NULL, NULL}};
