@@ -560,6 +560,7 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -582,6 +583,7 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
 #error "mp.h: include mp.h with MP_IMPLEMENTATION before any system header, or define _GNU_SOURCE"
 #endif
 #ifdef __linux__
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
@@ -641,6 +643,7 @@ typedef unsigned long long mp__u64;
 #define MP__EXIT_ADDR   122
 #define MP__EXIT_MODULE 123
 #define MP__EXIT_BOOT   124
+#define MP__EXIT_NOINIT 125 /* a spawned child whose main went on without calling mp_init() */
 /* Windows: TerminateProcess status that reads back as minus a signal number. */
 #define MP__WIN_SIGNALLED 0x10000
 
@@ -770,6 +773,8 @@ static struct {
     char *arena;
     size_t arena_size;
     char *executable; /* mp_set_executable, UTF-8 */
+    int boot_pending; /* a spawned child whose target has not run yet (see >>autoinit) */
+    size_t boot_off;  /* its boot block in the arena */
 } mp__g;
 
 MP__FN int mp__bad_timeout(double t) {
@@ -1045,28 +1050,133 @@ MP__FN int mp__os_arena_create(size_t size, char **base) {
     return MP_OK;
 }
 
-/* The token a spawned child finds in its environment:
-   arena fd : arena address : arena size : boot block offset : sentinel fd (0 = none). */
-#define MP__TOKEN_VAR "MP_SPAWN_TOKEN"
-MP__FN const char *mp__os_child_token(void) {
-    return getenv(MP__TOKEN_VAR);
+/* How a spawned child boots, and who may make it boot. A program that finds MP_SPAWN_FD in
+   its environment runs a function named by the boot data instead of main, and whoever
+   starts a program chooses its environment and descriptors. So:
+   - A program that runs with privileges its starter lacks (set-user-ID, set-group-ID, file
+     capabilities: AT_SECURE, issetugid, or real and effective ids that differ) never boots:
+     it exits with a message (spawn is not available to such programs; fork is).
+   - Otherwise the starter gains nothing by forging (it could run the same code itself),
+     unless it is not the parent: someone who controls only the environment, and perhaps
+     what an inherited descriptor carries, of a program that another process starts. So the
+     boot data must come from the real parent: it is read only from a socketpair made for
+     this child, whose creator the kernel vouches for (SO_PEERCRED: the creator's pid must be
+     getppid(); elsewhere getpeereid: our own user); the record in it must name getppid() and
+     carry a 128-bit random nonce that the boot block in the arena it names must carry too.
+   - Nothing secret is in the environment or on the command line, which /proc shows for the
+     process's whole life (unsetenv does not change /proc/PID/environ): MP_SPAWN_FD is only
+     the channel's number, and the record is read once and the channel closed. */
+#define MP__SPAWN_VAR   "MP_SPAWN_FD"
+#define MP__SPAWN_MAGIC 0x6d702d737061776eull /* "mp-spawn" */
+typedef struct mp__spawn_rec {
+    mp__u64 magic, parent_pid, arena_fd, arena_addr, arena_size, boot_off, sentinel_fd;
+    mp__u64 nonce[2];
+} mp__spawn_rec;
+
+MP__FN int mp__os_privileged(void) {
+#if defined(__linux__) && defined(AT_SECURE)
+    if (getauxval(AT_SECURE)) return 1;
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__DragonFly__)
+    if (issetugid()) return 1;
+#endif
+    return getuid() != geteuid() || getgid() != getegid();
 }
-MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off) {
-    mp__u64 f[5];
+/* The kernel's word on who made the socket: our parent (Linux), or at least our user. */
+MP__FN int mp__os_peer_is_parent(int fd) {
+#if defined(__linux__) && defined(SO_PEERCRED)
+    struct ucred uc;
+    socklen_t len = sizeof uc;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0 || len != sizeof uc) return 0;
+    return (long)uc.pid == (long)getppid() && uc.uid == getuid();
+#else
+    uid_t uid;
+    gid_t gid;
+    return getpeereid(fd, &uid, &gid) == 0 && uid == getuid();
+#endif
+}
+MP__FN void mp__os_random(void *buf, size_t n) {
+    unsigned char *p = (unsigned char *)buf;
+    size_t got = 0;
+#if defined(__linux__) && defined(SYS_getrandom)
+    while (got < n) {
+        long r = (long)syscall(SYS_getrandom, p + got, n - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+        else if (r == 0 || errno != EINTR)
+            break;
+    }
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__DragonFly__)
+    arc4random_buf(buf, n);
+    got = n;
+#endif
+    if (got < n) {
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        while (fd >= 0 && got < n) {
+            ssize_t r = read(fd, p + got, n - got);
+            if (r > 0)
+                got += (size_t)r;
+            else if (r == 0 || errno != EINTR)
+                break;
+        }
+        if (fd >= 0) close(fd);
+    }
+    while (got < n) { /* no randomness source: unique, though not secret */
+        mp__u64 v = (mp__u64)(mp__os_now() * 1e9) ^ ((mp__u64)getpid() << 40) ^
+                    (mp__u64)(uintptr_t)&v ^ ((mp__u64)got * 0x9e3779b97f4a7c15ull);
+        size_t k = n - got < sizeof v ? n - got : sizeof v;
+        memcpy(p + got, &v, k);
+        got += k;
+    }
+}
+
+MP__FN const char *mp__os_child_token(void) {
+    return getenv(MP__SPAWN_VAR);
+}
+/* 0, or the exit status that says why the child cannot boot. */
+MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonce[2]) {
+    mp__spawn_rec rec;
+    struct stat st;
+    int bfd = 0;
+    ssize_t n;
     void *p;
-    if (mp__parse_hex(token, f, 5) != 0) return MP__EXIT_BOOT;
-    p = mp__os_map((void *)(uintptr_t)f[1], (size_t)f[2], (int)f[0], 1);
+    const char *s;
+    for (s = token; *s >= '0' && *s <= '9' && bfd < 1000000; s++) bfd = bfd * 10 + (*s - '0');
+    if (s == token || *s) return MP__EXIT_BOOT;
+    if (mp__os_privileged()) {
+        fprintf(stderr, "mp.h: " MP__SPAWN_VAR " is set in a privileged (set-user-ID, "
+                        "set-group-ID or capability) program: not booting a spawned child\n");
+        return MP__EXIT_BOOT;
+    }
+    /* Nothing but looks at a descriptor that is not our parent's socket. */
+    n = -1;
+    if (fstat(bfd, &st) == 0 && S_ISSOCK(st.st_mode) && mp__os_peer_is_parent(bfd)) {
+        n = recv(bfd, &rec, sizeof rec, MSG_DONTWAIT);
+        close(bfd);
+    }
+    if (n != (ssize_t)sizeof rec || rec.magic != MP__SPAWN_MAGIC ||
+        (long)rec.parent_pid != (long)getppid() || rec.arena_fd > 0x7fffffff ||
+        rec.sentinel_fd > 0x7fffffff || rec.arena_size > (mp__u64)(size_t)-1 ||
+        rec.boot_off >= rec.arena_size) {
+        fprintf(stderr, "mp.h: " MP__SPAWN_VAR " is set, but the boot data is not from this "
+                        "process's parent: not booting\n");
+        return MP__EXIT_BOOT;
+    }
+    p = mp__os_map((void *)(uintptr_t)rec.arena_addr, (size_t)rec.arena_size, (int)rec.arena_fd, 1);
     if (!p) return MP__EXIT_ADDR;
-    mp__os_arena_fd = (int)f[0];
+    mp__os_arena_fd = (int)rec.arena_fd;
     fcntl(mp__os_arena_fd, F_SETFD, FD_CLOEXEC);
-    if (f[4]) {
-        mp__os_sentinel_w = (int)f[4];
+    if (rec.sentinel_fd) {
+        mp__os_sentinel_w = (int)rec.sentinel_fd;
         fcntl(mp__os_sentinel_w, F_SETFD, FD_CLOEXEC);
     }
     mp__g.arena = (char *)p;
-    mp__g.arena_size = (size_t)f[2];
-    *boot_off = (size_t)f[3];
-    unsetenv(MP__TOKEN_VAR);
+    mp__g.arena_size = (size_t)rec.arena_size;
+    *boot_off = (size_t)rec.boot_off;
+    nonce[0] = rec.nonce[0];
+    nonce[1] = rec.nonce[1];
+    unsetenv(MP__SPAWN_VAR); /* not for the programs this child may run */
     return 0;
 }
 
@@ -1206,6 +1316,42 @@ MP__FN void mp__os_insert_fd(int *v, int *n, int fd) { /* sorted, without duplic
     v[at] = fd;
     (*n)++;
 }
+/* One past the highest descriptor number a spawned child must close. A descriptor can be
+   open above the soft limit (opened before the limit was lowered), so where the open ones
+   can be listed (/proc/self/fd; /dev/fd on macOS) the highest of them counts too. With such
+   a listing the brute-force close stops at 65536 unless something is open above: a
+   descriptor that another thread opens meanwhile takes the lowest free number, far below.
+   Without one it runs to the limit itself, as CPython's does. */
+MP__FN int mp__os_fd_end(int top) {
+    struct rlimit rl;
+    long lim = -1, hi = -1;
+    DIR *d = NULL;
+#if !MP__CLOSE_RANGE /* close_range needs no bound; this is only its fallback then */
+    d = opendir("/proc/self/fd");
+#ifdef __APPLE__
+    if (!d) d = opendir("/dev/fd");
+#endif
+#endif
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        lim = rl.rlim_cur > 0x7fffffff ? 0x7fffffff : (long)rl.rlim_cur;
+    if (lim <= 0) lim = sysconf(_SC_OPEN_MAX);
+    if (lim <= 0 || lim > 0x7fffffff) lim = 0x7fffffff;
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            const char *c = e->d_name;
+            long v = 0;
+            if (*c < '0' || *c > '9') continue;
+            for (; *c >= '0' && *c <= '9' && v < 0x7fffffff / 10; c++) v = v * 10 + (*c - '0');
+            if (v > hi) hi = v;
+        }
+        closedir(d);
+        if (lim > 65536) lim = 65536;
+    }
+    if (hi + 1 > lim) lim = hi + 1;
+    if ((long)top + 1 > lim) lim = (long)top + 1;
+    return (int)lim;
+}
 /* Closes [lo, hi] (hi = -1: every number from lo up); async-signal-safe. */
 MP__FN void mp__os_close_from(int lo, int hi, int maxfd) {
     int fd;
@@ -1214,27 +1360,34 @@ MP__FN void mp__os_close_from(int lo, int hi, int maxfd) {
 #define SYS_close_range 436
 #endif
     if (syscall(SYS_close_range, (unsigned)lo, hi < 0 ? ~0u : (unsigned)hi, 0u) == 0) return;
+#elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) ||                       \
+    defined(__DragonFly__) || defined(__sun)
+    if (hi < 0) {
+        closefrom(lo);
+        return;
+    }
 #endif
     if (hi < 0 || hi > maxfd - 1) hi = maxfd - 1;
     for (fd = lo; fd <= hi; fd++) close(fd);
 }
 
 /* fork + exec of the program itself. Between fork and exec the child only makes
-   async-signal-safe calls: it moves the arena and the sentinel to free low numbers, clears
-   close-on-exec on the connection ends it inherits, and closes every other descriptor, so
-   nothing else of the parent leaks into it. */
-MP__FN int mp__os_spawn(size_t boot_off, const mp__pass *pass, int npass, long *pid,
-                        long long *handle) {
+   async-signal-safe calls: it moves the arena, the sentinel and the boot channel to free low
+   numbers, clears close-on-exec on the connection ends it inherits, and closes every other
+   descriptor, so nothing else of the parent leaks into it. The boot record goes into the
+   channel before the fork; the parent closes its copies after it. */
+MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], const mp__pass *pass, int npass,
+                        long *pid, long long *handle) {
     const char *exe = mp__os_exe_path();
-    char token[160], *t;
+    char marker[40], *t;
     char **envp;
     char *argv[2];
     size_t n = 0, i, k = 0;
-    int fds[2], maxfd = 65536, *keep, nkeep = 0, *all, nall, afd, sfd = 0, j, top;
-    struct rlimit rl;
+    int fds[2], bc[2], *keep, nkeep = 0, *all, nall, afd, sfd = -1, bfd, j, top, end;
+    mp__spawn_rec rec;
     pid_t r;
     if (!exe) return MP_EEXEC;
-    keep = (int *)MP_MALLOC(((size_t)npass * 2 + 2) * sizeof *keep);
+    keep = (int *)MP_MALLOC(((size_t)npass * 2 + 3) * sizeof *keep);
     if (!keep) return MP_ENOMEM;
     for (j = 0; j < npass; j++)
         if (pass[j].handle >= 0) mp__os_insert_fd(keep, &nkeep, (int)pass[j].handle);
@@ -1242,58 +1395,86 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__pass *pass, int npass, long *
         MP_FREE(keep);
         return MP_ESYS;
     }
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, bc) != 0) {
+        if (fds[0] >= 0) close(fds[0]), close(fds[1]);
+        MP_FREE(keep);
+        return MP_ESYS;
+    }
+    fcntl(bc[0], F_SETFD, FD_CLOEXEC);
+    fcntl(bc[1], F_SETFD, FD_CLOEXEC);
     afd = mp__os_lowest_free(keep, nkeep, 3);
     if (fds[1] >= 0) sfd = mp__os_lowest_free(keep, nkeep, afd + 1);
+    bfd = mp__os_lowest_free(keep, nkeep, (sfd >= 0 ? sfd : afd) + 1);
     all = keep + nkeep; /* every number the child keeps from 3 up, sorted */
     memcpy(all, keep, (size_t)nkeep * sizeof *keep);
     nall = nkeep;
     mp__os_insert_fd(all, &nall, afd);
-    if (sfd) mp__os_insert_fd(all, &nall, sfd);
+    if (sfd >= 0) mp__os_insert_fd(all, &nall, sfd);
+    mp__os_insert_fd(all, &nall, bfd);
     top = all[nall - 1];
-    t = token + sizeof(MP__TOKEN_VAR);
-    memcpy(token, MP__TOKEN_VAR "=", sizeof(MP__TOKEN_VAR));
-    t = mp__put_hex(t, (mp__u64)afd, ':');
-    t = mp__put_hex(t, (mp__u64)(uintptr_t)mp__g.arena, ':');
-    t = mp__put_hex(t, (mp__u64)mp__g.arena_size, ':');
-    t = mp__put_hex(t, (mp__u64)boot_off, ':');
-    mp__put_hex(t, (mp__u64)sfd, 0);
+    memset(&rec, 0, sizeof rec);
+    rec.magic = MP__SPAWN_MAGIC;
+    rec.parent_pid = (mp__u64)getpid();
+    rec.arena_fd = (mp__u64)afd;
+    rec.arena_addr = (mp__u64)(uintptr_t)mp__g.arena;
+    rec.arena_size = (mp__u64)mp__g.arena_size;
+    rec.boot_off = (mp__u64)boot_off;
+    rec.sentinel_fd = sfd >= 0 ? (mp__u64)sfd : 0;
+    rec.nonce[0] = nonce[0];
+    rec.nonce[1] = nonce[1];
+    memcpy(marker, MP__SPAWN_VAR "=", sizeof(MP__SPAWN_VAR));
+    t = marker + sizeof(MP__SPAWN_VAR);
+    if (bfd >= 10000) *t++ = (char)('0' + bfd / 10000 % 10);
+    if (bfd >= 1000) *t++ = (char)('0' + bfd / 1000 % 10);
+    if (bfd >= 100) *t++ = (char)('0' + bfd / 100 % 10);
+    if (bfd >= 10) *t++ = (char)('0' + bfd / 10 % 10);
+    *t++ = (char)('0' + bfd % 10);
+    *t = 0;
     while (environ && environ[n]) n++;
     envp = (char **)MP_MALLOC((n + 2) * sizeof *envp);
-    if (!envp) {
+    if (!envp || bfd >= 100000 || send(bc[0], &rec, sizeof rec, 0) != (ssize_t)sizeof rec) {
+        MP_FREE(envp);
         if (fds[0] >= 0) close(fds[0]), close(fds[1]);
+        close(bc[0]);
+        close(bc[1]);
         MP_FREE(keep);
-        return MP_ENOMEM;
+        return envp ? MP_ESYS : MP_ENOMEM;
     }
     for (i = 0; i < n; i++)
-        if (strncmp(environ[i], MP__TOKEN_VAR "=", sizeof(MP__TOKEN_VAR)) != 0)
+        if (strncmp(environ[i], MP__SPAWN_VAR "=", sizeof(MP__SPAWN_VAR)) != 0)
             envp[k++] = environ[i];
-    envp[k++] = token;
+    envp[k++] = marker;
     envp[k] = NULL;
     argv[0] = (char *)exe;
     argv[1] = NULL;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < (rlim_t)maxfd)
-        maxfd = (int)rl.rlim_cur;
-    if (top >= maxfd) maxfd = top + 1;
+    end = mp__os_fd_end(top);
     r = fork();
     if (r == 0) {
-        int a = mp__os_arena_fd, s = fds[1], lo = 3;
-        /* Neither move may clobber the other: a sentinel where the arena goes moves first
-           (through the lowest free number if the two must swap). */
-        if (s >= 0 && s == afd) s = a == sfd ? fcntl(s, F_DUPFD, 3) : dup2(s, sfd);
-        if ((fds[1] >= 0 && s < 0) || dup2(a, afd) != afd || (s >= 0 && dup2(s, sfd) != sfd) ||
-            fcntl(afd, F_SETFD, 0) != 0 || (s >= 0 && fcntl(sfd, F_SETFD, 0) != 0))
-            _exit(MP__EXIT_BOOT);
+        int src[3], dst[3], tmp[3], lo = 3;
+        src[0] = mp__os_arena_fd, dst[0] = afd;
+        src[1] = fds[1], dst[1] = sfd;
+        src[2] = bc[1], dst[2] = bfd;
+        /* Each through a number above all the targets first, so no move clobbers another. */
+        for (j = 0; j < 3; j++) {
+            tmp[j] = -1;
+            if (src[j] >= 0 && ((tmp[j] = fcntl(src[j], F_DUPFD, top + 1)) < 0 ||
+                                fcntl(tmp[j], F_SETFD, FD_CLOEXEC) != 0))
+                _exit(MP__EXIT_BOOT);
+        }
+        for (j = 0; j < 3; j++) /* dup2 clears close-on-exec on the target */
+            if (tmp[j] >= 0 && dup2(tmp[j], dst[j]) != dst[j]) _exit(MP__EXIT_BOOT);
         for (j = 0; j < nkeep; j++) fcntl(keep[j], F_SETFD, 0);
         for (j = 0; j < nall; j++) {   /* close the gaps between the kept numbers */
             if (all[j] < lo) continue; /* an end at 0, 1 or 2, where stdio was */
-            if (all[j] > lo) mp__os_close_from(lo, all[j] - 1, maxfd);
+            if (all[j] > lo) mp__os_close_from(lo, all[j] - 1, end);
             lo = all[j] + 1;
         }
-        mp__os_close_from(lo, -1, maxfd);
+        mp__os_close_from(lo, -1, end);
         execve(exe, argv, envp);
         _exit(MP__EXIT_EXEC);
     }
+    close(bc[0]);
+    close(bc[1]);
     MP_FREE(envp);
     MP_FREE(keep);
     if (r < 0) {
@@ -1575,13 +1756,11 @@ MP__FN mp__u64 mp__os_tid(void) {
     return (mp__u64)GetCurrentThreadId();
 }
 #define MP__OS_FORKS 0
-/* A spawned child knows its parent from its boot block; the first process asks the system. */
-MP__FN long mp__os_getppid(void) {
+/* The process that created this one, as the system records it. */
+MP__FN long mp__os_real_parent(void) {
     DWORD me = GetCurrentProcessId(), parent = 0;
     PROCESSENTRY32W pe;
-    HANDLE snap;
-    if (mp__g.ppid) return mp__g.ppid;
-    snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE) return 0;
     pe.dwSize = sizeof pe;
     if (Process32FirstW(snap, &pe)) {
@@ -1594,6 +1773,10 @@ MP__FN long mp__os_getppid(void) {
     }
     CloseHandle(snap);
     return (long)parent;
+}
+/* A spawned child knows its parent from its boot block; the first process asks the system. */
+MP__FN long mp__os_getppid(void) {
+    return mp__g.ppid ? mp__g.ppid : mp__os_real_parent();
 }
 MP__FN void mp__os_lock(void) {
     AcquireSRWLockExclusive(&mp__os_srw);
@@ -1735,9 +1918,14 @@ MP__FN int mp__os_arena_create(size_t size, char **base) {
 }
 
 /* The token follows this marker on a spawned child's command line:
-   parent pid : section handle : arena address : arena size : boot offset : arena id. */
+   parent pid : section handle : arena address : arena size : boot offset : arena id :
+   nonce : nonce. Windows boots from the command line, not the environment; the child
+   checks that the pid is its real parent's (the one that created it), duplicates the
+   section out of that parent (which needs PROCESS_DUP_HANDLE on it), refuses to boot when
+   it runs at a higher integrity level than that parent (an elevated program started with a
+   forged command line), and the boot block must carry the nonce. */
 static const wchar_t mp__os_marker[] = L" --mp-spawn-token=";
-static char mp__os_token[160];
+static char mp__os_token[256];
 MP__FN const char *mp__os_child_token(void) {
     const wchar_t *cmd = GetCommandLineW(), *m = wcsstr(cmd, mp__os_marker);
     size_t i;
@@ -1748,18 +1936,69 @@ MP__FN const char *mp__os_child_token(void) {
     mp__os_token[i] = 0;
     return mp__os_token;
 }
-MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off) {
-    mp__u64 f[6];
+MP__FN DWORD mp__os_integrity(HANDLE process) { /* 0 when unknown */
+    union {
+        TOKEN_MANDATORY_LABEL label;
+        unsigned char bytes[128];
+    } u;
+    HANDLE tok;
+    DWORD len = 0, rid = 0;
+    if (!OpenProcessToken(process, TOKEN_QUERY, &tok)) return 0;
+    if (GetTokenInformation(tok, TokenIntegrityLevel, &u, sizeof u, &len) && u.label.Label.Sid &&
+        *GetSidSubAuthorityCount(u.label.Label.Sid) > 0)
+        rid = *GetSidSubAuthority(u.label.Label.Sid,
+                                  (DWORD)*GetSidSubAuthorityCount(u.label.Label.Sid) - 1);
+    CloseHandle(tok);
+    return rid;
+}
+MP__FN void mp__os_random(void *buf, size_t n) {
+    /* Not secret here (the command line carries it): it ties the boot block to the token. */
+    static volatile mp__u32 seq;
+    unsigned char *p = (unsigned char *)buf;
+    size_t got = 0;
+    while (got < n) {
+        LARGE_INTEGER c;
+        mp__u64 v;
+        size_t k;
+        QueryPerformanceCounter(&c);
+        v = (mp__u64)c.QuadPart ^ ((mp__u64)GetCurrentProcessId() << 32) ^
+            ((mp__u64)mp__fetch_add(&seq, 1) * 0x9e3779b97f4a7c15ull) ^ (mp__u64)(uintptr_t)&c;
+        k = n - got < sizeof v ? n - got : sizeof v;
+        memcpy(p + got, &v, k);
+        got += k;
+    }
+}
+MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonce[2]) {
+    mp__u64 f[8];
     HANDLE parent, h = NULL;
     void *want, *p;
-    if (mp__parse_hex(token, f, 6) != 0) return MP__EXIT_BOOT;
-    parent = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)f[0]);
+    DWORD mine, theirs;
+    if (mp__parse_hex(token, f, 8) != 0) return MP__EXIT_BOOT;
+    if ((long)f[0] != mp__os_real_parent()) {
+        fprintf(stderr, "mp.h: a spawn token that is not from this process's parent: not "
+                        "booting\n");
+        return MP__EXIT_BOOT;
+    }
+    parent =
+        OpenProcess(PROCESS_DUP_HANDLE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)f[0]);
     if (!parent) return MP__EXIT_BOOT;
+    mine = mp__os_integrity(GetCurrentProcess());
+    theirs = mp__os_integrity(parent);
+    if (mine && theirs && mine > theirs) {
+        CloseHandle(parent);
+        fprintf(stderr, "mp.h: a spawn token in an elevated program started by a lower one: "
+                        "not booting a spawned child\n");
+        return MP__EXIT_BOOT;
+    }
     if (!DuplicateHandle(parent, (HANDLE)(uintptr_t)f[1], GetCurrentProcess(), &h, 0, FALSE,
                          DUPLICATE_SAME_ACCESS))
         h = NULL;
     CloseHandle(parent);
     if (!h) return MP__EXIT_BOOT;
+    if (f[4] >= f[3]) {
+        CloseHandle(h);
+        return MP__EXIT_BOOT;
+    }
     want = (void *)(uintptr_t)f[2];
     VirtualFree(want, 0, MEM_RELEASE); /* the parent's reservation, made while we slept */
     p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, (SIZE_T)f[3], want);
@@ -1773,6 +2012,8 @@ MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off) {
     mp__g.arena = (char *)p;
     mp__g.arena_size = (size_t)f[3];
     *boot_off = (size_t)f[4];
+    nonce[0] = f[6];
+    nonce[1] = f[7];
     return 0;
 }
 
@@ -1809,10 +2050,11 @@ MP__FN const wchar_t *mp__os_exe_path(void) {
    runs (PostgreSQL's technique), then let it go: the child swaps the reservation for the
    mapping. Only the standard handles are inherited; the open connection ends are duplicated
    into the suspended child, and pass[i].handle becomes the child's value for each. */
-MP__FN int mp__os_spawn(size_t boot_off, mp__pass *pass, int npass, long *pid, long long *handle) {
+MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], mp__pass *pass, int npass,
+                        long *pid, long long *handle) {
     const wchar_t *exe = mp__os_exe_path();
     wchar_t *cmd;
-    char token[160], *t;
+    char token[256], *t;
     size_t elen, i, k = 0;
     STARTUPINFOEXW si;
     PROCESS_INFORMATION pi;
@@ -1828,8 +2070,10 @@ MP__FN int mp__os_spawn(size_t boot_off, mp__pass *pass, int npass, long *pid, l
     t = mp__put_hex(t, (mp__u64)(uintptr_t)mp__g.arena, ':');
     t = mp__put_hex(t, (mp__u64)mp__g.arena_size, ':');
     t = mp__put_hex(t, (mp__u64)boot_off, ':');
-    mp__put_hex(t, mp__os_arena_id, 0);
-    cmd = (wchar_t *)MP_MALLOC((elen + 200) * sizeof(wchar_t));
+    t = mp__put_hex(t, mp__os_arena_id, ':');
+    t = mp__put_hex(t, nonce[0], ':');
+    mp__put_hex(t, nonce[1], 0);
+    cmd = (wchar_t *)MP_MALLOC((elen + 300) * sizeof(wchar_t));
     if (!cmd) return MP_ENOMEM;
     cmd[k++] = L'"';
     for (i = 0; i < elen; i++) cmd[k++] = exe[i];
@@ -2680,7 +2924,9 @@ enum { MP__KIND_TARGET = 1, MP__KIND_RUN };
 typedef struct mp__boot {
     mp__word status; /* 0 while the child boots, then 1 */
     mp__u32 kind, daemon;
+    mp__u32 method; /* the parent's start method: the child and its children keep it */
     long parent_pid;
+    mp__u64 nonce[2]; /* also in the token the child gets: the two must match */
     mp__u64 fn_offset, payload_size;
     mp__u64 pass_off, npass; /* the connection ends it inherits: an mp__pass table */
     char name[MP_NAME_MAX];
@@ -2701,7 +2947,8 @@ MPDEF const char *mp_strerror(int err) {
 }
 
 static void mp__atexit(void);
-MP__FN void mp__spawn_child(const char *token);
+MP__FN void mp__spawn_attach(const char *token);
+MP__FN void mp__spawn_run(void);
 /* What >>pipe does when a process starts or ends (defined there). */
 MP__FN void mp__conn_fork_prepare(void);
 MP__FN void mp__conn_fork_done(int child, int ok);
@@ -2723,10 +2970,11 @@ MP__FN void mp__init_globals(void) {
     mp__g.self.mp__state = MP__STARTED;
     mp__g.self.mp__pid = mp__g.pid;
     mp__copy_name(mp__g.self.mp__name, "MainProcess");
-    /* A spawned child: normally caught here by the constructor before main; without one
-       (tcc, MP_NO_AUTO_INIT) by mp_init() or, at the latest, by the first call into mp.h. */
+    /* A spawned child: the first call into mp.h (mp.h's constructor, normally) maps the
+       family arena; the target runs from the constructor in C, or from mp_init() (see
+       >>autoinit and THE RULE FOR MAIN). */
     m = mp__os_child_token();
-    if (m) mp__spawn_child(m);
+    if (m) mp__spawn_attach(m);
 }
 
 MPDEF int mp_set_start_method(int method) {
@@ -2779,6 +3027,8 @@ typedef struct mp__child {
     long pid, owner;
     long long handle;
     int daemon, ended, exitcode;
+    int waiters; /* threads waiting on it outside the os lock: the reaper leaves it to them */
+    int listed;  /* in mp__g.children; a reaped child leaves the list, its record stays */
     mp_process *proc;
     struct mp__child *next;
 } mp__child;
@@ -2871,6 +3121,7 @@ MP__FN int mp__child_add(mp_process *p, long pid, long long handle) {
     c->handle = handle;
     c->daemon = p->mp__daemon;
     c->proc = p;
+    c->listed = 1;
     c->next = mp__g.children;
     mp__g.children = c;
     p->mp__child = c;
@@ -2882,7 +3133,7 @@ MP__FN int mp__child_add(mp_process *p, long pid, long long handle) {
 MP__FN void mp__child_remove(mp__child *c) {
     mp__child **pp;
     mp__os_lock();
-    for (pp = &mp__g.children; *pp; pp = &(*pp)->next)
+    for (pp = &mp__g.children; c->listed && *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;
             break;
@@ -2895,13 +3146,47 @@ MP__FN void mp__child_remove(mp__child *c) {
 /* MP_OK once the child has ended (its exit status kept), MP_ETIMEDOUT before. */
 MP__FN int mp__child_wait(mp__child *c, double timeout) {
     int code = 0, r;
-    if (c->ended) return MP_OK;
+    mp__os_lock();
+    if (c->ended) {
+        mp__os_unlock();
+        return MP_OK;
+    }
+    c->waiters++;
+    mp__os_unlock();
     r = mp__os_proc_wait(c->pid, &c->handle, timeout, &code);
+    mp__os_lock();
+    c->waiters--;
     if (r == MP_OK) {
         c->exitcode = code;
         c->ended = 1;
     }
+    mp__os_unlock();
     return r;
+}
+
+/* Python's _cleanup(): whenever a process starts (and in active_children), the children
+   that have ended are reaped, so that children nobody joins do not stay zombies holding a
+   descriptor (a process handle on Windows) each until the parent exits. The exit status
+   stays in the record, where the mp_process finds it; a reaped record leaves the list,
+   so the cost of a start does not grow with every child ever started. A child some thread
+   waits on is left to that thread. Called with the os lock held. */
+MP__FN void mp__reap_ended(void) {
+    mp__child **pp = &mp__g.children;
+    while (*pp) {
+        mp__child *c = *pp;
+        int code = 0;
+        if (!c->ended && !c->waiters && mp__os_proc_wait(c->pid, &c->handle, 0, &code) == MP_OK) {
+            c->exitcode = code;
+            c->ended = 1;
+        }
+        if (c->ended && !c->waiters) {
+            *pp = c->next;
+            c->next = NULL;
+            c->listed = 0;
+        } else {
+            pp = &c->next;
+        }
+    }
 }
 
 /* Python's _exit_function: terminate the daemonic children, then join the others. */
@@ -2974,6 +3259,7 @@ MP__FN int mp__boot_failure(int code) {
         return MP_EADDR;
     case MP__EXIT_MODULE:
         return MP_EMODULE;
+    case MP__EXIT_NOINIT: /* and the child said why on its stderr */
     default:
         return MP_ESPAWN;
     }
@@ -2998,7 +3284,9 @@ MP__FN int mp__start_spawn(mp_process *p) {
     }
     b->kind = p->mp__run ? MP__KIND_RUN : MP__KIND_TARGET;
     b->daemon = (mp__u32)p->mp__daemon;
+    b->method = (mp__u32)mp__g.method;
     b->parent_pid = mp__g.pid;
+    mp__os_random(b->nonce, sizeof b->nonce);
     b->payload_size = size;
     memcpy(b->name, p->mp__name, MP_NAME_MAX);
     if (size) memcpy(b + 1, payload, size);
@@ -3008,7 +3296,8 @@ MP__FN int mp__start_spawn(mp_process *p) {
         b->pass_off = (mp__u64)((char *)pass - mp__g.arena);
         b->npass = (mp__u64)npass;
     }
-    if (r == MP_OK) r = mp__os_spawn((size_t)((char *)b - mp__g.arena), pass, npass, &pid, &handle);
+    if (r == MP_OK)
+        r = mp__os_spawn((size_t)((char *)b - mp__g.arena), b->nonce, pass, npass, &pid, &handle);
     if (r == MP_OK) r = mp__child_add(p, pid, handle);
     mp__os_unlock();
     if (r != MP_OK) {
@@ -3041,15 +3330,45 @@ MP__FN int mp__start_spawn(mp_process *p) {
     return r;
 }
 
-/* A spawned child, before main: map the arena, take the boot block, run, exit. */
-MP__FN void mp__spawn_child(const char *token) {
+/* A spawned child's target must not run before main, and main must not run as a parent. */
+static void mp__boot_guard(void) {
+    if (!mp__g.boot_pending) return;
+    fprintf(stderr, "mp.h: this spawned child reached the end of main() (or a process start) "
+                    "without calling mp_init(): make mp_init() the first statement of main()\n");
+    mp__os_exit(MP__EXIT_NOINIT);
+}
+
+/* A spawned child, at the first call into mp.h: map the arena and check the boot block. The
+   block is the parent's until the child says it has taken it (status 1, in mp__spawn_run):
+   everything in it is bounds-checked, as memory shared with another process. */
+MP__FN void mp__spawn_attach(const char *token) {
     size_t off = 0;
+    mp__u64 nonce[2];
     mp__boot *b;
+    int code = mp__os_arena_attach(token, &off, nonce);
+    if (code) mp__os_exit(code); /* with a message when the token was refused */
+    if (off > mp__g.arena_size || mp__g.arena_size - off < sizeof(mp__boot))
+        mp__os_exit(MP__EXIT_BOOT);
+    b = (mp__boot *)(mp__g.arena + off);
+    if (b->nonce[0] != nonce[0] || b->nonce[1] != nonce[1] ||
+        b->payload_size > mp__g.arena_size - off - sizeof(mp__boot) ||
+        b->npass > mp__g.arena_size / sizeof(mp__pass) ||
+        b->pass_off > mp__g.arena_size - b->npass * sizeof(mp__pass) ||
+        memchr(b->module, 0, sizeof b->module) == NULL)
+        mp__os_exit(MP__EXIT_BOOT);
+    if (b->method == MP_SPAWN || (b->method == MP_FORK && MP__OS_FORKS))
+        mp__g.method = (int)b->method;
+    mp__g.boot_off = off;
+    mp__g.boot_pending = 1;
+    atexit(mp__boot_guard);
+}
+
+/* Then, from the constructor or mp_init(): take the boot block, run, exit. */
+MP__FN void mp__spawn_run(void) {
+    mp__boot *b = (mp__boot *)(mp__g.arena + mp__g.boot_off);
     void *fn, *payload;
     mp_process *self;
-    int code = mp__os_arena_attach(token, &off);
-    if (code) mp__os_exit(code);
-    b = (mp__boot *)(mp__g.arena + off);
+    mp__g.boot_pending = 0;
     fn = mp__os_module_resolve(b->module, b->fn_offset);
     if (!fn) mp__os_exit(MP__EXIT_MODULE);
     payload = MP_MALLOC(b->payload_size > sizeof(mp_process) ? (size_t)b->payload_size
@@ -3061,6 +3380,7 @@ MP__FN void mp__spawn_child(const char *token) {
         mp__conn_adopt((const mp__pass *)(mp__g.arena + b->pass_off), (int)b->npass) != MP_OK)
         mp__os_exit(MP__EXIT_BOOT);
     if (b->kind == MP__KIND_RUN) {
+        if (b->payload_size < sizeof(mp_process)) mp__os_exit(MP__EXIT_BOOT);
         self = (mp_process *)payload;
         self->mp__run = (mp_run_fn)mp__addr_fn(fn);
     } else {
@@ -3072,6 +3392,7 @@ MP__FN void mp__spawn_child(const char *token) {
         self->mp__arg_size = (size_t)b->payload_size;
         self->mp__magic = MP__PROCESS_MAGIC;
         memcpy(self->mp__name, b->name, MP_NAME_MAX);
+        self->mp__name[MP_NAME_MAX - 1] = 0;
     }
     self->mp__state = MP__STARTED;
     self->mp__pid = mp__g.pid;
@@ -3084,6 +3405,7 @@ MP__FN void mp__spawn_child(const char *token) {
 
 MPDEF void mp_init(void) {
     mp__init_globals();
+    if (mp__g.boot_pending) mp__spawn_run();
 }
 
 MPDEF int mp_process_start(mp_process *p) {
@@ -3091,6 +3413,7 @@ MPDEF int mp_process_start(mp_process *p) {
     if (r != MP_OK) return r;
     if (p->mp__state != MP__INIT) return MP_ESTARTED;
     mp__init_globals();
+    if (mp__g.boot_pending) mp__boot_guard(); /* main of a spawned child, going on as a parent */
     if (mp__g.self.mp__daemon) return MP_EDAEMON;
     r = mp__arena_ensure(); /* before the first child, so that the whole family shares it */
     if (r != MP_OK) return r;
@@ -3101,6 +3424,9 @@ MPDEF int mp_process_start(mp_process *p) {
     /* Python flushes too: a forked child would print the buffered output again, and a
        spawned one would print before what its parent printed earlier. */
     fflush(NULL);
+    mp__os_lock();
+    mp__reap_ended();
+    mp__os_unlock();
     return mp__g.method == MP_FORK ? mp__start_fork(p) : mp__start_spawn(p);
 }
 
@@ -3184,8 +3510,9 @@ MPDEF int mp_active_children(mp_process **out, int max) {
     if (max < 0 || (max > 0 && !out)) return MP_EINVAL;
     mp__init_globals();
     mp__os_lock();
+    mp__reap_ended();
     for (c = mp__g.children; c; c = c->next) {
-        if (mp__child_wait(c, 0) == MP_OK) continue;
+        if (c->ended) continue;
         if (n < max) out[n] = c->proc;
         n++;
     }
@@ -5660,16 +5987,29 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
 }
 
 /* >>autoinit: catch a spawned child before main ------------------------------------------ */
+/* In C a spawned child runs its target from this constructor: C has no static objects that
+   are constructed at run time, so nothing the target uses can be missing yet. In C++ the
+   static objects of the other translation units may be constructed after this constructor
+   (it depends on the link order), and a target that used them would silently see zeros: so
+   in C++ the constructor only maps the arena (static objects may make shared objects), and
+   the target runs from mp_init() at the top of main, after every static object. A child whose
+   main goes on without mp_init() stops with a message at its first process start or at
+   exit, never running main's work as if it were the parent (see THE RULE FOR MAIN). */
 #ifndef MP_NO_AUTO_INIT
+#ifdef __cplusplus
+#define MP__AUTO_INIT() mp__init_globals()
+#else
+#define MP__AUTO_INIT() mp_init()
+#endif
 #if defined(_MSC_VER) && !defined(__clang__)
 static void mp__auto_init(void) {
-    mp_init();
+    MP__AUTO_INIT();
 }
 #pragma section(".CRT$XCU", read)
 __declspec(allocate(".CRT$XCU")) static void (*mp__auto_init_ptr)(void) = mp__auto_init;
 #else
 __attribute__((constructor)) static void mp__auto_init(void) {
-    mp_init();
+    MP__AUTO_INIT();
 }
 #endif
 #endif

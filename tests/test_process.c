@@ -569,10 +569,13 @@ static int test_no_leaked_descriptors(void) {
 /* Before mp.h's constructor (priority 101 runs first): take the arena's address, so that
    the spawned child cannot map the arena there. */
 __attribute__((constructor(101))) static void occupy_arena_address(void) {
-    const char *tok = getenv("MP_SPAWN_TOKEN");
-    mp__u64 f[5];
-    if (!getenv("MP_TEST_OCCUPY_ARENA") || !tok || mp__parse_hex(tok, f, 5) != 0) return;
-    mmap((void *)(uintptr_t)f[1], 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    const char *fd = getenv(MP__SPAWN_VAR);
+    mp__spawn_rec rec; /* peeked at: mp.h reads it next */
+    if (!getenv("MP_TEST_OCCUPY_ARENA") || !fd ||
+        recv(atoi(fd), &rec, sizeof rec, MSG_PEEK | MSG_DONTWAIT) != (ssize_t)sizeof rec)
+        return;
+    mmap((void *)(uintptr_t)rec.arena_addr, 4096, PROT_READ,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 }
 #endif
 static int test_spawn_arena_address_taken(void) {
@@ -590,6 +593,398 @@ static int test_spawn_arena_address_taken(void) {
     return 0;
 #else
     SKIP("needs constructor priorities (POSIX gcc/clang); Windows reserves the range itself");
+#endif
+}
+
+/* Children that nobody joins are reaped when the next one starts, as in Python: no zombie
+   and no descriptor (handle) piles up, and each object still reports its exit code. */
+#ifdef _WIN32
+static void wait_ended_unreaped(long pid) {
+    HANDLE h = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+    if (h) WaitForSingleObject(h, 30000), CloseHandle(h);
+}
+static int count_handles(void) {
+    DWORD n = 0;
+    return GetProcessHandleCount(GetCurrentProcess(), &n) ? (int)n : -1;
+}
+static int count_zombie_children(void) {
+    return 0; /* a process handle nobody closed is counted by count_handles */
+}
+#else
+#include <dirent.h>
+#include <sys/wait.h>
+static void wait_ended_unreaped(long pid) {
+    siginfo_t si;
+    while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) != 0 && errno == EINTR) {}
+}
+static int count_handles(void) {
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = -1; /* the listing's own descriptor */
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+static int count_zombie_children(void) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], buf[512], *p;
+        long ppid = 0;
+        FILE *f;
+        size_t k;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        if (!(f = fopen(path, "r"))) continue;
+        k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = 0;
+        p = strrchr(buf, ')');
+        if (!p || sscanf(p + 2, "%*c %ld", &ppid) != 1) continue;
+        if (ppid == (long)getpid() && p[2] == 'Z') n++;
+    }
+    closedir(d);
+    return n;
+}
+#endif
+static int test_unjoined_children_reaped(void) {
+    /* 200 as in the report; spawn (an exec each) is slower, especially under ASan */
+    int n = mp_get_start_method() == MP_FORK ? 200 : 60, i, code, before, zombies, handles;
+    mp_process *p = (mp_process *)malloc((size_t)n * sizeof *p);
+    CHECK(p != NULL);
+    before = count_handles();
+    for (i = 0; i < n; i++) {
+        int v = i % 100;
+        CHECK_EQ(mp_process_init(&p[i], ret_arg, &v, sizeof v, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+        wait_ended_unreaped(mp_process_pid(&p[i])); /* so the next start finds it ended */
+    }
+    zombies = count_zombie_children();
+    handles = count_handles();
+    fprintf(stderr, "  %d children: %d zombies, %d -> %d handles\n", n, zombies, before, handles);
+    CHECK(zombies >= 0 && zombies <= 1); /* only the last one is not reaped yet */
+    if (before >= 0) CHECK(handles <= before + 2);
+    CHECK_EQ(mp_active_children(NULL, 0), 0); /* reaps the last one */
+    CHECK_EQ(count_zombie_children(), 0);
+    for (i = 0; i < n; i++) {
+        CHECK_EQ(mp_process_is_alive(&p[i]), 0);
+        code = -1;
+        CHECK_EQ(mp_process_exitcode(&p[i], &code), 1);
+        CHECK_EQ(code, i % 100);
+        CHECK_EQ(mp_process_join(&p[i], 0), MP_OK);
+        CHECK_EQ(mp_process_close(&p[i]), MP_OK);
+    }
+    free(p);
+    return 0;
+}
+
+/* A spawned child keeps the start method its parent set with mp_set_start_method (not the
+   environment's), and so do its own children: a grandchild starts with fresh globals. */
+static int probe_global = 0;
+static int return_probe(void *arg, size_t size) {
+    (void)arg;
+    (void)size;
+    return probe_global;
+}
+static int report_method(void *arg, size_t size) {
+    mp_process g;
+    int code = -1;
+    (void)arg;
+    (void)size;
+    probe_global = 7;
+    if (mp_get_start_method() != MP_SPAWN) return 1;
+    if (mp_process_init(&g, return_probe, NULL, 0, NULL) != MP_OK ||
+        mp_process_start(&g) != MP_OK || mp_process_join(&g, 30) != MP_OK)
+        return 2;
+    mp_process_exitcode(&g, &code);
+    mp_process_close(&g);
+    return code == 0 ? 0 : 3;
+}
+static int test_spawn_child_keeps_start_method(void) {
+    mp_process p;
+    int code = -1;
+#ifndef _WIN32
+    CHECK_EQ(setenv("MP_START_METHOD", "fork", 1), 0); /* what the child must not follow */
+#endif
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    CHECK_EQ(mp_process_init(&p, report_method, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 60), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    return 0;
+}
+
+#ifndef _WIN32
+#include <sys/resource.h>
+static int fd_is_closed(void *arg, size_t size) {
+    int fd;
+    (void)size;
+    memcpy(&fd, arg, sizeof fd);
+    return fcntl(fd, F_GETFD) == -1 && errno == EBADF ? 0 : 1;
+}
+#endif
+/* Spawn closes every descriptor it does not pass: also above 65536, and above the soft
+   limit (a descriptor opened before the limit was lowered). */
+#ifndef _WIN32
+static int spawn_sees_closed(int fd) {
+    mp_process p;
+    int code = -1;
+    if (mp_process_init(&p, fd_is_closed, &fd, sizeof fd, NULL) != MP_OK ||
+        mp_process_start(&p) != MP_OK || mp_process_join(&p, 60) != MP_OK ||
+        mp_process_exitcode(&p, &code) != 1)
+        code = -1;
+    mp_process_close(&p);
+    return code == 0;
+}
+#endif
+static int test_spawn_closes_high_descriptors(void) {
+#ifdef _WIN32
+    SKIP("POSIX descriptors; Windows children inherit only the std handles");
+#else
+    struct rlimit rl, low;
+    int high = 70000, mid;
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    /* above the soft limit: open one high up, then lower the limit below it */
+    mid = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 15001 ? 15000 : (int)rl.rlim_cur - 1;
+    if (mid > 100) {
+        CHECK_EQ(dup2(2, mid), mid); /* a user's descriptor without close-on-exec */
+        low = rl;
+        low.rlim_cur = 64;
+        CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+        CHECK(spawn_sees_closed(mid));
+        CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+        close(mid);
+    }
+    /* above 65536 */
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur <= (rlim_t)high) {
+        struct rlimit raised = rl;
+        if (raised.rlim_max != RLIM_INFINITY && raised.rlim_max <= (rlim_t)high)
+            raised.rlim_max = (rlim_t)high + 1;
+        raised.rlim_cur = (rlim_t)high + 1;
+        if (setrlimit(RLIMIT_NOFILE, &raised) != 0) SKIP("cannot raise RLIMIT_NOFILE above 65536");
+    }
+    CHECK_EQ(dup2(2, high), high);
+    CHECK(spawn_sees_closed(high));
+    close(high);
+    return 0;
+#endif
+}
+
+/* Spawn tokens. A spawned child is told where its boot data is; that must not let anyone
+   who starts an mp.h program (with its environment and descriptors of their choosing) make
+   it run a function of theirs: a privileged program never boots, and the boot data must come
+   from the real parent. Nothing secret is left in /proc/PID/environ. */
+#ifdef __linux__
+static int read_file(const char *path, char *buf, size_t cap) {
+    int fd = open(path, O_RDONLY), n = 0;
+    ssize_t r;
+    if (fd < 0) return -1;
+    while (n < (int)cap - 1 && (r = read(fd, buf + n, cap - 1 - (size_t)n)) > 0) n += (int)r;
+    close(fd);
+    buf[n] = 0;
+    return n;
+}
+static int check_environ(void *arg, size_t size) {
+    static char env[65536];
+    int n = read_file("/proc/self/environ", env, sizeof env), i = 0;
+    (void)arg;
+    (void)size;
+    if (n < 0) return 1;
+    while (i < n) {
+        const char *e = env + i;
+        if (strncmp(e, "MP_SPAWN_TOKEN=", 15) == 0) return 2;
+        if (strncmp(e, "MP_SPAWN_FD=", 12) == 0) { /* only a descriptor's number */
+            const char *v = e + 12;
+            if (!*v || strlen(v) > 6 || strspn(v, "0123456789") != strlen(v)) return 3;
+        }
+        i += (int)strlen(e) + 1;
+    }
+    return 0;
+}
+#endif
+static int test_spawn_token_not_in_environ(void) {
+#ifndef __linux__
+    SKIP("reads /proc/self/environ");
+#else
+    mp_process p;
+    int code = -1;
+    CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
+    CHECK_EQ(mp_process_init(&p, check_environ, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 60), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    return 0;
+#endif
+}
+
+#if defined(__linux__) && UINTPTR_MAX > 0xffffffffu
+#define FORGE_TESTS 1
+#define FORGED_ADDR 0x300000000000ull
+#define FORGED_SIZE 65536
+#define FORGED_BOOT 4096
+/* What a forged boot would run: if it ever does, the output says so. */
+static int attacker_fn(void *arg, size_t size) {
+    (void)arg;
+    (void)size;
+    fputs("PWNED\n", stdout);
+    fflush(stdout);
+    return 77;
+}
+/* A file laid out as an arena whose boot block names attacker_fn. */
+static int forged_arena(mp__boot **out) {
+    static char buf[FORGED_SIZE];
+    mp__boot *b = (mp__boot *)(buf + FORGED_BOOT);
+    FILE *f = tmpfile();
+    if (!f) return -1;
+    memset(buf, 0, sizeof buf);
+    b->kind = MP__KIND_TARGET;
+    memcpy(b->name, "forged", 7);
+    if (mp__os_module_locate(mp__fn_addr((void (*)(void))attacker_fn), b->module, sizeof b->module,
+                             &b->fn_offset) != MP_OK)
+        return -1;
+    *out = b;
+    return fileno(f);
+}
+static int forged_arena_write(int fd, mp__boot *b) {
+    return pwrite(fd, (char *)b - FORGED_BOOT, FORGED_SIZE, 0) == FORGED_SIZE ? 0 : -1;
+}
+enum { FORGE_DIRECT, FORGE_NOT_PARENT, FORGE_PRIVILEGED };
+/* Runs this program (`tests -l process_start_join_exitcode`) with the environment entry var,
+   fd3 on descriptor 3 and fd4 on 4. rec (if any) goes into fd3 (a socket), sent by the
+   process that will be the program's parent. Returns its exit status, 200 + signal, or -1;
+   out gets what it printed. FORGE_PRIVILEGED: -2 if we cannot change our gid. */
+static int run_forged(int how, const char *var, int fd3, int fd4, int sock_peer, mp__spawn_rec *rec,
+                      char *out, size_t cap) {
+    char exe[4096], *argv[4], *envp[2];
+    int io[2], st = 0, n = 0;
+    ssize_t r, len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    pid_t pid;
+    if (len <= 0 || pipe(io) != 0) return -1;
+    exe[len] = 0;
+    argv[0] = exe;
+    argv[1] = (char *)"-l";
+    argv[2] = (char *)"process_start_join_exitcode";
+    argv[3] = NULL;
+    envp[0] = (char *)var;
+    envp[1] = NULL;
+    if (rec && how != FORGE_NOT_PARENT) {
+        rec->parent_pid = (mp__u64)getpid();
+        if (send(sock_peer, rec, sizeof *rec, 0) != (ssize_t)sizeof *rec) return -1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        if (how == FORGE_NOT_PARENT) { /* the socket's maker is not the program's parent */
+            pid_t inner;
+            if (rec) {
+                rec->parent_pid = (mp__u64)getpid();
+                if (send(sock_peer, rec, sizeof *rec, 0) != (ssize_t)sizeof *rec) _exit(99);
+            }
+            inner = fork();
+            if (inner != 0) {
+                while (inner > 0 && waitpid(inner, &st, 0) < 0 && errno == EINTR) {}
+                _exit(inner < 0 ? 99 : WIFEXITED(st) ? WEXITSTATUS(st) : 200 + WTERMSIG(st));
+            }
+        }
+        if (how == FORGE_PRIVILEGED && (setegid(65534) != 0 || getegid() == getgid())) _exit(98);
+        if (dup2(io[1], 1) != 1 || dup2(io[1], 2) != 2 || (fd3 >= 0 && dup2(fd3, 3) != 3) ||
+            (fd4 >= 0 && dup2(fd4, 4) != 4))
+            _exit(99);
+        execve(exe, argv, envp);
+        _exit(97);
+    }
+    close(io[1]);
+    while ((r = read(io[0], out + n, cap - 1 - (size_t)n)) > 0 || (r < 0 && errno == EINTR))
+        if (r > 0 && (n += (int)r) >= (int)cap - 1) break;
+    out[n] = 0;
+    close(io[0]);
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    st = WIFEXITED(st) ? WEXITSTATUS(st) : 200 + WTERMSIG(st);
+    if (how == FORGE_PRIVILEGED && st == 98) return -2;
+    return st;
+}
+/* Not booted: main ran (and listed the test), or it stopped with a message. */
+static int main_ran_or_refused(int st, const char *out) {
+    if (strstr(out, "PWNED") || st == 77) return 0;
+    if (st == 0) return strstr(out, "process_start_join_exitcode") != NULL;
+    return st == MP__EXIT_BOOT && strstr(out, "mp.h:") != NULL;
+}
+#endif
+
+/* The token of old: MP_SPAWN_TOKEN=fd:address:size:offset:0 with a crafted file on fd 3. */
+static int test_forged_legacy_spawn_token(void) {
+#ifndef FORGE_TESTS
+    SKIP("Linux, 64-bit");
+#else
+    static char out[8192];
+    char var[128];
+    mp__boot *b;
+    int fd = forged_arena(&b), st;
+    CHECK(fd >= 0);
+    CHECK_EQ(forged_arena_write(fd, b), 0);
+    snprintf(var, sizeof var, "MP_SPAWN_TOKEN=3:%llx:%x:%x:0", FORGED_ADDR, FORGED_SIZE,
+             FORGED_BOOT);
+    st = run_forged(FORGE_DIRECT, var, fd, -1, -1, NULL, out, sizeof out);
+    if (!main_ran_or_refused(st, out)) fprintf(stderr, "  status %d, output:\n%s\n", st, out);
+    CHECK(main_ran_or_refused(st, out));
+    close(fd);
+    return 0;
+#endif
+}
+
+/* Today's boot channel, forged: honoured only when the forger is the parent and gains
+   nothing (the control, which shows the forgery is right); refused when the socket was made
+   by another process than the parent, or when the program runs with raised privileges. */
+static int test_forged_spawn_boot(void) {
+#ifndef FORGE_TESTS
+    SKIP("Linux, 64-bit");
+#else
+    static char out[8192];
+    mp__spawn_rec rec;
+    mp__boot *b;
+    int fd = forged_arena(&b), st, how, sp[2];
+    CHECK(fd >= 0);
+    b->nonce[0] = 0x1234;
+    b->nonce[1] = 0x5678;
+    CHECK_EQ(forged_arena_write(fd, b), 0);
+    for (how = FORGE_DIRECT; how <= FORGE_PRIVILEGED; how++) {
+        memset(&rec, 0, sizeof rec);
+        rec.magic = MP__SPAWN_MAGIC;
+        rec.arena_fd = 4;
+        rec.arena_addr = FORGED_ADDR;
+        rec.arena_size = FORGED_SIZE;
+        rec.boot_off = FORGED_BOOT;
+        rec.nonce[0] = 0x1234;
+        rec.nonce[1] = 0x5678;
+        CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+        st = run_forged(how, MP__SPAWN_VAR "=3", sp[1], fd, sp[0], &rec, out, sizeof out);
+        close(sp[0]);
+        close(sp[1]);
+        if (st == -2) {
+            fprintf(stderr, "  skipped the privileged case: cannot change the gid\n");
+            continue;
+        }
+        if (how == FORGE_DIRECT) {
+            if (!strstr(out, "PWNED")) fprintf(stderr, "  status %d, output:\n%s\n", st, out);
+            CHECK(strstr(out, "PWNED") != NULL && st == 77);
+        } else {
+            if (!main_ran_or_refused(st, out))
+                fprintf(stderr, "  case %d: status %d, output:\n%s\n", how, st, out);
+            CHECK(main_ran_or_refused(st, out));
+        }
+    }
+    close(fd);
+    return 0;
 #endif
 }
 
@@ -613,4 +1008,10 @@ static const mp_test process_tests[] = {
     {"process_grandchildren", test_grandchildren},
     {"process_start_method", test_start_method},
     {"process_no_leaked_descriptors", test_no_leaked_descriptors},
+    {"process_unjoined_children_reaped", test_unjoined_children_reaped},
+    {"process_spawn_child_keeps_start_method", test_spawn_child_keeps_start_method},
+    {"process_spawn_closes_high_descriptors", test_spawn_closes_high_descriptors},
+    {"process_spawn_token_not_in_environ", test_spawn_token_not_in_environ},
+    {"process_forged_legacy_spawn_token", test_forged_legacy_spawn_token},
+    {"process_forged_spawn_boot", test_forged_spawn_boot},
     {NULL, NULL}};
