@@ -713,6 +713,15 @@ static void reentrant_ok(void *user, const void *data, size_t size) {
     (void)size;
     reentrant_error(user, -1, 0);
 }
+static mp_async *self_freeing;
+static volatile int self_freed;
+static void free_own_result(void *user, const void *data, size_t size) {
+    (void)user;
+    (void)data;
+    (void)size;
+    mp_async_free(self_freeing); /* its own result, from inside its callback */
+    self_freed++;
+}
 static int test_pool_callback_reentrant(void) {
     mp_pool *p;
     mp_async *a[3];
@@ -736,6 +745,14 @@ static int test_pool_callback_reentrant(void) {
         CHECK_EQ(mp_async_get(a[0], 60, NULL, NULL), MP_EWORKERDIED);
         CHECK_EQ(mp_async_get(a[1], 60, NULL, NULL), MP_ETASK);
         CHECK_EQ(mp_async_get(a[2], 60, NULL, NULL), MP_OK);
+        {
+            mp_async_callbacks own;
+            memset(&own, 0, sizeof own);
+            own.callback = free_own_result;
+            self_freed = 0;
+            CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, &own, &self_freeing), MP_OK);
+            while (!self_freed) mp__pool_pump(p, 0.01);
+        }
         CHECK_EQ(mp_pool_close(p), MP_OK);
         CHECK_EQ(mp_pool_join(p), MP_OK); /* what the callbacks submitted ran */
         CHECK_EQ(reentrant_calls[0], 1);
