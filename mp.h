@@ -351,9 +351,9 @@ MPDEF int mp_queue_free(mp_queue *q);
    the signal number) and is replaced; with a task_timeout, a task that runs too long fails
    with MP_ETASKTIMEOUT and its worker is killed and replaced; every other task completes.
    With chunksize > 1 the whole chunk of the dead worker's task fails. Workers exit when the
-   pool's process dies, whichever of its threads made the pool (a thread in each worker
-   watches the process: at once on Linux, within 0.1 s on other POSIX systems, busy or idle;
-   on Windows within half a second of being idle).
+   pool's process dies, busy or idle, whichever of its threads made the pool: a thread in
+   each worker watches the process (at once on Linux and Windows, within 0.1 s on other
+   POSIX systems).
    An initializer that returns non-zero, or a worker that dies in it, breaks the pool (as in
    concurrent.futures, never a restart loop): every unfinished task fails with MP_EBROKENPOOL
    (status: what the initializer returned, or the worker's exit code) and later submissions
@@ -1747,10 +1747,23 @@ MP__FN long mp__os_getpid(void) {
     return (long)GetCurrentProcessId();
 }
 MP__FN void mp__os_init(void) {}
-/* A crashing worker must die, not wait in an error dialog. */
+/* Pool workers: a crashing worker must die, not wait in an error dialog; and a thread ends
+   the worker when the pool's process ends, busy or idle (the parent waits for a spawned
+   child's boot, so its pid still names it here). */
+static HANDLE mp__os_watch_h;
+static DWORD WINAPI mp__os_watch(LPVOID arg) {
+    (void)arg;
+    WaitForSingleObject(mp__os_watch_h, INFINITE);
+    TerminateProcess(GetCurrentProcess(), 0);
+    return 0;
+}
 MP__FN void mp__os_worker_init(long parent) {
-    (void)parent;
+    HANDLE t;
     SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
+    mp__os_watch_h = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)parent);
+    if (!mp__os_watch_h) return; /* the idle worker still checks every half second */
+    t = CreateThread(NULL, 64 << 10, mp__os_watch, NULL, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+    if (t) CloseHandle(t);
 }
 MP__FN mp__u64 mp__os_tid(void) {
     return (mp__u64)GetCurrentThreadId();
@@ -4679,7 +4692,7 @@ struct mp_batch {
 
 struct mp_pool {
     mp__pool_shared *sh;
-    int n, closed, terminated, broken, broken_status, in_callbacks;
+    int n, closed, terminated, broken, broken_status, in_callbacks, start_failures;
     double task_timeout, last_check;
     mp_process *workers;
     int *nheld;             /* per worker: chunks sent and not done */
@@ -4941,10 +4954,14 @@ MP__FN void mp__pool_check_workers(mp_pool *p) {
             mp__pool_break(p, slot->state == MP__SLOT_INIT_FAILED ? slot->init_status : code);
             return;
         }
-        if (!p->terminated && (r = mp__pool_start_worker(p, w)) != MP_OK) {
+        if (p->terminated) continue;
+        r = mp__pool_start_worker(p, w);
+        if (r == MP_OK) {
+            p->start_failures = 0;
+        } else if (++p->start_failures >= 5) { /* not a passing hitch: give up */
             mp__pool_break(p, r);
             return;
-        }
+        } /* else the next check tries again */
     }
 }
 

@@ -713,6 +713,15 @@ static void reentrant_ok(void *user, const void *data, size_t size) {
     (void)size;
     reentrant_error(user, -1, 0);
 }
+static mp_async *self_freeing;
+static volatile int self_freed;
+static void free_own_result(void *user, const void *data, size_t size) {
+    (void)user;
+    (void)data;
+    (void)size;
+    mp_async_free(self_freeing); /* its own result, from inside its callback */
+    self_freed++;
+}
 static int test_pool_callback_reentrant(void) {
     mp_pool *p;
     mp_async *a[3];
@@ -736,6 +745,14 @@ static int test_pool_callback_reentrant(void) {
         CHECK_EQ(mp_async_get(a[0], 60, NULL, NULL), MP_EWORKERDIED);
         CHECK_EQ(mp_async_get(a[1], 60, NULL, NULL), MP_ETASK);
         CHECK_EQ(mp_async_get(a[2], 60, NULL, NULL), MP_OK);
+        {
+            mp_async_callbacks own;
+            memset(&own, 0, sizeof own);
+            own.callback = free_own_result;
+            self_freed = 0;
+            CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, &own, &self_freeing), MP_OK);
+            while (!self_freed) mp__pool_pump(p, 0.01);
+        }
         CHECK_EQ(mp_pool_close(p), MP_OK);
         CHECK_EQ(mp_pool_join(p), MP_OK); /* what the callbacks submitted ran */
         CHECK_EQ(reentrant_calls[0], 1);
@@ -1002,6 +1019,46 @@ static int test_pool_killed_fault(void) {
     return 0;
 }
 
+/* The same with both workers in the middle of a task that would run for a minute. */
+static int pool_busy_owner(void *arg, size_t size) {
+    shared_flags *f;
+    mp_pool *p;
+    mp_async *a[2];
+    mp_event *e = mp_event_new();
+    long pids[2];
+    int k;
+    (void)size;
+    memcpy(&f, arg, sizeof f);
+    if (!e || mp_pool_new(&p, 2, NULL) != MP_OK) return 2;
+    for (k = 0; k < 2; k++)
+        if (mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &a[k]) != MP_OK) return 3;
+    while (!p->sh->slots[0].current || !p->sh->slots[1].current) mp__pool_pump(p, 0.01);
+    mp_pool_worker_pids(p, pids, 2);
+    f->values[0] = (mp__u32)pids[0];
+    f->values[1] = (mp__u32)pids[1];
+    flag_add(&f->ready);
+    for (;;) mp__wait(&f->go, 0, 10);
+}
+static int test_pool_parent_killed_busy(void) {
+    shared_flags *f = flags_new();
+    mp_process p;
+    double t0;
+    int w;
+    CHECK(f != NULL);
+    CHECK_EQ(mp_process_init(&p, pool_busy_owner, &f, sizeof f, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&f->ready, 1);
+    CHECK_EQ(mp_process_kill(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    t0 = mp__os_now();
+    for (w = 0; w < 2; w++) {
+        while (mp__os_pid_alive((long)f->values[w]) && mp__os_now() - t0 < 10) mp__os_sleep(0.01);
+        CHECK(!mp__os_pid_alive((long)f->values[w])); /* not a minute later, at the task's end */
+    }
+    return 0;
+}
+
 static const mp_test pool_tests[] = {
     {"pool_map_matches_serial", test_pool_map_matches_serial},
     {"pool_imap", test_pool_imap},
@@ -1012,6 +1069,7 @@ static const mp_test pool_tests[] = {
     {"pool_close_join_terminate", test_pool_close_join_terminate},
     {"pool_bad_input", test_pool_bad_input},
     {"pool_parent_killed", test_pool_parent_killed},
+    {"pool_parent_killed_busy", test_pool_parent_killed_busy},
     {"pool_bookkeeping_constant", test_pool_bookkeeping_constant},
     {"pool_free_pending", test_pool_free_pending},
     {"pool_size_overflow", test_pool_size_overflow},
