@@ -88,6 +88,10 @@
    process of the family: inherited by fork, mapped before any of the child's code runs
    under spawn (on Windows the range is reserved in the suspended child, as PostgreSQL
    does). If a child cannot get the address, its start fails with MP_EADDR.
+   Its allocator (mp_shared_alloc and every shared object) splits and merges blocks, so
+   freed memory serves any size again; a block costs a 16-byte header, sizes round up to
+   16. A process killed inside it loses at most the block it was handling; a corrupted arena
+   gives NULL or loses memory, never a pointer outside the arena.
 
    COMPILE-TIME OPTIONS (define before including mp.h in the implementation file)
       MP_STATIC          all functions static (one translation unit only)
