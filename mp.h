@@ -3064,10 +3064,15 @@ MPDEF int mp_condition_release(mp_condition *c) {
     int r = mp__obj_check(c, MP__T_COND);
     return r != MP_OK ? r : mp_lock_release(c->lock);
 }
+/* The Condition, and its lock (which may have been freed apart from it). */
+MP__FN int mp__cond_check(mp_condition *c) {
+    int r = mp__obj_check(c, MP__T_COND);
+    return r != MP_OK ? r : mp__obj_check(c->lock, MP__T_LOCK);
+}
 MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
     mp__u32 depth, seq, bc;
     double deadline;
-    int r = mp__obj_check(c, MP__T_COND), result = MP_ETIMEDOUT;
+    int r = mp__cond_check(c), result = MP_ETIMEDOUT;
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
     if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
@@ -3110,7 +3115,7 @@ MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
 MPDEF int mp_condition_wait_for(mp_condition *c, int (*pred)(void *arg), void *arg,
                                 double timeout) {
     double deadline;
-    int r = mp__obj_check(c, MP__T_COND), dead = 0;
+    int r = mp__cond_check(c), dead = 0;
     if (r != MP_OK) return r;
     if (!pred || mp__bad_timeout(timeout)) return MP_EINVAL;
     if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
@@ -3128,7 +3133,7 @@ MPDEF int mp_condition_wait_for(mp_condition *c, int (*pred)(void *arg), void *a
 }
 MPDEF int mp_condition_notify(mp_condition *c, int n) {
     mp__u32 k = 0;
-    int r = mp__obj_check(c, MP__T_COND);
+    int r = mp__cond_check(c);
     if (r != MP_OK) return r;
     if (n < 0) return MP_EINVAL;
     if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
