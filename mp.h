@@ -249,7 +249,8 @@ MPDEF void mp_free(void *ptr);
    Owner death: when a process dies holding a Lock or RLock (or a Condition's lock), the next
    acquirer gets the lock and MP_EOWNERDEAD instead of MP_OK, repairs the shared state, and
    goes on: the lock works normally afterwards. A waiter checks the owner's liveness after
-   10 ms of waiting, then every 100 ms at most. */
+   10 ms of waiting, then every 100 ms at most; a poll (timeout 0) of a held lock checks it
+   at once (a few system calls). The objects may also be shared by the threads of a process. */
 typedef struct mp_lock mp_lock; /* Lock and RLock */
 typedef struct mp_semaphore mp_semaphore;
 typedef struct mp_event mp_event;
@@ -274,8 +275,10 @@ MPDEF int mp_semaphore_free(mp_semaphore *s);
 MPDEF mp_event *mp_event_new(void);
 MPDEF int mp_event_set(mp_event *e);
 MPDEF int mp_event_clear(mp_event *e);
-MPDEF int mp_event_is_set(mp_event *e);               /* 1 or 0, or an error */
-MPDEF int mp_event_wait(mp_event *e, double timeout); /* MP_OK once set, MP_ETIMEDOUT */
+MPDEF int mp_event_is_set(mp_event *e); /* 1 or 0, or an error */
+/* MP_OK once set, MP_ETIMEDOUT. A set during the wait wakes it with MP_OK even if a clear
+   follows at once (threading.Event's answer; multiprocessing's may say False then). */
+MPDEF int mp_event_wait(mp_event *e, double timeout);
 MPDEF int mp_event_free(mp_event *e);
 
 /* lock: the Condition's lock (a Lock or an RLock), or NULL for a new RLock of its own. */
@@ -295,7 +298,9 @@ MPDEF int mp_condition_free(mp_condition *c);
 /* action: run by the last process to arrive, before the others are released (may be NULL);
    a non-zero return breaks the barrier. It is found in each process like a spawn target. */
 MPDEF mp_barrier *mp_barrier_new(int parties, int (*action)(void));
-MPDEF int mp_barrier_wait(mp_barrier *b, double timeout); /* 0..parties-1, or an error */
+/* 0..parties-1; MP_EBROKEN when the barrier breaks or its generation is reset (even if the
+   waiter only runs after more resets and passes); MP_ETIMEDOUT (which breaks it). */
+MPDEF int mp_barrier_wait(mp_barrier *b, double timeout);
 MPDEF int mp_barrier_abort(mp_barrier *b);
 MPDEF int mp_barrier_reset(mp_barrier *b);
 MPDEF int mp_barrier_parties(mp_barrier *b);
