@@ -4877,9 +4877,9 @@ MP__FN int mp__conn_fill(mp__cent *e, unsigned char *dst, size_t want, size_t *g
         r = mp__os_recv_some(e->h, dst + *got, want - *got, &k);
         *got += k;
         if (r != MP_OK || *got >= want) return r;
+        if (k) continue; /* more may be there already: a message that flows is not cut */
         left = mp__left(deadline);
         if (left <= 0) return MP_ETIMEDOUT;
-        if (k) continue; /* more may be there already */
         r = mp__os_poll(&e->h, &is_proc, 1, left, &ready);
         if (r < 0) return r;
         if (!ready) return MP_ETIMEDOUT;
