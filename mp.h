@@ -254,7 +254,8 @@ MPDEF void mp_free(void *ptr);
    Owner death: when a process dies holding a Lock or RLock (or a Condition's lock), the next
    acquirer gets the lock and MP_EOWNERDEAD instead of MP_OK, repairs the shared state, and
    goes on: the lock works normally afterwards. A waiter checks the owner's liveness after
-   10 ms of waiting, then every 100 ms at most. */
+   10 ms of waiting, then every 100 ms at most; a poll (timeout 0) of a held lock checks it
+   at once (a few system calls). The objects may also be shared by the threads of a process. */
 typedef struct mp_lock mp_lock; /* Lock and RLock */
 typedef struct mp_semaphore mp_semaphore;
 typedef struct mp_event mp_event;
@@ -279,8 +280,10 @@ MPDEF int mp_semaphore_free(mp_semaphore *s);
 MPDEF mp_event *mp_event_new(void);
 MPDEF int mp_event_set(mp_event *e);
 MPDEF int mp_event_clear(mp_event *e);
-MPDEF int mp_event_is_set(mp_event *e);               /* 1 or 0, or an error */
-MPDEF int mp_event_wait(mp_event *e, double timeout); /* MP_OK once set, MP_ETIMEDOUT */
+MPDEF int mp_event_is_set(mp_event *e); /* 1 or 0, or an error */
+/* MP_OK once set, MP_ETIMEDOUT. A set during the wait wakes it with MP_OK even if a clear
+   follows at once (threading.Event's answer; multiprocessing's may say False then). */
+MPDEF int mp_event_wait(mp_event *e, double timeout);
 MPDEF int mp_event_free(mp_event *e);
 
 /* lock: the Condition's lock (a Lock or an RLock), or NULL for a new RLock of its own. */
@@ -300,7 +303,9 @@ MPDEF int mp_condition_free(mp_condition *c);
 /* action: run by the last process to arrive, before the others are released (may be NULL);
    a non-zero return breaks the barrier. It is found in each process like a spawn target. */
 MPDEF mp_barrier *mp_barrier_new(int parties, int (*action)(void));
-MPDEF int mp_barrier_wait(mp_barrier *b, double timeout); /* 0..parties-1, or an error */
+/* 0..parties-1; MP_EBROKEN when the barrier breaks or its generation is reset (even if the
+   waiter only runs after more resets and passes); MP_ETIMEDOUT (which breaks it). */
+MPDEF int mp_barrier_wait(mp_barrier *b, double timeout);
 MPDEF int mp_barrier_abort(mp_barrier *b);
 MPDEF int mp_barrier_reset(mp_barrier *b);
 MPDEF int mp_barrier_parties(mp_barrier *b);
@@ -3794,10 +3799,15 @@ MPDEF int mp_condition_release(mp_condition *c) {
     int r = mp__obj_check(c, MP__T_COND);
     return r != MP_OK ? r : mp_lock_release(c->lock);
 }
+/* The Condition, and its lock (which may have been freed apart from it). */
+MP__FN int mp__cond_check(mp_condition *c) {
+    int r = mp__obj_check(c, MP__T_COND);
+    return r != MP_OK ? r : mp__obj_check(c->lock, MP__T_LOCK);
+}
 MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
     mp__u32 depth, seq, bc;
     double deadline;
-    int r = mp__obj_check(c, MP__T_COND), result = MP_ETIMEDOUT;
+    int r = mp__cond_check(c), result = MP_ETIMEDOUT;
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
     if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
@@ -3840,7 +3850,7 @@ MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
 MPDEF int mp_condition_wait_for(mp_condition *c, int (*pred)(void *arg), void *arg,
                                 double timeout) {
     double deadline;
-    int r = mp__obj_check(c, MP__T_COND), dead = 0;
+    int r = mp__cond_check(c), dead = 0;
     if (r != MP_OK) return r;
     if (!pred || mp__bad_timeout(timeout)) return MP_EINVAL;
     if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
@@ -3858,7 +3868,7 @@ MPDEF int mp_condition_wait_for(mp_condition *c, int (*pred)(void *arg), void *a
 }
 MPDEF int mp_condition_notify(mp_condition *c, int n) {
     mp__u32 k = 0;
-    int r = mp__obj_check(c, MP__T_COND);
+    int r = mp__cond_check(c);
     if (r != MP_OK) return r;
     if (n < 0) return MP_EINVAL;
     if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
@@ -5769,9 +5779,9 @@ MP__FN int mp__conn_fill(mp__cent *e, unsigned char *dst, size_t want, size_t *g
         r = mp__os_recv_some(e->h, dst + *got, want - *got, &k);
         *got += k;
         if (r != MP_OK || *got >= want) return r;
+        if (k) continue; /* more may be there already: a message that flows is not cut */
         left = mp__left(deadline);
         if (left <= 0) return MP_ETIMEDOUT;
-        if (k) continue; /* more may be there already */
         r = mp__os_poll(&e->h, &is_proc, 1, left, &ready);
         if (r < 0) return r;
         if (!ready) return MP_ETIMEDOUT;

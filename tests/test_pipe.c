@@ -775,6 +775,68 @@ static int pipe_test_bad_input(void) {
     return 0;
 }
 
+/* Issue 8: sizes at the limits and extreme timeouts, on every pipe function. */
+static int pipe_test_bad_input_limits(void) {
+    double nan = nan_zero_pipe / nan_zero_pipe, inf = 1.0 / nan_zero_pipe;
+    double big[4];
+    mp_conn *a, *b, *w[2];
+    mp_lock *l = mp_lock_new();
+    char buf[16];
+    void *data = NULL;
+    size_t n = 0;
+    int i, ready[2];
+    big[0] = inf;
+    big[1] = MP_FOREVER;
+    big[2] = 1e20;
+    big[3] = 5e8;
+    CHECK(l != NULL);
+    CHECK_EQ(mp_pipe(1, &a, &b), MP_OK);
+    /* a size near SIZE_MAX: refused before anything is written, with no overflow */
+    CHECK_EQ(mp_conn_send_bytes(a, buf, (size_t)-1), MP_ETOOBIG);
+    CHECK_EQ(mp_conn_send_bytes(a, buf, (size_t)-1 - MP__HDR + 1), MP_ETOOBIG);
+    CHECK_EQ(mp_conn_send_bytes(a, buf, (size_t)-1 / 2 + 1), MP_ETOOBIG);
+    CHECK_EQ(mp_conn_send_bytes(a, NULL, (size_t)-1), MP_EINVAL);
+    CHECK_EQ(mp_conn_poll(b, 0), MP_ETIMEDOUT);
+    /* a pointer that is no end, bad timeouts */
+    CHECK_EQ(mp_conn_send_bytes((mp_conn *)(void *)l, "x", 1), MP_EINVAL);
+    CHECK_EQ(mp_conn_recv_bytes((mp_conn *)(void *)l, buf, sizeof buf, &n, 0), MP_EINVAL);
+    CHECK_EQ(mp_conn_poll((mp_conn *)(void *)l, 0), MP_EINVAL);
+    CHECK_EQ(mp_conn_close((mp_conn *)(void *)l), MP_EINVAL);
+    CHECK_EQ(mp_conn_recv_bytes(b, buf, sizeof buf, &n, nan), MP_EINVAL);
+    CHECK_EQ(mp_conn_recv_bytes(b, buf, sizeof buf, &n, -inf), MP_EINVAL);
+    CHECK_EQ(mp_conn_recv_bytes_alloc(b, &data, &n, nan), MP_EINVAL);
+    CHECK_EQ(mp_conn_poll(b, nan), MP_EINVAL);
+    CHECK_EQ(mp_conn_poll(b, -1e-9), MP_EINVAL);
+    w[0] = b;
+    w[1] = NULL;
+    CHECK_EQ(mp_wait(w, 1, NULL, 0, nan, ready), MP_EINVAL);
+    CHECK_EQ(mp_wait(w, 2, NULL, 0, 0, ready), MP_EINVAL); /* a NULL among them */
+    CHECK_EQ(mp_wait(w, 0x7fffffff, NULL, 0, 0, ready), MP_EINVAL);
+    CHECK_EQ(mp_wait(NULL, 0, NULL, -1, 0, ready), MP_EINVAL);
+    /* huge timeouts, where the answer is at hand; a cap of SIZE_MAX is only compared */
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ(mp_conn_send_bytes(a, "0123456789", 10), MP_OK);
+        CHECK_EQ(mp_conn_poll(b, big[i]), MP_OK);
+        CHECK_EQ(mp_wait(w, 1, NULL, 0, big[i], ready), 1);
+        if (i % 2) {
+            CHECK_EQ(mp_conn_recv_bytes(b, buf, (size_t)-1, &n, big[i]), MP_OK);
+            CHECK(memcmp(buf, "0123456789", 10) == 0);
+        } else {
+            CHECK_EQ(mp_conn_recv_bytes_alloc(b, &data, &n, big[i]), MP_OK);
+            CHECK(memcmp(data, "0123456789", 10) == 0);
+            mp_free(data);
+        }
+        CHECK_EQ(n, 10);
+    }
+    CHECK_EQ(mp_conn_recv_bytes(b, buf, sizeof buf, &n, 1e-300), MP_ETIMEDOUT);
+    CHECK_EQ(mp_conn_close(a), MP_OK);
+    for (i = 0; i < 4; i++) CHECK_EQ(mp_conn_recv_bytes(b, buf, sizeof buf, &n, big[i]), MP_EOF);
+    CHECK_EQ(mp_conn_close(b), MP_OK);
+    CHECK_EQ(mp_conn_close(b), MP_OK);
+    CHECK_EQ(mp_lock_free(l), MP_OK);
+    return 0;
+}
+
 /* A child that starts a grandchild; the grandchild sends on an end that it got from its
    parent, who got it from ours; both the pointer and the handle travel two generations. */
 static int grandchild_send(void *arg, size_t size) {
@@ -1036,6 +1098,7 @@ static const mp_test pipe_tests[] = {
     {"pipe_signals", pipe_test_signals},
     {"pipe_wait_many", pipe_test_wait_many},
     {"pipe_bad_input", pipe_test_bad_input},
+    {"pipe_bad_input_limits", pipe_test_bad_input_limits},
     {"pipe_grandchild", pipe_test_grandchild},
     {"pipe_objects_freed", pipe_test_objects_freed},
     {"pipe_child_descriptors", pipe_test_child_descriptors},

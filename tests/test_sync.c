@@ -1003,6 +1003,163 @@ static int test_threads_rlock(void) {
     return 0;
 }
 
+/* Issue 8: bad input on every function of the section: NULL, a pointer that is not such an
+   object, a freed object, every kind of bad or extreme timeout, an unheld lock, sizes at the
+   limits. A clear error each time, and nothing held or changed by a refused call. */
+static volatile double sync_zero = 0;
+static int always_true(void *arg) {
+    (void)arg;
+    return 1;
+}
+static int test_sync_bad_input(void) {
+    double nan = sync_zero / sync_zero, inf = 1.0 / sync_zero, bad[3], big[4];
+    mp_lock *l = mp_lock_new(), *rl = mp_rlock_new(), *gone = mp_lock_new();
+    mp_semaphore *s = mp_semaphore_new(1);
+    mp_event *e = mp_event_new();
+    mp_condition *c = mp_condition_new(l), *cg;
+    mp_barrier *b = mp_barrier_new(1, NULL);
+    mp_value *v = mp_value_new(8);
+    mp__u32 *plain = (mp__u32 *)mp_shared_alloc(64);
+    int local = 0, i;
+    void *stack = &local, *odd;
+    CHECK(l && rl && gone && s && e && c && b && v && plain);
+    odd = (char *)(void *)plain + 2; /* in the arena, not aligned */
+    bad[0] = nan;
+    bad[1] = -1;
+    bad[2] = -inf;
+    big[0] = inf;
+    big[1] = MP_FOREVER;
+    big[2] = 1e20;
+    big[3] = 5e8; /* years: neither "forever" nor a deadline that overflows */
+    /* NULL, a foreign pointer, an unaligned one, an object of another type */
+    CHECK(mp_lock_acquire(NULL, 0) == MP_EINVAL && mp_lock_release(NULL) == MP_EINVAL);
+    CHECK(mp_lock_acquire((mp_lock *)stack, 0) == MP_EINVAL);
+    CHECK(mp_lock_acquire((mp_lock *)odd, 0) == MP_EINVAL);
+    CHECK(mp_lock_acquire((mp_lock *)(void *)e, 0) == MP_EINVAL);
+    CHECK(mp_lock_is_mine(NULL) == 0 && mp_lock_free((mp_lock *)(void *)s) == MP_EINVAL);
+    CHECK(mp_semaphore_acquire(NULL, 0) == MP_EINVAL && mp_semaphore_release(NULL) == MP_EINVAL);
+    CHECK(mp_semaphore_get_value((mp_semaphore *)(void *)l) == MP_EINVAL);
+    CHECK(mp_semaphore_free((mp_semaphore *)stack) == MP_EINVAL);
+    CHECK(mp_event_set(NULL) == MP_EINVAL && mp_event_clear(NULL) == MP_EINVAL);
+    CHECK(mp_event_is_set((mp_event *)odd) == MP_EINVAL && mp_event_wait(NULL, 0) == MP_EINVAL);
+    CHECK(mp_event_free((mp_event *)(void *)b) == MP_EINVAL);
+    CHECK(mp_condition_new((mp_lock *)(void *)e) == NULL);
+    CHECK(mp_condition_lock(NULL) == NULL && mp_condition_acquire(NULL, 0) == MP_EINVAL);
+    CHECK(mp_condition_release(NULL) == MP_EINVAL && mp_condition_wait(NULL, 0) == MP_EINVAL);
+    CHECK(mp_condition_wait_for(NULL, always_true, NULL, 0) == MP_EINVAL);
+    CHECK(mp_condition_notify(NULL, 1) == MP_EINVAL && mp_condition_notify_all(NULL) == MP_EINVAL);
+    CHECK(mp_condition_free((mp_condition *)(void *)l) == MP_EINVAL);
+    CHECK(mp_barrier_new(0, NULL) == NULL && mp_barrier_new(-5, NULL) == NULL);
+    CHECK(mp_barrier_wait(NULL, 0) == MP_EINVAL && mp_barrier_abort(NULL) == MP_EINVAL);
+    CHECK(mp_barrier_reset(NULL) == MP_EINVAL && mp_barrier_parties(NULL) == MP_EINVAL);
+    CHECK(mp_barrier_n_waiting((mp_barrier *)stack) == MP_EINVAL);
+    CHECK(mp_barrier_broken((mp_barrier *)odd) == MP_EINVAL);
+    CHECK(mp_barrier_free((mp_barrier *)(void *)v) == MP_EINVAL);
+    CHECK(mp_value_ptr(NULL) == NULL && mp_value_size((mp_value *)stack) == 0);
+    CHECK(mp_value_lock((mp_value *)(void *)l) == NULL && mp_value_free(NULL) == MP_EINVAL);
+    /* sizes at the limits */
+    CHECK(mp_semaphore_new(0x80000000u) == NULL && mp_bounded_semaphore_new(~0u) == NULL);
+    CHECK(mp_value_new(0) == NULL && mp_value_new((size_t)-1) == NULL);
+    CHECK(mp_value_new((size_t)-1 / 2) == NULL && mp_value_new((size_t)-1 - 16) == NULL);
+    /* bad timeouts: MP_EINVAL, and nothing taken */
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ(mp_lock_acquire(l, bad[i]), MP_EINVAL);
+        CHECK_EQ(mp_lock_acquire(rl, bad[i]), MP_EINVAL);
+        CHECK_EQ(mp_semaphore_acquire(s, bad[i]), MP_EINVAL);
+        CHECK_EQ(mp_event_wait(e, bad[i]), MP_EINVAL);
+        CHECK_EQ(mp_condition_acquire(c, bad[i]), MP_EINVAL);
+        CHECK_EQ(mp_barrier_wait(b, bad[i]), MP_EINVAL);
+    }
+    CHECK_EQ(mp_lock_is_mine(l), 0);
+    CHECK_EQ(mp_semaphore_get_value(s), 1);
+    CHECK_EQ(mp_barrier_n_waiting(b), 0);
+    CHECK_EQ(mp_condition_acquire(c, 0), MP_OK);
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ(mp_condition_wait(c, bad[i]), MP_EINVAL);
+        CHECK_EQ(mp_condition_wait_for(c, always_true, NULL, bad[i]), MP_EINVAL);
+    }
+    CHECK_EQ(mp_condition_wait_for(c, NULL, NULL, 1), MP_EINVAL);
+    CHECK_EQ(mp_condition_notify(c, -1), MP_EINVAL);
+    CHECK_EQ(mp_lock_is_mine(l), 1); /* still held after the refusals */
+    CHECK_EQ(mp_condition_release(c), MP_OK);
+    /* huge timeouts work where the answer is at hand, and poll cleanly otherwise */
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ(mp_lock_acquire(l, big[i]), MP_OK);
+        CHECK_EQ(mp_lock_release(l), MP_OK);
+        CHECK_EQ(mp_lock_acquire(rl, big[i]), MP_OK);
+        CHECK_EQ(mp_lock_acquire(rl, big[i]), MP_OK);
+        CHECK_EQ(mp_lock_release(rl), MP_OK);
+        CHECK_EQ(mp_lock_release(rl), MP_OK);
+        CHECK_EQ(mp_semaphore_acquire(s, big[i]), MP_OK);
+        CHECK_EQ(mp_semaphore_release(s), MP_OK);
+        CHECK_EQ(mp_event_wait(e, big[i]), MP_OK);
+        CHECK_EQ(mp_condition_acquire(c, big[i]), MP_OK);
+        CHECK_EQ(mp_condition_wait_for(c, always_true, NULL, big[i]), MP_OK);
+        CHECK_EQ(mp_condition_release(c), MP_OK);
+        CHECK_EQ(mp_barrier_wait(b, big[i]), 0); /* one party: passes at once */
+    }
+    CHECK_EQ(mp_condition_acquire(c, 0), MP_OK);
+    CHECK_EQ(mp_condition_wait(c, 1e-300), MP_ETIMEDOUT); /* a tiny timeout is a poll */
+    CHECK_EQ(mp_condition_release(c), MP_OK);
+    /* release of what is not held */
+    CHECK_EQ(mp_lock_release(l), MP_ENOTOWNER);
+    CHECK_EQ(mp_lock_release(rl), MP_ENOTOWNER);
+    CHECK_EQ(mp_condition_release(c), MP_ENOTOWNER);
+    CHECK_EQ(mp_condition_wait(c, 0), MP_ENOTOWNER);
+    CHECK_EQ(mp_condition_wait_for(c, always_true, NULL, 0), MP_ENOTOWNER);
+    CHECK_EQ(mp_condition_notify(c, 1), MP_ENOTOWNER);
+    CHECK_EQ(mp_condition_notify_all(c), MP_ENOTOWNER);
+    CHECK_EQ(mp_semaphore_acquire(s, 0), MP_OK);
+    CHECK_EQ(mp_semaphore_release(s), MP_OK);
+    CHECK_EQ(mp_semaphore_release(s), MP_OK); /* unbounded: fine */
+    {
+        mp_semaphore *bs = mp_bounded_semaphore_new(0);
+        CHECK(bs != NULL);
+        CHECK_EQ(mp_semaphore_release(bs), MP_EOVERFLOW);
+        CHECK_EQ(mp_semaphore_acquire(bs, 0), MP_ETIMEDOUT);
+        CHECK_EQ(mp_semaphore_free(bs), MP_OK);
+    }
+    /* a Condition whose lock was freed (while held): its calls say so, not use it */
+    cg = mp_condition_new(gone);
+    CHECK(cg != NULL);
+    CHECK_EQ(mp_condition_acquire(cg, 0), MP_OK);
+    CHECK_EQ(mp_lock_free(gone), MP_OK);
+    CHECK_EQ(mp_condition_wait(cg, 0), MP_ECLOSED);
+    CHECK_EQ(mp_condition_wait_for(cg, always_true, NULL, 0), MP_ECLOSED);
+    CHECK_EQ(mp_condition_notify(cg, 1), MP_ECLOSED);
+    CHECK_EQ(mp_condition_notify_all(cg), MP_ECLOSED);
+    CHECK_EQ(mp_condition_acquire(cg, 0), MP_ECLOSED);
+    CHECK_EQ(mp_condition_release(cg), MP_ECLOSED);
+    CHECK_EQ(mp_condition_free(cg), MP_OK);
+    /* freed: MP_ECLOSED from everything, a second free included */
+    CHECK_EQ(mp_lock_free(l), MP_OK);
+    CHECK_EQ(mp_lock_free(rl), MP_OK);
+    CHECK_EQ(mp_semaphore_free(s), MP_OK);
+    CHECK_EQ(mp_event_free(e), MP_OK);
+    CHECK_EQ(mp_condition_free(c), MP_OK);
+    CHECK_EQ(mp_barrier_free(b), MP_OK);
+    CHECK_EQ(mp_value_free(v), MP_OK);
+    CHECK(mp_lock_acquire(l, 0) == MP_ECLOSED && mp_lock_release(rl) == MP_ECLOSED);
+    CHECK(mp_lock_is_mine(l) == 0 && mp_lock_free(l) == MP_ECLOSED);
+    CHECK(mp_semaphore_acquire(s, 0) == MP_ECLOSED && mp_semaphore_release(s) == MP_ECLOSED);
+    CHECK(mp_semaphore_get_value(s) == MP_ECLOSED && mp_semaphore_free(s) == MP_ECLOSED);
+    CHECK(mp_event_set(e) == MP_ECLOSED && mp_event_clear(e) == MP_ECLOSED);
+    CHECK(mp_event_is_set(e) == MP_ECLOSED && mp_event_wait(e, 0) == MP_ECLOSED);
+    CHECK(mp_event_free(e) == MP_ECLOSED);
+    CHECK(mp_condition_lock(c) == NULL && mp_condition_acquire(c, 0) == MP_ECLOSED);
+    CHECK(mp_condition_release(c) == MP_ECLOSED && mp_condition_wait(c, 0) == MP_ECLOSED);
+    CHECK(mp_condition_notify(c, 1) == MP_ECLOSED && mp_condition_free(c) == MP_ECLOSED);
+    CHECK(mp_barrier_wait(b, 0) == MP_ECLOSED && mp_barrier_abort(b) == MP_ECLOSED);
+    CHECK(mp_barrier_reset(b) == MP_ECLOSED && mp_barrier_parties(b) == MP_ECLOSED);
+    CHECK(mp_barrier_n_waiting(b) == MP_ECLOSED && mp_barrier_broken(b) == MP_ECLOSED);
+    CHECK(mp_barrier_free(b) == MP_ECLOSED);
+    CHECK(mp_value_ptr(v) == NULL && mp_value_size(v) == 0 && mp_value_lock(v) == NULL);
+    CHECK(mp_value_free(v) == MP_ECLOSED);
+    mp_shared_free(plain);
+    return 0;
+}
+
 static const mp_test sync_tests[] = {
     {"lock_raw_fork", test_lock_raw_fork},
     {"lock_counter", test_lock_counter},
@@ -1023,4 +1180,5 @@ static const mp_test sync_tests[] = {
     {"barrier_reset_while_stopped", test_barrier_reset_while_stopped},
     {"threads_all_primitives", test_threads_all_primitives},
     {"threads_rlock", test_threads_rlock},
+    {"sync_bad_input", test_sync_bad_input},
     {NULL, NULL}};
