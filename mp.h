@@ -593,6 +593,9 @@ extern char **environ;
 #endif
 #include <windows.h>
 #include <tlhelp32.h>
+#ifdef _MSC_VER
+#pragma comment(lib, "advapi32.lib") /* OpenProcessToken: a spawned child's integrity check */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1903,7 +1906,7 @@ MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonc
     void *want, *p;
     DWORD mine, theirs;
     if (mp__parse_hex(token, f, 8) != 0) return MP__EXIT_BOOT;
-    if ((long)f[0] != mp__os_real_parent()) {
+    if ((long)f[0] != mp__os_getppid()) { /* the creator (mp__g.ppid is not set from us yet) */
         fprintf(stderr, "mp.h: a spawn token that is not from this process's parent: not "
                         "booting\n");
         return MP__EXIT_BOOT;
