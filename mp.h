@@ -1267,7 +1267,7 @@ MP__FN int mp__os_fd_end(int top) {
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
         lim = rl.rlim_cur > 0x7fffffff ? 0x7fffffff : (long)rl.rlim_cur;
     if (lim <= 0) lim = sysconf(_SC_OPEN_MAX);
-    if (lim <= 0 || lim > 0x7fffffff) lim = 0x7fffffff;
+    if (lim <= 0 || lim > 1048576) lim = 1048576; /* no limit: Linux's own ceiling (nr_open) */
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {

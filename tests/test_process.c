@@ -769,7 +769,8 @@ static int test_spawn_closes_high_descriptors(void) {
         if (raised.rlim_max != RLIM_INFINITY && raised.rlim_max <= (rlim_t)high)
             raised.rlim_max = (rlim_t)high + 1;
         raised.rlim_cur = (rlim_t)high + 1;
-        if (setrlimit(RLIMIT_NOFILE, &raised) != 0) SKIP("cannot raise RLIMIT_NOFILE above 65536");
+        if (setrlimit(RLIMIT_NOFILE, &raised) != 0)
+            SKIP("above the soft limit: checked; above 65536: cannot raise RLIMIT_NOFILE");
     }
     CHECK_EQ(dup2(2, high), high);
     CHECK(spawn_sees_closed(high));
