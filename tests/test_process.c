@@ -828,8 +828,7 @@ static int test_spawn_token_not_in_environ(void) {
 #endif
 }
 
-#if defined(__linux__) && UINTPTR_MAX > 0xffffffffu
-#define FORGE_TESTS 1
+#if (defined(__linux__) || defined(_WIN32)) && UINTPTR_MAX > 0xffffffffu
 #define FORGED_ADDR 0x300000000000ull
 #define FORGED_SIZE 65536
 #define FORGED_BOOT 4096
@@ -841,6 +840,16 @@ static int attacker_fn(void *arg, size_t size) {
     fflush(stdout);
     return 77;
 }
+static void forged_boot_block(mp__boot *b) {
+    memset(b, 0, sizeof *b);
+    b->kind = MP__KIND_TARGET;
+    memcpy(b->name, "forged", 7);
+    mp__os_module_locate(mp__fn_addr((void (*)(void))attacker_fn), b->module, sizeof b->module,
+                         &b->fn_offset);
+}
+#endif
+#if defined(__linux__) && UINTPTR_MAX > 0xffffffffu
+#define FORGE_TESTS 1
 /* A file laid out as an arena whose boot block names attacker_fn. */
 static int forged_arena(mp__boot **out) {
     static char buf[FORGED_SIZE];
@@ -848,11 +857,7 @@ static int forged_arena(mp__boot **out) {
     FILE *f = tmpfile();
     if (!f) return -1;
     memset(buf, 0, sizeof buf);
-    b->kind = MP__KIND_TARGET;
-    memcpy(b->name, "forged", 7);
-    if (mp__os_module_locate(mp__fn_addr((void (*)(void))attacker_fn), b->module, sizeof b->module,
-                             &b->fn_offset) != MP_OK)
-        return -1;
+    forged_boot_block(b);
     *out = b;
     return fileno(f);
 }
@@ -991,6 +996,73 @@ static int test_forged_spawn_boot(void) {
 #endif
 }
 
+/* Windows boots from the command line, not the environment. A forged token, made by a
+   process that holds the section it names: honoured when that process is the program's
+   parent (the control: it gains nothing), refused when the program is started by another
+   (here cmd.exe). */
+#if defined(_WIN32) && UINTPTR_MAX > 0xffffffffu
+static DWORD run_command(wchar_t *cmd) {
+    STARTUPINFOW si;
+    PROCESS_INFORMATION pi;
+    DWORD code = 0xffffffffu;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    if (!CreateProcessW(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) return code;
+    WaitForSingleObject(pi.hProcess, 120000);
+    GetExitCodeProcess(pi.hProcess, &code);
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    return code;
+}
+#endif
+static int test_forged_spawn_token_windows(void) {
+#if !defined(_WIN32) || UINTPTR_MAX <= 0xffffffffu
+    SKIP("Windows, 64-bit");
+#else
+    HANDLE sec =
+        CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, FORGED_SIZE, NULL);
+    char *view = sec ? (char *)MapViewOfFile(sec, FILE_MAP_ALL_ACCESS, 0, 0, FORGED_SIZE) : NULL;
+    wchar_t exe[1024], cmd[2048];
+    char token[256], *t;
+    mp__boot *b;
+    DWORD direct, other;
+    int i, k = 0;
+    CHECK(view != NULL);
+    b = (mp__boot *)(view + FORGED_BOOT);
+    forged_boot_block(b);
+    b->nonce[0] = 0x1234;
+    b->nonce[1] = 0x5678;
+    CHECK(GetModuleFileNameW(NULL, exe, 1024) > 0);
+    t = mp__put_hex(token, (mp__u64)GetCurrentProcessId(), ':');
+    t = mp__put_hex(t, (mp__u64)(uintptr_t)sec, ':');
+    t = mp__put_hex(t, FORGED_ADDR, ':');
+    t = mp__put_hex(t, FORGED_SIZE, ':');
+    t = mp__put_hex(t, FORGED_BOOT, ':');
+    t = mp__put_hex(t, 0xabcdef, ':');
+    t = mp__put_hex(t, 0x1234, ':');
+    mp__put_hex(t, 0x5678, 0);
+    cmd[k++] = L'"';
+    for (i = 0; exe[i]; i++) cmd[k++] = exe[i];
+    cmd[k++] = L'"';
+    for (i = 0; mp__os_marker[i]; i++) cmd[k++] = mp__os_marker[i];
+    for (i = 0; token[i]; i++) cmd[k++] = (wchar_t)token[i];
+    cmd[k] = 0;
+    direct = run_command(cmd);
+    CHECK_EQ(direct, 77);
+    /* the same, through cmd.exe: the token's pid is no longer the parent's */
+    memmove(cmd + 12, cmd, (size_t)(k + 1) * sizeof *cmd);
+    memcpy(cmd, L"cmd.exe /c \"", 12 * sizeof *cmd);
+    cmd[k + 12] = L'"';
+    cmd[k + 13] = 0;
+    other = run_command(cmd);
+    if (other == 0xffffffffu) SKIP("cannot run cmd.exe");
+    CHECK_EQ(other, MP__EXIT_BOOT);
+    UnmapViewOfFile(view);
+    CloseHandle(sec);
+    return 0;
+#endif
+}
+
 static const mp_test process_tests[] = {
     {"process_start_join_exitcode", test_start_join_exitcode},
     {"process_names", test_names},
@@ -1017,4 +1089,5 @@ static const mp_test process_tests[] = {
     {"process_spawn_token_not_in_environ", test_spawn_token_not_in_environ},
     {"process_forged_legacy_spawn_token", test_forged_legacy_spawn_token},
     {"process_forged_spawn_boot", test_forged_spawn_boot},
+    {"process_forged_spawn_token_windows", test_forged_spawn_token_windows},
     {NULL, NULL}};
