@@ -12,13 +12,27 @@
 
    THE RULE FOR MAIN (the C twin of `if __name__ == '__main__':`)
    Under the spawn start method (and always on Windows) a child is a fresh run of the same
-   executable. mp.h catches that run before main() with a constructor (gcc, clang, mingw-w64,
-   MSVC), runs the child's target and exits, so main() never runs in a child and a program
-   needs no line at all. With tcc (which ignores constructors), or if you define
-   MP_NO_AUTO_INIT (for example because targets need C++ static objects that are constructed
-   after mp.h's constructor), call mp_init() as the first statement of main() instead:
+   executable. In C, mp.h catches that run before main() with a constructor (gcc, clang,
+   mingw-w64, MSVC), runs the child's target and exits, so main() never runs in a child and a
+   program needs no line at all. In C++ (the implementation file compiled as C++), with tcc
+   (which ignores constructors), or if you define MP_NO_AUTO_INIT, call mp_init() as the
+   first statement of main() instead: the child's target runs there.
 
       int main(void) { mp_init(); ... }
+
+   Why C++ differs: the static objects of the other translation units may be constructed
+   after mp.h's constructor (it depends on the link order), and a target that used one would
+   silently see it unconstructed. mp_init() at the top of main runs after every static
+   object. Until then the child has only mapped the family arena, so static objects may make
+   shared objects. A child whose main goes on without calling mp_init() is stopped with a
+   message on stderr at its first process start, or at exit, and its parent's
+   mp_process_start reports MP_ESPAWN: main never does the parent's work twice. A C program
+   linked with C++ units whose static objects its targets use: define MP_NO_AUTO_INIT.
+
+   A spawned child is told where its boot data is by MP_SPAWN_FD (POSIX), a descriptor
+   number, not a secret. Only a socketpair made by the child's real parent is accepted, and a
+   privileged program (set-user-ID, set-group-ID, file capabilities) never boots one: spawn
+   is not available to such programs (fork is).
 
    PYTHON TO C
       Process(target=f, args=..., name=n)  mp_process_init(&p, f, &arg, sizeof arg, n)
@@ -609,6 +623,9 @@ extern char **environ;
 #endif
 #include <windows.h>
 #include <tlhelp32.h>
+#ifdef _MSC_VER
+#pragma comment(lib, "advapi32.lib") /* OpenProcessToken: a spawned child's integrity check */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1344,7 +1361,7 @@ MP__FN int mp__os_fd_end(int top) {
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
         lim = rl.rlim_cur > 0x7fffffff ? 0x7fffffff : (long)rl.rlim_cur;
     if (lim <= 0) lim = sysconf(_SC_OPEN_MAX);
-    if (lim <= 0 || lim > 0x7fffffff) lim = 0x7fffffff;
+    if (lim <= 0 || lim > 1048576) lim = 1048576; /* no limit: Linux's own ceiling (nr_open) */
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {
@@ -1996,7 +2013,7 @@ MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonc
     void *want, *p;
     DWORD mine, theirs;
     if (mp__parse_hex(token, f, 8) != 0) return MP__EXIT_BOOT;
-    if ((long)f[0] != mp__os_real_parent()) {
+    if ((long)f[0] != mp__os_getppid()) { /* the creator (mp__g.ppid is not set from us yet) */
         fprintf(stderr, "mp.h: a spawn token that is not from this process's parent: not "
                         "booting\n");
         return MP__EXIT_BOOT;

@@ -142,6 +142,22 @@ if have $MINGW; then
     matrix "mingw-w64 windows.h after" $MINGW -std=c99 $WARN -c -o $B/m.o tests/compile_win_after.c
     have x86_64-w64-mingw32-g++ && matrix "mingw-w64 C++" x86_64-w64-mingw32-g++ $WARN -c -o $B/m.o tests/compile_cpp.cpp
 fi
+# -- C++ over two translation units: targets and pool tasks that use another unit's static
+#    object, with the implementation linked first and last, run under spawn (and Wine)
+CPP_TU_FIRST="tests/cpp_static_main.cpp tests/cpp_static_registry.cpp"
+CPP_TU_LAST="tests/cpp_static_registry.cpp tests/cpp_static_main.cpp"
+for order in first last; do
+    if [ $order = first ]; then units=$CPP_TU_FIRST; else units=$CPP_TU_LAST; fi
+    matrix "g++ two units, mp.h linked $order, spawn and fork" sh -c "g++ -std=c++11 $WARN -O2 \
+        -o $B/cpp_tu_$order $units && MP_START_METHOD=spawn $B/cpp_tu_$order && \
+        MP_START_METHOD=fork $B/cpp_tu_$order"
+    if have x86_64-w64-mingw32-g++ && have wine; then
+        matrix "mingw-w64 g++ two units, mp.h linked $order, Wine" sh -c "x86_64-w64-mingw32-g++ \
+            -std=c++11 $WARN -O2 -static -o $B/cpp_tu_$order.exe $units && \
+            WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=;winedbg.exe=d' \
+            WINEPREFIX=\"${WINEPREFIX:-$PWD/build/wineprefix}\" wine $B/cpp_tu_$order.exe"
+    fi
+done
 # -- examples: each must build (running them is `make run`)
 for e in examples/*.c; do
     [ -e "$e" ] || continue
