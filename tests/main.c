@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
     int passed = 0, failed = 0, first = 1, i, list = 0;
     double limit = 60;
     const mp_test *t;
-    mp_init();         /* the rule for main: needed with tcc, which ignores constructors */
+    mp_init(); /* the rule for main: needed with tcc, which ignores constructors */
     (void)test_rounds; /* used by the fault loops; referenced here so no build warns */
     setvbuf(stdout, NULL, _IONBF, 0);
     while (first < argc && argv[first][0] == '-') {
