@@ -4116,6 +4116,11 @@ MPDEF int mp_value_free(mp_value *v) {
 /* to 8. WHOLE is a message; FIRST, MORE..., LAST stream one that does not fit; ABORT ends  */
 /* a stream whose producer gave up or died. head and tail only grow; a record is published  */
 /* by the single store to tail, so a producer that dies before it leaves nothing behind.    */
+/* count is what the ring holds (its WHOLE and FIRST records) plus the message a stream     */
+/* consumer is taking; after a death inside the lock it is counted again from the ring.     */
+/* Every field is shared with the whole family, so it is input: cap is checked against the  */
+/* object at each lock, positions and record headers before use; a ring found corrupted is  */
+/* emptied (MP_ECORRUPT) and the queue goes on.                                             */
 /* ======================================================================================== */
 enum { MP__REC_WHOLE = 0, MP__REC_FIRST, MP__REC_MORE, MP__REC_LAST, MP__REC_ABORT };
 #define MP__REC_KIND(h) ((h) >> 29)
@@ -4124,12 +4129,13 @@ enum { MP__REC_WHOLE = 0, MP__REC_FIRST, MP__REC_MORE, MP__REC_LAST, MP__REC_ABO
 #ifndef MP__QSPIN
 #define MP__QSPIN 2000 /* spins of a consumer waiting for a message before it sleeps */
 #endif
+#define MP__QEND 1 /* mp__queue_stream: the stream was aborted */
 
 struct mp_queue {
     mp__u32 type, joinable;
     mp__mutex m;
     mp__u64 cap, head, tail, maxsize;
-    volatile mp__u64 count; /* messages in the ring; a streamed one from its first piece */
+    volatile mp__u64 count; /* messages in the ring, and the one a stream consumer takes */
     mp__u32 closed;
     mp__u32 stream_producer, stream_consumer; /* pids, 0 when no stream is under way */
     mp__u64 stream_start;                     /* where the stream's FIRST record is */
@@ -4138,41 +4144,182 @@ struct mp_queue {
     mp__u64 data[1];                          /* the ring: cap bytes */
 };
 
+/* The ring's size, read once and checked against the object's arena block: 0 if it was
+   overwritten. Every ring access uses the value checked here, never the shared field. */
+MP__FN mp__u64 mp__queue_cap(mp_queue *q) {
+    mp__u64 cap = *(volatile mp__u64 *)&q->cap;
+    mp__u64 off = (mp__u64)((char *)q - mp__g.arena);
+    mp__u32 cls = *(volatile mp__u32 *)&((mp__block *)(void *)q - 1)->cls;
+    if (cap < 4096 || cap > ((mp__u64)1 << 29) || (cap & (cap - 1)) || cls >= MP__CLASSES ||
+        sizeof(mp__block) + sizeof(mp_queue) + cap > ((mp__u64)1 << cls) ||
+        off + sizeof(mp_queue) + cap > mp__g.arena_size)
+        return 0;
+    return cap;
+}
 MP__FN unsigned char *mp__ring(mp_queue *q) {
     return (unsigned char *)q->data;
 }
-MP__FN void mp__ring_put(mp_queue *q, mp__u64 pos, const void *src, size_t n) {
-    size_t off = (size_t)(pos & (q->cap - 1)), first = (size_t)q->cap - off;
+MP__FN void mp__ring_put(mp_queue *q, mp__u64 cap, mp__u64 pos, const void *src, size_t n) {
+    size_t off = (size_t)(pos & (cap - 1)), first = (size_t)cap - off;
+    if (!n) return; /* src may be NULL */
     if (first > n) first = n;
     memcpy(mp__ring(q) + off, src, first);
     if (n > first) memcpy(mp__ring(q), (const unsigned char *)src + first, n - first);
 }
-MP__FN void mp__ring_take(mp_queue *q, mp__u64 pos, void *dst, size_t n) {
-    size_t off = (size_t)(pos & (q->cap - 1)), first = (size_t)q->cap - off;
+MP__FN void mp__ring_take(mp_queue *q, mp__u64 cap, mp__u64 pos, void *dst, size_t n) {
+    size_t off = (size_t)(pos & (cap - 1)), first = (size_t)cap - off;
+    if (!n) return; /* dst may be NULL */
     if (first > n) first = n;
     memcpy(dst, mp__ring(q) + off, first);
     if (n > first) memcpy((unsigned char *)dst + first, mp__ring(q), n - first);
 }
-MP__FN mp__u32 mp__ring_header(mp_queue *q, mp__u32 *total) {
-    mp__u32 h[2];
-    mp__ring_take(q, q->head, h, sizeof h);
-    if (total) *total = h[1];
-    return h[0];
-}
 /* Appends one record and publishes it. The caller has made sure that it fits. */
-MP__FN void mp__ring_append(mp_queue *q, mp__u32 kind, const void *src, size_t n, size_t total) {
+MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *src, size_t n,
+                            size_t total) {
     mp__u32 h[2];
     h[0] = (kind << 29) | (mp__u32)n;
     h[1] = (mp__u32)total;
-    mp__ring_put(q, q->tail, h, sizeof h);
-    if (n) mp__ring_put(q, q->tail + 8, src, n);
+    mp__ring_put(q, cap, q->tail, h, sizeof h);
+    mp__ring_put(q, cap, q->tail + 8, src, n);
     q->tail += 8 + MP__PAD8(n); /* the commit */
     mp__fetch_add(&q->readable.value, 1);
 }
-MP__FN void mp__ring_drop(mp_queue *q, mp__u32 header) {
-    q->head += 8 + MP__PAD8(MP__REC_LEN(header));
+MP__FN void mp__ring_drop(mp_queue *q, mp__u32 len) {
+    q->head += 8 + MP__PAD8(len);
     mp__fetch_add(&q->writable.value, 1);
-    mp__wake(&q->writable, 1);
+}
+/* Free bytes, less the 8 always kept for an ABORT record. */
+MP__FN mp__u64 mp__queue_free_bytes(mp_queue *q, mp__u64 cap) {
+    mp__u64 used = q->tail - q->head;
+    return used + 8 >= cap ? 0 : cap - used - 8;
+}
+
+/* The ring was found corrupted: what it held is dropped, and a process streaming through it
+   finds its stream gone (MP_ECORRUPT), so that the queue can go on. */
+MP__FN int mp__queue_reset(mp_queue *q) {
+    q->tail &= ~(mp__u64)7;
+    q->head = q->tail;
+    q->stream_producer = q->stream_consumer = 0;
+    q->count = 0;
+    mp__fetch_add(&q->readable.value, 1);
+    mp__fetch_add(&q->writable.value, 1);
+    mp__wake(&q->readable, 0xffffffffu);
+    mp__wake(&q->writable, 0xffffffffu);
+    return MP_ECORRUPT;
+}
+/* The header of the record at pos (head <= pos < tail), checked: a kind that exists, a piece
+   that ends by tail, a WHOLE's total its length, a FIRST's total no more than a message's. */
+MP__FN int mp__ring_header(mp_queue *q, mp__u64 cap, mp__u64 pos, mp__u32 *kind, mp__u32 *len,
+                           mp__u32 *total) {
+    mp__u32 h[2];
+    mp__ring_take(q, cap, pos, h, sizeof h);
+    *kind = MP__REC_KIND(h[0]);
+    *len = MP__REC_LEN(h[0]);
+    *total = h[1];
+    if (*kind > MP__REC_ABORT || q->tail - pos < 8 || q->tail - pos - 8 < MP__PAD8(*len) ||
+        (*kind == MP__REC_WHOLE && *total != *len) ||
+        (*kind == MP__REC_FIRST && (*len > *total || *total > MP_MESSAGE_MAX)))
+        return mp__queue_reset(q);
+    return MP_OK;
+}
+
+/* Counts the messages again from the ring (after a death, or a count that cannot be). */
+MP__FN int mp__queue_recount(mp_queue *q, mp__u64 cap) {
+    mp__u64 pos = q->head, n = q->stream_consumer ? 1 : 0;
+    while (pos != q->tail) {
+        mp__u32 kind, len, total;
+        if (mp__ring_header(q, cap, pos, &kind, &len, &total) != MP_OK) return MP_ECORRUPT;
+        if (kind == MP__REC_WHOLE || kind == MP__REC_FIRST) n++;
+        pos += 8 + MP__PAD8(len);
+    }
+    q->count = n;
+    return MP_OK;
+}
+
+/* Ends a stream that will not be finished (its producer gave up or died): if no consumer
+   has begun it, it is taken back whole; otherwise an ABORT record (8 bytes are always kept
+   free for it) tells the consumer to drop it. Called with the lock held. */
+MP__FN int mp__queue_end_stream(mp_queue *q, mp__u64 cap) {
+    mp__u64 start = q->stream_start; /* <= tail: checked at the lock */
+    q->stream_producer = 0;
+    if (q->head <= start) {
+        if (start != q->tail) { /* its FIRST, counted, is in the ring */
+            mp__u32 kind, len, total;
+            if (mp__ring_header(q, cap, start, &kind, &len, &total) != MP_OK) return MP_ECORRUPT;
+            if (kind != MP__REC_FIRST) return mp__queue_reset(q);
+            q->count--;
+        }
+        q->tail = start;
+        mp__fetch_add(&q->writable.value, 1);
+    } else {
+        if (q->tail - q->head + 8 > cap) return mp__queue_reset(q);
+        mp__ring_append(q, cap, MP__REC_ABORT, NULL, 0, 0);
+    }
+    mp__wake(&q->readable, 0xffffffffu);
+    mp__wake(&q->writable, 0xffffffffu);
+    return MP_OK;
+}
+/* Ends what dead stream partners left: a dead producer's stream (mp__queue_end_stream), a dead
+   consumer's place (the rest of its message is dropped by the next get); then counts again.
+   1 if it did something (always: after a death inside the lock), 0 if not, or MP_ECORRUPT. */
+MP__FN int mp__queue_reap(mp_queue *q, mp__u64 cap, int always) {
+    mp__u32 me = (mp__u32)mp__g.pid, c = q->stream_consumer, p = q->stream_producer;
+    int found = always;
+    if (c && c != me && !mp__os_pid_alive((long)c)) {
+        q->stream_consumer = 0;
+        found = 1;
+    }
+    if (p && p != me && !mp__os_pid_alive((long)p)) {
+        if (mp__queue_end_stream(q, cap) != MP_OK) return MP_ECORRUPT;
+        found = 1;
+    }
+    if (!found) return 0;
+    return mp__queue_recount(q, cap) == MP_OK ? 1 : MP_ECORRUPT;
+}
+
+/* Takes the lock and checks the queue: MP_OK, or MP_ECORRUPT; the lock is held either way.
+   *cap is the checked ring size (0 if it cannot be trusted, and then nothing is touched). */
+MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap) {
+    int dead = mp__mutex_lock(&q->m, MP_FOREVER) == MP_EOWNERDEAD, r;
+    *cap = mp__queue_cap(q);
+    if (!*cap) return MP_ECORRUPT;
+    if (((q->head | q->tail) & 7) || q->tail - q->head > *cap ||
+        (q->stream_producer && ((q->stream_start & 7) || q->stream_start > q->tail)))
+        return mp__queue_reset(q);
+    if (dead) { /* the records up to tail are whole (tail moves last): end, then recount */
+        r = mp__queue_reap(q, *cap, 1);
+        return r < 0 ? r : MP_OK;
+    }
+    if (q->count > (q->tail - q->head) / 8 + 1) {
+        (void)mp__queue_recount(q, *cap);
+        return MP_ECORRUPT;
+    }
+    return MP_OK;
+}
+MP__FN void mp__queue_unlock(mp_queue *q) {
+    mp__mutex_unlock(&q->m);
+}
+/* Sleeps on a word with the lock released, a slice at a time. A dead stream partner is looked
+   for when a slice passes with nothing happening, and before a timeout is reported (so that
+   put_nowait and get_nowait see it too). MP_OK, MP_ETIMEDOUT or MP_ECORRUPT; the lock is held
+   again in every case. */
+MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline, double timeout,
+                           int spin) {
+    mp__u32 v = mp__load(&w->value);
+    double left;
+    int r, idle = 0;
+    if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
+    left = mp__left(*deadline);
+    if (left <= 0) {
+        r = mp__queue_reap(q, *cap, 0);
+        return r < 0 ? r : r ? MP_OK : MP_ETIMEDOUT;
+    }
+    mp__queue_unlock(q);
+    while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
+    if (mp__load(&w->value) == v) idle = mp__wait(w, v, left < 0.1 ? left : 0.1) == MP_ETIMEDOUT;
+    r = mp__queue_lock(q, cap);
+    if (r == MP_OK && idle) r = mp__queue_reap(q, *cap, 0);
+    return r < 0 ? r : MP_OK;
 }
 
 MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
@@ -4199,224 +4346,173 @@ MPDEF mp_queue *mp_joinable_queue_new(size_t capacity, size_t maxsize) {
     return mp__queue_new(capacity, maxsize, 1);
 }
 
-/* After a process died holding the lock: the records up to tail are whole (tail moves
-   last), so only the count may be off. Count the messages that begin in the ring. */
-MP__FN void mp__queue_recount(mp_queue *q) {
-    mp__u64 pos = q->head, n = q->stream_consumer ? 1 : 0;
-    while (pos < q->tail) {
-        mp__u32 h[2];
-        mp__ring_take(q, pos, h, sizeof h);
-        if (MP__REC_KIND(h[0]) == MP__REC_WHOLE || MP__REC_KIND(h[0]) == MP__REC_FIRST) n++;
-        pos += 8 + MP__PAD8(MP__REC_LEN(h[0]));
-    }
-    q->count = n;
-}
-MP__FN void mp__queue_lock(mp_queue *q) {
-    if (mp__mutex_lock(&q->m, MP_FOREVER) == MP_EOWNERDEAD) mp__queue_recount(q);
-}
-MP__FN void mp__queue_unlock(mp_queue *q) {
-    mp__mutex_unlock(&q->m);
-}
-
-/* Ends a stream that will not be finished (its producer gave up or died): if no consumer
-   has begun it, it is taken back whole; otherwise an ABORT record (8 bytes are always kept
-   free for it) tells the consumer to drop it. Called with the lock held. */
-MP__FN void mp__queue_end_stream(mp_queue *q) {
-    if (!q->stream_consumer && q->head <= q->stream_start) {
-        q->tail = q->stream_start;
-        q->count--;
-        mp__fetch_add(&q->writable.value, 1);
-    } else {
-        mp__ring_append(q, MP__REC_ABORT, NULL, 0, 0);
-    }
-    q->stream_producer = 0;
-    mp__wake(&q->readable, 0xffffffffu);
-    mp__wake(&q->writable, 0xffffffffu);
-}
-MP__FN void mp__queue_reap_streams(mp_queue *q) {
-    if (q->stream_producer && q->stream_producer != (mp__u32)mp__g.pid &&
-        !mp__os_pid_alive((long)q->stream_producer))
-        mp__queue_end_stream(q);
-    if (q->stream_consumer && q->stream_consumer != (mp__u32)mp__g.pid &&
-        !mp__os_pid_alive((long)q->stream_consumer)) {
-        q->stream_consumer = 0; /* its pieces are dropped by the next consumer */
-        mp__queue_recount(q);
-    }
-}
-/* Sleeps on a word with the lock released; a slice bounds the wait so that a dead stream
-   partner is noticed. MP_ETIMEDOUT once the deadline has passed. */
-MP__FN int mp__queue_sleep(mp_queue *q, mp__word *w, double *deadline, double timeout, int spin) {
-    mp__u32 v = mp__load(&w->value);
-    double left;
-    if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
-    left = mp__left(*deadline);
-    mp__queue_unlock(q);
-    if (left <= 0) {
-        mp__queue_lock(q);
-        return MP_ETIMEDOUT;
-    }
-    while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
-    if (mp__load(&w->value) == v) mp__wait(w, v, left < 0.1 ? left : 0.1);
-    mp__queue_lock(q);
-    mp__queue_reap_streams(q);
-    return MP_OK;
-}
-
-/* Free bytes, less the 8 always kept for an ABORT record. */
-MP__FN mp__u64 mp__queue_free_bytes(mp_queue *q) {
-    mp__u64 used = q->tail - q->head;
-    return used + 8 >= q->cap ? 0 : q->cap - used - 8;
-}
-
 MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeout) {
     const unsigned char *src = (const unsigned char *)data;
     mp__u32 me = (mp__u32)mp__g.pid;
-    mp__u64 rec = 8 + MP__PAD8(size), piece = 0;
-    double deadline;
+    mp__u64 cap, rec;
+    double deadline = -1; /* set when first needed */
     size_t sent = 0;
-    int r = mp__obj_check(q, MP__T_QUEUE), whole;
+    int r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
     if ((!data && size) || mp__bad_timeout(timeout)) return MP_EINVAL;
-    if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
-    deadline = -1; /* set when first needed */
-    whole = rec <= q->cap / 2;
-    mp__queue_lock(q);
-    for (;;) { /* room for the message (or its first piece), and no other stream */
+    if (size > MP_MESSAGE_MAX || (mp__u64)size > 0xffffffffu) return MP_ETOOBIG; /* 32-bit total */
+    rec = 8 + MP__PAD8(size);
+    r = mp__queue_lock(q, &cap);
+    while (r == MP_OK) { /* room for the message (or its first piece), and no other stream */
         if (q->closed) {
-            mp__queue_unlock(q);
-            return MP_ECLOSED;
-        }
-        if ((!q->maxsize || q->count < q->maxsize) && !q->stream_producer &&
-            mp__queue_free_bytes(q) >= (whole ? rec : q->cap / 4))
+            r = MP_ECLOSED;
+        } else if ((!q->maxsize || q->count < q->maxsize) && !q->stream_producer &&
+                   mp__queue_free_bytes(q, cap) >= (rec <= cap / 2 ? rec : cap / 4)) {
             break;
-        if (mp__queue_sleep(q, &q->writable, &deadline, timeout, 100) == MP_ETIMEDOUT) {
-            mp__queue_unlock(q);
-            return MP_EFULL;
+        } else {
+            r = mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100);
+            if (r == MP_ETIMEDOUT) r = MP_EFULL;
         }
     }
-    q->count++;
-    if (whole) {
-        mp__ring_append(q, MP__REC_WHOLE, src, size, size);
+    if (r == MP_OK && rec <= cap / 2) {
+        mp__ring_append(q, cap, MP__REC_WHOLE, src, size, size);
+        q->count++;
         if (q->joinable) mp__fetch_add(&q->unfinished.value, 1); /* before anyone can get it */
         mp__queue_unlock(q);
         mp__wake(&q->readable, 1);
         return MP_OK;
     }
-    q->stream_producer = me;
-    q->stream_start = q->tail;
-    for (;;) { /* stream it: pieces of what fits, each published as it is written */
-        mp__u64 room = mp__queue_free_bytes(q);
-        if (room >= 16 || sent == size) {
+    if (r == MP_OK) {
+        q->stream_producer = me;
+        q->stream_start = q->tail;
+    }
+    while (r == MP_OK) { /* stream it: pieces of what fits, each published as it is written */
+        mp__u64 room = mp__queue_free_bytes(q, cap), piece = size - sent;
+        if (room >= 16) {
             mp__u32 kind = sent == 0 ? MP__REC_FIRST : MP__REC_MORE;
-            piece = size - sent;
             if (piece > (room - 8) / 8 * 8) piece = (room - 8) / 8 * 8;
-            if (piece > q->cap / 4) piece = q->cap / 4;
+            if (piece > cap / 4) piece = cap / 4;
             if (sent + piece == size && sent > 0) kind = MP__REC_LAST;
-            mp__ring_append(q, kind, src + sent, (size_t)piece, size);
+            mp__ring_append(q, cap, kind, src + sent, (size_t)piece, size);
+            if (kind == MP__REC_FIRST) q->count++; /* counted once its first piece is there */
             sent += (size_t)piece;
             mp__wake(&q->readable, 1);
             if (kind == MP__REC_LAST) {
                 if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
-                break;
+                q->stream_producer = 0;
+                mp__queue_unlock(q);
+                mp__wake(&q->writable, 0xffffffffu); /* producers waiting for the stream to end */
+                return MP_OK;
             }
             continue;
         }
-        if (q->closed ||
-            mp__queue_sleep(q, &q->writable, &deadline, timeout, 100) == MP_ETIMEDOUT ||
-            q->closed) { /* give up: the message is taken back, or dropped by its consumer */
-            mp__queue_end_stream(q);
-            mp__queue_unlock(q);
-            return q->closed ? MP_ECLOSED : MP_EFULL;
-        }
+        r = q->closed ? MP_ECLOSED
+                      : mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100);
+        if (r == MP_OK && q->stream_producer != me) r = MP_ECORRUPT; /* emptied under it */
+        if (r == MP_OK && q->closed) r = MP_ECLOSED;
+        if (r == MP_ETIMEDOUT) r = MP_EFULL;
+        /* giving up: the message is taken back, or dropped by the consumer that began it */
+        if (r != MP_OK && cap && q->stream_producer == me && mp__queue_end_stream(q, cap) != MP_OK)
+            r = MP_ECORRUPT;
     }
-    q->stream_producer = 0;
     mp__queue_unlock(q);
-    mp__wake(&q->writable, 0xffffffffu); /* producers waiting for the stream to end */
-    return MP_OK;
+    return r;
 }
 
-/* cap == (size_t)-1 with out == NULL: allocate (get_alloc). */
+/* The rest of a streamed message, after its FIRST piece (got bytes): MP_OK once its LAST is
+   taken, MP__QEND if its producer gave up or died (the ABORT is dropped), or MP_ECORRUPT. */
+MP__FN int mp__queue_stream(mp_queue *q, mp__u64 *cap, unsigned char *buf, size_t got,
+                            size_t total) {
+    mp__u32 me = (mp__u32)mp__g.pid, kind, len, t;
+    double never = -1;
+    for (;;) {
+        int r;
+        if (q->head == q->tail) {
+            r = mp__queue_sleep(q, cap, &q->readable, &never, MP_FOREVER, MP__QSPIN);
+            if (r != MP_OK) return r;
+            if (q->stream_consumer != me) return MP_ECORRUPT; /* emptied under it */
+            continue;
+        }
+        if (mp__ring_header(q, *cap, q->head, &kind, &len, &t) != MP_OK) return MP_ECORRUPT;
+        if (kind == MP__REC_ABORT) {
+            mp__ring_drop(q, len);
+            return MP__QEND;
+        }
+        if (len > total - got || kind != (got + len == total ? MP__REC_LAST : MP__REC_MORE))
+            return mp__queue_reset(q);
+        mp__ring_take(q, *cap, q->head + 8, buf + got, len);
+        got += len;
+        mp__ring_drop(q, len);
+        mp__wake(&q->writable, 1);
+        if (kind == MP__REC_LAST) return MP_OK;
+    }
+}
+
+/* out != NULL: allocate the message (get_alloc). */
 MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out, size_t *size,
                          double timeout) {
-    mp__u32 me = (mp__u32)mp__g.pid, h, total;
-    double deadline, never = 1e300;
-    size_t got = 0;
+    mp__u32 me = (mp__u32)mp__g.pid, kind, len, total;
+    mp__u64 ring;
+    double deadline = -1; /* set when first needed */
     int r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
     if (!size || (!buf && cap && !out) || mp__bad_timeout(timeout)) return MP_EINVAL;
-    deadline = -1; /* set when first needed */
-    mp__queue_lock(q);
-    for (;;) { /* a message to start: a WHOLE or a FIRST at head */
-        if (q->stream_consumer || q->head == q->tail) {
+    r = mp__queue_lock(q, &ring);
+    while (r == MP_OK) { /* a message to begin: a WHOLE or a FIRST at head */
+        if (q->head == q->tail || q->stream_consumer) {
             if (q->head == q->tail && q->closed && !q->stream_producer) {
-                mp__queue_unlock(q);
-                return MP_EOF;
+                r = MP_EOF;
+                break;
             }
-            if (mp__queue_sleep(q, q->stream_consumer ? &q->writable : &q->readable, &deadline,
-                                timeout, MP__QSPIN) == MP_ETIMEDOUT) {
-                mp__queue_unlock(q);
-                return MP_EEMPTY;
+            if (q->head != q->tail) { /* another consumer's stream: its pieces are at head */
+                if ((r = mp__ring_header(q, ring, q->head, &kind, &len, &total)) != MP_OK) break;
+                if (kind == MP__REC_WHOLE || kind == MP__REC_FIRST) { /* or it died */
+                    if ((r = mp__queue_reap(q, ring, 0)) == 0) r = mp__queue_reset(q);
+                    if (r < 0) break;
+                    r = MP_OK;
+                    continue;
+                }
             }
+            r = mp__queue_sleep(q, &ring, q->stream_consumer ? &q->writable : &q->readable,
+                                &deadline, timeout, MP__QSPIN);
+            if (r == MP_ETIMEDOUT) r = MP_EEMPTY;
             continue;
         }
-        h = mp__ring_header(q, &total);
-        if (MP__REC_KIND(h) == MP__REC_WHOLE || MP__REC_KIND(h) == MP__REC_FIRST) break;
-        mp__ring_drop(q, h); /* the rest of a message whose consumer died (already uncounted) */
-    }
-    *size = total;
-    if (out) {
-        buf = (unsigned char *)MP_MALLOC(total ? total : 1);
-        if (!buf) {
-            mp__queue_unlock(q);
-            return MP_ENOMEM;
-        }
-    } else if (total > cap) {
-        mp__queue_unlock(q);
-        return MP_ETOOBIG;
-    }
-    if (MP__REC_KIND(h) == MP__REC_WHOLE) {
-        mp__ring_take(q, q->head + 8, buf, total);
-        mp__ring_drop(q, h);
-        q->count--;
-        mp__queue_unlock(q);
-        mp__wake(&q->writable, 1);
-        if (out) *out = buf;
-        return MP_OK;
-    }
-    q->stream_consumer = me;
-    for (;;) { /* take the pieces as the producer writes them */
-        mp__u32 kind, len, expect;
-        if (q->head == q->tail) {
-            mp__queue_sleep(q, &q->readable, &never, MP_FOREVER, MP__QSPIN);
+        if ((r = mp__ring_header(q, ring, q->head, &kind, &len, &total)) != MP_OK) break;
+        if (kind != MP__REC_WHOLE && kind != MP__REC_FIRST) {
+            mp__ring_drop(q, len); /* the rest of a message whose consumer died (uncounted) */
             continue;
         }
-        h = mp__ring_header(q, NULL);
-        kind = MP__REC_KIND(h);
-        len = MP__REC_LEN(h);
-        expect = got == 0 ? MP__REC_FIRST : got + len == total ? MP__REC_LAST : MP__REC_MORE;
-        if (kind != expect || got + len > total) { /* its producer gave up or died */
-            if (kind == MP__REC_ABORT) mp__ring_drop(q, h);
-            q->stream_consumer = 0;
-            q->count--;
-            got = 0;
-            if (out) MP_FREE(buf);
-            mp__queue_unlock(q);
+        *size = total;
+        if (out) {
+            buf = (unsigned char *)MP_MALLOC(total ? total : 1);
+            if (!buf) {
+                r = MP_ENOMEM;
+                break;
+            }
+        } else if (total > cap) {
+            r = MP_ETOOBIG;
+            break;
+        }
+        mp__ring_take(q, ring, q->head + 8, buf, len);
+        mp__ring_drop(q, len);
+        if (kind == MP__REC_FIRST) { /* claimed once its first piece is taken */
+            q->stream_consumer = me;
+            r = mp__queue_stream(q, &ring, buf, len, total);
+            if (q->stream_consumer == me) {
+                q->stream_consumer = 0;
+                q->count--;
+            }
             mp__wake(&q->writable, 0xffffffffu);
-            return mp__queue_get(q, out ? NULL : buf, cap, out, size,
-                                 deadline < 0 ? timeout : mp__left(deadline));
+        } else {
+            q->count--;
+            mp__wake(&q->writable, 1);
         }
-        mp__ring_take(q, q->head + 8, buf + got, len);
-        got += len;
-        mp__ring_drop(q, h);
-        mp__wake(&q->writable, 1);
-        if (kind == MP__REC_LAST) break;
+        if (r == MP_OK) {
+            mp__queue_unlock(q);
+            if (out) *out = buf;
+            return MP_OK;
+        }
+        if (out) MP_FREE(buf);
+        if (r == MP__QEND) r = MP_OK; /* aborted: the next message, within the deadline */
     }
-    q->stream_consumer = 0;
-    q->count--;
     mp__queue_unlock(q);
-    mp__wake(&q->writable, 0xffffffffu);
-    if (out) *out = buf;
-    return MP_OK;
+    return r;
 }
 MPDEF int mp_queue_get(mp_queue *q, void *buf, size_t cap, size_t *size, double timeout) {
     return mp__queue_get(q, (unsigned char *)buf, cap, NULL, size, timeout);
@@ -4425,29 +4521,38 @@ MPDEF int mp_queue_get_alloc(mp_queue *q, void **data, size_t *size, double time
     if (!data) return MP_EINVAL;
     return mp__queue_get(q, NULL, 0, data, size, timeout);
 }
-MPDEF long mp_queue_qsize(mp_queue *q) {
-    int r = mp__obj_check(q, MP__T_QUEUE);
-    return r != MP_OK ? r : (long)q->count;
-}
-MPDEF int mp_queue_empty(mp_queue *q) {
-    int r = mp__obj_check(q, MP__T_QUEUE);
-    return r != MP_OK ? r : q->count == 0;
-}
-MPDEF int mp_queue_full(mp_queue *q) {
-    int r = mp__obj_check(q, MP__T_QUEUE);
-    return r != MP_OK ? r : q->maxsize != 0 && q->count >= q->maxsize;
-}
-MPDEF int mp_queue_close(mp_queue *q) {
+/* The count, read without the lock: MP_ECORRUPT if no ring of this queue could hold it. */
+MP__FN long mp__queue_count(mp_queue *q) {
+    mp__u64 cap, n;
     int r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
-    mp__queue_lock(q);
+    cap = mp__queue_cap(q);
+    n = q->count;
+    return !cap || n > cap / 8 + 1 ? (long)MP_ECORRUPT : (long)n;
+}
+MPDEF long mp_queue_qsize(mp_queue *q) {
+    return mp__queue_count(q);
+}
+MPDEF int mp_queue_empty(mp_queue *q) {
+    long n = mp__queue_count(q);
+    return n < 0 ? (int)n : n == 0;
+}
+MPDEF int mp_queue_full(mp_queue *q) {
+    long n = mp__queue_count(q);
+    return n < 0 ? (int)n : q->maxsize != 0 && (mp__u64)n >= q->maxsize;
+}
+MPDEF int mp_queue_close(mp_queue *q) {
+    mp__u64 cap;
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    if (r != MP_OK) return r;
+    r = mp__queue_lock(q, &cap); /* closed even if it was found corrupted */
     q->closed = 1;
     mp__fetch_add(&q->readable.value, 1);
     mp__fetch_add(&q->writable.value, 1);
     mp__queue_unlock(q);
     mp__wake(&q->readable, 0xffffffffu);
     mp__wake(&q->writable, 0xffffffffu);
-    return MP_OK;
+    return r;
 }
 MPDEF int mp_queue_task_done(mp_queue *q) {
     int r = mp__obj_check(q, MP__T_QUEUE);

@@ -221,37 +221,249 @@ static int test_joinable_queue(void) {
     return 0;
 }
 
-static int put_huge_forever(void *arg, size_t size) {
-    mp_queue *q = *(mp_queue **)arg;
-    size_t n = (size_t)8 << 20;
-    unsigned char *b = (unsigned char *)malloc(n);
+/* -- tools of the fault and corruption tests ------------------------------------------------ */
+
+static unsigned qt_rand(unsigned *s) { /* xorshift32: a different sequence in every run */
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+static unsigned qt_seed(unsigned salt) {
+    unsigned s =
+        (unsigned)mp_getpid() * 2654435761u ^ salt * 40503u ^ (unsigned)(mp__os_now() * 1e6);
+    return s ? s : 1;
+}
+static mp__u64 qt_load64(mp__u64 *p) {
+    return *(volatile mp__u64 *)p;
+}
+/* Writes bytes into the ring, wrapping, as a producer would (the tests build states with it). */
+static void qt_write(mp_queue *q, mp__u64 pos, const void *src, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        ((unsigned char *)q->data)[(pos + i) & (q->cap - 1)] = ((const unsigned char *)src)[i];
+}
+static void qt_header(mp_queue *q, mp__u64 pos, unsigned kind, mp__u32 len, mp__u32 total) {
+    mp__u32 h[2];
+    h[0] = (mp__u32)kind << 29 | len;
+    h[1] = total;
+    qt_write(q, pos, h, sizeof h);
+}
+/* Appends one record: bytes off..off+len of the message of this seed, published at tail. */
+static void qt_piece(mp_queue *q, unsigned kind, size_t off, mp__u32 len, mp__u32 total,
+                     unsigned seed) {
+    mp__u32 i;
+    qt_header(q, q->tail, kind, len, total);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)pattern_byte(off + i, seed);
+        qt_write(q, q->tail + 8 + i, &c, 1);
+    }
+    q->tail += 8 + (((mp__u64)len + 7) & ~(mp__u64)7);
+}
+
+static int qt_exit_at_once(void *arg, size_t size) {
+    (void)arg;
+    (void)size;
+    return 0;
+}
+/* A pid that is gone: a child that ended and was joined. */
+static mp__u32 qt_dead_pid(void) {
+    mp_process p;
+    mp__u32 pid = 0;
+    if (mp_process_init(&p, qt_exit_at_once, NULL, 0, NULL) != MP_OK) return 0;
+    if (mp_process_start(&p) == MP_OK && mp_process_join(&p, 30) == MP_OK)
+        pid = (mp__u32)mp_process_pid(&p);
+    mp_process_close(&p);
+    return pid;
+}
+
+/* -- a consumer killed in the middle of a get --------------------------------------------- */
+
+typedef struct qt_round {
+    mp_queue *q;
+    size_t big;
+    unsigned seed;
+    mp__word started; /* the consumer is about to get */
+} qt_round;
+static int qt_get_one_big(void *arg, size_t size) {
+    qt_round *k = *(qt_round **)arg;
+    void *data = NULL;
+    size_t n = 0;
+    (void)size;
+    mp__store(&k->started.value, 1);
+    if (mp_queue_get_alloc(k->q, &data, &n, MP_FOREVER) != MP_OK) return 2;
+    if (n != k->big || !check_fill((unsigned char *)data, n, k->seed)) return 3;
+    mp_free(data);
+    return 0;
+}
+static int qt_put_big_then_small(void *arg, size_t size) {
+    qt_round *k = *(qt_round **)arg;
+    unsigned char *b = (unsigned char *)malloc(k->big);
     (void)size;
     if (!b) return 2;
-    fill(b, n, 7);
-    return mp_queue_put(q, b, n, MP_FOREVER) == MP_OK ? 0 : 3; /* nobody reads: it blocks */
+    fill(b, k->big, k->seed);
+    if (mp_queue_put(k->q, b, k->big, 60) != MP_OK) return 3;
+    free(b);
+    return mp_queue_put(k->q, "after", 5, 60) == MP_OK ? 0 : 4;
 }
+/* The consumer is killed at a random point of the stream (before it began, holding the lock,
+   between pieces, after it finished): the big message is then lost or arrives whole later,
+   the next one always arrives whole, and nothing is left counted. */
+static int test_queue_consumer_killed_mid_get(void) {
+    qt_round *k = (qt_round *)mp_shared_alloc(sizeof *k);
+    unsigned rng = qt_seed(1);
+    int round, rounds = test_rounds(12);
+    CHECK(k != NULL);
+    for (round = 0; round < rounds; round++) {
+        mp_process c, p;
+        void *data = NULL;
+        size_t n = 0, cap = (size_t)64 << 10;
+        mp__u64 target;
+        int code = -1, spins = 0;
+        k->q = mp_queue_new(cap, 0);
+        CHECK(k->q != NULL);
+        k->big = (size_t)256 << 10 | qt_rand(&rng) % ((size_t)256 << 10);
+        k->seed = (unsigned)round;
+        mp__store(&k->started.value, 0);
+        target = qt_rand(&rng) % (k->big + 2 * cap); /* where head must be for the kill */
+        CHECK_EQ(mp_process_init(&c, qt_get_one_big, &k, sizeof k, NULL), MP_OK);
+        CHECK_EQ(mp_process_init(&p, qt_put_big_then_small, &k, sizeof k, NULL), MP_OK);
+        mp_process_set_daemon(&c, 1); /* a failed check must not wait for them */
+        mp_process_set_daemon(&p, 1);
+        CHECK_EQ(mp_process_start(&c), MP_OK);
+        CHECK_EQ(mp_process_start(&p), MP_OK);
+        while (mp__load(&k->started.value) == 0) mp__os_sleep(0.0002);
+        while (qt_load64(&k->q->head) < target && (++spins & 1023 || mp_process_is_alive(&c)))
+            mp__pause();
+        CHECK_EQ(mp_process_kill(&c), MP_OK);
+        CHECK_EQ(mp_process_join(&c, 30), MP_OK);
+        CHECK_EQ(mp_process_exitcode(&c, &code), 1);
+        CHECK_EQ(mp_queue_get_alloc(k->q, &data, &n, 60), MP_OK);
+        if (n == k->big) { /* it died before it took a piece: the message is intact */
+            CHECK(code != 0);
+            CHECK(check_fill((unsigned char *)data, n, k->seed));
+            mp_free(data);
+            CHECK_EQ(mp_queue_get_alloc(k->q, &data, &n, 60), MP_OK);
+        }
+        CHECK(n == 5 && memcmp(data, "after", 5) == 0);
+        mp_free(data);
+        CHECK_EQ(mp_process_join(&p, 60), MP_OK);
+        CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+        CHECK_EQ(code, 0);
+        CHECK_EQ(mp_queue_qsize(k->q), 0);
+        CHECK_EQ(mp_queue_get(k->q, NULL, 0, &n, 0), MP_EEMPTY);
+        mp_process_close(&c);
+        mp_process_close(&p);
+        CHECK_EQ(mp_queue_free(k->q), MP_OK);
+    }
+    return 0;
+}
+
+/* -- a producer killed in the middle of a put --------------------------------------------- */
+
+/* A message that says what it is: seq, size and a check word, then the pattern of seq. */
+static void qt_make(unsigned char *b, mp__u32 seq, mp__u32 id, size_t size) {
+    mp__u32 h[4];
+    h[0] = id;
+    h[1] = seq;
+    h[2] = (mp__u32)size;
+    h[3] = 0x5eed0000u ^ id ^ seq * 31u ^ (mp__u32)size;
+    memcpy(b, h, sizeof h);
+    fill(b + sizeof h, size - sizeof h, seq * 7919u + id);
+}
+/* 1 if b is a whole message made by qt_make; its id and seq. */
+static int qt_valid(const unsigned char *b, size_t n, mp__u32 *id, mp__u32 *seq) {
+    mp__u32 h[4];
+    if (n < sizeof h) return 0;
+    memcpy(h, b, sizeof h);
+    if (h[2] != n || h[3] != (0x5eed0000u ^ h[0] ^ h[1] * 31u ^ h[2])) return 0;
+    *id = h[0];
+    *seq = h[1];
+    return check_fill(b + sizeof h, n - sizeof h, h[1] * 7919u + h[0]);
+}
+static size_t qt_size(unsigned *rng, size_t ring) {
+    switch (qt_rand(rng) % 4) {
+    case 0:
+    case 1:
+        return 16 + qt_rand(rng) % 200;
+    case 2:
+        return 16 + qt_rand(rng) % (ring / 2 - 24); /* whole */
+    default:
+        return ring / 2 + qt_rand(rng) % (ring * 3); /* streamed through the ring */
+    }
+}
+typedef struct qt_prod {
+    mp_queue *q;
+    size_t ring;
+    unsigned seed;
+} qt_prod;
+static int qt_put_forever(void *arg, size_t size) {
+    qt_prod *a = (qt_prod *)arg;
+    unsigned rng = a->seed;
+    unsigned char *b = (unsigned char *)malloc(a->ring * 4);
+    mp__u32 seq;
+    (void)size;
+    if (!b) return 2;
+    for (seq = 0;; seq++) {
+        size_t n = qt_size(&rng, a->ring);
+        qt_make(b, seq, 0, n);
+        if (mp_queue_put(a->q, b, n, MP_FOREVER) != MP_OK) return 3;
+    }
+}
+/* The producer is killed at a random moment while it streams and puts: every message that
+   arrives is whole and in order, and the queue goes on with an exact count (maxsize). */
 static int test_queue_producer_killed_mid_put(void) {
-    mp_queue *q = mp_queue_new((size_t)64 << 10, 0);
-    mp_process p;
-    char buf[16];
-    size_t n;
-    CHECK(q != NULL);
-    CHECK_EQ(mp_process_init(&p, put_huge_forever, &q, sizeof q, NULL), MP_OK);
-    CHECK_EQ(mp_process_start(&p), MP_OK);
-    while (q->stream_producer != (mp__u32)mp_process_pid(&p)) mp__os_sleep(0.0005);
-    CHECK_EQ(mp_process_kill(&p), MP_OK); /* in the middle of its message */
-    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
-    CHECK_EQ(mp_queue_put(q, "after", 5, 30), MP_OK); /* the queue goes on */
-    CHECK_EQ(mp_queue_get(q, buf, sizeof buf, &n, 30), MP_OK);
-    CHECK(n == 5 && memcmp(buf, "after", 5) == 0); /* half a message is never delivered */
-    CHECK_EQ(mp_queue_qsize(q), 0);
-    mp_process_close(&p);
+    unsigned rng = qt_seed(2);
+    int round, rounds = test_rounds(12);
+    unsigned char *buf = (unsigned char *)malloc((size_t)16 << 12);
+    CHECK(buf != NULL);
+    for (round = 0; round < rounds; round++) {
+        qt_prod a;
+        mp_process p;
+        size_t n, i;
+        mp__u32 id, seq, next = 0;
+        unsigned want = qt_rand(&rng) % 6, got = 0;
+        int r;
+        a.ring = 16 << 10;
+        a.q = mp_queue_new(a.ring, 4);
+        a.seed = qt_rand(&rng) | 1;
+        CHECK(a.q != NULL);
+        CHECK_EQ(mp_process_init(&p, qt_put_forever, &a, sizeof a, NULL), MP_OK);
+        mp_process_set_daemon(&p, 1);
+        CHECK_EQ(mp_process_start(&p), MP_OK);
+        for (got = 0; got < want; got++) { /* take a few, then kill it while it puts */
+            CHECK_EQ(mp_queue_get(a.q, buf, (size_t)16 << 12, &n, 60), MP_OK);
+            CHECK(qt_valid(buf, n, &id, &seq) && seq == next++);
+        }
+        for (i = qt_rand(&rng) % 20000; i > 0; i--) mp__pause();
+        CHECK_EQ(mp_process_kill(&p), MP_OK);
+        CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+        mp_process_close(&p);
+        /* what it had put arrives whole and in order; its unfinished message never does */
+        while ((r = mp_queue_get(a.q, buf, (size_t)16 << 12, &n, 0)) == MP_OK)
+            CHECK(qt_valid(buf, n, &id, &seq) && seq == next++);
+        CHECK_EQ(r, MP_EEMPTY);
+        CHECK_EQ(mp_queue_qsize(a.q), 0);
+        CHECK_EQ(mp_queue_empty(a.q), 1);
+        for (i = 0; i < 4; i++) CHECK_EQ(mp_queue_put(a.q, "x", 1, 0), MP_OK); /* maxsize */
+        CHECK_EQ(mp_queue_full(a.q), 1);
+        CHECK_EQ(mp_queue_put(a.q, "x", 1, 0), MP_EFULL);
+        for (i = 0; i < 4; i++) CHECK_EQ(mp_queue_get(a.q, buf, 16, &n, 0), MP_OK);
+        CHECK_EQ(mp_queue_qsize(a.q), 0);
+        CHECK_EQ(mp_queue_free(a.q), MP_OK);
+    }
+    free(buf);
     /* a process that dies holding the queue's lock (in the middle of a copy) */
     {
+        mp_queue *q = mp_queue_new((size_t)64 << 10, 0);
         held_lock *h = (held_lock *)mp_shared_alloc(sizeof *h);
         mp__mutex *m = &q->m;
         unsigned char arg[2 * sizeof(void *)];
         mp__word *ready = &h->ready;
+        mp_process p;
+        char b[16];
+        size_t n;
+        CHECK(q != NULL && h != NULL);
         memcpy(arg, &m, sizeof m);
         memcpy(arg + sizeof m, &ready, sizeof ready);
         CHECK_EQ(mp_process_init(&p, hold_and_hang, arg, sizeof arg, NULL), MP_OK);
@@ -261,58 +473,514 @@ static int test_queue_producer_killed_mid_put(void) {
         while (mp__load(&ready->value) == 1) mp__wait(ready, 1, 1);
         CHECK_EQ(mp_process_kill(&p), MP_OK);
         CHECK_EQ(mp_queue_put(q, "again", 5, 30), MP_OK);
-        CHECK_EQ(mp_queue_get(q, buf, sizeof buf, &n, 30), MP_OK);
-        CHECK(n == 5 && memcmp(buf, "again", 5) == 0);
+        CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 30), MP_OK);
+        CHECK(n == 5 && memcmp(b, "again", 5) == 0);
         CHECK_EQ(mp_process_join(&p, 30), MP_OK);
         mp_process_close(&p);
+        CHECK_EQ(mp_queue_free(q), MP_OK);
     }
+    return 0;
+}
+
+/* -- every moment a death can leave behind, built by hand ----------------------------------- */
+/* A stream partner that died, with or without the lock: the state it leaves is built directly
+   (the records a 4 KiB ring holds for a 3000-byte message: FIRST 1024, MORE 1024, LAST 952). */
+static mp_queue *qt_streamed_3000(void) {
+    mp_queue *q = mp_queue_new(4096, 2);
+    unsigned char b[3000];
+    if (!q) return NULL;
+    fill(b, sizeof b, 9);
+    if (mp_queue_put(q, b, sizeof b, 0) != MP_OK || q->stream_producer || q->tail != 3024)
+        return NULL;
+    return q;
+}
+static int test_queue_dead_partner_states(void) {
+    mp__u32 dead = qt_dead_pid();
+    unsigned char b[4096];
+    void *data = NULL;
+    size_t n;
+    mp_queue *q;
+    CHECK(dead != 0);
+    /* a producer that died holding the lock after it began a stream, before its first piece
+       was written: the count must not go down twice (maxsize 2) */
+    q = mp_queue_new(4096, 2);
+    CHECK(q != NULL);
+    q->count = 1; /* what put had counted */
+    q->stream_producer = dead;
+    q->stream_start = q->tail;
+    q->m.w.value = dead;
+    CHECK_EQ(mp_queue_put(q, "a", 1, 2), MP_OK);
+    CHECK_EQ(mp_queue_put(q, "b", 1, 2), MP_OK);
+    CHECK_EQ(mp_queue_qsize(q), 2);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+    CHECK(n == 1 && b[0] == 'b');
+    CHECK_EQ(mp_queue_qsize(q), 0);
+    CHECK_EQ(mp_queue_empty(q), 1);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    /* a consumer that died holding the lock after it claimed a streamed message, before it
+       took its first piece: the message is intact, even for get_nowait */
+    q = qt_streamed_3000();
+    CHECK(q != NULL);
+    q->stream_consumer = dead;
+    q->m.w.value = dead;
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+    CHECK(n == 3000 && check_fill(b, n, 9));
+    CHECK_EQ(mp_queue_qsize(q), 0);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    /* a consumer that died (not holding the lock) after it took the first piece: the rest is
+       dropped, and the message is no longer counted */
+    q = qt_streamed_3000();
+    CHECK(q != NULL);
+    q->head = 1032;
+    q->stream_consumer = dead;
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_EEMPTY);
+    CHECK_EQ(mp_queue_qsize(q), 0);
+    CHECK_EQ(q->head, q->tail);
+    CHECK_EQ(mp_queue_put(q, "c", 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+    CHECK(n == 1 && b[0] == 'c');
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    /* a consumer that died holding the lock after it took the last piece */
+    q = qt_streamed_3000();
+    CHECK(q != NULL);
+    q->head = q->tail;
+    q->stream_consumer = dead;
+    q->m.w.value = dead;
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_EEMPTY);
+    CHECK_EQ(mp_queue_qsize(q), 0);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    /* a producer that died (not holding the lock) in the middle of a stream: put_nowait and
+       get_nowait see it gone at once */
+    q = mp_queue_new(4096, 1);
+    CHECK(q != NULL);
+    q->stream_producer = dead;
+    q->stream_start = q->tail;
+    qt_piece(q, MP__REC_FIRST, 0, 1024, 8000, 4);
+    qt_piece(q, MP__REC_MORE, 1024, 1024, 8000, 4);
+    q->count = 1;
+    CHECK_EQ(mp_queue_put(q, "d", 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_qsize(q), 1);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+    CHECK(n == 1 && b[0] == 'd');
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    /* the same, with a consumer that had begun it: the consumer gets the rest dropped */
+    q = mp_queue_new(4096, 1);
+    CHECK(q != NULL);
+    q->stream_producer = dead;
+    q->stream_start = q->tail;
+    qt_piece(q, MP__REC_FIRST, 0, 1024, 8000, 4);
+    qt_piece(q, MP__REC_MORE, 1024, 1024, 8000, 4);
+    q->count = 1;
+    CHECK_EQ(mp_queue_get_alloc(q, &data, &n, 0), MP_EEMPTY);
+    CHECK_EQ(mp_queue_qsize(q), 0);
+    CHECK_EQ(mp_queue_put(q, "e", 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+    CHECK(n == 1 && b[0] == 'e');
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    /* a producer that died holding the lock after its last piece: whole or not at all */
+    q = qt_streamed_3000();
+    CHECK(q != NULL);
+    q->stream_producer = dead;
+    q->stream_start = 0;
+    q->m.w.value = dead;
+    n = 0;
+    if (mp_queue_get(q, b, sizeof b, &n, 0) == MP_OK) CHECK(n == 3000 && check_fill(b, n, 9));
+    CHECK_EQ(mp_queue_qsize(q), 0);
+    CHECK_EQ(mp_queue_put(q, "f", 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+    CHECK(n == 1 && b[0] == 'f');
     CHECK_EQ(mp_queue_free(q), MP_OK);
     return 0;
 }
 
-static int get_one_big(void *arg, size_t size) {
-    mp_queue *q = *(mp_queue **)arg;
-    void *data;
-    size_t n;
+/* -- a get whose deadline passes while it takes a streamed message ------------------------- */
+/* x is the live consumer of the message before, and the producer of the next one: once the
+   test's get sleeps (its deadline set), x takes its last piece; once the get has begun x's
+   stream, x ends, and the get finds the stream aborted after its deadline has passed. */
+typedef struct qt_deadline {
+    mp_queue *q;
+    mp__u32 getter;
+    mp__word ready, done;
+} qt_deadline;
+static int qt_finish_then_die(void *arg, size_t size) {
+    qt_deadline *d = *(qt_deadline **)arg;
+    mp_queue *q = d->q;
+    mp__u32 h[2];
     (void)size;
-    return mp_queue_get_alloc(q, &data, &n, MP_FOREVER) == MP_OK ? 0 : 2;
+    mp__store(&d->ready.value, 1);
+    while (mp__load(&q->writable.waiters) == 0) {
+        if (mp__load(&d->done.value)) return 0; /* too late: the get gave up first */
+        mp__pause();
+    }
+    mp__mutex_lock(&q->m, MP_FOREVER);
+    memcpy(h, (unsigned char *)q->data + (q->head & (q->cap - 1)), sizeof h);
+    q->head += 8 + ((MP__REC_LEN(h[0]) + 7) & ~7u);
+    q->stream_consumer = 0;
+    q->count--;
+    mp__fetch_add(&q->writable.value, 1);
+    mp__mutex_unlock(&q->m);
+    mp__wake(&q->writable, 0xffffffffu);
+    while (*(volatile mp__u32 *)&q->stream_consumer != d->getter && !mp__load(&d->done.value))
+        mp__os_sleep(0.0001);
+    return 0;
 }
-static int put_big_then_small(void *arg, size_t size) {
-    mp_queue *q = *(mp_queue **)arg;
-    size_t n = (size_t)64 << 20;
-    unsigned char *b = (unsigned char *)malloc(n);
+static int test_queue_get_deadline_in_stream(void) {
+    qt_deadline *d = (qt_deadline *)mp_shared_alloc(sizeof *d);
+    unsigned char *b = (unsigned char *)malloc(100000);
+    mp_queue *q = mp_queue_new(4096, 0);
+    mp_process x;
+    size_t n;
+    int round;
+    CHECK(d != NULL && q != NULL && b != NULL);
+    d->q = q;
+    d->getter = (mp__u32)mp_getpid();
+    for (round = 0; round < 3; round++) {
+        mp__store(&d->done.value, 0);
+        mp__store(&d->ready.value, 0);
+        qt_piece(q, MP__REC_LAST, 4000, 100, 4100, 1); /* the end of x's message */
+        q->stream_start = q->tail;
+        qt_piece(q, MP__REC_FIRST, 0, 1024, 100000, 2); /* the beginning of x's stream */
+        qt_piece(q, MP__REC_MORE, 1024, 1024, 100000, 2);
+        q->count = 2;
+        CHECK_EQ(mp_process_init(&x, qt_finish_then_die, &d, sizeof d, NULL), MP_OK);
+        mp_process_set_daemon(&x, 1);
+        CHECK_EQ(mp_process_start(&x), MP_OK);
+        q->stream_consumer = (mp__u32)mp_process_pid(&x);
+        q->stream_producer = (mp__u32)mp_process_pid(&x);
+        while (mp__load(&d->ready.value) == 0) mp__os_sleep(0.0001);
+        CHECK_EQ(mp_queue_get(q, b, 100000, &n, 0.05), MP_EEMPTY);
+        mp__store(&d->done.value, 1);
+        CHECK_EQ(mp_process_join(&x, 30), MP_OK);
+        mp_process_close(&x);
+        CHECK_EQ(mp_queue_get(q, b, 100000, &n, 0), MP_EEMPTY);
+        CHECK_EQ(mp_queue_qsize(q), 0);
+        CHECK_EQ(q->stream_producer, 0);
+        CHECK_EQ(q->stream_consumer, 0);
+    }
+    free(b);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    return 0;
+}
+
+/* -- empty messages, NULL buffers, sizes near SIZE_MAX, odd timeouts ------------------------ */
+static int test_queue_edges(void) {
+    mp_queue *q = mp_queue_new(4096, 0);
+    volatile double zero = 0, huge = 1e308;
+    double nan_ = zero / zero, inf = huge * 10;
+    char x = 'x';
+    void *data = NULL;
+    size_t n = 7;
+    CHECK(q != NULL);
+    CHECK_EQ(mp_queue_put(q, NULL, 0, 0), MP_OK);     /* an empty message from NULL */
+    CHECK_EQ(mp_queue_get(q, NULL, 0, &n, 0), MP_OK); /* and into NULL */
+    CHECK_EQ(n, 0);
+    CHECK_EQ(mp_queue_put(q, &x, 0, inf), MP_OK);
+    CHECK_EQ(mp_queue_get_alloc(q, &data, &n, inf), MP_OK);
+    CHECK(n == 0 && data != NULL);
+    mp_free(data);
+    CHECK_EQ(mp_queue_put(q, &x, 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_get(q, NULL, 0, &n, 0), MP_ETOOBIG); /* told the size, left there */
+    CHECK_EQ(n, 1);
+    CHECK_EQ(mp_queue_get(q, &x, (size_t)-1, &n, 0), MP_OK); /* a huge cap is only a bound */
+    CHECK_EQ(n, 1);
+    /* sizes no message can have: a clear error, before the data is looked at */
+    CHECK_EQ(mp_queue_put(q, &x, (size_t)-1, 0), MP_ETOOBIG);
+    CHECK_EQ(mp_queue_put(q, &x, (size_t)-8, 0), MP_ETOOBIG);
+    CHECK_EQ(mp_queue_put(q, &x, MP_MESSAGE_MAX + 1, 0), MP_ETOOBIG);
+    if (sizeof(size_t) > 4) {
+        CHECK_EQ(mp_queue_put(q, &x, (size_t)((mp__u64)1 << 32), 0), MP_ETOOBIG);
+        CHECK_EQ(mp_queue_put(q, &x, (size_t)((mp__u64)1 << 32) + 1, 0), MP_ETOOBIG);
+    }
+    CHECK_EQ(mp_queue_put(q, NULL, (size_t)-1, 0), MP_EINVAL);
+    /* timeouts: negative or NaN is MP_EINVAL, 0 polls */
+    CHECK_EQ(mp_queue_put(q, &x, 1, nan_), MP_EINVAL);
+    CHECK_EQ(mp_queue_put(q, &x, 1, -1e-9), MP_EINVAL);
+    CHECK_EQ(mp_queue_put(q, &x, 1, -inf), MP_EINVAL);
+    CHECK_EQ(mp_queue_get(q, &x, 1, &n, nan_), MP_EINVAL);
+    CHECK_EQ(mp_queue_get(q, &x, 1, &n, -inf), MP_EINVAL);
+    CHECK_EQ(mp_queue_get_alloc(q, &data, &n, nan_), MP_EINVAL);
+    CHECK_EQ(mp_queue_get(q, &x, 1, &n, 0), MP_EEMPTY);
+    CHECK_EQ(mp_queue_qsize(q), 0);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    return 0;
+}
+
+/* -- a queue whose shared fields a buggy process overwrote --------------------------------- */
+/* Every get and put variant on it gives MP_ECORRUPT (or a correct answer), never a crash, a
+   hang or a read outside the queue; afterwards the queue works again. */
+static int qt_all_ops(mp_queue *q, int *corrupt) {
+    static unsigned char big[12000], b[20000];
+    void *data = NULL;
+    size_t n;
+    long s;
+    int r, i;
+    for (i = 0; i < 8; i++) {
+        switch (i) {
+        case 0:
+            r = mp_queue_get(q, b, sizeof b, &n, 0);
+            break;
+        case 1:
+            r = mp_queue_get(q, NULL, 0, &n, 0);
+            break;
+        case 2:
+            r = mp_queue_get_alloc(q, &data, &n, 0);
+            break;
+        case 3:
+            r = mp_queue_get(q, b, sizeof b, &n, 0.01);
+            break;
+        case 4:
+            r = mp_queue_put(q, "y", 1, 0);
+            break;
+        case 5:
+            r = mp_queue_put(q, big, sizeof big, 0.01);
+            break; /* streamed */
+        case 6:
+            s = mp_queue_qsize(q);
+            r = s < 0 ? (int)s : MP_OK;
+            break;
+        default:
+            r = mp_queue_empty(q) < 0 ? MP_ECORRUPT : MP_OK;
+            break;
+        }
+        if (r == MP_OK && i == 2) mp_free(data);
+        if (r == MP_ECORRUPT)
+            (*corrupt)++;
+        else if (r != MP_OK && r != MP_EEMPTY && r != MP_EFULL && r != MP_ETOOBIG) {
+            fprintf(stderr, "  op %d: %s\n", i, mp_strerror(r));
+            return 1;
+        }
+    }
+    return 0;
+}
+static mp_queue *qt_two(void) { /* a 4 KiB ring holding "one" and "two" */
+    mp_queue *q = mp_queue_new(4096, 0);
+    if (!q || mp_queue_put(q, "one", 3, 0) != MP_OK || mp_queue_put(q, "two", 3, 0) != MP_OK)
+        return NULL;
+    return q;
+}
+static int qt_works(mp_queue *q) {
+    char b[8];
+    size_t n;
+    void *data;
+    int r;
+    while ((r = mp_queue_get_alloc(q, &data, &n, 0)) == MP_OK) mp_free(data);
+    if (r != MP_EEMPTY) return 0;
+    if (mp_queue_put(q, "ok", 2, 0) != MP_OK) return 0;
+    if (mp_queue_get(q, b, sizeof b, &n, 0) != MP_OK || n != 2 || memcmp(b, "ok", 2)) return 0;
+    return mp_queue_qsize(q) == 0 && mp_queue_free(q) == MP_OK;
+}
+static int test_queue_corrupt(void) {
+    int c, corrupt;
+    for (c = 0; c < 20; c++) {
+        mp_queue *q = qt_two();
+        mp__u64 cap;
+        CHECK(q != NULL);
+        cap = q->cap;
+        switch (c) {
+        case 0:
+            qt_header(q, q->head, MP__REC_WHOLE, 60000, 60000);
+            break; /* past the ring */
+        case 1:
+            qt_header(q, q->head, MP__REC_WHOLE, 3, 0xffffffffu);
+            break;
+        case 2:
+            qt_header(q, q->head, MP__REC_WHOLE, 0x1fffffffu, 0x1fffffffu);
+            break;
+        case 3:
+            qt_header(q, q->head, MP__REC_FIRST, 8, 0xffffffffu);
+            break;
+        case 4:
+            qt_header(q, q->head, MP__REC_FIRST, 16, 8);
+            break; /* longer than total */
+        case 5:
+            qt_header(q, q->head, MP__REC_MORE, 0x1fffffffu, 0);
+            break; /* > the ring */
+        case 6:
+            qt_header(q, q->head, 7, 3, 3);
+            break; /* no such kind */
+        case 7:
+            q->head = q->tail + 8;
+            break;
+        case 8:
+            q->tail = q->head + cap + 8;
+            break;
+        case 9:
+            q->head += 3;
+            break;
+        case 10:
+            q->cap = (mp__u64)1 << 29;
+            break; /* larger than the object */
+        case 11:
+            q->cap = 12345;
+            break;
+        case 12:
+            q->count = (mp__u64)-1;
+            break;
+        case 13:
+            q->count = 100000;
+            break;
+        case 14:
+            q->stream_producer = qt_dead_pid();
+            q->stream_start = q->tail + 64;
+            break;
+        case 15:
+            q->stream_consumer = (mp__u32)mp_getppid();
+            break; /* alive; not a stream */
+        case 16:
+            q->tail = q->head; /* a stream whose pieces add up to more than its total */
+            qt_piece(q, MP__REC_FIRST, 0, 1024, 3000, 1);
+            qt_piece(q, MP__REC_MORE, 1024, 2048, 3000, 1);
+            q->count = 1;
+            break;
+        case 17:
+            q->tail = q->head; /* a stream whose last piece comes short */
+            qt_piece(q, MP__REC_FIRST, 0, 1024, 3000, 1);
+            qt_piece(q, MP__REC_LAST, 1024, 8, 3000, 1);
+            q->count = 1;
+            break;
+        case 18:
+            q->tail = q->head; /* a stream interrupted by a whole message */
+            qt_piece(q, MP__REC_FIRST, 0, 1024, 3000, 1);
+            qt_piece(q, MP__REC_WHOLE, 0, 8, 8, 1);
+            q->count = 2;
+            break;
+        default:
+            q->tail = q->head; /* a stream whose next piece runs past tail */
+            qt_piece(q, MP__REC_FIRST, 0, 1024, 3000, 1);
+            qt_header(q, q->tail, MP__REC_MORE, 1024, 3000);
+            q->tail += 512;
+            q->count = 1;
+            break;
+        }
+        corrupt = 0;
+        if (qt_all_ops(q, &corrupt) != 0) {
+            fprintf(stderr, "  corruption %d\n", c);
+            return 1;
+        }
+        if (!corrupt) fprintf(stderr, "  corruption %d: not reported\n", c);
+        CHECK(corrupt > 0);
+        if (c == 10 || c == 11) { /* nothing can be trusted: it stays corrupt until repaired */
+            CHECK_EQ(mp_queue_put(q, "z", 1, 0), MP_ECORRUPT);
+            q->cap = cap;
+        }
+        if (!qt_works(q)) {
+            fprintf(stderr, "  corruption %d: the queue does not recover\n", c);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* -- 4 producers and 4 consumers, random sizes, every timeout, maxsize ---------------------- */
+#define QT_PRODUCERS 4
+#define QT_MAX_MSGS  8192
+typedef struct qt_stress {
+    mp_queue *q;
+    size_t ring;
+    mp__u32 per, ids;
+    volatile mp__u32 put[QT_PRODUCERS];
+    volatile mp__u32 seen[QT_PRODUCERS][QT_MAX_MSGS / 32];
+    volatile mp__u32 dups, bad, got;
+} qt_stress;
+static int qt_stress_producer(void *arg, size_t size) {
+    qt_stress *s = *(qt_stress **)arg;
+    mp__u32 id = mp__fetch_add(&s->ids, 1), seq;
+    unsigned rng = qt_seed(id + 10);
+    unsigned char *b = (unsigned char *)malloc(s->ring * 4);
+    (void)size;
+    if (!b || id >= QT_PRODUCERS) return 2;
+    for (seq = 0; seq < s->per; seq++) {
+        size_t n = qt_size(&rng, s->ring);
+        unsigned mode = qt_rand(&rng) % 8, tries = 0;
+        qt_make(b, seq, id, n);
+        for (;;) { /* put_nowait, a short timeout, or forever (after 20 tries at most) */
+            double t = tries++ > 20 ? MP_FOREVER : mode == 0 ? 0 : mode == 1 ? 0.001 : MP_FOREVER;
+            int r = mp_queue_put(s->q, b, n, t);
+            if (r == MP_OK) break;
+            if (r != MP_EFULL || t == MP_FOREVER) return 3;
+        }
+        s->put[id] = seq + 1;
+    }
+    free(b);
+    return 0;
+}
+static int qt_stress_consumer(void *arg, size_t size) {
+    qt_stress *s = *(qt_stress **)arg;
+    unsigned rng = qt_seed((unsigned)mp_getpid());
+    size_t cap = s->ring * 4;
+    unsigned char *b = (unsigned char *)malloc(cap);
     (void)size;
     if (!b) return 2;
-    fill(b, n, 3);
-    if (mp_queue_put(q, b, n, 60) != MP_OK) return 3;
-    return mp_queue_put(q, "after", 5, 60) == MP_OK ? 0 : 4;
+    for (;;) {
+        unsigned mode = qt_rand(&rng) % 8;
+        void *data = NULL;
+        const unsigned char *m = b;
+        size_t n = 0;
+        mp__u32 id, seq, bit, old;
+        int r;
+        if (mode == 0) { /* too small: told the size, then taken with get_alloc */
+            r = mp_queue_get(s->q, b, 64, &n, MP_FOREVER);
+            if (r == MP_ETOOBIG) r = mp_queue_get_alloc(s->q, &data, &n, MP_FOREVER);
+        } else if (mode == 1) {
+            r = mp_queue_get_alloc(s->q, &data, &n, MP_FOREVER);
+        } else {
+            r = mp_queue_get(s->q, b, cap, &n, mode == 2 ? 0 : mode == 3 ? 0.001 : MP_FOREVER);
+        }
+        if (r == MP_EOF) break;
+        if (r == MP_EEMPTY && mode >= 2 && mode <= 3) continue;
+        if (r != MP_OK) return 3;
+        if (data) m = (const unsigned char *)data;
+        if (!qt_valid(m, n, &id, &seq) || id >= QT_PRODUCERS || seq >= s->per) {
+            mp__fetch_add(&s->bad, 1);
+        } else {
+            bit = 1u << (seq & 31);
+            do old = mp__load(&s->seen[id][seq >> 5]);
+            while (!mp__cas(&s->seen[id][seq >> 5], old, old | bit));
+            if (old & bit) mp__fetch_add(&s->dups, 1);
+            mp__fetch_add(&s->got, 1);
+        }
+        mp_free(data);
+    }
+    free(b);
+    return 0;
 }
-static int test_queue_consumer_killed_mid_get(void) {
-    mp_queue *q = mp_queue_new((size_t)64 << 10, 0);
-    mp_process c, p;
-    char buf[16];
-    size_t n;
-    int code = -1;
-    CHECK(q != NULL);
-    CHECK_EQ(mp_process_init(&c, get_one_big, &q, sizeof q, NULL), MP_OK);
-    CHECK_EQ(mp_process_init(&p, put_big_then_small, &q, sizeof q, NULL), MP_OK);
-    CHECK_EQ(mp_process_start(&c), MP_OK);
-    CHECK_EQ(mp_process_start(&p), MP_OK);
-    while (q->stream_consumer != (mp__u32)mp_process_pid(&c)) mp__os_sleep(0.0005);
-    CHECK_EQ(mp_process_kill(&c), MP_OK); /* in the middle of its get */
-    CHECK_EQ(mp_process_join(&c, 30), MP_OK);
-    CHECK_EQ(mp_process_exitcode(&c, &code), 1);
-    CHECK(code != 0);
-    /* the rest of the big message is dropped; the next one arrives whole */
-    CHECK_EQ(mp_queue_get(q, buf, sizeof buf, &n, 60), MP_OK);
-    CHECK(n == 5 && memcmp(buf, "after", 5) == 0);
-    CHECK_EQ(mp_process_join(&p, 60), MP_OK);
-    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
-    CHECK_EQ(code, 0);
-    CHECK_EQ(mp_queue_qsize(q), 0);
-    mp_process_close(&c);
-    mp_process_close(&p);
-    CHECK_EQ(mp_queue_free(q), MP_OK);
+static int test_queue_stress_random_sizes(void) {
+    qt_stress *s = (qt_stress *)mp_shared_alloc(sizeof *s);
+    mp_process p[2 * QT_PRODUCERS];
+    mp__u32 i, j;
+    int code;
+    CHECK(s != NULL);
+    s->ring = 16 << 10;
+    s->per = (mp__u32)test_rounds(300);
+    if (s->per > QT_MAX_MSGS) s->per = QT_MAX_MSGS;
+    s->q = mp_queue_new(s->ring, 16);
+    CHECK(s->q != NULL);
+    for (i = 0; i < 2 * QT_PRODUCERS; i++) {
+        CHECK_EQ(mp_process_init(&p[i], i < QT_PRODUCERS ? qt_stress_producer : qt_stress_consumer,
+                                 &s, sizeof s, NULL),
+                 MP_OK);
+        mp_process_set_daemon(&p[i], 1);
+        CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+    }
+    for (i = 0; i < QT_PRODUCERS; i++) CHECK_EQ(mp_process_join(&p[i], 120), MP_OK);
+    CHECK_EQ(mp_queue_close(s->q), MP_OK); /* the consumers drain it, then see MP_EOF */
+    for (i = 0; i < 2 * QT_PRODUCERS; i++) {
+        CHECK_EQ(mp_process_join(&p[i], 120), MP_OK);
+        CHECK_EQ(mp_process_exitcode(&p[i], &code), 1);
+        CHECK_EQ(code, 0);
+        mp_process_close(&p[i]);
+    }
+    CHECK_EQ(s->bad, 0);
+    CHECK_EQ(s->dups, 0);
+    CHECK_EQ(s->got, QT_PRODUCERS * s->per);
+    for (i = 0; i < QT_PRODUCERS; i++) {
+        CHECK_EQ(s->put[i], s->per);
+        for (j = 0; j < s->per; j++) CHECK(s->seen[i][j >> 5] >> (j & 31) & 1);
+    }
+    CHECK_EQ(mp_queue_qsize(s->q), 0);
+    CHECK_EQ(mp_queue_empty(s->q), 1);
+    CHECK_EQ(mp_queue_free(s->q), MP_OK);
     return 0;
 }
 
@@ -324,4 +992,9 @@ static const mp_test queue_tests[] = {
     {"queue_joinable", test_joinable_queue},
     {"queue_producer_killed_mid_put", test_queue_producer_killed_mid_put},
     {"queue_consumer_killed_mid_get", test_queue_consumer_killed_mid_get},
+    {"queue_dead_partner_states", test_queue_dead_partner_states},
+    {"queue_get_deadline_in_stream", test_queue_get_deadline_in_stream},
+    {"queue_edges", test_queue_edges},
+    {"queue_corrupt", test_queue_corrupt},
+    {"queue_stress_random_sizes", test_queue_stress_random_sizes},
     {NULL, NULL}};
