@@ -2934,6 +2934,19 @@ MP__FN void *mp__arena_alloc(size_t n) {
         return NULL;
     return mp__heap_alloc(&v, n);
 }
+/* The bytes of the arena block that p begins, read from the heap's own checked headers (0
+   if p begins no block in use): the bound for a size that an object keeps in shared memory. */
+MP__FN size_t mp__arena_block_size(const void *p) {
+    mp__heap v;
+    size_t off;
+    mp__u32 s;
+    if (!mp__g.arena || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size)) return 0;
+    if ((const char *)p < v.base || ((uintptr_t)p & 15)) return 0;
+    off = (size_t)((const char *)p - v.base) / 16;
+    if (off < (size_t)v.first + 1 || off > v.end) return 0;
+    s = mp__heap_size(&v, (mp__u32)off - 1);
+    return (s & MP__HEAP_USED) ? (size_t)((s & ~MP__HEAP_USED) - 1) * 16 : 0;
+}
 MP__FN int mp__in_arena(const void *p) {
     return mp__g.arena && (const char *)p >= mp__g.arena + sizeof(mp__arena_hdr) &&
            (const char *)p < mp__g.arena + mp__g.arena_size;
@@ -4148,11 +4161,8 @@ struct mp_queue {
    overwritten. Every ring access uses the value checked here, never the shared field. */
 MP__FN mp__u64 mp__queue_cap(mp_queue *q) {
     mp__u64 cap = *(volatile mp__u64 *)&q->cap;
-    mp__u64 off = (mp__u64)((char *)q - mp__g.arena);
-    mp__u32 cls = *(volatile mp__u32 *)&((mp__block *)(void *)q - 1)->cls;
-    if (cap < 4096 || cap > ((mp__u64)1 << 29) || (cap & (cap - 1)) || cls >= MP__CLASSES ||
-        sizeof(mp__block) + sizeof(mp_queue) + cap > ((mp__u64)1 << cls) ||
-        off + sizeof(mp_queue) + cap > mp__g.arena_size)
+    if (cap < 4096 || cap > ((mp__u64)1 << 29) || (cap & (cap - 1)) ||
+        sizeof(mp_queue) + cap > (mp__u64)mp__arena_block_size(q))
         return 0;
     return cap;
 }

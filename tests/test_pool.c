@@ -479,14 +479,15 @@ static int test_pool_bookkeeping_constant(void) {
     const size_t rounds = 200;
 #endif
     long long *items = (long long *)malloc(5000 * sizeof(long long));
-    mp__arena_hdr *h;
-    mp__u64 top = 0;
+    mp__heap v;
+    heap_stats st, first;
     mp_pool *p;
     size_t r, i;
     CHECK(items != NULL);
     for (i = 0; i < 5000; i++) items[i] = (long long)i;
     CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
-    h = (mp__arena_hdr *)mp__g.arena;
+    CHECK(mp__heap_view(&v, mp__g.arena, mp__g.arena_size));
+    memset(&first, 0, sizeof first);
     for (r = 0; r < rounds; r++) { /* 1,000,000 tasks in 200 chunks a round */
         mp_batch *b;
         mp_async *a[50];
@@ -504,8 +505,10 @@ static int test_pool_bookkeeping_constant(void) {
             mp_async_free(a[i]);
         }
         CHECK_EQ(p->nchunks, 0); /* no chunk record outlives its chunk */
-        if (r == 0) top = h->top;
-        CHECK_EQ(h->top, top); /* no arena growth after the first round */
+        CHECK_EQ(heap_check(&v, &st), 0);
+        if (r == 0) first = st;
+        CHECK_EQ(st.used, first.used); /* no arena growth after the first round */
+        CHECK_EQ(st.free_units, first.free_units);
     }
     CHECK(p->cap_chunks <= 256); /* the most chunks ever in flight at once: 200 */
     CHECK(p->pend_cap <= 256);
