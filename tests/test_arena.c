@@ -555,9 +555,9 @@ static int test_arena_interrupted_at_each_store(void) {
     return 0;
 }
 
-/* Processes killed at random moments while they allocate and free in a shared heap: the
-   survivor and the parent carry on, the heap is consistent, and each kill loses at most the
-   one block the dead process was taking. */
+/* Processes killed at random moments while they allocate and free in a shared heap and in
+   the family arena: the survivor and the parent carry on, both heaps are consistent, and a
+   kill loses at most the one block the dead process was handling. */
 typedef struct churn_shared {
     mp__word count[2];
     mp__word stop;
@@ -578,15 +578,20 @@ static int churn(void *arg, size_t size) {
     while (!mp__load(&s->stop.value)) {
         mp__u32 r = rnd(&x), i = r % 64;
         void *p = s->slot[me][i];
-        if (p) {
-            s->slot[me][i] = NULL; /* forgotten first: a kill now leaks it, never frees twice */
-            mp__heap_free(&v, p);
+        if (p) { /* forgotten first: a kill now leaks it, never frees it twice */
+            s->slot[me][i] = NULL;
+            if (i < 32)
+                mp__heap_free(&v, p);
+            else
+                mp_shared_free(p); /* half of them in the family arena itself */
         } else {
-            s->slot[me][i] = mp__heap_alloc(&v, 1 + rnd(&x) % 2000);
+            size_t n = 1 + rnd(&x) % 2000;
+            s->slot[me][i] = i < 32 ? mp__heap_alloc(&v, n) : mp_shared_alloc(n);
         }
         mp__fetch_add(&s->count[me].value, 1);
     }
-    for (k = 0; k < 64; k++) mp__heap_free(&v, s->slot[me][k]);
+    for (k = 0; k < 32; k++) mp__heap_free(&v, s->slot[me][k]);
+    for (k = 32; k < 64; k++) mp_shared_free(s->slot[me][k]);
     return 0;
 }
 static int test_arena_killed_mid_op(void) {
@@ -629,9 +634,12 @@ static int test_arena_killed_mid_op(void) {
         CHECK_EQ(mp_process_join(&p[1], 30), MP_OK);
         CHECK_EQ(mp_process_exitcode(&p[1], &code), 1);
         CHECK_EQ(code, 0);
-        for (k = 0; k < 64; k++) mp__heap_free(&v, s->slot[0][k]);
+        for (k = 0; k < 32; k++) mp__heap_free(&v, s->slot[0][k]);
+        for (k = 32; k < 64; k++) mp_shared_free(s->slot[0][k]);
         CHECK_EQ(heap_check(&v, &st), 0);
         CHECK(st.used <= 1);
+        CHECK(mp__heap_view(&v, mp__g.arena, mp__g.arena_size));
+        CHECK_EQ(heap_check(&v, &st), 0);
         for (k = 0; k < 2; k++) mp_process_close(&p[k]);
     }
     mp_shared_free(heap);
