@@ -95,7 +95,8 @@
      nothing but the family arena, and runs the target found relative to the module that
      contains it, so address-space randomisation does not matter.
    The environment variable MP_START_METHOD=fork|spawn sets the default start method, so a
-   whole program (or test suite) can be run under either without changes.
+   whole program (or test suite) can be run under either without changes. A spawned child
+   keeps the start method of its parent (mp_set_start_method included), as in Python.
 
    THE FAMILY ARENA
    A block of shared memory created on first use and mapped at the same address in every
