@@ -209,6 +209,7 @@ MPDEF int mp_get_start_method(void);
    The twin of multiprocessing.set_executable(). */
 MPDEF int mp_set_executable(const char *path);
 
+/* arg_size (and object_size) at most MP_MESSAGE_MAX bytes, else MP_ETOOBIG. */
 MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, size_t arg_size,
                           const char *name);
 MPDEF int mp_process_init_run(mp_process *p, mp_run_fn run, size_t object_size, const char *name);
@@ -2376,6 +2377,7 @@ MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, s
     void *copy;
     int r;
     if (!p || !target || (!arg && arg_size)) return MP_EINVAL;
+    if (arg_size > MP_MESSAGE_MAX) return MP_ETOOBIG; /* before malloc: ASan aborts on huge */
     if (name && strlen(name) >= MP_NAME_MAX) return MP_ENAMETOOLONG;
     copy = MP_MALLOC(arg_size ? arg_size : 1);
     if (!copy) return MP_ENOMEM;
@@ -2393,6 +2395,7 @@ MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, s
 MPDEF int mp_process_init_run(mp_process *p, mp_run_fn run, size_t object_size, const char *name) {
     int r;
     if (!p || !run || object_size < sizeof(mp_process)) return MP_EINVAL;
+    if (object_size > MP_MESSAGE_MAX) return MP_ETOOBIG; /* a spawn adds it to its boot block */
     r = mp__init_common(p, name);
     if (r != MP_OK) return r;
     p->mp__run = run;
@@ -3570,7 +3573,8 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     return MP_OK;
 }
 MPDEF int mp_queue_get(mp_queue *q, void *buf, size_t cap, size_t *size, double timeout) {
-    return mp__queue_get(q, (unsigned char *)buf, cap, NULL, size, timeout);
+    unsigned char none; /* buf NULL, cap 0: an empty message lands here (memcpy(NULL) is UB) */
+    return mp__queue_get(q, buf || cap ? (unsigned char *)buf : &none, cap, NULL, size, timeout);
 }
 MPDEF int mp_queue_get_alloc(mp_queue *q, void **data, size_t *size, double timeout) {
     if (!data) return MP_EINVAL;
@@ -3690,6 +3694,8 @@ MP__FN int mp__out_reserve(mp_task_out *o, size_t more) {
 MPDEF int mp_task_return(mp_task_out *out, const void *data, size_t size) {
     mp__u64 sz = size;
     if (!out || (!data && size)) return MP_EINVAL;
+    /* a result is a message: at most MP_MESSAGE_MAX, and MP__PAD8(size) must not wrap */
+    if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
     out->len = out->item + 16; /* a second call replaces the first */
     if (mp__out_reserve(out, (size_t)MP__PAD8(size)) != MP_OK) {
         out->failed = 1;
@@ -4097,6 +4103,7 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
     if (processes <= 0 || processes > 4096 || opts->maxtasksperchild < 0 ||
         !(opts->task_timeout >= 0) || (!opts->initargs && opts->initargs_size))
         return MP_EINVAL;
+    if (opts->initargs_size > MP_MESSAGE_MAX) return MP_ETOOBIG;
     mp__init_globals();
     if (mp__g.self.mp__daemon) return MP_EDAEMON;
     p = (mp_pool *)MP_MALLOC(sizeof *p);
@@ -4204,6 +4211,7 @@ MPDEF int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t
     if (out) *out = NULL;
     if (r != MP_OK) return r;
     if (!fn || !out || (!arg && size)) return MP_EINVAL;
+    if (size > MP_MESSAGE_MAX) return MP_ETOOBIG; /* and the message size cannot wrap */
     a = (mp_async *)MP_MALLOC(sizeof *a);
     if (!a) return MP_ENOMEM;
     memset(a, 0, sizeof *a);
@@ -4350,11 +4358,24 @@ MP__FN int mp__pool_map(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const 
 }
 MPDEF int mp_pool_map(mp_pool *p, mp_task_fn fn, const void *items, size_t item_size, size_t n,
                       size_t chunksize, int mode, mp_batch **out) {
+    if (out) *out = NULL;
+    /* sizes no buffer can have: an item beyond a message, n * item_size or the bookkeeping
+       of n items beyond SIZE_MAX */
+    if (n && (item_size > MP_MESSAGE_MAX || (item_size && n > ((size_t)-1) / item_size) ||
+              n > ((size_t)-1) / sizeof(mp__item)))
+        return MP_ETOOBIG;
     return mp__pool_map(p, fn, NULL, items, item_size, n, chunksize, mode, out);
 }
 MPDEF int mp_pool_map_bytes(mp_pool *p, mp_task_fn fn, const mp_bytes *items, size_t n,
                             size_t chunksize, int mode, mp_batch **out) {
+    size_t i;
+    if (out) *out = NULL;
     if (n && !items) return MP_EINVAL;
+    if (n > ((size_t)-1) / sizeof(mp__item)) return MP_ETOOBIG;
+    for (i = 0; i < n; i++) {
+        if (!items[i].data && items[i].size) return MP_EINVAL;
+        if (items[i].size > MP_MESSAGE_MAX) return MP_ETOOBIG; /* and sums cannot wrap */
+    }
     return mp__pool_map(p, fn, items, NULL, 0, n, chunksize, mode, out);
 }
 MPDEF int mp_batch_wait(mp_batch *b, double timeout) {

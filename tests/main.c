@@ -12,9 +12,10 @@
 #include "test_queue.c"
 #include "test_pool.c"
 #include "test_pipe.c"
+#include "test_badinput.c"
 
-static const mp_test *const test_groups[] = {process_tests, arena_tests, sync_tests,
-                                             queue_tests,   pool_tests,  pipe_tests};
+static const mp_test *const test_groups[] = {process_tests, arena_tests, sync_tests,    queue_tests,
+                                             pool_tests,    pipe_tests,  badinput_tests};
 
 static const mp_test *test_at(int index) {
     size_t g;
@@ -45,7 +46,7 @@ int main(int argc, char **argv) {
     int passed = 0, failed = 0, first = 1, i, list = 0;
     double limit = 60;
     const mp_test *t;
-    mp_init(); /* the rule for main: needed with tcc, which ignores constructors */
+    mp_init();         /* the rule for main: needed with tcc, which ignores constructors */
     (void)test_rounds; /* used by the fault loops; referenced here so no build warns */
     setvbuf(stdout, NULL, _IONBF, 0);
     while (first < argc && argv[first][0] == '-') {
