@@ -229,6 +229,7 @@ MPDEF int mp_get_start_method(void);
    The twin of multiprocessing.set_executable(). */
 MPDEF int mp_set_executable(const char *path);
 
+/* arg_size (and object_size) at most MP_MESSAGE_MAX bytes, else MP_ETOOBIG. */
 MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, size_t arg_size,
                           const char *name);
 MPDEF int mp_process_init_run(mp_process *p, mp_run_fn run, size_t object_size, const char *name);
@@ -434,8 +435,8 @@ MPDEF void mp_async_free(mp_async *a);
 /* n items of item_size bytes each. chunksize 0 chooses one as Python does: about
    n / (4 x workers) for MP_MAP and MP_MAP_ASYNC, 1 for MP_IMAP and MP_IMAP_UNORDERED (so a
    worker's death fails one item); a chunk is also cut short to fit MP_MESSAGE_MAX. Sizes are
-   checked before anything is queued: MP_ETOOBIG (an item too large), MP_EINVAL (n items of
-   item_size bytes overflow the address space), MP_ENOMEM. MP_MAP waits and returns MP_OK
+   checked before anything is queued: MP_ETOOBIG (an item too large, or n items of item_size
+   bytes that overflow the address space), MP_ENOMEM (no room for n results). MP_MAP waits and returns MP_OK
    if every item succeeded, else the first item's error. */
 MPDEF int mp_pool_map(mp_pool *p, mp_task_fn fn, const void *items, size_t item_size, size_t n,
                       size_t chunksize, int mode, mp_batch **out);
@@ -3108,6 +3109,7 @@ MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, s
     void *copy;
     int r;
     if (!p || !target || (!arg && arg_size)) return MP_EINVAL;
+    if (arg_size > MP_MESSAGE_MAX) return MP_ETOOBIG; /* before malloc: ASan aborts on huge */
     if (name && strlen(name) >= MP_NAME_MAX) return MP_ENAMETOOLONG;
     copy = MP_MALLOC(arg_size ? arg_size : 1);
     if (!copy) return MP_ENOMEM;
@@ -3125,6 +3127,7 @@ MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, s
 MPDEF int mp_process_init_run(mp_process *p, mp_run_fn run, size_t object_size, const char *name) {
     int r;
     if (!p || !run || object_size < sizeof(mp_process)) return MP_EINVAL;
+    if (object_size > MP_MESSAGE_MAX) return MP_ETOOBIG; /* a spawn adds it to its boot block */
     r = mp__init_common(p, name);
     if (r != MP_OK) return r;
     p->mp__run = run;
@@ -4526,7 +4529,8 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     return r;
 }
 MPDEF int mp_queue_get(mp_queue *q, void *buf, size_t cap, size_t *size, double timeout) {
-    return mp__queue_get(q, (unsigned char *)buf, cap, NULL, size, timeout);
+    unsigned char none; /* buf NULL, cap 0: an empty message lands here (memcpy(NULL) is UB) */
+    return mp__queue_get(q, buf || cap ? (unsigned char *)buf : &none, cap, NULL, size, timeout);
 }
 MPDEF int mp_queue_get_alloc(mp_queue *q, void **data, size_t *size, double timeout) {
     if (!data) return MP_EINVAL;
@@ -5434,7 +5438,7 @@ MP__FN int mp__pool_map(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const 
         return MP_EINVAL;
     /* every size is checked before anything is queued */
     if (!items && item_size > MP__POOL_ITEM_MAX) return MP_ETOOBIG;
-    if (!items && item_size && n > ((size_t)-1) / item_size) return MP_EINVAL; /* no such array */
+    if (!items && item_size && n > ((size_t)-1) / item_size) return MP_ETOOBIG; /* no such array */
     for (i = 0; items && i < n; i++)
         if ((!items[i].data && items[i].size) || items[i].size > MP__POOL_ITEM_MAX)
             return items[i].size > MP__POOL_ITEM_MAX ? MP_ETOOBIG : MP_EINVAL;

@@ -584,7 +584,7 @@ static int test_pool_size_overflow(void) {
     CHECK(b == NULL);
     CHECK_EQ(
         mp_pool_map(p, square_task, &x, ((size_t)1 << 20), (size_t)-1 / 1024, 1, MP_MAP_ASYNC, &b),
-        MP_EINVAL); /* n * item_size overflows: no such buffer */
+        MP_ETOOBIG); /* n * item_size overflows: no such buffer */
     CHECK_EQ(mp_pool_map(p, square_task, &x, 0, ((size_t)1 << 59) + 1, 0, MP_MAP_ASYNC, &b),
              MP_ENOMEM);
     CHECK_EQ(mp_pool_map(p, square_task, &x, 0, (size_t)-1, 0, MP_IMAP_UNORDERED, &b), MP_ENOMEM);
