@@ -1117,10 +1117,14 @@ MP__FN int mp__os_peer_is_parent(int fd) {
     socklen_t len = sizeof uc;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0 || len != sizeof uc) return 0;
     return (long)uc.pid == (long)getppid() && uc.uid == getuid();
-#else
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__DragonFly__)
     uid_t uid;
     gid_t gid;
     return getpeereid(fd, &uid, &gid) == 0 && uid == getuid();
+#else
+    (void)fd; /* no way to ask here: the parent pid and nonce checks remain */
+    return 1;
 #endif
 }
 MP__FN void mp__os_random(void *buf, size_t n) {
@@ -6088,7 +6092,7 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
     int r_small[SMALL], *rdy = r_small, pre_small[SMALL], *pre = pre_small;
     mp__child *c_small[SMALL], **child = c_small;
     double deadline, slice = 0.001;
-    int n, i, r = MP_OK, count, sliced = 0;
+    int n, i, r = MP_OK, count, sliced = 0, held = 0;
     if (nconns < 0 || nprocs < 0 || (nconns && !conns) || (nprocs && !procs) ||
         mp__bad_timeout(timeout) || nconns > 0x3fffffff - nprocs)
         return MP_EINVAL;
@@ -6115,8 +6119,12 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
         r = mp__started(procs[i - nconns], &child[i]);
         if (r != MP_OK) break;
         is_proc[i] = 1;
+        mp__os_lock(); /* a start in another thread must not reap it (and close h) meanwhile */
+        child[i]->waiters++;
         h[i] = child[i]->handle;
         pre[i] = child[i]->ended;
+        mp__os_unlock();
+        held = i + 1;
         if (h[i] == -1 && !pre[i]) sliced = 1; /* no handle to wait on: look now and then */
     }
     deadline = mp__deadline(timeout);
@@ -6144,6 +6152,11 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
         if (slice < 0.05) slice *= 2;
     }
     if (r == MP_ETIMEDOUT && ready) memset(ready, 0, (size_t)n * sizeof *ready);
+    if (held) {
+        mp__os_lock();
+        for (i = nconns; i < held; i++) child[i]->waiters--;
+        mp__os_unlock();
+    }
     if (h != h_small) {
         MP_FREE(h);
         MP_FREE(is_proc);
