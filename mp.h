@@ -3477,7 +3477,8 @@ MP__FN void mp__queue_unlock(mp_queue *q) {
 MP__FN void mp__queue_end_stream(mp_queue *q) {
     if (!q->stream_consumer && q->head <= q->stream_start) {
         q->tail = q->stream_start;
-        q->count--;
+        mp__queue_recount(q); /* not count--: a producer killed inside its first append had
+                                 the count recounted without it already */
         mp__fetch_add(&q->writable.value, 1);
     } else {
         mp__ring_append(q, MP__REC_ABORT, NULL, 0, 0);
