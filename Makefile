@@ -2,6 +2,8 @@
 #   make            build examples and tests (native compiler)
 #   make run        build and run every example          (alias: make examples-run)
 #   make test       every test leg; see tests/run_all.sh (MP_REQUIRE_ALL=1: no leg may be skipped)
+#   make stress     the fault tests over and over under load, in every leg; see tests/stress.sh
+#                   (STRESS_SECONDS, STRESS_ROUNDS scale it; STRESS_QUICK=1 is CI's short run)
 #   make bench      every bench/*.c: mp.h against raw system calls and Python
 #   make format / make format-check
 #   make install PREFIX=/usr/local
@@ -14,7 +16,7 @@ BUILD   := build
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 SOURCES := $(wildcard *.h tests/*.c tests/*.h tests/*.cpp examples/*.c bench/*.c)
 
-.PHONY: all examples run examples-run test bench format format-check install clean
+.PHONY: all examples run examples-run test stress bench format format-check install clean
 
 all: examples $(BUILD)/tests
 
@@ -33,6 +35,9 @@ run examples-run: examples
 
 test:
 	@bash tests/run_all.sh
+
+stress:
+	@bash tests/stress.sh
 
 bench:
 	@bash bench/run.sh

@@ -9,6 +9,7 @@
 #   wine -> /usr/lib/wine/wine64     wine, wine64 (64-bit only, no i386 multiarch)
 #   clang-format                     clang-format
 #   python3                          python3 (benchmarks vs. Python multiprocessing)
+#   (make stress also uses timeout, dd and awk: coreutils and mawk, always installed)
 set -euo pipefail
 
 # command -> Debian package providing it

@@ -1,6 +1,7 @@
 /* The test runner: every test runs in a child process of its own (started with mp.h), with a
    timeout, so that a crash or a hang fails one test and not the suite.
-   Usage: tests [-t SECONDS] [-l] [NAME-SUBSTRING...]; MP_START_METHOD picks fork or spawn. */
+   Usage: tests [-t SECONDS] [-l] [-x] [NAME-SUBSTRING...]; MP_START_METHOD picks fork or spawn.
+   -l lists the selected tests; -x takes the arguments as whole names (tests/stress.sh). */
 #define MP_IMPLEMENTATION
 #include "../mp.h"
 #include "test.h"
@@ -34,16 +35,16 @@ static int run_one(void *arg, size_t size) {
     return test_at(index)->fn();
 }
 
-static int selected(const char *name, int argc, char **argv, int first) {
+static int selected(const char *name, int argc, char **argv, int first, int exact) {
     int i;
     if (first >= argc) return 1;
     for (i = first; i < argc; i++)
-        if (strstr(name, argv[i])) return 1;
+        if (exact ? strcmp(name, argv[i]) == 0 : strstr(name, argv[i]) != NULL) return 1;
     return 0;
 }
 
 int main(int argc, char **argv) {
-    int passed = 0, failed = 0, first = 1, i, list = 0;
+    int passed = 0, failed = 0, first = 1, i, list = 0, exact = 0;
     double limit = 60;
     const mp_test *t;
     mp_init();         /* the rule for main: needed with tcc, which ignores constructors */
@@ -54,6 +55,8 @@ int main(int argc, char **argv) {
             limit = atof(argv[++first]);
         else if (strcmp(argv[first], "-l") == 0)
             list = 1;
+        else if (strcmp(argv[first], "-x") == 0)
+            exact = 1;
         first++;
     }
     printf("mp.h tests: start method %s, %s\n", mp_get_start_method() == MP_FORK ? "fork" : "spawn",
@@ -68,7 +71,7 @@ int main(int argc, char **argv) {
     for (i = 0; (t = test_at(i)) != NULL; i++) {
         mp_process p;
         int r, code = 0;
-        if (!selected(t->name, argc, argv, first)) continue;
+        if (!selected(t->name, argc, argv, first, exact)) continue;
         if (list) {
             printf("%s\n", t->name);
             continue;

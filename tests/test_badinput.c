@@ -52,16 +52,6 @@
             return 1;                                                                              \
         }                                                                                          \
     } while (0)
-/* One of two codes: where either is a fair answer (a size too large to allocate). */
-#define BI_EQ2(expr, want1, want2)                                                                 \
-    do {                                                                                           \
-        long long bi_r_ = (long long)(expr);                                                       \
-        if (bi_r_ != (long long)(want1) && bi_r_ != (long long)(want2)) {                          \
-            fprintf(stderr, "  %s:%d: %s gave %lld (%s), want %s or %s\n", __FILE__, __LINE__,     \
-                    #expr, bi_r_, mp_strerror((int)bi_r_), #want1, #want2);                        \
-            return 1;                                                                              \
-        }                                                                                          \
-    } while (0)
 /* expr, evaluated with each value of the array in turn as the variable var, gives want. */
 #define BI_EACH(type, var, values, n, expr, want)                                                  \
     do {                                                                                           \
