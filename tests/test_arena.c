@@ -242,18 +242,13 @@ static mp__u32 rnd(mp__u32 *x) {
 }
 
 /* The largest mp_shared_alloc that succeeds now. */
+/* The largest request the family arena can serve now, read from the heap's own blocks
+   (allocating to find it would zero up to the whole arena each time: slow under TSan). */
 static size_t largest_block(void) {
-    size_t lo = 0, hi = mp__g.arena_size;
-    while (hi - lo > 4096) {
-        size_t mid = lo + (hi - lo) / 2;
-        void *p = mp_shared_alloc(mid);
-        if (p)
-            lo = mid;
-        else
-            hi = mid;
-        mp_shared_free(p);
-    }
-    return lo;
+    mp__heap v;
+    heap_stats st;
+    if (!mp__heap_view(&v, mp__g.arena, mp__g.arena_size) || heap_check(&v, &st) != 0) return 0;
+    return st.largest > 1 ? (st.largest - 1) * 16 : 0;
 }
 /* Issue 8: blocks were never split or merged, so memory freed by one size never served
    another. Here the arena is cut down to a 32 MiB window, filled with small blocks, emptied,

@@ -829,7 +829,11 @@ static int test_spawn_token_not_in_environ(void) {
 }
 
 #if (defined(__linux__) || defined(_WIN32)) && UINTPTR_MAX > 0xffffffffu
+#ifdef MP__TSAN /* the high range is ThreadSanitizer's shadow */
+#define FORGED_ADDR 0x7100000000ull
+#else
 #define FORGED_ADDR 0x300000000000ull
+#endif
 #define FORGED_SIZE 65536
 #define FORGED_BOOT 4096
 /* What a forged boot would run: if it ever does, the output says so. */
