@@ -62,8 +62,7 @@ build() {
     shift 2
     if [ -x "$same" ] && [ -z "$(find mp.h tests -newer "$same" \( -name '*.[ch]' -o -name '*.cpp' \) | head -n 1)" ]; then
         echo "== $out: $same is up to date"
-        cp "$same" "$out"
-        return
+        cp "$same" "$out.new" && mv -f "$out.new" "$out" && return
     fi
     echo "== build $out"
     if ! "$@"; then
