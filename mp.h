@@ -3330,7 +3330,7 @@ MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *
     mp__u32 h[2];
     h[0] = (kind << 29) | (mp__u32)n;
     h[1] = (mp__u32)total;
-    mp__ring_put(q, cap, q->tail, h, sizeof h);
+    memcpy(mp__ring(q) + (q->tail & (cap - 8)), h, sizeof h);
     mp__ring_put(q, cap, q->tail + 8, src, n);
     q->tail += 8 + MP__PAD8(n); /* the commit */
     mp__fetch_add(&q->readable.value, 1);
@@ -3363,11 +3363,11 @@ MP__FN int mp__queue_reset(mp_queue *q) {
 MP__FN int mp__ring_header(mp_queue *q, mp__u64 cap, mp__u64 pos, mp__u32 *kind, mp__u32 *len,
                            mp__u32 *total) {
     mp__u32 h[2];
-    mp__ring_take(q, cap, pos, h, sizeof h);
+    memcpy(h, mp__ring(q) + (pos & (cap - 8)), sizeof h); /* 8-aligned: a header never wraps */
     *kind = MP__REC_KIND(h[0]);
     *len = MP__REC_LEN(h[0]);
     *total = h[1];
-    if (*kind > MP__REC_ABORT || q->tail - pos < 8 || q->tail - pos - 8 < MP__PAD8(*len) ||
+    if (*kind > MP__REC_ABORT || MP__PAD8(*len) + 8 > q->tail - pos ||
         (*kind == MP__REC_WHOLE && *total != *len) ||
         (*kind == MP__REC_FIRST && (*len > *total || *total > MP_MESSAGE_MAX)))
         return mp__queue_reset(q);
@@ -3450,14 +3450,14 @@ MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap) {
 MP__FN void mp__queue_unlock(mp_queue *q) {
     mp__mutex_unlock(&q->m);
 }
-/* Sleeps on a word with the lock released, a slice at a time. A dead stream partner is looked
-   for when a slice passes with nothing happening, and before a timeout is reported (so that
-   put_nowait and get_nowait see it too). MP_OK, MP_ETIMEDOUT or MP_ECORRUPT; the lock is held
+/* Sleeps on a word with the lock released, a slice at a time (10 ms while a stream is under
+   way). A dead stream partner is looked for when a slice passes with nothing happening, and
+   before a timeout is reported (so that put_nowait and get_nowait see it too). MP_OK, MP_ETIMEDOUT or MP_ECORRUPT; the lock is held
    again in every case. */
 MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline, double timeout,
                            int spin) {
     mp__u32 v = mp__load(&w->value);
-    double left;
+    double left, slice = q->stream_producer || q->stream_consumer ? 0.01 : 0.1;
     int r, idle = 0;
     if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
     left = mp__left(*deadline);
@@ -3467,7 +3467,8 @@ MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadl
     }
     mp__queue_unlock(q);
     while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
-    if (mp__load(&w->value) == v) idle = mp__wait(w, v, left < 0.1 ? left : 0.1) == MP_ETIMEDOUT;
+    if (mp__load(&w->value) == v)
+        idle = mp__wait(w, v, left < slice ? left : slice) == MP_ETIMEDOUT;
     r = mp__queue_lock(q, cap);
     if (r == MP_OK && idle) r = mp__queue_reap(q, *cap, 0);
     return r < 0 ? r : MP_OK;
