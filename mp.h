@@ -322,7 +322,10 @@ MPDEF int mp_value_free(mp_value *v);
      return MP_EOF.
    Faults: a producer killed in the middle of a put never delivers half a message (a
    streamed one is dropped whole); a consumer killed in the middle of a get loses that message
-   and nothing else; nobody else deadlocks. */
+   and nothing else; nobody else deadlocks, and put_nowait/get_nowait see the dead at once.
+   The queue's shared memory is checked as input: a length or position that a buggy process
+   wrote there gives MP_ECORRUPT (from put, get, qsize, empty, full), never an access outside
+   the queue; the messages in the ring are then dropped and the queue goes on. */
 #ifndef MP_MESSAGE_MAX
 #define MP_MESSAGE_MAX ((size_t)1 << 30)
 #endif
@@ -3338,6 +3341,7 @@ MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *
 MP__FN void mp__ring_drop(mp_queue *q, mp__u32 len) {
     q->head += 8 + MP__PAD8(len);
     mp__fetch_add(&q->writable.value, 1);
+    mp__wake(&q->writable, 1);
 }
 /* Free bytes, less the 8 always kept for an ABORT record. */
 MP__FN mp__u64 mp__queue_free_bytes(mp_queue *q, mp__u64 cap) {
@@ -3359,7 +3363,8 @@ MP__FN int mp__queue_reset(mp_queue *q) {
     return MP_ECORRUPT;
 }
 /* The header of the record at pos (head <= pos < tail), checked: a kind that exists, a piece
-   that ends by tail, a WHOLE's total its length, a FIRST's total no more than a message's. */
+   that ends by tail, a WHOLE's total its length, a FIRST's more than its length (a message
+   is streamed only when it does not fit) and no more than a message's. */
 MP__FN int mp__ring_header(mp_queue *q, mp__u64 cap, mp__u64 pos, mp__u32 *kind, mp__u32 *len,
                            mp__u32 *total) {
     mp__u32 h[2];
@@ -3369,7 +3374,7 @@ MP__FN int mp__ring_header(mp_queue *q, mp__u64 cap, mp__u64 pos, mp__u32 *kind,
     *total = h[1];
     if (*kind > MP__REC_ABORT || MP__PAD8(*len) + 8 > q->tail - pos ||
         (*kind == MP__REC_WHOLE && *total != *len) ||
-        (*kind == MP__REC_FIRST && (*len > *total || *total > MP_MESSAGE_MAX)))
+        (*kind == MP__REC_FIRST && (*len >= *total || *total > MP_MESSAGE_MAX)))
         return mp__queue_reset(q);
     return MP_OK;
 }
@@ -3590,7 +3595,6 @@ MP__FN int mp__queue_stream(mp_queue *q, mp__u64 *cap, unsigned char *buf, size_
         mp__ring_take(q, *cap, q->head + 8, buf + got, len);
         got += len;
         mp__ring_drop(q, len);
-        mp__wake(&q->writable, 1);
         if (kind == MP__REC_LAST) return MP_OK;
     }
 }
@@ -3650,10 +3654,9 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
                 q->stream_consumer = 0;
                 q->count--;
             }
-            mp__wake(&q->writable, 0xffffffffu);
+            mp__wake(&q->writable, 0xffffffffu); /* producers waiting for the stream to end */
         } else {
             q->count--;
-            mp__wake(&q->writable, 1);
         }
         if (r == MP_OK) {
             mp__queue_unlock(q);

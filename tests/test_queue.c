@@ -772,7 +772,7 @@ static int qt_works(mp_queue *q) {
 }
 static int test_queue_corrupt(void) {
     int c, corrupt;
-    for (c = 0; c < 20; c++) {
+    for (c = 0; c < 25; c++) {
         mp_queue *q = qt_two();
         mp__u64 cap;
         CHECK(q != NULL);
@@ -844,6 +844,21 @@ static int test_queue_corrupt(void) {
             qt_piece(q, MP__REC_FIRST, 0, 1024, 3000, 1);
             qt_piece(q, MP__REC_WHOLE, 0, 8, 8, 1);
             q->count = 2;
+            break;
+        case 20:
+            qt_header(q, q->head, MP__REC_FIRST, 0, 0);
+            break; /* an empty stream */
+        case 21:   /* found when the queue is counted again after a death inside the lock */
+            qt_header(q, q->head + 16, MP__REC_WHOLE, 4000, 4000);
+            q->m.w.value = qt_dead_pid();
+            break;
+        case 22:
+            qt_header(q, q->head + 16, MP__REC_WHOLE, 4000, 4000);
+            break; /* the 2nd */
+        case 23:   /* a dead producer whose stream does not begin where it says */
+            q->stream_producer = qt_dead_pid();
+            q->stream_start = q->head;
+            q->m.w.value = q->stream_producer; /* it died holding the lock */
             break;
         default:
             q->tail = q->head; /* a stream whose next piece runs past tail */
