@@ -230,8 +230,8 @@ static unsigned qt_rand(unsigned *s) { /* xorshift32: a different sequence in ev
     return *s;
 }
 static unsigned qt_seed(unsigned salt) {
-    unsigned s =
-        (unsigned)mp_getpid() * 2654435761u ^ salt * 40503u ^ (unsigned)(mp__os_now() * 1e6);
+    unsigned s = (unsigned)mp_getpid() * 2654435761u ^ salt * 40503u ^
+                 (unsigned)(mp__u64)(mp__os_now() * 1e6);
     return s ? s : 1;
 }
 static mp__u64 qt_load64(mp__u64 *p) {
