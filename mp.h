@@ -348,7 +348,10 @@ MPDEF int mp_value_free(mp_value *v);
      return MP_EOF.
    Faults: a producer killed in the middle of a put never delivers half a message (a
    streamed one is dropped whole); a consumer killed in the middle of a get loses that message
-   and nothing else; nobody else deadlocks. */
+   and nothing else; nobody else deadlocks, and put_nowait/get_nowait see the dead at once.
+   The queue's shared memory is checked as input: a length or position that a buggy process
+   wrote there gives MP_ECORRUPT (from put, get, qsize, empty, full), never an access outside
+   the queue; the messages in the ring are then dropped and the queue goes on. */
 #ifndef MP_MESSAGE_MAX
 #define MP_MESSAGE_MAX ((size_t)1 << 30)
 #endif
@@ -4197,7 +4200,7 @@ MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *
     mp__u32 h[2];
     h[0] = (kind << 29) | (mp__u32)n;
     h[1] = (mp__u32)total;
-    mp__ring_put(q, cap, q->tail, h, sizeof h);
+    memcpy(mp__ring(q) + (q->tail & (cap - 8)), h, sizeof h);
     mp__ring_put(q, cap, q->tail + 8, src, n);
     q->tail += 8 + MP__PAD8(n); /* the commit */
     mp__fetch_add(&q->readable.value, 1);
@@ -4205,6 +4208,7 @@ MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *
 MP__FN void mp__ring_drop(mp_queue *q, mp__u32 len) {
     q->head += 8 + MP__PAD8(len);
     mp__fetch_add(&q->writable.value, 1);
+    mp__wake(&q->writable, 1);
 }
 /* Free bytes, less the 8 always kept for an ABORT record. */
 MP__FN mp__u64 mp__queue_free_bytes(mp_queue *q, mp__u64 cap) {
@@ -4226,17 +4230,18 @@ MP__FN int mp__queue_reset(mp_queue *q) {
     return MP_ECORRUPT;
 }
 /* The header of the record at pos (head <= pos < tail), checked: a kind that exists, a piece
-   that ends by tail, a WHOLE's total its length, a FIRST's total no more than a message's. */
+   that ends by tail, a WHOLE's total its length, a FIRST's more than its length (a message
+   is streamed only when it does not fit) and no more than a message's. */
 MP__FN int mp__ring_header(mp_queue *q, mp__u64 cap, mp__u64 pos, mp__u32 *kind, mp__u32 *len,
                            mp__u32 *total) {
     mp__u32 h[2];
-    mp__ring_take(q, cap, pos, h, sizeof h);
+    memcpy(h, mp__ring(q) + (pos & (cap - 8)), sizeof h); /* 8-aligned: a header never wraps */
     *kind = MP__REC_KIND(h[0]);
     *len = MP__REC_LEN(h[0]);
     *total = h[1];
-    if (*kind > MP__REC_ABORT || q->tail - pos < 8 || q->tail - pos - 8 < MP__PAD8(*len) ||
+    if (*kind > MP__REC_ABORT || MP__PAD8(*len) + 8 > q->tail - pos ||
         (*kind == MP__REC_WHOLE && *total != *len) ||
-        (*kind == MP__REC_FIRST && (*len > *total || *total > MP_MESSAGE_MAX)))
+        (*kind == MP__REC_FIRST && (*len >= *total || *total > MP_MESSAGE_MAX)))
         return mp__queue_reset(q);
     return MP_OK;
 }
@@ -4317,14 +4322,14 @@ MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap) {
 MP__FN void mp__queue_unlock(mp_queue *q) {
     mp__mutex_unlock(&q->m);
 }
-/* Sleeps on a word with the lock released, a slice at a time. A dead stream partner is looked
-   for when a slice passes with nothing happening, and before a timeout is reported (so that
-   put_nowait and get_nowait see it too). MP_OK, MP_ETIMEDOUT or MP_ECORRUPT; the lock is held
+/* Sleeps on a word with the lock released, a slice at a time (10 ms while a stream is under
+   way). A dead stream partner is looked for when a slice passes with nothing happening, and
+   before a timeout is reported (so that put_nowait and get_nowait see it too). MP_OK, MP_ETIMEDOUT or MP_ECORRUPT; the lock is held
    again in every case. */
 MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline, double timeout,
                            int spin) {
     mp__u32 v = mp__load(&w->value);
-    double left;
+    double left, slice = q->stream_producer || q->stream_consumer ? 0.01 : 0.1;
     int r, idle = 0;
     if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
     left = mp__left(*deadline);
@@ -4334,7 +4339,8 @@ MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadl
     }
     mp__queue_unlock(q);
     while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
-    if (mp__load(&w->value) == v) idle = mp__wait(w, v, left < 0.1 ? left : 0.1) == MP_ETIMEDOUT;
+    if (mp__load(&w->value) == v)
+        idle = mp__wait(w, v, left < slice ? left : slice) == MP_ETIMEDOUT;
     r = mp__queue_lock(q, cap);
     if (r == MP_OK && idle) r = mp__queue_reap(q, *cap, 0);
     return r < 0 ? r : MP_OK;
@@ -4456,7 +4462,6 @@ MP__FN int mp__queue_stream(mp_queue *q, mp__u64 *cap, unsigned char *buf, size_
         mp__ring_take(q, *cap, q->head + 8, buf + got, len);
         got += len;
         mp__ring_drop(q, len);
-        mp__wake(&q->writable, 1);
         if (kind == MP__REC_LAST) return MP_OK;
     }
 }
@@ -4516,10 +4521,9 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
                 q->stream_consumer = 0;
                 q->count--;
             }
-            mp__wake(&q->writable, 0xffffffffu);
+            mp__wake(&q->writable, 0xffffffffu); /* producers waiting for the stream to end */
         } else {
             q->count--;
-            mp__wake(&q->writable, 1);
         }
         if (r == MP_OK) {
             mp__queue_unlock(q);

@@ -230,8 +230,8 @@ static unsigned qt_rand(unsigned *s) { /* xorshift32: a different sequence in ev
     return *s;
 }
 static unsigned qt_seed(unsigned salt) {
-    unsigned s =
-        (unsigned)mp_getpid() * 2654435761u ^ salt * 40503u ^ (unsigned)(mp__os_now() * 1e6);
+    unsigned s = (unsigned)mp_getpid() * 2654435761u ^ salt * 40503u ^
+                 (unsigned)(mp__u64)(mp__os_now() * 1e6);
     return s ? s : 1;
 }
 static mp__u64 qt_load64(mp__u64 *p) {
@@ -772,7 +772,7 @@ static int qt_works(mp_queue *q) {
 }
 static int test_queue_corrupt(void) {
     int c, corrupt;
-    for (c = 0; c < 20; c++) {
+    for (c = 0; c < 25; c++) {
         mp_queue *q = qt_two();
         mp__u64 cap;
         CHECK(q != NULL);
@@ -844,6 +844,21 @@ static int test_queue_corrupt(void) {
             qt_piece(q, MP__REC_FIRST, 0, 1024, 3000, 1);
             qt_piece(q, MP__REC_WHOLE, 0, 8, 8, 1);
             q->count = 2;
+            break;
+        case 20:
+            qt_header(q, q->head, MP__REC_FIRST, 0, 0);
+            break; /* an empty stream */
+        case 21:   /* found when the queue is counted again after a death inside the lock */
+            qt_header(q, q->head + 16, MP__REC_WHOLE, 4000, 4000);
+            q->m.w.value = qt_dead_pid();
+            break;
+        case 22:
+            qt_header(q, q->head + 16, MP__REC_WHOLE, 4000, 4000);
+            break; /* the 2nd */
+        case 23:   /* a dead producer whose stream does not begin where it says */
+            q->stream_producer = qt_dead_pid();
+            q->stream_start = q->head;
+            q->m.w.value = q->stream_producer; /* it died holding the lock */
             break;
         default:
             q->tail = q->head; /* a stream whose next piece runs past tail */
