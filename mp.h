@@ -1361,7 +1361,15 @@ MP__FN int mp__os_fd_end(int top) {
     struct rlimit rl;
     long lim = -1, hi = -1;
     DIR *d = NULL;
-#if !MP__CLOSE_RANGE /* close_range needs no bound; this is only its fallback then */
+#if MP__CLOSE_RANGE /* close_range needs no bound: only a kernel without it (< 5.9) does */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+    static int have_close_range = -1;
+    if (have_close_range < 0) /* an empty range: 0 if the call exists */
+        have_close_range = syscall(SYS_close_range, ~0u - 1, ~0u, 0u) == 0;
+    if (!have_close_range) d = opendir("/proc/self/fd");
+#else
     d = opendir("/proc/self/fd");
 #ifdef __APPLE__
     if (!d) d = opendir("/dev/fd");
