@@ -115,6 +115,8 @@
       MP_ARENA_SIZE      bytes of address space reserved for the arena (default 1 GiB on
                          64-bit POSIX, 256 MiB on Windows and 32-bit systems)
       MP_NO_AUTO_INIT    no constructor; call mp_init() at the top of main
+      MP_MESSAGE_MAX     the largest message (queue, pipe, pool argument or result), at
+                         most 2^31 - 1 (default 1 GiB); define it the same in every file
       MP_PORTABLE        force the portable POSIX fallbacks instead of the Linux fast paths
                          (futex, memfd, pidfd, dl_iterate_phdr, close_range), the path
                          that macOS and the BSDs take
@@ -353,7 +355,7 @@ MPDEF int mp_value_free(mp_value *v);
    wrote there gives MP_ECORRUPT (from put, get, qsize, empty, full), never an access outside
    the queue; the messages in the ring are then dropped and the queue goes on. */
 #ifndef MP_MESSAGE_MAX
-#define MP_MESSAGE_MAX ((size_t)1 << 30)
+#define MP_MESSAGE_MAX ((size_t)1 << 30) /* bytes of one message (queue, pipe, pool): 1 GiB */
 #endif
 typedef struct mp_queue mp_queue;
 MPDEF mp_queue *mp_queue_new(size_t capacity, size_t maxsize);
@@ -491,8 +493,6 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers n
      and the processes, sleeping 1 ms, growing to 10 ms, between looks.
    - The object is freed when the last copy is closed; the copies of a killed process are
      never counted down, so such a pipe's few bytes of arena stay allocated. */
-#define MP_MESSAGE_MAX ((size_t)1 << 30) /* bytes of one message: 1 GiB */
-
 typedef struct mp_conn mp_conn;
 
 /* duplex: both ends send and receive. Simplex (duplex = 0): *a only receives and *b only
@@ -666,6 +666,8 @@ extern char **environ;
 #endif
 
 typedef uint32_t mp__u32;
+/* MP_MESSAGE_MAX may be set lower; records keep a message's size in 31 bits. */
+typedef char mp__message_max_fits[MP_MESSAGE_MAX >= 4096 && MP_MESSAGE_MAX <= 0x7fffffffu ? 1 : -1];
 typedef int32_t mp__i32;
 typedef unsigned long long mp__u64;
 
