@@ -612,7 +612,6 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
 #endif
 #ifdef __linux__
 #include <sys/auxv.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
 #if MP__DL_ITERATE
@@ -4547,8 +4546,7 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     return r;
 }
 MPDEF int mp_queue_get(mp_queue *q, void *buf, size_t cap, size_t *size, double timeout) {
-    unsigned char none; /* buf NULL, cap 0: an empty message lands here (memcpy(NULL) is UB) */
-    return mp__queue_get(q, buf || cap ? (unsigned char *)buf : &none, cap, NULL, size, timeout);
+    return mp__queue_get(q, (unsigned char *)buf, cap, NULL, size, timeout);
 }
 MPDEF int mp_queue_get_alloc(mp_queue *q, void **data, size_t *size, double timeout) {
     if (!data) return MP_EINVAL;
