@@ -4,8 +4,9 @@
    Do this:
       #define MP_IMPLEMENTATION
    before you include this file in *one* C or C++ file to create the implementation.
-   In that file, include mp.h before any system header (or compile with -D_GNU_SOURCE),
-   because the implementation needs the POSIX feature macros it sets.
+   In that file, include mp.h before any system header (or #define _GNU_SOURCE at its top, or
+   compile it with -D_GNU_SOURCE), because the implementation needs the POSIX feature macros
+   it sets; otherwise one #error says so. Other files include mp.h anywhere.
 
       #define MP_IMPLEMENTATION
       #include "mp.h"
@@ -36,6 +37,7 @@
 
    PYTHON TO C
       Process(target=f, args=..., name=n)  mp_process_init(&p, f, &arg, sizeof arg, n)
+      Process(target=f, args=("egon",))    mp_process_init_str(&p, f, "egon", NULL)
       class P(Process): def run(self)      struct P { mp_process base; ... };
                                            mp_process_init_run(&obj.base, run, sizeof obj, n)
       p.daemon = True                      mp_process_set_daemon(&p, 1)
@@ -49,6 +51,8 @@
       current_process().name               mp_process_name(mp_current_process())
       os.getpid(), os.getppid()            mp_getpid(), mp_getppid()
       cpu_count(), active_children()       mp_cpu_count(), mp_active_children(list, max)
+      time.sleep(s), time.time()           mp_sleep(s), mp_time()
+      time.monotonic()                     mp_monotonic()
       set_start_method('spawn')            mp_set_start_method(MP_SPAWN)
       RawValue / RawArray                  mp_shared_alloc(size) / mp_shared_free(ptr)
       Value('l') / Array('d', 10)          mp_value_new(sizeof(long)) / (10 * sizeof(double))
@@ -110,6 +114,10 @@
 
    COMPILE-TIME OPTIONS (define before including mp.h in the implementation file)
       MP_STATIC          all functions static (one translation unit only)
+      MP_NO_IMPLEMENTATION  ignore MP_IMPLEMENTATION: the implementation is linked from
+                         another object (a build that compiles it once, as make run does,
+                         while each example keeps its #define MP_IMPLEMENTATION)
+      MP_NAME_MAX        bytes of a process name with its NUL (default 256; same in every file)
       MP_MALLOC, MP_REALLOC, MP_FREE  allocator for process-local memory (all or none)
       MP_ASSERT(x)       internal consistency checks (default assert)
       MP_ARENA_SIZE      bytes of address space reserved for the arena (default 1 GiB on
@@ -194,8 +202,10 @@ enum mp_error {
         MP__ERROR_END
 };
 
-#define MP_NAME_MAX 64 /* bytes of a process name, the terminating NUL included */
-#define MP_FOREVER  1e300
+#ifndef MP_NAME_MAX
+#define MP_NAME_MAX 256 /* bytes of a process name, the terminating NUL included */
+#endif
+#define MP_FOREVER 1e300
 
 enum mp_start_method { MP_FORK = 1, MP_SPAWN = 2 };
 
@@ -254,6 +264,18 @@ MPDEF long mp_getpid(void);
 MPDEF long mp_getppid(void);
 MPDEF int mp_cpu_count(void);
 MPDEF int mp_active_children(mp_process **out, int max); /* count; fills up to max */
+
+/* What a first program needs besides processes (Python's time module and a string argument):
+   mp_sleep(s): time.sleep(s), MP_OK or MP_EINVAL (negative or NaN); signals do not cut it
+   short. mp_time(): time.time(), seconds since 1970 (wall clock, may jump). mp_monotonic():
+   time.monotonic(), seconds from an arbitrary start that never goes back (measure with it).
+   mp_process_init_str: mp_process_init with the C string str as the argument, its
+   terminating NUL included (the target gets it as a const char *). */
+MPDEF int mp_sleep(double seconds);
+MPDEF double mp_time(void);
+MPDEF double mp_monotonic(void);
+MPDEF int mp_process_init_str(mp_process *p, mp_target_fn target, const char *str,
+                              const char *name);
 
 /* Plain shared memory in the family arena (zero-filled), valid at the same address in every
    process of the family. NULL when size is 0 or the arena is full. */
@@ -525,8 +547,19 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
 /* ======================================================================================== */
 /*                                     IMPLEMENTATION                                       */
 /* ======================================================================================== */
-#ifdef MP_IMPLEMENTATION
-#ifndef MP__IMPLEMENTATION_DONE
+#if defined(MP_IMPLEMENTATION) && !defined(MP_NO_IMPLEMENTATION)
+/* The implementation needs the POSIX and GNU declarations that _GNU_SOURCE turns on. The C
+   library fixes what its headers declare at its first header (<features.h>): if the user's
+   file included one before mp.h without _GNU_SOURCE, defining it here is too late, so stop
+   with this one message and skip the implementation (no dozen errors from deep inside the
+   system headers). glibc says so by __USE_GNU; musl gives the POSIX set by default, but not
+   in strict modes (-std=c99: no _BSD_SOURCE). */
+#if !defined(_WIN32) && defined(_FEATURES_H) && !defined(_GNU_SOURCE) &&                           \
+    ((defined(__GLIBC__) && !defined(__USE_GNU)) ||                                                \
+     (!defined(__GLIBC__) && !defined(_BSD_SOURCE)))
+#error                                                                                             \
+    "mp.h: a system header came before mp.h in the file that defines MP_IMPLEMENTATION. Include mp.h first there, or put #define _GNU_SOURCE at the very top of that file (or compile it with -D_GNU_SOURCE)."
+#elif !defined(MP__IMPLEMENTATION_DONE)
 #define MP__IMPLEMENTATION_DONE
 
 /* >>config ------------------------------------------------------------------------------- */
@@ -607,9 +640,6 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__GLIBC__) && !defined(__USE_MISC)
-#error "mp.h: include mp.h with MP_IMPLEMENTATION before any system header, or define _GNU_SOURCE"
-#endif
 #ifdef __linux__
 #include <sys/auxv.h>
 #include <sys/syscall.h>
@@ -671,11 +701,11 @@ typedef int32_t mp__i32;
 typedef unsigned long long mp__u64;
 
 /* Exit statuses a spawned child uses before its target runs, to tell the parent why. */
-#define MP__EXIT_EXEC   121
-#define MP__EXIT_ADDR   122
-#define MP__EXIT_MODULE 123
-#define MP__EXIT_BOOT   124
-#define MP__EXIT_NOINIT 125 /* a spawned child whose main went on without calling mp_init() */
+#define MP__EXIT_EXEC     121
+#define MP__EXIT_ADDR     122
+#define MP__EXIT_MODULE   123
+#define MP__EXIT_BOOT     124
+#define MP__EXIT_NOINIT   125 /* a spawned child whose main went on without calling mp_init() */
 /* Windows: TerminateProcess status that reads back as minus a signal number. */
 #define MP__WIN_SIGNALLED 0x10000
 
@@ -814,7 +844,10 @@ MP__FN int mp__bad_timeout(double t) {
 }
 MP__FN void mp__copy_name(char *dst, const char *src) {
     size_t n = strlen(src);
-    if (n > MP_NAME_MAX - 1) n = MP_NAME_MAX - 1;
+    if (n > MP_NAME_MAX - 1) { /* cut before a whole UTF-8 character, never inside one */
+        n = MP_NAME_MAX - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80) n--;
+    }
     memcpy(dst, src, n);
     dst[n] = 0;
 }
@@ -892,7 +925,7 @@ typedef struct mp__pass {
 /*   mp__os_pipe/send/recv/poll/close_handle/adopt       connection ends, waiting on handles */
 /*   mp__os_reg_lock/unlock                              the lock of the connection registry */
 /* ======================================================================================== */
-#if MP__POSIX /* >>posix */
+#if MP__POSIX          /* >>posix */
 
 static pthread_mutex_t mp__os_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int mp__os_arena_fd = -1;
@@ -930,6 +963,12 @@ MP__FN void mp__os_unlock(void) {
 MP__FN double mp__os_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+MP__FN void mp__os_at_exit(void) {} /* nothing cached (see the Windows half) */
+MP__FN double mp__os_wall(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 MP__FN void mp__os_sleep(double s) {
@@ -1854,6 +1893,12 @@ MP__FN DWORD mp__os_ms(double timeout) {
 MP__FN void mp__os_sleep(double s) {
     if (s > 0) Sleep(mp__os_ms(s));
 }
+MP__FN double mp__os_wall(void) {
+    FILETIME ft; /* 100 ns units since 1601 */
+    GetSystemTimeAsFileTime(&ft);
+    return (double)(((mp__u64)ft.dwHighDateTime << 32 | ft.dwLowDateTime) - 116444736000000000ull) *
+           1e-7;
+}
 MP__FN int mp__os_cpu_count(void) {
     SYSTEM_INFO si;
     GetSystemInfo(&si);
@@ -1879,6 +1924,15 @@ static struct mp__sem_slot {
 } * mp__os_sems;
 static size_t mp__os_sem_cap, mp__os_sem_count;
 static SRWLOCK mp__os_sem_srw = SRWLOCK_INIT;
+/* At exit: the table goes (the handles stay open for a thread still waiting on one, and close
+   with the process); a later wait builds a new table. */
+MP__FN void mp__os_at_exit(void) {
+    AcquireSRWLockExclusive(&mp__os_sem_srw);
+    MP_FREE(mp__os_sems);
+    mp__os_sems = NULL;
+    mp__os_sem_cap = mp__os_sem_count = 0;
+    ReleaseSRWLockExclusive(&mp__os_sem_srw);
+}
 MP__FN HANDLE mp__os_sem_open(size_t off) {
     wchar_t name[64];
     char ascii[64], *t;
@@ -2486,8 +2540,8 @@ typedef struct mp__mutex {
 /* The high bit says that someone may sleep on the lock: only then does unlock wake. An
    owner that takes the lock again at once leaves the bit clear, so a contended lock costs
    one wake per sleeper, not one per unlock (the protocol of glibc's mutex). */
-#define MP__CONTENDED 0x80000000u
-#define MP__OWNER(v)  ((v) & ~MP__CONTENDED)
+#define MP__CONTENDED   0x80000000u
+#define MP__OWNER(v)    ((v) & ~MP__CONTENDED)
 MP__FN int mp__mutex_owned(mp__mutex *m) {
     return MP__OWNER(mp__load(&m->w.value)) == (mp__u32)mp__g.pid;
 }
@@ -3017,6 +3071,7 @@ MPDEF const char *mp_strerror(int err) {
 }
 
 static void mp__atexit(void);
+MP__FN void mp__atexit_register(void);
 MP__FN void mp__spawn_attach(const char *token);
 MP__FN void mp__spawn_run(void);
 /* What >>pipe does when a process starts or ends (defined there). */
@@ -3060,6 +3115,8 @@ MPDEF int mp_get_start_method(void) {
 }
 MPDEF int mp_set_executable(const char *path) {
     char *copy = NULL;
+    mp__init_globals();
+    mp__atexit_register(); /* which frees the copy */
     if (path) {
         size_t n = strlen(path);
         if (!n) return MP_EINVAL;
@@ -3273,6 +3330,21 @@ MP__FN void mp__reap_all(void) {
 }
 static void mp__atexit(void) {
     mp__reap_all();
+    /* Nothing of mp.h's own outlives the process (a counting MP_MALLOC sees 0 live). */
+    mp__os_lock();
+    mp__os_exe_reset();
+    MP_FREE(mp__g.executable);
+    mp__g.executable = NULL;
+    mp__os_unlock();
+    mp__os_at_exit();
+}
+MP__FN void mp__atexit_register(void) {
+    mp__os_lock();
+    if (!mp__g.atexit_set) {
+        mp__g.atexit_set = 1;
+        atexit(mp__atexit);
+    }
+    mp__os_unlock();
 }
 
 /* The end of every child: its own children first, then its connection ends, then the exit
@@ -3489,10 +3561,7 @@ MPDEF int mp_process_start(mp_process *p) {
     if (mp__g.self.mp__daemon) return MP_EDAEMON;
     r = mp__arena_ensure(); /* before the first child, so that the whole family shares it */
     if (r != MP_OK) return r;
-    if (!mp__g.atexit_set) {
-        mp__g.atexit_set = 1;
-        atexit(mp__atexit);
-    }
+    mp__atexit_register();
     /* Python flushes too: a forked child would print the buffered output again, and a
        spawned one would print before what its parent printed earlier. */
     fflush(NULL);
@@ -3590,6 +3659,29 @@ MPDEF int mp_active_children(mp_process **out, int max) {
     }
     mp__os_unlock();
     return n;
+}
+
+/* ======================================================================================== */
+/* >>helpers: time.sleep, time.time, time.monotonic, a string argument                       */
+MPDEF int mp_sleep(double seconds) {
+    double deadline, left;
+    if (mp__bad_timeout(seconds)) return MP_EINVAL;
+    if (seconds > 1e9) seconds = 1e9; /* 31 years: the clocks' doubles keep their precision */
+    deadline = mp__os_now() + seconds;
+    /* A sleep may end early (a signal, or a clock with coarse ticks): sleep what is left. */
+    while ((left = deadline - mp__os_now()) > 0) mp__os_sleep(left);
+    return MP_OK;
+}
+MPDEF double mp_time(void) {
+    return mp__os_wall();
+}
+MPDEF double mp_monotonic(void) {
+    return mp__os_now();
+}
+MPDEF int mp_process_init_str(mp_process *p, mp_target_fn target, const char *str,
+                              const char *name) {
+    if (!str) return MP_EINVAL;
+    return mp_process_init(p, target, str, strlen(str) + 1, name);
 }
 
 /* ======================================================================================== */
@@ -4156,13 +4248,13 @@ MPDEF int mp_value_free(mp_value *v) {
 /* emptied (MP_ECORRUPT) and the queue goes on.                                             */
 /* ======================================================================================== */
 enum { MP__REC_WHOLE = 0, MP__REC_FIRST, MP__REC_MORE, MP__REC_LAST, MP__REC_ABORT };
-#define MP__REC_KIND(h) ((h) >> 29)
-#define MP__REC_LEN(h)  ((h)&0x1fffffffu)
-#define MP__PAD8(n)     (((mp__u64)(n) + 7) & ~(mp__u64)7)
+#define MP__REC_KIND(h)     ((h) >> 29)
+#define MP__REC_LEN(h)      ((h)&0x1fffffffu)
+#define MP__PAD8(n)         (((mp__u64)(n) + 7) & ~(mp__u64)7)
 #ifndef MP__QSPIN
 #define MP__QSPIN 2000 /* spins of a consumer waiting for a message before it sleeps */
 #endif
-#define MP__QEND 1 /* mp__queue_stream: the stream was aborted */
+#define MP__QEND          1  /* mp__queue_stream: the stream was aborted */
 
 struct mp_queue {
     mp__u32 type, joinable;
@@ -5681,9 +5773,9 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max) {
 /* may read the same end. Children get the registry's ends: by fork as they are, by spawn  */
 /* through an mp__pass table in the arena (>>os keeps or duplicates the handles).            */
 /* ======================================================================================== */
-#define MP__MSG_MAGIC 0x3167736du /* "msg1" */
-#define MP__HDR       16
-#define MP__HEAD      128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
+#define MP__MSG_MAGIC     0x3167736du /* "msg1" */
+#define MP__HDR           16
+#define MP__HEAD          128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
 enum { MP__CONN_R = 1, MP__CONN_W = 2 };
 enum { MP__RX_IDLE = 0, MP__RX_BODY, MP__RX_BROKEN };
 
@@ -5759,6 +5851,11 @@ MP__FN mp__cent *mp__reg_remove(const mp_conn *c) {
         for (i = 0; mp__reg.v[i] != e; i++) {}
         mp__reg.v[i] = mp__reg.v[--mp__reg.n];
         mp__reg.last = NULL;
+        if (!mp__reg.n) { /* the last end: nothing of the registry outlives its ends */
+            MP_FREE(mp__reg.v);
+            mp__reg.v = NULL;
+            mp__reg.cap = 0;
+        }
     }
     mp__os_reg_unlock();
     return e;
@@ -6027,7 +6124,7 @@ MPDEF int mp_conn_recv_bytes(mp_conn *c, void *buf, size_t cap, size_t *size, do
 }
 /* A message of up to 1 GiB is announced by 16 bytes that anyone can write: the buffer grows
    with the bytes that come (from 1 MiB, doubling), never ahead of them. */
-#define MP__BODY_FIRST ((size_t)1 << 20)
+#define MP__BODY_FIRST    ((size_t)1 << 20)
 MPDEF int mp_conn_recv_bytes_alloc(mp_conn *c, void **data, size_t *size, double timeout) {
     mp__cent *e;
     double deadline;
