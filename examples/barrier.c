@@ -1,6 +1,7 @@
 /* barrier.c - three processes meet at a Barrier, twice; its action runs once per round.
    Seed 001 lists Lock, Event, Semaphore and Condition; multiprocessing has a Barrier too
    (the same as threading.Barrier), passed to the processes as an argument in the same way.
+   Build alone (in examples/): cc -std=c99 barrier.c -o barrier -pthread && ./barrier
 
    Python:
        def action():                             # run by one process when all 3 are there
@@ -34,25 +35,9 @@
 #include "../mp.h"
 
 #include <stdio.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NWORKERS 3
 #define ROUNDS   2
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -79,7 +64,7 @@ static int worker(void *arg, size_t size) {
     int index;
     if (size != sizeof *job) return 2;
     for (round_now = 0; round_now < ROUNDS; round_now++) {
-        sleep_ms(50 * (job->i + 1));
+        mp_sleep(0.05 * (job->i + 1));
         printf("worker %d arrives (round %d)\n", job->i, round_now);
         fflush(stdout);
         index = mp_barrier_wait(job->barrier, MP_FOREVER);

@@ -1,6 +1,7 @@
 /* condition.c - a Condition guarding a small bounded buffer: one producer, two consumers.
    Seed 001 mentions that multiprocessing has Lock, Event, Semaphore and Condition, passed to
    the processes as arguments to synchronise them; this is the Condition.
+   Build alone (in examples/): cc -std=c99 condition.c -o condition -pthread && ./condition
 
    Python:
        SIZE, N, DONE = 3, 10, 0                      # DONE: the sentinel, one per consumer
@@ -46,26 +47,10 @@
 #include "../mp.h"
 
 #include <stdio.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define SIZE 3  /* room in the buffer */
 #define N    10 /* items 1..N */
 #define DONE 0  /* the sentinel */
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -143,7 +128,7 @@ static int consumer(void *arg, size_t size) {
             return fail("mp_condition_notify_all", r);
         if ((r = mp_condition_release(job->cond)) != MP_OK) return fail("mp_condition_release", r);
         if (item == DONE) return 0;
-        sleep_ms(20); /* work on the item, outside the lock */
+        mp_sleep(0.02); /* work on the item, outside the lock */
     }
 }
 

@@ -1,5 +1,6 @@
 /* cpu_bound.c - two CPU-bound jobs, one after the other, then in two processes at once.
    Mirrors seed 001, section 2 (func1 / func2, serial and with Process).
+   Build alone (in examples/): cc -std=c99 cpu_bound.c -o cpu_bound -pthread && ./cpu_bound
 
    Python:
        def func1(x):                     def func2(y):
@@ -30,34 +31,18 @@
      struct that mp_shared_alloc placed in the family arena; the parent prints both results
      and checks them against the serial run. The address of that struct is passed to the
      children as their argument: arena pointers are valid in every process of the family.
-   - time.time() becomes a portable monotonic clock helper.
+   - time.time() becomes mp_monotonic() (the clock to measure with; mp_time() is time.time()
+     itself, the wall clock).
 */
 #define MP_IMPLEMENTATION
 #include "../mp.h"
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
 #include <time.h>
-#endif
 
 #define X     160000000ull /* steps of each loop */
 #define PRIME 1000000007ull
-
-static double now_seconds(void) {
-#ifdef _WIN32
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart / (double)f.QuadPart;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -108,10 +93,10 @@ int main(void) {
     int r;
 
     /* the serial run */
-    s1 = now_seconds();
+    s1 = mp_monotonic();
     serial1 = func1(X);
     serial2 = func2(X);
-    s2 = now_seconds();
+    s2 = mp_monotonic();
     printf("serial:   func1 = %llu, func2 = %llu\n", serial1, serial2);
     printf("cost time: %.3f s\n", s2 - s1);
     fflush(stdout);
@@ -124,7 +109,7 @@ int main(void) {
     job2.n = X;
     job2.result = &results[1];
 
-    t1 = now_seconds();
+    t1 = mp_monotonic();
     if ((r = mp_process_init(&p1, func1_target, &job1, sizeof job1, NULL)) != MP_OK)
         return fail("mp_process_init p1", r);
     if ((r = mp_process_start(&p1)) != MP_OK) return fail("mp_process_start p1", r);
@@ -134,7 +119,7 @@ int main(void) {
     if ((r = mp_process_join(&p1, MP_FOREVER)) != MP_OK) return fail("mp_process_join p1", r);
     if ((r = mp_process_join(&p2, MP_FOREVER)) != MP_OK) return fail("mp_process_join p2", r);
     printf("ending\n");
-    t2 = now_seconds();
+    t2 = mp_monotonic();
 
     printf("parallel: func1 = %llu, func2 = %llu (%s)\n", results[0], results[1],
            results[0] == serial1 && results[1] == serial2 ? "same" : "DIFFERENT!");

@@ -1,6 +1,7 @@
 /* daemon.c - a daemonic child ends when its parent ends, and may not start children.
    Mirrors seed 002's first example (two endless loops) and the p.daemon notes of seeds 000
    and 004.
+   Build alone (in examples/): cc -std=c99 daemon.c -o daemon -pthread && ./daemon
 
    Python:
        def run_proc():
@@ -29,22 +30,6 @@
 #include "../mp.h"
 
 #include <stdio.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -72,7 +57,7 @@ static int run_proc(void *arg, size_t size) {
     for (;;) {
         printf("----2----\n");
         fflush(stdout);
-        sleep_ms(100);
+        mp_sleep(0.1);
     }
     return 0; /* never reached */
 }
@@ -95,7 +80,7 @@ int main(void) {
     for (i = 0; i < 3; i++) {
         printf("----1----\n");
         fflush(stdout);
-        sleep_ms(100);
+        mp_sleep(0.1);
     }
     printf("main: returning while the daemon is alive (is_alive=%s); mp.h ends it at exit\n",
            mp_process_is_alive(&p) == 1 ? "True" : "False");

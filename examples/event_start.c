@@ -1,6 +1,7 @@
 /* event_start.c - an Event that starts several workers at the same moment.
    Seed 001 mentions that multiprocessing has Lock, Event, Semaphore and Condition, passed to
    the processes as arguments to synchronise them; this is the Event.
+   Build alone (in examples/): cc -std=c99 event_start.c -o event_start -pthread && ./event_start
 
    Python:
        def worker(i, ready, start):
@@ -35,24 +36,8 @@
 #include "../mp.h"
 
 #include <stdio.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NWORKERS 3
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -105,7 +90,7 @@ int main(void) {
     if (r != MP_ETIMEDOUT) return fail("mp_event_wait (expected MP_ETIMEDOUT)", r);
     printf("parent: preparing\n");
     fflush(stdout);
-    sleep_ms(100);
+    mp_sleep(0.1);
 
     printf("parent: start.set()\n");
     fflush(stdout);

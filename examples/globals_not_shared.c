@@ -1,5 +1,6 @@
 /* globals_not_shared.c - processes do not share global variables.
    Mirrors seed 002, "进程间不能共享全局变量".
+   Build alone (in examples/): cc -std=c99 globals_not_shared.c -o globals_not_shared -pthread
 
    Python:
        nums = [11, 22]

@@ -1,6 +1,7 @@
 /* info.c - who am I? a process's name, its pid and its parent's pid.
    Part 1 mirrors seed 001, section 4 (info / foo); part 2 seed 004, section 3.1 (a / b with
    multiprocessing.current_process().name).
+   Build alone (in examples/): cc -std=c99 info.c -o info -pthread && ./info
 
    Python (seed 001):
        def info(name):
@@ -42,22 +43,6 @@
 #include "../mp.h"
 
 #include <stdio.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -75,7 +60,7 @@ static void info(const char *name) {
     printf("process: %ld\n", mp_getpid());
     printf("---------\n");
     fflush(stdout);
-    sleep_ms(100);
+    mp_sleep(0.1);
 }
 
 static int info_target(void *arg, size_t size) {
@@ -99,7 +84,7 @@ static int a(void *arg, size_t size) {
         printf("%ld %ld %s\n", mp_getpid(), mp_getppid(), current_name());
         printf("today is a good day\n");
         fflush(stdout);
-        sleep_ms(100);
+        mp_sleep(0.1);
     }
     return 0;
 }
@@ -116,12 +101,12 @@ int main(void) {
     /* part 1 */
     info("main process");
 
-    r = mp_process_init(&p1, info_target, "process1", sizeof "process1", NULL);
+    r = mp_process_init_str(&p1, info_target, "process1", NULL);
     if (r != MP_OK) return fail("mp_process_init p1", r);
     if ((r = mp_process_start(&p1)) != MP_OK) return fail("mp_process_start p1", r);
     if ((r = mp_process_join(&p1, MP_FOREVER)) != MP_OK) return fail("mp_process_join p1", r);
 
-    r = mp_process_init(&p2, foo, "process2", sizeof "process2", NULL);
+    r = mp_process_init_str(&p2, foo, "process2", NULL);
     if (r != MP_OK) return fail("mp_process_init p2", r);
     if ((r = mp_process_start(&p2)) != MP_OK) return fail("mp_process_start p2", r);
     if ((r = mp_process_join(&p2, MP_FOREVER)) != MP_OK) return fail("mp_process_join p2", r);

@@ -1,5 +1,6 @@
 /* join.c - start a child and wait for it with join().
    Part 1 mirrors seed 003's first example, part 2 seed 004 section 3.4.
+   Build alone (in examples/): cc -std=c99 join.c -o join -pthread && ./join
 
    Python (seed 003):
        def run_proc(name):
@@ -37,22 +38,6 @@
 #include "../mp.h"
 
 #include <stdio.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -79,7 +64,7 @@ static int a(void *arg, size_t size) {
         printf("%ld %ld %s\n", mp_getpid(), mp_getppid(), current_name());
         printf("today is a good day\n");
         fflush(stdout);
-        sleep_ms(100);
+        mp_sleep(0.1);
     }
     return 0;
 }
@@ -99,7 +84,7 @@ int main(void) {
 
     /* part 1 */
     printf("parent process %ld.\n", mp_getpid());
-    r = mp_process_init(&p, run_proc, "test", sizeof "test", NULL); /* args=('test',) */
+    r = mp_process_init_str(&p, run_proc, "test", NULL); /* args=('test',) */
     if (r != MP_OK) return fail("mp_process_init", r);
     printf("child process about to run\n");
     fflush(stdout); /* see the note at the top */

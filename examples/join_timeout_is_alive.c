@@ -1,5 +1,7 @@
 /* join_timeout_is_alive.c - is_alive(), name, pid, and join() with and without a timeout.
    Mirrors seed 003, 实例2 (example 2).
+   Build alone (in examples/):
+       cc -std=c99 join_timeout_is_alive.c -o join_timeout_is_alive -pthread
 
    Python:
        def worker_1(interval):
@@ -33,37 +35,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
 #include <time.h>
-#endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 /* time.time() for measuring intervals: a monotonic clock, in seconds */
-static double now_seconds(void) {
-#ifdef _WIN32
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart / (double)f.QuadPart;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-#endif
-}
-
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
     return 1;
@@ -78,9 +52,9 @@ static void work(const char *who, void *arg) {
     memcpy(&interval, arg, sizeof interval); /* the argument bytes, back into a double */
     printf("%s, parent(%ld), current(%ld)\n", who, mp_getppid(), mp_getpid());
     fflush(stdout);
-    t_start = now_seconds();
-    sleep_ms((int)(interval * 1000));
-    t_end = now_seconds();
+    t_start = mp_monotonic();
+    mp_sleep(interval);
+    t_end = mp_monotonic();
     printf("%s, ran for '%0.2f' seconds\n", who, t_end - t_start);
     fflush(stdout);
 }

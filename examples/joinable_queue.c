@@ -1,5 +1,6 @@
 /* joinable_queue.c - three workers take tasks from a JoinableQueue; the parent waits for all
    of them to be done with q.join(), then closes the queue so that the workers end.
+   Build alone (in examples/): cc -std=c99 joinable_queue.c -o joinable_queue -pthread
 
    Python:
        def worker(name, q):
@@ -37,25 +38,9 @@
 #include "../mp.h"
 
 #include <stdio.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NWORKERS 3
 #define NTASKS   12
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -80,7 +65,7 @@ static int worker(void *arg, size_t size) {
         if (n != sizeof task) return 3;
         printf("%s (pid %ld) task %d -> %d\n", job->name, mp_getpid(), task, task * task);
         fflush(stdout);
-        sleep_ms(20); /* the work */
+        mp_sleep(0.02); /* the work */
         done++;
         if ((r = mp_queue_task_done(job->q)) != MP_OK) return fail("mp_queue_task_done", r);
     }

@@ -1,6 +1,7 @@
 /* lock_counter.c - a shared counter, first without a lock (updates get lost), then with one.
    Seed 001 mentions that multiprocessing has Lock, Event, Semaphore and Condition, passed to
    the processes as arguments to synchronise them; this is the Lock.
+   Build alone (in examples/): cc -std=c99 lock_counter.c -o lock_counter -pthread
 
    Python:
        def add(v, n, lock, start):

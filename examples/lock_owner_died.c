@@ -1,5 +1,6 @@
 /* lock_owner_died.c - a process dies holding a Lock: the next acquirer is told, repairs the
    shared state, and the lock goes on working. Python has no counterpart for this.
+   Build alone (in examples/): cc -std=c99 lock_owner_died.c -o lock_owner_died -pthread
 
    Python:
        def transfer(lock, acct, held, amount):
@@ -37,22 +38,6 @@
 #include "../mp.h"
 
 #include <stdio.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -95,7 +80,7 @@ static int transfer(void *arg, size_t size) {
     if (job->die_halfway) {
         show("child, halfway", acct);
         if ((r = mp_event_set(job->held)) != MP_OK) return fail("mp_event_set", r);
-        for (;;) sleep_ms(1000); /* until killed, holding the lock */
+        for (;;) mp_sleep(1); /* until killed, holding the lock */
     }
     acct->b += job->amount;
     acct->pending = 0;

@@ -1,6 +1,7 @@
 /* pipe_collect.c - results from several processes, each over a Pipe of its own, collected
    as they arrive with connection.wait. No seed has this example; it is the one of the
    multiprocessing documentation for multiprocessing.connection.wait.
+   Build alone (in examples/): cc -std=c99 pipe_collect.c -o pipe_collect -pthread
 
    Python:
        def worker(n, w):

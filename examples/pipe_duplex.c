@@ -1,6 +1,7 @@
 /* pipe_duplex.c - a conversation over a duplex Pipe between a parent and its child.
    No seed has this example; it is the Pipe of the multiprocessing documentation, carried on
    for a few turns.
+   Build alone (in examples/): cc -std=c99 pipe_duplex.c -o pipe_duplex -pthread && ./pipe_duplex
 
    Python:
        def f(child_conn):

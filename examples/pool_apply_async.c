@@ -2,6 +2,7 @@
    time), then a Pool of 4 runs the same ten tasks with apply (one after the other).
    Mirrors seed 002, Pool, first example: part 1 is its apply_async line, part 2 the
    p.apply line that the seed leaves commented out.
+   Build alone (in examples/): cc -std=c99 pool_apply_async.c -o pool_apply_async -pthread
 
    Python:
        def task(n):
@@ -38,37 +39,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NTASKS 10
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
-
-static double now_seconds(void) {
-#ifdef _WIN32
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart / (double)f.QuadPart;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -81,7 +53,7 @@ static int task(const void *arg, size_t size, mp_task_out *out) {
     memcpy(&n, arg, sizeof n);
     printf("%d----->start (pid %ld)\n", n, mp_getpid());
     fflush(stdout);
-    sleep_ms(100);
+    mp_sleep(0.1);
     printf("%d------>end\n", n);
     fflush(stdout);
     square = n * n;
@@ -109,13 +81,13 @@ int main(void) {
     if ((r = mp_pool_new(&p, 8, NULL)) != MP_OK) return fail("mp_pool_new", r);
     printf("part 1: Pool(8), apply_async\n");
     fflush(stdout);
-    t1 = now_seconds();
+    t1 = mp_monotonic();
     for (i = 1; i <= NTASKS; i++) /* p.apply_async(task, args=(i,)) */
         if ((r = mp_pool_apply_async(p, task, &i, sizeof i, NULL, &res[i - 1])) != MP_OK)
             return fail("mp_pool_apply_async", r);
     if ((r = mp_pool_close(p)) != MP_OK) return fail("mp_pool_close", r);
     if ((r = mp_pool_join(p)) != MP_OK) return fail("mp_pool_join", r);
-    t2 = now_seconds();
+    t2 = mp_monotonic();
     printf("results:");
     for (i = 1; i <= NTASKS; i++) {
         r = mp_async_get(res[i - 1], 0, &data, &size); /* ready: join waited for it */
@@ -132,7 +104,7 @@ int main(void) {
     if ((r = mp_pool_new(&p, 4, NULL)) != MP_OK) return fail("mp_pool_new", r);
     printf("part 2: Pool(4), apply\n");
     fflush(stdout);
-    t2 = now_seconds();
+    t2 = mp_monotonic();
     for (i = 1; i <= NTASKS; i++) { /* p.apply(task, args=(i,)): waits for the result */
         if ((r = mp_pool_apply(p, task, &i, sizeof i, &result, &size)) != MP_OK)
             return fail("mp_pool_apply", r);
@@ -141,7 +113,7 @@ int main(void) {
     }
     if ((r = mp_pool_close(p)) != MP_OK) return fail("mp_pool_close", r);
     if ((r = mp_pool_join(p)) != MP_OK) return fail("mp_pool_join", r);
-    t3 = now_seconds();
+    t3 = mp_monotonic();
     printf("cost time: %.3f s (one after the other)\n", t3 - t2);
     mp_pool_free(p);
     return failed;

@@ -1,6 +1,7 @@
 /* pool_collect_results.c - apply_async ten tasks first, keep the AsyncResults in a list,
    and get the results afterwards: the tasks run four at a time. Mirrors seed 002, Pool,
    third example (异步获取线程的执行结果, "getting the results asynchronously").
+   Build alone (in examples/): cc -std=c99 pool_collect_results.c -o pool_collect_results -pthread
 
    Python:
        def task(n):
@@ -34,37 +35,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NTASKS 10
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
-
-static double now_seconds(void) {
-#ifdef _WIN32
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart / (double)f.QuadPart;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -77,7 +49,7 @@ static int task(const void *arg, size_t size, mp_task_out *out) {
     memcpy(&n, arg, sizeof n);
     printf("%d----->start (pid %ld)\n", n, mp_getpid());
     fflush(stdout);
-    sleep_ms(100);
+    mp_sleep(0.1);
     printf("%d------>end\n", n);
     fflush(stdout);
     square = n * n; /* n ** 2 */
@@ -93,7 +65,7 @@ int main(void) {
     int i, r, square, failed = 0;
 
     if ((r = mp_pool_new(&p, 4, NULL)) != MP_OK) return fail("mp_pool_new", r);
-    t1 = now_seconds();
+    t1 = mp_monotonic();
     for (i = 1; i <= NTASKS; i++) { /* res_list.append(p.apply_async(task, args=(i,))) */
         r = mp_pool_apply_async(p, task, &i, sizeof i, NULL, &res_list[i - 1]);
         if (r != MP_OK) return fail("mp_pool_apply_async", r);
@@ -108,7 +80,7 @@ int main(void) {
         failed |= square != i * i;
         mp_async_free(res_list[i - 1]);
     }
-    t2 = now_seconds();
+    t2 = mp_monotonic();
     printf("cost time: %.3f s for %d tasks of 0.1 s on 4 workers\n", t2 - t1, NTASKS);
     fflush(stdout);
     if ((r = mp_pool_close(p)) != MP_OK) return fail("mp_pool_close", r);

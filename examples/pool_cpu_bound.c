@@ -2,6 +2,7 @@
    Pool of cpu_count() workers adds up with map. Seed 001, section 2 (func1, serial and in
    processes) done with a Pool instead of one Process per function; cpu_bound.c is the
    Process twin.
+   Build alone (in examples/): cc -std=c99 pool_cpu_bound.c -o pool_cpu_bound -pthread
 
    Python:
        def func1(r):                                     # seed 001's func1, over a range
@@ -46,28 +47,11 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
 #include <time.h>
-#endif
 
 #define X       400000000ull /* the numbers to add: 0 .. X-1 */
 #define NRANGES 32
 #define PRIME   1000000007ull
-
-static double now_seconds(void) {
-#ifdef _WIN32
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart / (double)f.QuadPart;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -106,9 +90,9 @@ int main(void) {
     int k, r, status, nworkers = mp_cpu_count();
 
     /* the serial run */
-    s1 = now_seconds();
+    s1 = mp_monotonic();
     serial = func1(0, X);
-    s2 = now_seconds();
+    s2 = mp_monotonic();
     printf("serial: sum of i for i in [0, %llu) mod %llu = %llu\n", X, PRIME, serial);
     printf("cost time: %.3f s\n", s2 - s1);
     fflush(stdout);
@@ -118,12 +102,12 @@ int main(void) {
         ranges[k].start = X * (unsigned long long)k / NRANGES;
         ranges[k].end = X * (unsigned long long)(k + 1) / NRANGES;
     }
-    t0 = now_seconds();
+    t0 = mp_monotonic();
     if ((r = mp_pool_new(&p, nworkers, NULL)) != MP_OK) return fail("mp_pool_new", r);
-    t1 = now_seconds();
+    t1 = mp_monotonic();
     r = mp_pool_map(p, func1_task, ranges, sizeof ranges[0], NRANGES, 1, MP_MAP, &batch);
     if (r != MP_OK) return fail("mp_pool_map", r);
-    t2 = now_seconds();
+    t2 = mp_monotonic();
     for (k = 0; k < NRANGES; k++) { /* sum(parts) */
         if ((r = mp_batch_result(batch, (size_t)k, &data, &size, &status)) != MP_OK)
             return fail("mp_batch_result", r);

@@ -1,6 +1,7 @@
 /* pool_get_serial.c - apply_async followed at once by get(): the pool runs one task at a
    time again. Mirrors seed 002, Pool, second example (进程池获取任务的执行结果, "getting the
    results of the pool's tasks").
+   Build alone (in examples/): cc -std=c99 pool_get_serial.c -o pool_get_serial -pthread
 
    Python:
        def task(n):
@@ -36,37 +37,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NTASKS 10
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
-
-static double now_seconds(void) {
-#ifdef _WIN32
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart / (double)f.QuadPart;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -79,7 +51,7 @@ static int task(const void *arg, size_t size, mp_task_out *out) {
     memcpy(&n, arg, sizeof n);
     printf("%d----->start (pid %ld)\n", n, mp_getpid());
     fflush(stdout);
-    sleep_ms(100);
+    mp_sleep(0.1);
     printf("%d------>end\n", n);
     fflush(stdout);
     square = n * n; /* n ** 2 */
@@ -95,7 +67,7 @@ int main(void) {
     int i, r, square, failed = 0;
 
     if ((r = mp_pool_new(&p, 4, NULL)) != MP_OK) return fail("mp_pool_new", r);
-    t1 = now_seconds();
+    t1 = mp_monotonic();
     for (i = 1; i <= NTASKS; i++) {
         r = mp_pool_apply_async(p, task, &i, sizeof i, NULL, &res);
         if (r != MP_OK) return fail("mp_pool_apply_async", r);
@@ -108,7 +80,7 @@ int main(void) {
         failed |= square != i * i;
         mp_async_free(res);
     }
-    t2 = now_seconds();
+    t2 = mp_monotonic();
     printf("cost time: %.3f s for %d tasks of 0.1 s on 4 workers: one at a time,\n", t2 - t1,
            NTASKS);
     printf("the drawback of getting each result right away: the tasks are synchronous again\n");

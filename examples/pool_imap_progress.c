@@ -1,6 +1,7 @@
 /* pool_imap_progress.c - imap_unordered: the results come as the tasks finish, and a
    progress line counts them. The seeds have no imap example; this is the usual way to
    show progress with a Pool.
+   Build alone (in examples/): cc -std=c99 pool_imap_progress.c -o pool_imap_progress -pthread
 
    Python:
        N = 40
@@ -37,24 +38,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define N 40
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -65,7 +50,7 @@ static int work(const void *arg, size_t size, mp_task_out *out) {
     long i, square;
     if (size != sizeof i) return 1; /* a non-zero status: the task failed */
     memcpy(&i, arg, sizeof i);
-    sleep_ms((int)(i % 5) * 20);
+    mp_sleep(0.02 * (double)(i % 5));
     square = i * i;
     return mp_task_return(out, &square, sizeof square);
 }

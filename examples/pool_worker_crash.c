@@ -1,6 +1,7 @@
 /* pool_worker_crash.c - a task crashes its worker (a segmentation fault) while other
    tasks run: its result reports the death, every other result arrives, a new worker takes
    the dead one's place, and the pool goes on. Python's Pool hangs here.
+   Build alone (in examples/): cc -std=c99 pool_worker_crash.c -o pool_worker_crash -pthread
 
    Python:
        def task(n):
@@ -43,23 +44,11 @@
 #else
 #include <signal.h>
 #include <sys/resource.h>
-#include <time.h>
 #endif
 
 #define NWORKERS 4
 #define NTASKS   8
 #define CRASHER  3
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -88,7 +77,7 @@ static int task(const void *arg, size_t size, mp_task_out *out) {
         fflush(stdout);
         crash();
     }
-    sleep_ms(100);
+    mp_sleep(0.1);
     square = n * n;
     return mp_task_return(out, &square, sizeof square);
 }

@@ -1,6 +1,7 @@
 /* process_all_args.c - target, args and name together, and the time it all takes.
    Mirrors seed 004, section 3.5 ("全部参数的完整实例", the complete example with every
    argument).
+   Build alone (in examples/): cc -std=c99 process_all_args.c -o process_all_args -pthread
 
    Python:
        def a(count):
@@ -21,42 +22,15 @@
    C differences:
    - args=(5,) becomes the bytes of an int; the target copies them back out.
    - The 1-second sleeps are scaled down to 0.1 s, so the total is about 0.5 s, not 1 s.
-   - time.time() becomes a portable monotonic clock helper.
+   - time.time() becomes mp_monotonic() (the clock to measure with; mp_time() is time.time()
+     itself, the wall clock).
 */
 #define MP_IMPLEMENTATION
 #include "../mp.h"
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
 #include <time.h>
-#endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
-
-static double now_seconds(void) {
-#ifdef _WIN32
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart / (double)f.QuadPart;
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -70,7 +44,7 @@ static int a(void *arg, size_t size) {
     for (i = 0; i < count; i++) {
         printf("%s\n", mp_process_name(mp_current_process()));
         fflush(stdout);
-        sleep_ms(100);
+        mp_sleep(0.1);
     }
     return 0;
 }
@@ -82,7 +56,7 @@ static int b(void *arg, size_t size) {
     for (i = 0; i < count; i++) {
         printf("%s\n", mp_process_name(mp_current_process()));
         fflush(stdout);
-        sleep_ms(100);
+        mp_sleep(0.1);
     }
     return 0;
 }
@@ -92,7 +66,7 @@ int main(void) {
     int count = 5, r;
     double t1, t2;
 
-    t1 = now_seconds();
+    t1 = mp_monotonic();
     if ((r = mp_process_init(&p1, a, &count, sizeof count, "process_1")) != MP_OK)
         return fail("mp_process_init p1", r);
     if ((r = mp_process_init(&p2, b, &count, sizeof count, "process_2")) != MP_OK)
@@ -101,7 +75,7 @@ int main(void) {
     if ((r = mp_process_start(&p2)) != MP_OK) return fail("mp_process_start p2", r);
     if ((r = mp_process_join(&p1, MP_FOREVER)) != MP_OK) return fail("mp_process_join p1", r);
     if ((r = mp_process_join(&p2, MP_FOREVER)) != MP_OK) return fail("mp_process_join p2", r);
-    t2 = now_seconds();
+    t2 = mp_monotonic();
     printf("%f\n", t2 - t1);
     printf("over\n");
     return 0;

@@ -1,5 +1,6 @@
 /* process_function.c - "开进程的方法一" (way 1 to start a process: a target function),
    seed 000, section 4.
+   Build alone (in examples/): cc -std=c99 process_function.c -o process_function -pthread
 
    Python:
        def piao(name):
@@ -12,8 +13,9 @@
        print('主线程')                               # "main process"
 
    C differences:
-   - args=('egon',) becomes the bytes of the string "egon", NUL included. mp.h copies the
-     argument bytes into the child, so they arrive under fork and spawn alike. Pass the text,
+   - args=('egon',) becomes mp_process_init_str(&p, piao, "egon", NULL): the bytes of the
+     string, NUL included (mp_process_init with strlen + 1). mp.h copies the argument bytes
+     into the child, so they arrive under fork and spawn alike. Pass the text,
      never a pointer into the parent's memory: under spawn the child is a fresh run of the
      program and that pointer would mean nothing there.
    - The sleeps are scaled down from 1-4 seconds to 1-4 tenths of a second, so that the whole
@@ -31,24 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 /* time.sleep(ms / 1000.0) */
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
-
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
     return 1;
@@ -61,7 +47,7 @@ static int piao(void *arg, size_t size) {
     srand((unsigned)mp_getpid());
     printf("%s piaoing\n", name);
     fflush(stdout);
-    sleep_ms(100 * (1 + rand() % 4)); /* random.randrange(1, 5), in tenths of a second */
+    mp_sleep(0.1 * (1 + rand() % 4)); /* random.randrange(1, 5), in tenths of a second */
     printf("%s piao end\n", name);
     fflush(stdout);
     return 0; /* the exit code */
@@ -73,7 +59,7 @@ int main(void) {
     int i, r;
 
     for (i = 0; i < 4; i++) {
-        r = mp_process_init(&p[i], piao, names[i], strlen(names[i]) + 1, NULL);
+        r = mp_process_init_str(&p[i], piao, names[i], NULL);
         if (r != MP_OK) return fail("mp_process_init", r);
     }
     for (i = 0; i < 4; i++) {

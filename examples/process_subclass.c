@@ -1,5 +1,6 @@
 /* process_subclass.c - "开进程的方法二" (way 2 to start a process: subclass Process),
    seed 000, section 4. Seed 004's myProcess("xc") / myProcess("cyx") has the same shape.
+   Build alone (in examples/): cc -std=c99 process_subclass.c -o process_subclass -pthread
 
    Python:
        class Piao(Process):
@@ -30,22 +31,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -62,7 +47,7 @@ static int piao_run(mp_process *self) {
     srand((unsigned)mp_getpid());
     printf("%s piaoing\n", name);
     fflush(stdout);
-    sleep_ms(100 * (1 + rand() % 4));
+    mp_sleep(0.1 * (1 + rand() % 4));
     printf("%s piao end\n", name);
     fflush(stdout);
     return 0;

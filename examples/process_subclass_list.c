@@ -1,5 +1,7 @@
 /* process_subclass_list.c - "继承Process类调用" (a Process subclass with a field, started
    in a loop and joined in a second loop), seed 001, section 1.2.
+   Build alone (in examples/):
+       cc -std=c99 process_subclass_list.c -o process_subclass_list -pthread
 
    Python:
        class MyProcess(Process):
@@ -29,20 +31,6 @@
 
 #include <stdio.h>
 #include <time.h>
-#ifdef _WIN32
-#include <windows.h>
-#endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -59,7 +47,7 @@ static int my_process_run(mp_process *p) {
     time_t now = time(NULL);
     printf("%d hello python------> %s", self->i, ctime(&now)); /* ctime ends with '\n' */
     fflush(stdout);
-    sleep_ms(200);
+    mp_sleep(0.2);
     return 0;
 }
 

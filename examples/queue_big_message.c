@@ -1,5 +1,6 @@
 /* queue_big_message.c - a child sends an 8 MiB message through a queue whose ring holds
    64 KiB; the parent receives it whole with mp_queue_get_alloc and checks its checksum.
+   Build alone (in examples/): cc -std=c99 queue_big_message.c -o queue_big_message -pthread
 
    Python:
        SIZE = 8 * 1024 * 1024
@@ -46,25 +47,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define SIZE ((size_t)8 << 20)  /* the message: 8 MiB */
 #define RING ((size_t)64 << 10) /* the queue's ring: 64 KiB */
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -137,7 +122,7 @@ int main(void) {
         return fail("mp_process_init", r);
     if ((r = mp_process_start(&p)) != MP_OK) return fail("mp_process_start", r);
 
-    for (i = 0; i < 1000 && mp_queue_qsize(job.q) < 2; i++) sleep_ms(10);
+    for (i = 0; i < 1000 && mp_queue_qsize(job.q) < 2; i++) mp_sleep(0.01);
     printf("parent: qsize() = %ld: the header, and the big message filling the ring\n",
            mp_queue_qsize(job.q));
     fflush(stdout);

@@ -1,5 +1,7 @@
 /* queue_collect_results.c - four workers each compute a part of a sum and put their result
    into one Queue; the parent collects the four results, sorts them and adds them up.
+   Build alone (in examples/):
+       cc -std=c99 queue_collect_results.c -o queue_collect_results -pthread
 
    Python:
        N = 250000                                    # numbers per worker
@@ -35,25 +37,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NWORKERS 4
 #define N        250000 /* numbers per worker */
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -79,7 +65,7 @@ static int work(void *arg, size_t size) {
     unsigned long long k;
     int r;
     if (size != sizeof *job) return 2;
-    sleep_ms(20 * (NWORKERS - 1 - job->i)); /* the last worker finishes first */
+    mp_sleep(0.02 * (NWORKERS - 1 - job->i)); /* the last worker finishes first */
     res.i = job->i;
     res.pid = mp_getpid();
     res.sum = 0;

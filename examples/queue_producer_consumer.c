@@ -1,5 +1,7 @@
 /* queue_producer_consumer.c - a producer process and a consumer process joined by a Queue;
    then put on a full Queue(maxsize=2) and get_nowait on an empty one.
+   Build alone (in examples/):
+       cc -std=c99 queue_producer_consumer.c -o queue_producer_consumer -pthread
 
    Python:
        import queue                                  # for the Full and Empty exceptions
@@ -59,24 +61,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NITEMS 10
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -99,7 +85,7 @@ static int producer(void *arg, size_t size) {
             return fail("mp_queue_put", r);
         printf("producer (pid %ld) put %s\n", mp_getpid(), item);
         fflush(stdout);
-        sleep_ms(10);
+        mp_sleep(0.01);
     }
     /* q.put(None) in Python: here the end is the queue's own state */
     if ((r = mp_queue_close(job->q)) != MP_OK) return fail("mp_queue_close", r);

@@ -1,6 +1,7 @@
 /* semaphore.c - a Semaphore(2) lets at most two of five processes into a section at once.
    Seed 001 mentions that multiprocessing has Lock, Event, Semaphore and Condition, passed to
    the processes as arguments to synchronise them; this is the Semaphore.
+   Build alone (in examples/): cc -std=c99 semaphore.c -o semaphore -pthread && ./semaphore
 
    Python:
        def worker(i, sem, inside):
@@ -31,25 +32,9 @@
 #include "../mp.h"
 
 #include <stdio.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NWORKERS 5
 #define SLOTS    2
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -83,7 +68,7 @@ static int worker(void *arg, size_t size) {
         printf("worker %d (pid %ld) enters, inside: %d\n", job->i, mp_getpid(), c->inside);
         fflush(stdout);
     }
-    sleep_ms(100); /* the work */
+    mp_sleep(0.1); /* the work */
     MP_WITH_LOCK(mp_value_lock(job->inside)) {
         c->inside--;
         printf("worker %d leaves, inside: %d\n", job->i, c->inside);

@@ -2,6 +2,7 @@
    No seed has this example; it is the counterpart of globals_not_shared.c (seed 002): there a
    global changed in a child stays in the child, here the children add to one counter that
    the parent can read.
+   Build alone (in examples/): cc -std=c99 shared_counter.c -o shared_counter -pthread
 
    Python (the nearest equivalent, with multiprocessing.RawValue):
        def add(counter, n):

@@ -1,5 +1,6 @@
 /* terminate.c - end a running child with terminate(), then read its exit code.
    Mirrors seed 003, 实例1 (example 1); seed 002 has the same example with sleep(0.2).
+   Build alone (in examples/): cc -std=c99 terminate.c -o terminate -pthread && ./terminate
 
    Python:
        def run_proc(name, age, **kwargs):
@@ -33,22 +34,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -80,7 +65,7 @@ static int run_proc(void *arg, size_t size) {
             printf("%s'%s': %d", k ? ", " : "", a.kwargs[k].key, a.kwargs[k].value);
         printf("}\n");
         fflush(stdout);
-        sleep_ms(50);
+        mp_sleep(0.05);
     }
     return 0;
 }
@@ -105,7 +90,7 @@ int main(void) {
     r = mp_process_start(&p);
     if (r != MP_OK) return fail("mp_process_start", r);
 
-    sleep_ms(100);
+    mp_sleep(0.1);
     r = mp_process_terminate(&p); /* end it now, finished or not */
     if (r != MP_OK) return fail("mp_process_terminate", r);
     r = mp_process_join(&p, MP_FOREVER);

@@ -184,7 +184,9 @@ build() {
     #    `make run`); and the README's programs, warning-free, built and run
     for e in examples/*.c; do
         [ -e "$e" ] || continue
-        matrix "example $(basename "$e")" gcc -std=c99 $WARN -o $B/example "$e"
+        # the command of the example's comment, warnings added, the binary put in $B
+        cmd=$(grep -m 1 -o 'cc -std=c99 [^&]*-pthread' "$e" | sed "s|^cc |gcc $WARN |; s|-o [^ ]*|-o ../$B/example|")
+        matrix "example $(basename "$e"): ${cmd:-no build command in its comment}" sh -c "cd examples && ${cmd:-false}"
         if have $MINGW; then matrix "example $(basename "$e") (mingw)" $MINGW -std=c99 $WARN -o $B/example.exe "$e"; fi
     done
     rm -f $B/readme_*.c
