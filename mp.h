@@ -547,19 +547,21 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
 /* ======================================================================================== */
 /*                                     IMPLEMENTATION                                       */
 /* ======================================================================================== */
-#if defined(MP_IMPLEMENTATION) && !defined(MP_NO_IMPLEMENTATION)
 /* The implementation needs the POSIX and GNU declarations that _GNU_SOURCE turns on. The C
    library fixes what its headers declare at its first header (<features.h>): if the user's
    file included one before mp.h without _GNU_SOURCE, defining it here is too late, so stop
    with this one message and skip the implementation (no dozen errors from deep inside the
    system headers). glibc says so by __USE_GNU; musl gives the POSIX set by default, but not
    in strict modes (-std=c99: no _BSD_SOURCE). */
-#if !defined(_WIN32) && defined(_FEATURES_H) && !defined(_GNU_SOURCE) &&                           \
+#if defined(MP_IMPLEMENTATION) && !defined(MP_NO_IMPLEMENTATION) && !defined(_WIN32) &&            \
+    defined(_FEATURES_H) && !defined(_GNU_SOURCE) &&                                               \
     ((defined(__GLIBC__) && !defined(__USE_GNU)) ||                                                \
      (!defined(__GLIBC__) && !defined(_BSD_SOURCE)))
-#error                                                                                             \
-    "mp.h: a system header came before mp.h in the file that defines MP_IMPLEMENTATION. Include mp.h first there, or put #define _GNU_SOURCE at the very top of that file (or compile it with -D_GNU_SOURCE)."
-#elif !defined(MP__IMPLEMENTATION_DONE)
+#error "mp.h: include it before any system header in this file, or #define _GNU_SOURCE first"
+#define MP__IMPLEMENTATION_DONE /* the one error is enough: skip the implementation */
+#endif
+#if defined(MP_IMPLEMENTATION) && !defined(MP_NO_IMPLEMENTATION)
+#ifndef MP__IMPLEMENTATION_DONE
 #define MP__IMPLEMENTATION_DONE
 
 /* >>config ------------------------------------------------------------------------------- */
@@ -701,11 +703,11 @@ typedef int32_t mp__i32;
 typedef unsigned long long mp__u64;
 
 /* Exit statuses a spawned child uses before its target runs, to tell the parent why. */
-#define MP__EXIT_EXEC     121
-#define MP__EXIT_ADDR     122
-#define MP__EXIT_MODULE   123
-#define MP__EXIT_BOOT     124
-#define MP__EXIT_NOINIT   125 /* a spawned child whose main went on without calling mp_init() */
+#define MP__EXIT_EXEC   121
+#define MP__EXIT_ADDR   122
+#define MP__EXIT_MODULE 123
+#define MP__EXIT_BOOT   124
+#define MP__EXIT_NOINIT 125 /* a spawned child whose main went on without calling mp_init() */
 /* Windows: TerminateProcess status that reads back as minus a signal number. */
 #define MP__WIN_SIGNALLED 0x10000
 
@@ -925,7 +927,7 @@ typedef struct mp__pass {
 /*   mp__os_pipe/send/recv/poll/close_handle/adopt       connection ends, waiting on handles */
 /*   mp__os_reg_lock/unlock                              the lock of the connection registry */
 /* ======================================================================================== */
-#if MP__POSIX          /* >>posix */
+#if MP__POSIX /* >>posix */
 
 static pthread_mutex_t mp__os_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int mp__os_arena_fd = -1;
@@ -2540,8 +2542,8 @@ typedef struct mp__mutex {
 /* The high bit says that someone may sleep on the lock: only then does unlock wake. An
    owner that takes the lock again at once leaves the bit clear, so a contended lock costs
    one wake per sleeper, not one per unlock (the protocol of glibc's mutex). */
-#define MP__CONTENDED   0x80000000u
-#define MP__OWNER(v)    ((v) & ~MP__CONTENDED)
+#define MP__CONTENDED 0x80000000u
+#define MP__OWNER(v)  ((v) & ~MP__CONTENDED)
 MP__FN int mp__mutex_owned(mp__mutex *m) {
     return MP__OWNER(mp__load(&m->w.value)) == (mp__u32)mp__g.pid;
 }
@@ -4248,13 +4250,13 @@ MPDEF int mp_value_free(mp_value *v) {
 /* emptied (MP_ECORRUPT) and the queue goes on.                                             */
 /* ======================================================================================== */
 enum { MP__REC_WHOLE = 0, MP__REC_FIRST, MP__REC_MORE, MP__REC_LAST, MP__REC_ABORT };
-#define MP__REC_KIND(h)     ((h) >> 29)
-#define MP__REC_LEN(h)      ((h)&0x1fffffffu)
-#define MP__PAD8(n)         (((mp__u64)(n) + 7) & ~(mp__u64)7)
+#define MP__REC_KIND(h) ((h) >> 29)
+#define MP__REC_LEN(h)  ((h)&0x1fffffffu)
+#define MP__PAD8(n)     (((mp__u64)(n) + 7) & ~(mp__u64)7)
 #ifndef MP__QSPIN
 #define MP__QSPIN 2000 /* spins of a consumer waiting for a message before it sleeps */
 #endif
-#define MP__QEND          1  /* mp__queue_stream: the stream was aborted */
+#define MP__QEND 1 /* mp__queue_stream: the stream was aborted */
 
 struct mp_queue {
     mp__u32 type, joinable;
@@ -5773,9 +5775,9 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max) {
 /* may read the same end. Children get the registry's ends: by fork as they are, by spawn  */
 /* through an mp__pass table in the arena (>>os keeps or duplicates the handles).            */
 /* ======================================================================================== */
-#define MP__MSG_MAGIC     0x3167736du /* "msg1" */
-#define MP__HDR           16
-#define MP__HEAD          128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
+#define MP__MSG_MAGIC 0x3167736du /* "msg1" */
+#define MP__HDR       16
+#define MP__HEAD      128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
 enum { MP__CONN_R = 1, MP__CONN_W = 2 };
 enum { MP__RX_IDLE = 0, MP__RX_BODY, MP__RX_BROKEN };
 
@@ -6124,7 +6126,7 @@ MPDEF int mp_conn_recv_bytes(mp_conn *c, void *buf, size_t cap, size_t *size, do
 }
 /* A message of up to 1 GiB is announced by 16 bytes that anyone can write: the buffer grows
    with the bytes that come (from 1 MiB, doubling), never ahead of them. */
-#define MP__BODY_FIRST    ((size_t)1 << 20)
+#define MP__BODY_FIRST ((size_t)1 << 20)
 MPDEF int mp_conn_recv_bytes_alloc(mp_conn *c, void **data, size_t *size, double timeout) {
     mp__cent *e;
     double deadline;

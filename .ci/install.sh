@@ -9,6 +9,7 @@
 #   wine -> /usr/lib/wine/wine64     wine, wine64 (64-bit only, no i386 multiarch)
 #   clang-format                     clang-format
 #   python3                          python3 (benchmarks vs. Python multiprocessing)
+#   cmake, pkg-config                cmake, pkg-config (the consumers leg: the installed package)
 #   (make stress also uses timeout, dd and awk: coreutils and mawk, always installed)
 set -euo pipefail
 
@@ -25,6 +26,8 @@ declare -A PKG=(
     [wine]=wine
     [clang-format]=clang-format
     [python3]=python3
+    [cmake]=cmake
+    [pkg-config]=pkg-config
 )
 
 missing=()

@@ -157,5 +157,11 @@ int main(void) {
     if (py_mbs > 0)
         printf("%-44s %9.0f MB/s %5.2fx raw\n", "64 KiB messages, python Pipe", py_mbs,
                py_mbs / (mb / tp_raw));
+    /* machine-readable comparisons for bench/chart.py: factor > 1 means mp.h is better */
+    printf("@ratio pipe | 64 B round trip vs raw socketpair | %.3f\n", rt_raw / rt_mp);
+    printf("@ratio pipe | 64 KiB messages vs raw socketpair | %.3f\n", tp_raw / tp_mp);
+    if (py_rt > 0) printf("@ratio pipe | 64 B round trip vs Python Pipe | %.3f\n", py_rt / rt_mp);
+    if (py_mbs > 0)
+        printf("@ratio pipe | 64 KiB messages vs Python Pipe | %.3f\n", mb / tp_mp / py_mbs);
     return 0;
 }

@@ -105,5 +105,10 @@ int main(void) {
     printf("\nCPU-bound map on %d workers: serial %.2f s, pool %.2f s, speed-up %.2fx "
            "(target >= %.1fx)\n",
            workers, serial, par, serial / par, 0.9 * (workers < 16 ? workers : 16));
+    /* machine-readable comparisons for bench/chart.py: factor > 1 means mp.h is better */
+    if (pmd > 0) printf("@ratio pool | map, default chunks vs Python Pool | %.3f\n", md / pmd);
+    if (pm1 > 0) printf("@ratio pool | map, chunksize 1 vs Python Pool | %.3f\n", m1 / pm1);
+    if (paa > 0) printf("@ratio pool | apply_async + get vs Python Pool | %.3f\n", aa / paa);
+    printf("@ratio pool | CPU-bound map on %d workers vs serial | %.3f\n", workers, serial / par);
     return 0;
 }

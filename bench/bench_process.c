@@ -101,5 +101,10 @@ int main(int argc, char **argv) {
     if (pf > 0)
         printf("python fork / mp.h fork: %.1fx; python spawn / mp.h spawn: %.1fx\n", pf / mf,
                ps / ms);
+    /* machine-readable comparisons for bench/chart.py: factor > 1 means mp.h is better */
+    printf("@ratio process | fork start+join vs raw fork+waitpid | %.3f\n", rf / mf);
+    printf("@ratio process | spawn start+join vs raw posix_spawn+waitpid | %.3f\n", rs / ms);
+    if (pf > 0) printf("@ratio process | fork start+join vs Python fork | %.3f\n", pf / mf);
+    if (ps > 0) printf("@ratio process | spawn start+join vs Python spawn | %.3f\n", ps / ms);
     return 0;
 }

@@ -116,5 +116,11 @@ int main(void) {
         printf("%-36s %8.2f M msg/s  (mp.h %.0fx)\n", "python Queue 2/2", p2 / 1e6, q2 / p2);
         printf("%-36s %8.2f us     (mp.h %.0fx)\n", "python Queue round trip", prt, prt / rt);
     }
+    /* machine-readable comparisons for bench/chart.py: factor > 1 means mp.h is better */
+    if (p1 > 0) {
+        printf("@ratio queue | 1p/1c 64 B vs Python Queue | %.3f\n", q1 / p1);
+        printf("@ratio queue | 2p/2c 64 B vs Python Queue | %.3f\n", q2 / p2);
+        printf("@ratio queue | round trip vs Python Queue | %.3f\n", prt / rt);
+    }
     return 0;
 }

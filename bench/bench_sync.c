@@ -163,5 +163,12 @@ int main(void) {
     if (py_pp > 0)
         printf("%-44s %9.2f us  %5.1fx mp.h\n", "Event ping-pong round trip, python", py_pp,
                py_pp / pp);
+    /* machine-readable comparisons for bench/chart.py: factor > 1 means mp.h is better */
+    printf("@ratio sync | lock+unlock vs raw pshared pthread mutex | %.3f\n", u_raw / u_mp);
+    printf("@ratio sync | 2 processes counter++ vs raw pthread mutex | %.3f\n", c_mp / c_raw);
+    if (py_u > 0) printf("@ratio sync | lock+unlock vs Python Lock | %.3f\n", py_u / u_mp);
+    if (py_c > 0)
+        printf("@ratio sync | 2 processes counter++ vs Python Lock | %.3f\n", c_mp / py_c);
+    if (py_pp > 0) printf("@ratio sync | Event ping-pong vs Python Event | %.3f\n", py_pp / pp);
     return 0;
 }

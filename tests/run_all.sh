@@ -83,7 +83,7 @@ order() {
     else
         printf '%s\n' "$out"
         [ "$(printf '%s\n' "$out" | grep -c 'error:')" -eq 1 ] &&
-            printf '%s\n' "$out" | grep -q 'error: .*mp.h: a system header came before mp.h' &&
+            printf '%s\n' "$out" | grep -q 'error: .*mp.h: include it before any system header' &&
             echo "one #error, as it should" || return 1
     fi
     "$@" -D_GNU_SOURCE -c -o "$B/bg/order_$mcount.o" tests/compile_order.c
