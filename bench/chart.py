@@ -49,7 +49,7 @@ def svg(rows, note):
         if g not in groups:
             groups.append(g)
     label_w, bar_w, value_w, row_h, group_gap = 330, 460, 70, 20, 14
-    top, left = 62, 10
+    top, left = 80, 10
     width = left + label_w + bar_w + value_w + 10
     height = top + len(rows) * row_h + len(groups) * (row_h + group_gap) + 40
     lo = min([f for _, _, f in rows] + [0.5])
@@ -68,8 +68,9 @@ def svg(rows, note):
         '<rect width="100%" height="100%" fill="#ffffff"/>',
         '<text x="%d" y="20" font-size="15" font-weight="bold">mp.h against raw system calls '
         "and Python multiprocessing</text>" % left,
-        '<text x="%d" y="38" fill="#555">times better (log scale): right of 1x mp.h is ahead, '
-        "left of it behind. %s</text>" % (left, escape(note)),
+        '<text x="%d" y="38" fill="#555">how many times better mp.h is (log scale): right of 1x '
+        "mp.h is ahead, left of it behind</text>" % left,
+        '<text x="%d" y="56" fill="#555">%s</text>' % (left, escape(note)),
     ]
     # the axis: decades and half decades, 1x stronger
     axis_bottom = height - 30

@@ -12,7 +12,7 @@ for src in bench/*.c; do
     "$exe" | tee -a build/bench/results.txt
     echo
 done
-if command -v python3 >/dev/null 2>&1; then
+if command -v python3 >/dev/null 2>&1; then # bench/chart-results.txt: the run behind bench/chart.svg
     python3 bench/chart.py build/bench/results.txt "${BENCH_CHART:-build/bench/chart.svg}"
 else
     echo "chart: python3 not installed, no build/bench/chart.svg"
