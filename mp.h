@@ -7062,7 +7062,8 @@ MPDEF const char *mp_listener_address(const mp_listener *l) {
     return l ? l->text : NULL;
 }
 MPDEF long long mp_listener_fileno(const mp_listener *l) {
-    return !l ? MP_EINVAL : l->h == -1 ? MP_ECLOSED : l->h;
+    if (!l) return MP_EINVAL;
+    return l->h == -1 ? (long long)MP_ECLOSED : l->h;
 }
 MPDEF int mp_listener_set_handshake_timeout(mp_listener *l, double timeout) {
     if (!l || mp__bad_timeout(timeout)) return MP_EINVAL;
