@@ -186,9 +186,10 @@ extern "C" {
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
     X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
     X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")   \
-    X(MP_EAUTH, -35, "authentication failed: the peer holds another authkey (AuthenticationError)") \
-    X(MP_EEXIST, -36, "the name exists already (an address in use, a shared memory name)")        \
-    X(MP_ENOENT, -37, "nothing of that name (nobody listens at the address, no such memory)")     \
+    X(MP_EAUTH, -35,                                                                               \
+      "authentication failed: the peer holds another authkey (AuthenticationError)")               \
+    X(MP_EEXIST, -36, "the name exists already (an address in use, a shared memory name)")         \
+    X(MP_ENOENT, -37, "nothing of that name (nobody listens at the address, no such memory)")      \
     X(MP_EPROTO, -38, "protocol error: the peer does not speak multiprocessing.connection")
 
 enum mp_error {
@@ -1956,8 +1957,10 @@ MP__FN int mp__os_connect(const mp__addr *a, double timeout, long long *h) {
     } else {
         struct addrinfo *res = NULL;
         if ((r = mp__os_resolve(a, &res)) != MP_OK) return r;
-        if (res->ai_addrlen > sizeof ss) r = MP_ENOSYS;
-        else memcpy(&ss, res->ai_addr, len = (socklen_t)res->ai_addrlen);
+        if (res->ai_addrlen > sizeof ss)
+            r = MP_ENOSYS;
+        else
+            memcpy(&ss, res->ai_addr, len = (socklen_t)res->ai_addrlen);
         freeaddrinfo(res);
         if (r != MP_OK) return r;
     }
@@ -1974,10 +1977,14 @@ MP__FN int mp__os_connect(const mp__addr *a, double timeout, long long *h) {
             p.events = POLLOUT;
             p.revents = 0;
             left = deadline - mp__os_now();
-            while ((r = poll(&p, 1, timeout >= 1e9 ? -1 : left > 0 ? mp__os_ms(left) : 0)) < 0 &&
+            while ((r = poll(&p, 1,
+                             timeout >= 1e9 ? -1
+                             : left > 0     ? mp__os_ms(left)
+                                            : 0)) < 0 &&
                    errno == EINTR)
                 left = deadline - mp__os_now();
-            if (r == 0) e = ETIMEDOUT;
+            if (r == 0)
+                e = ETIMEDOUT;
             else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
                 e = errno;
         }
@@ -2008,8 +2015,10 @@ MP__FN int mp__os_shm_open(const char *name, int create, size_t *size, void **bu
     memcpy(path + 1, name, strlen(name) + 1);
     fd = shm_open(path, create ? O_RDWR | O_CREAT | O_EXCL : O_RDWR, 0600);
     if (fd < 0)
-        return errno == EEXIST ? MP_EEXIST : errno == ENOENT ? MP_ENOENT
-               : errno == ENAMETOOLONG ? MP_ENAMETOOLONG : MP_ESYS;
+        return errno == EEXIST         ? MP_EEXIST
+               : errno == ENOENT       ? MP_ENOENT
+               : errno == ENAMETOOLONG ? MP_ENAMETOOLONG
+                                       : MP_ESYS;
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     if (create && ftruncate(fd, (off_t)*size) != 0) {
         close(fd);
@@ -6751,8 +6760,7 @@ MP__FN void mp__hash_final(mp__hash_state *s, unsigned char *out) {
     int md5 = s->alg == MP__MD5;
     memset(pad, 0, sizeof pad);
     pad[0] = 0x80;
-    for (i = 0; i < 8; i++)
-        pad[npad + i] = (unsigned char)(bits >> (md5 ? 8 * i : 8 * (7 - i)));
+    for (i = 0; i < 8; i++) pad[npad + i] = (unsigned char)(bits >> (md5 ? 8 * i : 8 * (7 - i)));
     mp__hash_update(s, pad, npad + 8);
     for (i = 0; i < mp__hash_size(s->alg); i++)
         out[i] = (unsigned char)(s->h[i / 4] >> (md5 ? 8 * (i & 3) : 8 * (3 - (i & 3))));
@@ -6898,10 +6906,13 @@ MP__FN int mp__addr_parse(const char *text, mp__addr *a) {
         const char *d = colon + 1, *h = text;
         size_t hn = (size_t)(colon - text);
         unsigned long port = 0;
-        while (*d >= '0' && *d <= '9' && port <= 65535) port = port * 10 + (unsigned long)(*d++ - '0');
+        while (*d >= '0' && *d <= '9' && port <= 65535)
+            port = port * 10 + (unsigned long)(*d++ - '0');
         if (*d == 0 && port <= 65535 && d - colon <= 6) {
-            if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']') h++, hn -= 2;
-            else if (memchr(h, ':', hn)) return MP_EINVAL; /* an IPv6 address needs brackets */
+            if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']')
+                h++, hn -= 2;
+            else if (memchr(h, ':', hn))
+                return MP_EINVAL; /* an IPv6 address needs brackets */
             a->family = MP__AF_TCP;
             a->port = (unsigned)port;
             if (hn == 0)

@@ -62,7 +62,8 @@ static int conn_test_hash_vectors(void) {
     CHECK(big != NULL);
     memset(big, 'a', 1000000);
     mp__hash_init(&s, MP__SHA256); /* in uneven pieces: the streaming path */
-    for (i = 0; i < 1000000; i += 4999) mp__hash_update(&s, big + i, i + 4999 > 1000000 ? 1000000 - i : 4999);
+    for (i = 0; i < 1000000; i += 4999)
+        mp__hash_update(&s, big + i, i + 4999 > 1000000 ? 1000000 - i : 4999);
     mp__hash_final(&s, d);
     CHECK(conn_hex_is(d, 32, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
     mp__digest(MP__MD5, big, 1000000, d);
@@ -96,8 +97,7 @@ static int conn_test_hmac_vectors(void) {
     mp__hmac(MP__SHA256, key, 20, data, 50, d);
     CHECK(conn_hex_is(d, 32, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"));
     memset(key, 0xaa, 131);
-    mp__hmac(MP__SHA256, key, 131, "Test Using Larger Than Block-Size Key - Hash Key First", 54,
-             d);
+    mp__hmac(MP__SHA256, key, 131, "Test Using Larger Than Block-Size Key - Hash Key First", 54, d);
     CHECK(conn_hex_is(d, 32, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"));
     CHECK(mp__ct_equal("abcd", "abcd", 4));
     CHECK(!mp__ct_equal("abcd", "abce", 4));
