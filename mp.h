@@ -7070,7 +7070,7 @@ MPDEF int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn) {
     return MP_OK;
 }
 MPDEF const char *mp_listener_address(const mp_listener *l) {
-    return l ? l->text : NULL;
+    return l ? l->text : ""; /* never NULL: it goes straight into printf */
 }
 MPDEF long long mp_listener_fileno(const mp_listener *l) {
     if (!l) return MP_EINVAL;
@@ -7181,7 +7181,7 @@ MPDEF size_t mp_shm_size(const mp_shm *s) {
     return s ? s->size : 0;
 }
 MPDEF const char *mp_shm_name(const mp_shm *s) {
-    return s ? s->name : NULL;
+    return s ? s->name : "";
 }
 MPDEF int mp_shm_close(mp_shm *s) {
     if (!s) return MP_OK;
