@@ -77,6 +77,15 @@
       c.recv_bytes_into(buf)               mp_conn_recv_bytes(c, buf, cap, &size, MP_FOREVER)
       c.poll(t) / c.close()                mp_conn_poll(c, t) / mp_conn_close(c)
       connection.wait([c1, p.sentinel], t) mp_wait(conns, 1, procs, 1, t, ready)
+      c.fileno()                           mp_conn_fileno(c)
+      Listener(addr, authkey=k)            mp_listener_new(&l, "127.0.0.1:6000", k, len)
+      l.accept() / l.address / l.close()   mp_listener_accept(l, t, &c) / mp_listener_address(l)
+                                           / mp_listener_close(l)
+      Client(addr, authkey=k)              mp_client(&c, "127.0.0.1:6000", k, len, t)
+      current_process().authkey            mp_authkey_get(buf, cap, &len) / mp_authkey_set
+      SharedMemory(name, True, n)          mp_shm_open(&s, name, 1, n) (name NULL: generated)
+      SharedMemory(name) .buf .size        mp_shm_open(&s, name, 0, 0), mp_shm_buf, mp_shm_size
+      shm.close() / shm.unlink()           mp_shm_close(s) / mp_shm_unlink(name)
 
    CONVENTIONS
    - Functions return 0 (MP_OK) on success and a negative MP_E* code on failure;
@@ -117,6 +126,7 @@
       MP_NO_AUTO_INIT    no constructor; call mp_init() at the top of main
       MP_MESSAGE_MAX     the largest message (queue, pipe, pool argument or result), at
                          most 2^31 - 1 (default 1 GiB); define it the same in every file
+      MP_HANDSHAKE_TIMEOUT  seconds a listener gives a client to authenticate (default 10)
       MP_PORTABLE        force the portable POSIX fallbacks instead of the Linux fast paths
                          (futex, memfd, pidfd, dl_iterate_phdr, close_range), the path
                          that macOS and the BSDs take
