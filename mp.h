@@ -2012,6 +2012,19 @@ MP__FN int mp__os_connect(const mp__addr *a, double timeout, long long *h) {
     }
 }
 
+/* Message-mode pipes are Windows': no end of this kind exists here. */
+MP__FN int mp__os_msg_send(long long h, const void *data, size_t size) {
+    (void)h, (void)data, (void)size;
+    return MP_ENOSYS;
+}
+MP__FN int mp__os_msg_recv(long long h, void *buf, size_t cap, size_t *got, mp__u64 *left,
+                           double timeout) {
+    (void)h, (void)buf, (void)cap, (void)timeout;
+    *got = 0;
+    *left = 0;
+    return MP_ENOSYS;
+}
+
 /* Named shared memory (>>shm): shm_open("/" + name), as Python's _posixshmem. */
 MP__FN const char *mp__os_shm_prefix(void) {
     return "psm_";
@@ -2610,9 +2623,10 @@ MP__FN int mp__os_io(HANDLE h, HANDLE ev, int write, void *buf, DWORD n, DWORD *
     ov.hEvent = ev;
     *done = 0;
     ok = write ? WriteFile(h, buf, n, NULL, &ov) : ReadFile(h, buf, n, NULL, &ov);
-    if (!ok && GetLastError() != ERROR_IO_PENDING)
+    if (!ok && GetLastError() != ERROR_IO_PENDING && GetLastError() != ERROR_MORE_DATA)
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
-    if (!GetOverlappedResult(h, &ov, done, TRUE))
+    /* ERROR_MORE_DATA: a message-mode pipe (>>connection) with more of the message to come */
+    if (!GetOverlappedResult(h, &ov, done, TRUE) && GetLastError() != ERROR_MORE_DATA)
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
     return MP_OK;
 }
@@ -2805,8 +2819,13 @@ MP__FN void *mp__os_module_resolve(const char *module, mp__u64 offset) {
     }
     return m ? (void *)((uintptr_t)m + (uintptr_t)offset) : NULL;
 }
-/* Listener and Client (>>connection): not yet on Windows (named pipes and Winsock are the
-   plan); the address forms parse, and the calls answer MP_ENOSYS. */
+/* Listener and Client (>>connection) over named pipes, as Python's PipeListener and
+   PipeClient make them: message mode (a message is one write, no length on the wire),
+   overlapped, unlimited instances; a new instance waits for the next client while one is
+   handed out. Remote clients are refused (PIPE_REJECT_REMOTE_CLIENTS). */
+#ifndef PIPE_REJECT_REMOTE_CLIENTS
+#define PIPE_REJECT_REMOTE_CLIENTS 8
+#endif
 MP__FN void mp__os_default_address(char *buf, size_t cap) {
     unsigned char r[8];
     char *p;
@@ -2815,21 +2834,153 @@ MP__FN void mp__os_default_address(char *buf, size_t cap) {
     p = buf + snprintf(buf, cap, "\\\\.\\pipe\\mp-listener-");
     for (i = 0; i < 8; i++, p += 2) snprintf(p, 3, "%02x", r[i]);
 }
+MP__FN int mp__os_pipe_wname(const mp__addr *a, wchar_t *w) {
+    return MultiByteToWideChar(CP_UTF8, 0, a->name, -1, w, 256) > 0 ? MP_OK : MP_EINVAL;
+}
+MP__FN int mp__os_pipe_instance(const mp__addr *a, int first, long long *h) {
+    wchar_t w[256];
+    HANDLE p;
+    if (mp__os_pipe_wname(a, w) != MP_OK) return MP_EINVAL;
+    p = CreateNamedPipeW(
+        w, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
+        PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+        PIPE_UNLIMITED_INSTANCES, 8192, 8192, 0, NULL);
+    if (p == INVALID_HANDLE_VALUE) {
+        DWORD e = GetLastError();
+        return e == ERROR_ACCESS_DENIED || e == ERROR_PIPE_BUSY     ? MP_EEXIST
+               : e == ERROR_INVALID_NAME || e == ERROR_BAD_PATHNAME ? MP_EINVAL
+                                                                    : MP_ESYS;
+    }
+    *h = (long long)(uintptr_t)p;
+    return MP_OK;
+}
 MP__FN int mp__os_listen(const mp__addr *a, long long *h, char *text, size_t cap) {
-    (void)a, (void)h, (void)text, (void)cap;
-    return MP_ENOSYS;
+    int r;
+    if (a->family != MP__AF_PIPE) return MP_ENOSYS;
+    r = mp__os_pipe_instance(a, 1, h);
+    if (r == MP_OK) snprintf(text, cap, "%s", a->name);
+    return r;
 }
 MP__FN void mp__os_listen_close(const mp__addr *a, long long h) {
     (void)a;
     mp__os_close_handle(h);
 }
+/* Waits for an overlapped operation until the deadline; on timeout cancels it (what it did
+   not do stays undone). MP_OK with *done, MP_ETIMEDOUT, MP_EOF, MP_ESYS. */
+MP__FN int mp__os_ov_wait(HANDLE h, OVERLAPPED *ov, double timeout, DWORD *done) {
+    DWORD w = WaitForSingleObject(ov->hEvent, timeout >= 1e9 ? INFINITE : mp__os_ms(timeout));
+    if (w == WAIT_TIMEOUT) {
+        CancelIoEx(h, ov);
+        if (!GetOverlappedResult(h, ov, done, TRUE)) {
+            DWORD e = GetLastError();
+            if (e == ERROR_OPERATION_ABORTED) return MP_ETIMEDOUT;
+            if (e == ERROR_MORE_DATA) return MP_OK;
+            return mp__os_pipe_gone(e) ? MP_EOF : MP_ESYS;
+        }
+        return MP_OK; /* it completed meanwhile */
+    }
+    if (!GetOverlappedResult(h, ov, done, TRUE)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_MORE_DATA) return MP_OK;
+        return mp__os_pipe_gone(e) ? MP_EOF : MP_ESYS;
+    }
+    return MP_OK;
+}
 MP__FN int mp__os_accept(long long *lh, const mp__addr *a, double timeout, long long *h) {
-    (void)lh, (void)a, (void)timeout, (void)h;
-    return MP_ENOSYS;
+    HANDLE p = (HANDLE)(uintptr_t)*lh;
+    OVERLAPPED ov;
+    DWORD done = 0;
+    long long next = -1;
+    int r = MP_OK;
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ov.hEvent) return MP_ESYS;
+    if (!ConnectNamedPipe(p, &ov)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_IO_PENDING)
+            r = mp__os_ov_wait(p, &ov, timeout, &done);
+        else if (e == ERROR_NO_DATA) { /* a client came and went: this instance is spent */
+            DisconnectNamedPipe(p);
+            r = MP_ETIMEDOUT;
+        } else if (e != ERROR_PIPE_CONNECTED)
+            r = MP_ESYS;
+    }
+    CloseHandle(ov.hEvent);
+    if (r != MP_OK) return r == MP_EOF ? MP_ETIMEDOUT : r;
+    r = mp__os_pipe_instance(a, 0, &next); /* the next client's instance */
+    if (r != MP_OK) {
+        DisconnectNamedPipe(p); /* keep listening on this one; this client is turned away */
+        return r;
+    }
+    *h = *lh;
+    *lh = next;
+    return MP_OK;
 }
 MP__FN int mp__os_connect(const mp__addr *a, double timeout, long long *h) {
-    (void)a, (void)timeout, (void)h;
-    return MP_ENOSYS;
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    DWORD mode = PIPE_READMODE_MESSAGE;
+    wchar_t w[256];
+    HANDLE p;
+    if (a->family != MP__AF_PIPE) return MP_ENOSYS;
+    if (mp__os_pipe_wname(a, w) != MP_OK) return MP_EINVAL;
+    for (;;) {
+        DWORD e;
+        double left;
+        p = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+                        FILE_FLAG_OVERLAPPED, NULL);
+        if (p != INVALID_HANDLE_VALUE) break;
+        e = GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) return MP_ENOENT;
+        if (e != ERROR_PIPE_BUSY) return MP_ESYS;
+        left = deadline - mp__os_now(); /* every instance is taken: wait for a free one */
+        if (left <= 0) return MP_ETIMEDOUT;
+        WaitNamedPipeW(w, left > 1 ? 1000 : mp__os_ms(left) + 1);
+    }
+    if (!SetNamedPipeHandleState(p, &mode, NULL, NULL)) {
+        CloseHandle(p);
+        return MP_ESYS;
+    }
+    *h = (long long)(uintptr_t)p;
+    return MP_OK;
+}
+/* A message of a message-mode pipe: one write (0 bytes is a message too). */
+MP__FN int mp__os_msg_send(long long h, const void *data, size_t size) {
+    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    DWORD done = 0;
+    int r;
+    if (!ev) return MP_ESYS;
+    r = mp__os_io((HANDLE)(uintptr_t)h, ev, 1, (void *)(uintptr_t)data, (DWORD)size, &done);
+    CloseHandle(ev);
+    return r == MP_OK && done != size ? MP_ESYS : r;
+}
+/* The start of the next message, up to cap bytes: *got of them, and *left more to come.
+   MP_OK, MP_ETIMEDOUT (nothing taken), MP_EOF, MP_ESYS. */
+MP__FN int mp__os_msg_recv(long long h, void *buf, size_t cap, size_t *got, mp__u64 *left,
+                           double timeout) {
+    HANDLE p = (HANDLE)(uintptr_t)h;
+    OVERLAPPED ov;
+    DWORD done = 0, more = 0;
+    int r = MP_OK;
+    *got = 0;
+    *left = 0;
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ov.hEvent) return MP_ESYS;
+    if (!ReadFile(p, buf, (DWORD)cap, NULL, &ov)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_IO_PENDING)
+            r = mp__os_ov_wait(p, &ov, timeout, &done);
+        else if (e != ERROR_MORE_DATA)
+            r = mp__os_pipe_gone(e) ? MP_EOF : MP_ESYS;
+    }
+    /* the read is over: the message is longer than cap if it says ERROR_MORE_DATA */
+    if (r == MP_OK && !GetOverlappedResult(p, &ov, &done, FALSE) &&
+        GetLastError() == ERROR_MORE_DATA && PeekNamedPipe(p, NULL, 0, NULL, NULL, &more))
+        *left = more;
+    CloseHandle(ov.hEvent);
+    if (r != MP_OK) return r;
+    *got = done;
+    return MP_OK;
 }
 
 /* Named shared memory (>>shm): a named file mapping backed by the paging file, as Python's
@@ -6117,7 +6268,8 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max) {
 enum { MP__CONN_R = 1, MP__CONN_W = 2 };
 enum { MP__RX_IDLE = 0, MP__RX_BODY, MP__RX_BROKEN };
 
-enum { MP__WIRE_MP = 0, MP__WIRE_PY = 1 }; /* framing: the pipe's own, or Python's (>>connection) */
+/* framing: the pipe's own; Python's on a socket; a Windows message-mode pipe (>>connection) */
+enum { MP__WIRE_MP = 0, MP__WIRE_PY = 1, MP__WIRE_MSG = 2 };
 struct mp_conn {
     mp__u32 type, mode;
     volatile mp__u32 refs; /* open copies of this end, in every process */
@@ -6128,6 +6280,7 @@ typedef struct mp__cent { /* this process's copy of an end */
     mp_conn *conn;
     long long h;
     int py;          /* Python's framing: a 4- or 12-byte head, none of the message in it */
+    int msg;         /* a message-mode pipe: the head is the message's first bytes */
     int rx;          /* MP__RX_*: idle, head read (the rest follows), broken */
     mp__u64 pending; /* the size of the message whose head was read */
     size_t have;     /* idle: bytes of the next head already read (a receive timed out) */
@@ -6166,6 +6319,7 @@ MP__FN int mp__reg_add(mp_conn *c, long long h) {
     e->conn = c;
     e->h = h;
     e->py = c->wire == MP__WIRE_PY;
+    e->msg = c->wire == MP__WIRE_MSG;
     mp__os_reg_lock();
     if (mp__reg.n == mp__reg.cap) {
         int cap = mp__reg.cap ? mp__reg.cap * 2 : 16;
@@ -6343,6 +6497,7 @@ MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size) {
     if (r != MP_OK) return r;
     if (!data && size) return MP_EINVAL;
     if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
+    if (e->msg) return mp__os_msg_send(e->h, data, size);
     if (e->py) { /* Python's: a 4-byte big-endian length (MP_MESSAGE_MAX < 2^31 - 1) */
         mp__u32 n = (mp__u32)size;
         head[0] = (unsigned char)(n >> 24), head[1] = (unsigned char)(n >> 16);
@@ -6413,6 +6568,21 @@ MP__FN int mp__conn_header_py(mp__cent *e, double deadline) {
     e->pending = n;
     return MP_OK;
 }
+/* A message-mode pipe: the first bytes of the message go where a head's would, and the
+   pipe tells how many more follow. */
+MP__FN int mp__conn_header_msg(mp__cent *e, double deadline) {
+    size_t got = 0;
+    mp__u64 left = 0;
+    double t = deadline >= 1e300 ? MP_FOREVER : mp__left(deadline);
+    int r =
+        mp__os_msg_recv(e->h, e->head + MP__HDR, MP__HEAD - MP__HDR, &got, &left, t > 0 ? t : 0);
+    if (r != MP_OK) return r;
+    if (got + left > MP_MESSAGE_MAX) return mp__conn_broken(e, MP_ECORRUPT);
+    e->rx = MP__RX_BODY;
+    e->have = 0;
+    e->pending = got + left;
+    return MP_OK;
+}
 /* Until a message has begun (its head read): MP_OK, MP_EOF, MP_ETIMEDOUT, MP_ECORRUPT. With a
    deadline, the head is read as it comes and a part of it is kept when the time is up, so
    that a peer that stalls (or writes a few bytes of garbage) inside a head cannot hang us. */
@@ -6423,6 +6593,7 @@ MP__FN int mp__conn_header(mp__cent *e, double deadline) {
     if (e->rx == MP__RX_BROKEN) return MP_ECORRUPT;
     if (e->rx == MP__RX_BODY) return MP_OK;
     if (e->py) return mp__conn_header_py(e, deadline);
+    if (e->msg) return mp__conn_header_msg(e, deadline);
     r = mp__conn_fill(e, hdr, MP__HEAD, &e->have, deadline);
     if (r == MP_ETIMEDOUT || r == MP_ESYS) return r;
     if (r == MP_EOF && e->have == 0) return MP_EOF;
@@ -6940,8 +7111,12 @@ MP__FN int mp__addr_parse(const char *text, mp__addr *a) {
     return MP_OK;
 }
 
-/* A new connection end on a handle: Python's wire, duplex, registered in this process. */
-MP__FN int mp__conn_from_handle(long long h, mp_conn **out) {
+/* Python frames messages on sockets; a Windows named pipe in message mode frames them. */
+MP__FN int mp__wire_of(const mp__addr *a) {
+    return a->family == MP__AF_PIPE ? MP__WIRE_MSG : MP__WIRE_PY;
+}
+/* A new connection end on a handle: duplex, registered in this process. */
+MP__FN int mp__conn_from_handle(long long h, int wire, mp_conn **out) {
     mp_conn *c;
     int r;
     mp__init_globals();
@@ -6951,7 +7126,7 @@ MP__FN int mp__conn_from_handle(long long h, mp_conn **out) {
         return MP_ENOMEM;
     }
     c->mode = MP__CONN_R | MP__CONN_W;
-    c->wire = MP__WIRE_PY;
+    c->wire = (mp__u32)wire;
     c->refs = 1;
     r = mp__reg_add(c, h);
     if (r != MP_OK) {
@@ -7065,7 +7240,7 @@ MPDEF int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn) {
     *conn = NULL;
     if (l->h == -1) return MP_ECLOSED;
     r = mp__os_accept(&l->h, &l->addr, timeout, &h);
-    if (r == MP_OK) r = mp__conn_from_handle(h, &c);
+    if (r == MP_OK) r = mp__conn_from_handle(h, mp__wire_of(&l->addr), &c);
     if (r != MP_OK) return r;
     if (l->auth) {
         double deadline = mp__deadline(l->handshake);
@@ -7113,7 +7288,7 @@ MPDEF int mp_client(mp_conn **out, const char *address, const void *authkey, siz
     r = mp__key_pick(authkey, authkey_len, key, &klen, &auth);
     if (r == MP_OK) r = mp__addr_parse(address, &a);
     if (r == MP_OK) r = mp__os_connect(&a, timeout, &h);
-    if (r == MP_OK) r = mp__conn_from_handle(h, &c);
+    if (r == MP_OK) r = mp__conn_from_handle(h, mp__wire_of(&a), &c);
     if (r != MP_OK) return r;
     if (auth) {
         r = mp__hs_answer(c, key, klen, deadline);
