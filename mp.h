@@ -1716,9 +1716,12 @@ MP__FN int mp__os_pipe(int duplex, long long h[2]) {
 MP__FN void mp__os_close_handle(long long h) {
     if (h >= 0) close((int)h);
 }
-/* A spawned child's inherited end: keep it from the programs it may exec. 0 if it is open. */
-MP__FN int mp__os_adopt(long long h) {
-    return fcntl((int)h, F_SETFD, FD_CLOEXEC) == 0 ? 0 : -1;
+/* A spawned child's inherited end: keep it from the programs it may exec. 0 if it is open.
+   extra: MP__OS_PASS_EXTRA bytes the parent's spawn wrote for it (none here). */
+#define MP__OS_PASS_EXTRA 0
+MP__FN int mp__os_adopt(long long *h, const void *extra) {
+    (void)extra;
+    return fcntl((int)*h, F_SETFD, FD_CLOEXEC) == 0 ? 0 : -1;
 }
 /* Writes a then b, all of them: MP_OK, MP_EOF (the peer is closed) or MP_ESYS. */
 MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, size_t nb) {
@@ -2465,6 +2468,325 @@ MP__FN const wchar_t *mp__os_exe_path(void) {
     return mp__os_exe;
 }
 
+/* TCP on Windows (>>connection): Winsock2, loaded when the first TCP listener or client is
+   made (LoadLibrary("ws2_32.dll")), so that a program links with nothing more (no -lws2_32,
+   no #pragma comment) and pays nothing without TCP. Its own declarations carry mp__ names,
+   so that <winsock.h> or <winsock2.h>, included by the program before or after mp.h, never
+   clashes. The sockets made here are listed, so that the connection primitives (send,
+   receive, poll, close) use Winsock calls on them and pipe calls on the rest. */
+typedef UINT_PTR mp__sock;
+#define MP__BAD_SOCK   (~(UINT_PTR)0)
+typedef struct mp__ws_addrinfo { /* ADDRINFOA */
+    int ai_flags, ai_family, ai_socktype, ai_protocol;
+    size_t ai_addrlen;
+    char *ai_canonname;
+    void *ai_addr;
+    struct mp__ws_addrinfo *ai_next;
+} mp__ws_addrinfo;
+typedef struct mp__ws_pollfd { /* WSAPOLLFD */
+    mp__sock fd;
+    short events, revents;
+} mp__ws_pollfd;
+enum {
+    MP__WS_AF_UNSPEC = 0,
+    MP__WS_SOCK_STREAM = 1,
+    MP__WS_IPPROTO_TCP = 6,
+    MP__WS_TCP_NODELAY = 1,
+    MP__WS_SOL_SOCKET = 0xffff,
+    MP__WS_SO_ERROR = 0x1007,
+    MP__WS_SO_TYPE = 0x1008,
+    MP__WS_POLLRDNORM = 0x100,
+    MP__WS_POLLWRNORM = 0x10,
+    MP__WS_EWOULDBLOCK = 10035,
+    MP__WS_EINPROGRESS = 10036,
+    MP__WS_EADDRINUSE = 10048,
+    MP__WS_ECONNREFUSED = 10061,
+    MP__WS_ECONNRESET = 10054,
+    MP__WS_ECONNABORTED = 10053,
+    MP__WS_MSG_WAITALL = 8
+};
+#define MP__WS_FIONBIO ((long)0x8004667e)
+static struct {
+    volatile LONG state; /* 0: not tried, 1: loaded, -1: not available */
+    int(WINAPI *startup)(WORD, void *);
+    mp__sock(WINAPI *socket)(int, int, int);
+    int(WINAPI *bind)(mp__sock, const void *, int);
+    int(WINAPI *listen)(mp__sock, int);
+    mp__sock(WINAPI *accept)(mp__sock, void *, int *);
+    int(WINAPI *connect)(mp__sock, const void *, int);
+    int(WINAPI *getsockname)(mp__sock, void *, int *);
+    int(WINAPI *getsockopt)(mp__sock, int, int, char *, int *);
+    int(WINAPI *setsockopt)(mp__sock, int, int, const char *, int);
+    int(WINAPI *closesocket)(mp__sock);
+    int(WINAPI *getaddrinfo)(const char *, const char *, const mp__ws_addrinfo *,
+                             mp__ws_addrinfo **);
+    void(WINAPI *freeaddrinfo)(mp__ws_addrinfo *);
+    int(WINAPI *ioctlsocket)(mp__sock, long, unsigned long *);
+    int(WINAPI *recv)(mp__sock, char *, int, int);
+    int(WINAPI *send)(mp__sock, const char *, int, int);
+    int(WINAPI *poll)(mp__ws_pollfd *, unsigned long, int);
+    int(WINAPI *lasterror)(void);
+    int(WINAPI *share)(mp__sock, DWORD, void *); /* WSADuplicateSocketW */
+    mp__sock(WINAPI *socket_from)(int, int, int, const void *, unsigned, DWORD); /* WSASocketW */
+} mp__ws;
+static SRWLOCK mp__ws_srw = SRWLOCK_INIT;
+static mp__sock *mp__ws_list; /* this process's sockets */
+static int mp__ws_n, mp__ws_cap;
+
+MP__FN void (*mp__ws_fn(HMODULE m, const char *name, int *ok))(void) {
+    FARPROC f = GetProcAddress(m, name);
+    if (!f) *ok = 0;
+    return (void (*)(void))f;
+}
+MP__FN int mp__ws_load(void) {
+    AcquireSRWLockExclusive(&mp__ws_srw);
+    if (mp__ws.state == 0) {
+        HMODULE m = LoadLibraryW(L"ws2_32.dll");
+        unsigned char wsadata[512]; /* WSADATA, larger on 64-bit */
+        int ok = m != NULL;
+        mp__ws.state = -1;
+        if (ok) {
+#define MP__WS(field, name)                                                                        \
+    do {                                                                                           \
+        void (*f_)(void) = mp__ws_fn(m, name, &ok);                                                \
+        memcpy((void *)&mp__ws.field, (const void *)&f_, sizeof f_);                               \
+    } while (0)
+            MP__WS(startup, "WSAStartup");
+            MP__WS(socket, "socket");
+            MP__WS(bind, "bind");
+            MP__WS(listen, "listen");
+            MP__WS(accept, "accept");
+            MP__WS(connect, "connect");
+            MP__WS(getsockname, "getsockname");
+            MP__WS(getsockopt, "getsockopt");
+            MP__WS(setsockopt, "setsockopt");
+            MP__WS(closesocket, "closesocket");
+            MP__WS(getaddrinfo, "getaddrinfo");
+            MP__WS(freeaddrinfo, "freeaddrinfo");
+            MP__WS(ioctlsocket, "ioctlsocket");
+            MP__WS(recv, "recv");
+            MP__WS(send, "send");
+            MP__WS(poll, "WSAPoll");
+            MP__WS(lasterror, "WSAGetLastError");
+            MP__WS(share, "WSADuplicateSocketW");
+            MP__WS(socket_from, "WSASocketW");
+#undef MP__WS
+        }
+        if (ok && mp__ws.startup(0x0202, wsadata) == 0) mp__ws.state = 1;
+    }
+    ReleaseSRWLockExclusive(&mp__ws_srw);
+    return mp__ws.state == 1 ? MP_OK : MP_ENOSYS;
+}
+MP__FN int mp__ws_find(long long h) { /* with the lock held: its index, or -1 */
+    int i;
+    for (i = 0; i < mp__ws_n; i++)
+        if (mp__ws_list[i] == (mp__sock)h) return i;
+    return -1;
+}
+MP__FN int mp__os_is_sock(long long h) {
+    int r;
+    if (mp__ws_n == 0) return 0; /* no socket was ever made here: the usual case */
+    AcquireSRWLockShared(&mp__ws_srw);
+    r = mp__ws_find(h) >= 0;
+    ReleaseSRWLockShared(&mp__ws_srw);
+    return r;
+}
+MP__FN int mp__ws_add(mp__sock s) {
+    int r = MP_OK;
+    AcquireSRWLockExclusive(&mp__ws_srw);
+    if (mp__ws_n == mp__ws_cap) {
+        int cap = mp__ws_cap ? mp__ws_cap * 2 : 16;
+        mp__sock *v = (mp__sock *)MP_REALLOC(mp__ws_list, (size_t)cap * sizeof *v);
+        if (v)
+            mp__ws_list = v, mp__ws_cap = cap;
+        else
+            r = MP_ENOMEM;
+    }
+    if (r == MP_OK) mp__ws_list[mp__ws_n++] = s;
+    ReleaseSRWLockExclusive(&mp__ws_srw);
+    return r;
+}
+/* Takes a socket off the list and closes it; 0 if it was not a socket. */
+MP__FN int mp__ws_close(long long h) {
+    int i;
+    if (mp__ws_n == 0) return 0;
+    AcquireSRWLockExclusive(&mp__ws_srw);
+    i = mp__ws_find(h);
+    if (i >= 0) mp__ws_list[i] = mp__ws_list[--mp__ws_n];
+    ReleaseSRWLockExclusive(&mp__ws_srw);
+    if (i < 0) return 0;
+    mp__ws.closesocket((mp__sock)h);
+    return 1;
+}
+/* A new socket of ours: not inherited by programs we start, listed. */
+MP__FN int mp__ws_new(int family, mp__sock *out) {
+    mp__sock s = mp__ws.socket(family, MP__WS_SOCK_STREAM, MP__WS_IPPROTO_TCP);
+    if (s == MP__BAD_SOCK) return MP_ESYS;
+    SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0);
+    if (mp__ws_add(s) != MP_OK) {
+        mp__ws.closesocket(s);
+        return MP_ENOMEM;
+    }
+    *out = s;
+    return MP_OK;
+}
+MP__FN int mp__ws_error(int e) {
+    return e == MP__WS_EADDRINUSE ? MP_EEXIST : e == MP__WS_ECONNREFUSED ? MP_ENOENT : MP_ESYS;
+}
+MP__FN int mp__ws_resolve(const mp__addr *a, mp__ws_addrinfo **res) {
+    mp__ws_addrinfo hint;
+    char port[8];
+    memset(&hint, 0, sizeof hint);
+    hint.ai_family = MP__WS_AF_UNSPEC;
+    hint.ai_socktype = MP__WS_SOCK_STREAM;
+    snprintf(port, sizeof port, "%u", a->port);
+    return mp__ws.getaddrinfo(a->name, port, &hint, res) == 0 ? MP_OK : MP_ENOENT;
+}
+MP__FN void mp__ws_nodelay(mp__sock s) {
+    int one = 1;
+    mp__ws.setsockopt(s, MP__WS_IPPROTO_TCP, MP__WS_TCP_NODELAY, (const char *)&one, sizeof one);
+}
+MP__FN int mp__ws_listen(const mp__addr *a, long long *h, char *text, size_t cap) {
+    mp__ws_addrinfo *res = NULL;
+    unsigned char ss[128];
+    int len = sizeof ss, r = mp__ws_load();
+    mp__sock s;
+    if (r == MP_OK) r = mp__ws_resolve(a, &res);
+    if (r != MP_OK) return r;
+    r = mp__ws_new(res->ai_family, &s);
+    if (r == MP_OK) {
+        unsigned long nb = 1; /* accept does not block: the wait is a poll */
+        if (mp__ws.bind(s, res->ai_addr, (int)res->ai_addrlen) != 0 || mp__ws.listen(s, 128) != 0 ||
+            mp__ws.getsockname(s, ss, &len) != 0 || mp__ws.ioctlsocket(s, MP__WS_FIONBIO, &nb) != 0)
+            r = mp__ws_error(mp__ws.lasterror());
+        if (r != MP_OK) mp__ws_close((long long)s);
+    }
+    mp__ws.freeaddrinfo(res);
+    if (r != MP_OK) return r;
+    /* the port is at the same place in sockaddr_in and sockaddr_in6 */
+    snprintf(text, cap, strchr(a->name, ':') ? "[%s]:%u" : "%s:%u", a->name,
+             (unsigned)(ss[2] << 8 | ss[3]));
+    *h = (long long)s;
+    return MP_OK;
+}
+MP__FN int mp__ws_accept(long long lh, double timeout, long long *h) {
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    for (;;) {
+        mp__ws_pollfd p;
+        mp__sock s = mp__ws.accept((mp__sock)lh, NULL, NULL);
+        double left;
+        if (s != MP__BAD_SOCK) {
+            unsigned long nb = 0;
+            SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0);
+            mp__ws.ioctlsocket(s, MP__WS_FIONBIO, &nb); /* it inherits the listener's mode */
+            mp__ws_nodelay(s);
+            if (mp__ws_add(s) != MP_OK) {
+                mp__ws.closesocket(s);
+                return MP_ENOMEM;
+            }
+            *h = (long long)s;
+            return MP_OK;
+        }
+        if (mp__ws.lasterror() != MP__WS_EWOULDBLOCK && mp__ws.lasterror() != MP__WS_ECONNRESET &&
+            mp__ws.lasterror() != MP__WS_ECONNABORTED)
+            return MP_ESYS;
+        left = deadline - mp__os_now();
+        if (left <= 0 && timeout < 1e9) return MP_ETIMEDOUT;
+        p.fd = (mp__sock)lh;
+        p.events = MP__WS_POLLRDNORM;
+        p.revents = 0;
+        mp__ws.poll(&p, 1, timeout >= 1e9 ? -1 : (int)mp__os_ms(left));
+    }
+}
+MP__FN int mp__ws_connect(const mp__addr *a, double timeout, long long *h) {
+    mp__ws_addrinfo *res = NULL;
+    mp__ws_pollfd p;
+    unsigned long nb = 1;
+    int err = 0, elen = sizeof err, r = mp__ws_load();
+    mp__sock s;
+    if (r == MP_OK) r = mp__ws_resolve(a, &res);
+    if (r != MP_OK) return r;
+    r = mp__ws_new(res->ai_family, &s);
+    if (r != MP_OK) {
+        mp__ws.freeaddrinfo(res);
+        return r;
+    }
+    mp__ws.ioctlsocket(s, MP__WS_FIONBIO, &nb);
+    if (mp__ws.connect(s, res->ai_addr, (int)res->ai_addrlen) != 0) {
+        err = mp__ws.lasterror();
+        if (err == MP__WS_EWOULDBLOCK || err == MP__WS_EINPROGRESS) {
+            p.fd = s;
+            p.events = MP__WS_POLLWRNORM;
+            p.revents = 0;
+            if (mp__ws.poll(&p, 1, timeout >= 1e9 ? -1 : (int)mp__os_ms(timeout)) == 0)
+                err = -1; /* timed out */
+            else if (mp__ws.getsockopt(s, MP__WS_SOL_SOCKET, MP__WS_SO_ERROR, (char *)&err,
+                                       &elen) != 0)
+                err = mp__ws.lasterror();
+        }
+    }
+    mp__ws.freeaddrinfo(res);
+    if (err != 0) {
+        mp__ws_close((long long)s);
+        return err == -1 ? MP_ETIMEDOUT : mp__ws_error(err);
+    }
+    nb = 0;
+    mp__ws.ioctlsocket(s, MP__WS_FIONBIO, &nb);
+    mp__ws_nodelay(s);
+    *h = (long long)s;
+    return MP_OK;
+}
+/* The connection primitives on a socket. */
+MP__FN int mp__ws_gone(void) {
+    int e = mp__ws.lasterror();
+    return e == MP__WS_ECONNRESET || e == MP__WS_ECONNABORTED ? MP_EOF : MP_ESYS;
+}
+MP__FN int mp__ws_send(long long h, const char *p, size_t n) {
+    while (n) {
+        int w = mp__ws.send((mp__sock)h, p, n > 0x40000000u ? 0x40000000 : (int)n, 0);
+        if (w <= 0) return mp__ws_gone();
+        p += w;
+        n -= (size_t)w;
+    }
+    return MP_OK;
+}
+MP__FN int mp__ws_recv(long long h, void *buf, size_t n, size_t *got) {
+    size_t k = 0;
+    while (k < n) {
+        size_t want = n - k > 0x40000000u ? 0x40000000u : n - k;
+        int r = mp__ws.recv((mp__sock)h, (char *)buf + k, (int)want, MP__WS_MSG_WAITALL);
+        if (r <= 0) {
+            *got = k;
+            return r == 0 ? MP_EOF : mp__ws_gone();
+        }
+        k += (size_t)r;
+    }
+    *got = k;
+    return MP_OK;
+}
+MP__FN int mp__ws_readable(long long h) {
+    mp__ws_pollfd p;
+    p.fd = (mp__sock)h;
+    p.events = MP__WS_POLLRDNORM;
+    p.revents = 0;
+    return mp__ws.poll(&p, 1, 0) > 0; /* data, EOF or an error: a receive answers at once */
+}
+MP__FN int mp__ws_recv_some(long long h, void *buf, size_t n, size_t *got) {
+    int r;
+    *got = 0;
+    if (n == 0 || !mp__ws_readable(h)) return MP_OK;
+    r = mp__ws.recv((mp__sock)h, (char *)buf, n > 0x40000000u ? 0x40000000 : (int)n, 0);
+    if (r == 0) return MP_EOF;
+    if (r < 0) return mp__ws_gone();
+    *got = (size_t)r;
+    return MP_OK;
+}
+
+/* A socket is not handed to a child by DuplicateHandle but by WSADuplicateSocket: its
+   WSAPROTOCOL_INFOW (628 bytes) travels in the extra bytes of its mp__pass entry. */
+#define MP__OS_PASS_EXTRA 640
+#define MP__PASS_SOCK     (-2LL)
+
 /* CreateProcess suspended, reserve the arena's range in the child before any of its code
    runs (PostgreSQL's technique), then let it go: the child swaps the reservation for the
    mapping. Only the standard handles are inherited; the open connection ends are duplicated
@@ -2549,6 +2871,12 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], mp__pass *pass,
     ok = got == (void *)mp__g.arena;
     for (i = 0; ok && i < (size_t)npass; i++) {
         HANDLE mine = (HANDLE)(uintptr_t)pass[i].handle, theirs = NULL;
+        if (mp__os_is_sock(pass[i].handle)) { /* a socket: see mp__os_adopt */
+            ok = mp__ws.share((mp__sock)pass[i].handle, pi.dwProcessId,
+                              (char *)(pass + npass) + (size_t)i * MP__OS_PASS_EXTRA) == 0;
+            pass[i].handle = MP__PASS_SOCK;
+            continue;
+        }
         ok = DuplicateHandle(GetCurrentProcess(), mine, pi.hProcess, &theirs, 0, FALSE,
                              DUPLICATE_SAME_ACCESS);
         pass[i].handle = (long long)(uintptr_t)theirs;
@@ -2605,7 +2933,7 @@ MP__FN void mp__os_exit(int code) {
    mode, overlapped so that one thread may read while another writes the same end. */
 static SRWLOCK mp__os_reg_srw = SRWLOCK_INIT;
 static volatile mp__u32 mp__os_pipe_count;
-#define MP__WIN_PIPE_BUF 65536
+#define MP__WIN_PIPE_BUF  65536
 MP__FN void mp__os_reg_lock(void) {
     AcquireSRWLockExclusive(&mp__os_reg_srw);
 }
@@ -2683,11 +3011,23 @@ MP__FN int mp__os_pipe(int duplex, long long h[2]) {
     return MP_ESYS;
 }
 MP__FN void mp__os_close_handle(long long h) {
-    if (h != -1) CloseHandle((HANDLE)(uintptr_t)h);
+    if (h != -1 && !mp__ws_close(h)) CloseHandle((HANDLE)(uintptr_t)h);
 }
-MP__FN int mp__os_adopt(long long h) {
+MP__FN int mp__os_adopt(long long *h, const void *extra) {
     DWORD flags;
-    return GetHandleInformation((HANDLE)(uintptr_t)h, &flags) ? 0 : -1;
+    if (*h == MP__PASS_SOCK) {
+        mp__sock s;
+        if (mp__ws_load() != MP_OK) return -1;
+        s = mp__ws.socket_from(-1, -1, -1, extra, 0, 0x01 | 0x80); /* overlapped, no inherit */
+        if (s == MP__BAD_SOCK) return -1;
+        if (mp__ws_add(s) != MP_OK) {
+            mp__ws.closesocket(s);
+            return -1;
+        }
+        *h = (long long)s;
+        return 0;
+    }
+    return GetHandleInformation((HANDLE)(uintptr_t)*h, &flags) ? 0 : -1;
 }
 MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, size_t nb) {
     HANDLE fh = (HANDLE)(uintptr_t)h, ev;
@@ -2705,6 +3045,10 @@ MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, siz
         part[0] = small;
         len[0] = na + nb;
         len[1] = 0;
+    }
+    if (mp__os_is_sock(h)) {
+        for (k = 0; k < 2 && r == MP_OK; k++) r = mp__ws_send(h, part[k], len[k]);
+        return r;
     }
     ev = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!ev) return MP_ESYS;
@@ -2728,6 +3072,7 @@ MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
         *got = 0;
         return MP_OK;
     }
+    if (mp__os_is_sock(h)) return mp__ws_recv(h, buf, n, got);
     ev = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!ev) return MP_ESYS;
     while (k < n && r == MP_OK) {
@@ -2745,6 +3090,7 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
     HANDLE ev;
     int r;
     *got = 0;
+    if (mp__os_is_sock(h)) return mp__ws_recv_some(h, buf, n, got);
     if (!PeekNamedPipe((HANDLE)(uintptr_t)h, NULL, 0, NULL, &avail, NULL))
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
     if (avail == 0 || n == 0) return MP_OK;
@@ -2775,6 +3121,8 @@ MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, 
             if (h[i] == -1) continue;
             if (is_proc[i])
                 ready[i] = WaitForSingleObject(x, 0) != WAIT_TIMEOUT;
+            else if (mp__os_is_sock(h[i]))
+                ready[i] = mp__ws_readable(h[i]);
             else
                 ready[i] = !PeekNamedPipe(x, NULL, 0, NULL, &avail, NULL) || avail > 0;
             count += ready[i];
@@ -2856,7 +3204,8 @@ MP__FN int mp__os_pipe_instance(const mp__addr *a, int first, long long *h) {
 }
 MP__FN int mp__os_listen(const mp__addr *a, long long *h, char *text, size_t cap) {
     int r;
-    if (a->family != MP__AF_PIPE) return MP_ENOSYS;
+    if (a->family == MP__AF_TCP) return mp__ws_listen(a, h, text, cap);
+    if (a->family != MP__AF_PIPE) return MP_ENOSYS; /* Unix sockets: not on Windows */
     r = mp__os_pipe_instance(a, 1, h);
     if (r == MP_OK) snprintf(text, cap, "%s", a->name);
     return r;
@@ -2892,6 +3241,7 @@ MP__FN int mp__os_accept(long long *lh, const mp__addr *a, double timeout, long 
     DWORD done = 0;
     long long next = -1;
     int r = MP_OK;
+    if (a->family == MP__AF_TCP) return mp__ws_accept(*lh, timeout, h);
     memset(&ov, 0, sizeof ov);
     ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!ov.hEvent) return MP_ESYS;
@@ -2921,6 +3271,7 @@ MP__FN int mp__os_connect(const mp__addr *a, double timeout, long long *h) {
     DWORD mode = PIPE_READMODE_MESSAGE;
     wchar_t w[256];
     HANDLE p;
+    if (a->family == MP__AF_TCP) return mp__ws_connect(a, timeout, h);
     if (a->family != MP__AF_PIPE) return MP_ENOSYS;
     if (mp__os_pipe_wname(a, w) != MP_OK) return MP_EINVAL;
     for (;;) {
@@ -4004,8 +4355,8 @@ MP__FN void mp__spawn_attach(const char *token) {
     b = (mp__boot *)(mp__g.arena + off);
     if (b->nonce[0] != nonce[0] || b->nonce[1] != nonce[1] ||
         b->payload_size > mp__g.arena_size - off - sizeof(mp__boot) ||
-        b->npass > mp__g.arena_size / sizeof(mp__pass) ||
-        b->pass_off > mp__g.arena_size - b->npass * sizeof(mp__pass) ||
+        b->npass > mp__g.arena_size / (sizeof(mp__pass) + MP__OS_PASS_EXTRA) ||
+        b->pass_off > mp__g.arena_size - b->npass * (sizeof(mp__pass) + MP__OS_PASS_EXTRA) ||
         memchr(b->module, 0, sizeof b->module) == NULL)
         mp__os_exit(MP__EXIT_BOOT);
     if (b->method == MP_SPAWN || (b->method == MP_FORK && MP__OS_FORKS))
@@ -6387,7 +6738,8 @@ MP__FN int mp__conn_snapshot(mp__pass **table, int *n) {
     *n = 0;
     mp__os_reg_lock();
     if (mp__reg.n) {
-        t = (mp__pass *)mp__arena_alloc((size_t)mp__reg.n * sizeof *t);
+        /* each entry may have MP__OS_PASS_EXTRA bytes after the table (Windows: sockets) */
+        t = (mp__pass *)mp__arena_alloc((size_t)mp__reg.n * (sizeof *t + MP__OS_PASS_EXTRA));
         if (!t) {
             mp__os_reg_unlock();
             return MP_ENOMEM;
@@ -6416,8 +6768,10 @@ MP__FN int mp__conn_adopt(const mp__pass *table, int n) {
     int i;
     for (i = 0; i < n; i++) {
         mp_conn *c = (mp_conn *)(void *)(mp__g.arena + table[i].conn);
-        if (mp__obj_check(c, MP__T_CONN) != MP_OK || mp__os_adopt(table[i].handle) != 0) continue;
-        if (mp__reg_add(c, table[i].handle) != MP_OK) return MP_ENOMEM;
+        long long h = table[i].handle;
+        const char *extra = (const char *)(table + n) + (size_t)i * MP__OS_PASS_EXTRA;
+        if (mp__obj_check(c, MP__T_CONN) != MP_OK || mp__os_adopt(&h, extra) != 0) continue;
+        if (mp__reg_add(c, h) != MP_OK) return MP_ENOMEM;
     }
     return MP_OK;
 }
