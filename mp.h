@@ -555,9 +555,13 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
      length, or -1 and an 8-byte length for 2^31 - 1 bytes or more. A message longer than
      MP_MESSAGE_MAX from the peer breaks the connection (MP_ECORRUPT), as Python's
      recv_bytes(maxlength) closes it.
+   - Windows: named pipes in message mode, as Python's PipeListener (a message is one write,
+     no length on the wire; remote clients are refused), and TCP through Winsock2, which mp.h
+     loads at run time (no -lws2_32 to add, and no clash with <winsock2.h> included before
+     mp.h). Unix sockets there: MP_ENOSYS. A wait or poll does not see an empty message on a
+     named pipe (a receive gets it).
    - Errors: MP_EEXIST (address in use), MP_ENOENT (nobody listens there), MP_ETIMEDOUT,
-     MP_ENAMETOOLONG (a Unix path over 107 bytes), MP_ENOSYS (the form does not exist on this
-     platform: Windows listeners and clients are not done yet). */
+     MP_ENAMETOOLONG (a Unix path over 107 bytes), MP_ENOSYS (a form this platform lacks). */
 #define MP_AUTHKEY_MAX 256
 typedef struct mp_listener mp_listener;
 /* The process's authkey (current_process().authkey): 32 random bytes made by the first
