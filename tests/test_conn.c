@@ -375,6 +375,57 @@ static int conn_test_bad_peer(void) {
     return 0;
 }
 
+/* A client killed at any moment of a stream of large messages: the server gets whole
+   messages, then the end (MP_EOF, or MP_ECORRUPT in the middle of one), never a hang; the
+   listener serves the next client. */
+static int conn_flood_child(void *arg, size_t size) {
+    conn_arg a = conn_arg_of(arg);
+    mp_conn *c;
+    unsigned char *m = (unsigned char *)calloc(1, 1 << 22);
+    (void)size;
+    if (!m || mp_client(&c, a.address, NULL, 0, 20) != MP_OK) return 2;
+    for (;;)
+        if (mp_conn_send_bytes(c, m, 1 << 22) != MP_OK) return 3;
+}
+static int conn_test_peer_killed(void) {
+    mp_listener *l;
+    conn_arg a;
+    int round, r = mp_listener_new(&l, NULL, NULL, 0);
+    CHECK_EQ(r, MP_OK);
+    memset(&a, 0, sizeof a);
+    snprintf(a.address, sizeof a.address, "%s", mp_listener_address(l));
+    for (round = 0; round < test_rounds(3); round++) {
+        mp_process p;
+        mp_conn *c;
+        void *m;
+        size_t n;
+        int k, code = 0;
+        CHECK_EQ(mp_process_init(&p, conn_flood_child, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p), MP_OK);
+        CHECK_EQ(mp_listener_accept(l, 20, &c), MP_OK);
+        for (k = 0; k < round % 3; k++) { /* a few whole messages first */
+            CHECK_EQ(mp_conn_recv_bytes_alloc(c, &m, &n, 20), MP_OK);
+            CHECK_EQ(n, 1 << 22);
+            mp_free(m);
+        }
+        CHECK_EQ(mp_process_kill(&p), MP_OK);
+        CHECK_EQ(mp_process_join(&p, 20), MP_OK);
+        mp_process_exitcode(&p, &code);
+        CHECK(code != 0);
+        mp_process_close(&p);
+        for (;;) { /* what was sent before the kill, then the end */
+            r = mp_conn_recv_bytes_alloc(c, &m, &n, 20);
+            if (r != MP_OK) break;
+            CHECK_EQ(n, 1 << 22);
+            mp_free(m);
+        }
+        CHECK(r == MP_EOF || r == MP_ECORRUPT);
+        CHECK_EQ(mp_conn_close(c), MP_OK);
+    }
+    CHECK_EQ(mp_listener_close(l), MP_OK);
+    return 0;
+}
+
 static int conn_test_errors(void) {
     mp_listener *l;
     mp_conn *c;
@@ -509,6 +560,7 @@ static const mp_test conn_tests[] = {{"conn_hash_vectors", conn_test_hash_vector
                                      {"conn_authkey", conn_test_authkey},
                                      {"conn_many_clients", conn_test_many_clients},
                                      {"conn_bad_peer", conn_test_bad_peer},
+                                     {"conn_peer_killed", conn_test_peer_killed},
                                      {"conn_errors", conn_test_errors},
                                      {"conn_wait_and_fileno", conn_test_wait_and_fileno},
                                      {"conn_shm", conn_test_shm},
