@@ -994,6 +994,7 @@ typedef struct mp__addr {
 /*   mp__os_pipe/send/recv/poll/close_handle/adopt       connection ends, waiting on handles */
 /*   mp__os_reg_lock/unlock                              the lock of the connection registry */
 /*   mp__os_listen/accept/connect/listen_close           Listener and Client (>>connection)  */
+/*   mp__os_msg_send/msg_recv                            Windows message-mode pipes          */
 /*   mp__os_shm_open/close/unlink/prefix                 named shared memory (>>shm)         */
 /* ======================================================================================== */
 #if MP__POSIX /* >>posix */
