@@ -1832,9 +1832,15 @@ MP__FN void mp__os_default_address(char *buf, size_t cap) {
     p = buf + snprintf(buf, cap, "%s/mp-listener-", dir);
     for (i = 0; i < 8; i++, p += 2) snprintf(p, 3, "%02x", r[i]);
 }
+/* Close-on-exec from the start where the system can (a thread's exec cannot take it). */
+#if defined(SOCK_CLOEXEC) && !defined(MP_PORTABLE)
+#define MP__SOCK_CLOEXEC SOCK_CLOEXEC
+#else
+#define MP__SOCK_CLOEXEC 0
+#endif
 MP__FN int mp__os_sock_cloexec(int fd) {
     if (fd < 0) return -1;
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (!MP__SOCK_CLOEXEC) fcntl(fd, F_SETFD, FD_CLOEXEC);
 #ifdef SO_NOSIGPIPE
     {
         int one = 1;
@@ -1884,7 +1890,7 @@ MP__FN int mp__os_listen(const mp__addr *a, long long *h, char *text, size_t cap
         struct sockaddr_un sa;
         socklen_t len;
         if ((r = mp__os_unix_addr(a, &sa, &len)) != MP_OK) return r;
-        fd = mp__os_sock_cloexec(socket(AF_UNIX, SOCK_STREAM, 0));
+        fd = mp__os_sock_cloexec(socket(AF_UNIX, SOCK_STREAM | MP__SOCK_CLOEXEC, 0));
         if (fd < 0) return MP_ESYS;
         fchmod(fd, 0600); /* Linux gives the socket file this mode at bind: no window */
         if (bind(fd, (struct sockaddr *)&sa, len) != 0)
@@ -1901,7 +1907,7 @@ MP__FN int mp__os_listen(const mp__addr *a, long long *h, char *text, size_t cap
         socklen_t len = sizeof ss;
         char host[64];
         if ((r = mp__os_resolve(a, &res)) != MP_OK) return r;
-        fd = mp__os_sock_cloexec(socket(res->ai_family, SOCK_STREAM, 0));
+        fd = mp__os_sock_cloexec(socket(res->ai_family, SOCK_STREAM | MP__SOCK_CLOEXEC, 0));
         if (fd < 0) {
             r = mp__os_sock_error(errno);
             freeaddrinfo(res);
@@ -1946,7 +1952,11 @@ MP__FN int mp__os_accept(long long *lh, const mp__addr *a, double timeout, long 
         int fd, ready = 0, r;
         unsigned char is_proc = 0;
         double left;
+#if MP__SOCK_CLOEXEC && defined(__linux__)
+        fd = accept4((int)*lh, NULL, NULL, SOCK_CLOEXEC);
+#else
         fd = accept((int)*lh, NULL, NULL);
+#endif
         if (fd >= 0) {
             mp__os_sock_cloexec(fd);
             mp__os_set_blocking(fd); /* the BSDs pass O_NONBLOCK on */
@@ -1983,7 +1993,8 @@ MP__FN int mp__os_connect(const mp__addr *a, double timeout, long long *h) {
         if (r != MP_OK) return r;
     }
     for (;;) {
-        int fd = mp__os_sock_cloexec(socket(ss.ss_family, SOCK_STREAM, 0)), e = 0;
+        int fd = mp__os_sock_cloexec(socket(ss.ss_family, SOCK_STREAM | MP__SOCK_CLOEXEC, 0)),
+            e = 0;
         double left;
         if (fd < 0) return mp__os_sock_error(errno);
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -7416,6 +7427,7 @@ MPDEF int mp_authkey_set(const void *key, size_t len) {
 
 struct mp_listener {
     long long h; /* the listening socket (Windows: the pipe instance waiting for a client) */
+    long pid;    /* its maker: a forked copy's close does not remove the maker's socket file */
     mp__addr addr;
     int auth;
     size_t keylen;
@@ -7576,6 +7588,7 @@ MPDEF int mp_listener_new(mp_listener **out, const char *address, const void *au
     if (!l) return MP_ENOMEM;
     memset(l, 0, sizeof *l);
     l->h = -1;
+    l->pid = mp_getpid();
     l->handshake = MP_HANDSHAKE_TIMEOUT;
     if (!address) { /* Python's arbitrary_address: a fresh Unix socket (or pipe) name */
         mp__os_default_address(def, sizeof def);
@@ -7627,7 +7640,10 @@ MPDEF int mp_listener_set_handshake_timeout(mp_listener *l, double timeout) {
 }
 MPDEF int mp_listener_close(mp_listener *l) {
     if (!l) return MP_OK;
-    if (l->h != -1) mp__os_listen_close(&l->addr, l->h);
+    if (l->h != -1 && l->pid == mp_getpid())
+        mp__os_listen_close(&l->addr, l->h);
+    else if (l->h != -1)
+        mp__os_close_handle(l->h);
     MP_FREE(l);
     return MP_OK;
 }
