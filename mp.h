@@ -2672,6 +2672,8 @@ MP__FN int mp__ws_listen(const mp__addr *a, long long *h, char *text, size_t cap
     r = mp__ws_new(res->ai_family, &s);
     if (r == MP_OK) {
         unsigned long nb = 1; /* accept does not block: the wait is a poll */
+        int excl = 1;         /* SO_EXCLUSIVEADDRUSE: no other socket may take the port */
+        mp__ws.setsockopt(s, MP__WS_SOL_SOCKET, ~4, (const char *)&excl, sizeof excl);
         if (mp__ws.bind(s, res->ai_addr, (int)res->ai_addrlen) != 0 || mp__ws.listen(s, 128) != 0 ||
             mp__ws.getsockname(s, ss, &len) != 0 || mp__ws.ioctlsocket(s, MP__WS_FIONBIO, &nb) != 0)
             r = mp__ws_error(mp__ws.lasterror());
