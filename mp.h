@@ -538,7 +538,8 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
      "@name" (Linux's abstract namespace, Python's '\0name'), "host:port" or "[v6addr]:port"
      (TCP; port 0 lets the system pick: mp_listener_address tells it; an empty host is
      127.0.0.1, and nothing listens beyond the machine unless host says so, e.g. "0.0.0.0"),
-     "\\.\pipe\name" (a Windows named pipe). NULL: a fresh Unix socket in $TMPDIR or /tmp
+     "\\.\pipe\name" (a Windows named pipe); a Unix path that ends in ":digits" is written
+     "./name:1" or "/dir/name:1". NULL: a fresh Unix socket in $TMPDIR or /tmp
      (Windows: a fresh pipe name), Python's arbitrary_address.
    - authkey: NULL uses the process's authkey (below), so the processes of one family connect
      with no configuration; a key of authkey_len bytes (at most MP_AUTHKEY_MAX); a non-NULL
@@ -7456,13 +7457,14 @@ MP__FN int mp__addr_parse(const char *text, mp__addr *a) {
         return MP_OK;
     }
     colon = strrchr(text, ':');
-    if (colon && colon[1] && !strchr(text, '/')) {
+    if (text[0] != '@' && colon && colon[1] && !strchr(text, '/')) {
         const char *d = colon + 1, *h = text;
-        size_t hn = (size_t)(colon - text);
+        size_t hn = (size_t)(colon - text), nd = strspn(d, "0123456789");
         unsigned long port = 0;
-        while (*d >= '0' && *d <= '9' && port <= 65535)
-            port = port * 10 + (unsigned long)(*d++ - '0');
-        if (*d == 0 && port <= 65535 && d - colon <= 6) {
+        if (d[nd] == 0) { /* host:digits is TCP (a Unix path like that: "./name:1") */
+            if (nd > 5) return MP_EINVAL;
+            while (*d) port = port * 10 + (unsigned long)(*d++ - '0');
+            if (port > 65535) return MP_EINVAL;
             if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']')
                 h++, hn -= 2;
             else if (memchr(h, ':', hn))

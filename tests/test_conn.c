@@ -457,6 +457,9 @@ static int conn_test_errors(void) {
     CHECK_EQ(mp_client(&c, "", NULL, 0, 1), MP_EINVAL);
     CHECK_EQ(mp_client(&c, NULL, NULL, 0, 1), MP_EINVAL);
     CHECK_EQ(mp_client(&c, "::1:5", NULL, 0, 1), MP_EINVAL); /* IPv6 needs brackets */
+    CHECK_EQ(mp_client(&c, "localhost:65536", NULL, 0, 1), MP_EINVAL);
+    CHECK_EQ(mp_client(&c, "localhost:0000080", NULL, 0, 1), MP_EINVAL);
+    CHECK_EQ(mp_listener_new(&l, "127.0.0.1:99999", NULL, 0), MP_EINVAL);
     CHECK_EQ(mp_client(&c, "x:1", "k", MP_AUTHKEY_MAX + 1, 1), MP_EINVAL);
     memset(longpath, 'a', sizeof longpath - 1);
     longpath[0] = '/';
