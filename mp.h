@@ -81,6 +81,15 @@
       c.recv_bytes_into(buf)               mp_conn_recv_bytes(c, buf, cap, &size, MP_FOREVER)
       c.poll(t) / c.close()                mp_conn_poll(c, t) / mp_conn_close(c)
       connection.wait([c1, p.sentinel], t) mp_wait(conns, 1, procs, 1, t, ready)
+      c.fileno()                           mp_conn_fileno(c)
+      Listener(addr, authkey=k)            mp_listener_new(&l, "127.0.0.1:6000", k, len)
+      l.accept() / l.address / l.close()   mp_listener_accept(l, t, &c) / mp_listener_address(l)
+                                           / mp_listener_close(l)
+      Client(addr, authkey=k)              mp_client(&c, "127.0.0.1:6000", k, len, t)
+      current_process().authkey            mp_authkey_get(buf, cap, &len) / mp_authkey_set
+      SharedMemory(name, True, n)          mp_shm_open(&s, name, 1, n) (name NULL: generated)
+      SharedMemory(name) .buf .size        mp_shm_open(&s, name, 0, 0), mp_shm_buf, mp_shm_size
+      shm.close() / shm.unlink()           mp_shm_close(s) / mp_shm_unlink(name)
 
    CONVENTIONS
    - Functions return 0 (MP_OK) on success and a negative MP_E* code on failure;
@@ -125,6 +134,7 @@
       MP_NO_AUTO_INIT    no constructor; call mp_init() at the top of main
       MP_MESSAGE_MAX     the largest message (queue, pipe, pool argument or result), at
                          most 2^31 - 1 (default 1 GiB); define it the same in every file
+      MP_HANDSHAKE_TIMEOUT  seconds a listener gives a client to authenticate (default 10)
       MP_PORTABLE        force the portable POSIX fallbacks instead of the Linux fast paths
                          (futex, memfd, pidfd, dl_iterate_phdr, close_range), the path
                          that macOS and the BSDs take
@@ -193,7 +203,12 @@ extern "C" {
     X(MP_ETASK, -25, "the task reported an error (see its status)")                                \
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
     X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
-    X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")
+    X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")   \
+    X(MP_EAUTH, -35,                                                                               \
+      "authentication failed: the peer holds another authkey (AuthenticationError)")               \
+    X(MP_EEXIST, -36, "the name exists already (an address in use, a shared memory name)")         \
+    X(MP_ENOENT, -37, "nothing of that name (nobody listens at the address, no such memory)")      \
+    X(MP_EPROTO, -38, "protocol error: the peer does not speak multiprocessing.connection")
 
 enum mp_error {
 #define MP__ENUM(name, value, text) name = value,
@@ -539,6 +554,78 @@ MPDEF int mp_conn_close(mp_conn *c); /* this process's copy of the end; twice is
 MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, int nprocs,
                   double timeout, int *ready);
 
+/* Listener and Client (multiprocessing.connection), wire-compatible with Python's: a C
+   program and a Python program connect with nothing but mp.h on the C side.
+   - Addresses (text): "/path/to/socket" (a Unix socket, created 0600 and removed by close),
+     "@name" (Linux's abstract namespace, Python's '\0name'), "host:port" or "[v6addr]:port"
+     (TCP; port 0 lets the system pick: mp_listener_address tells it; an empty host is
+     127.0.0.1, and nothing listens beyond the machine unless host says so, e.g. "0.0.0.0"),
+     "\\.\pipe\name" (a Windows named pipe); a Unix path that ends in ":digits" is written
+     "./name:1" or "/dir/name:1". NULL: a fresh Unix socket in $TMPDIR or /tmp
+     (Windows: a fresh pipe name), Python's arbitrary_address.
+   - authkey: NULL uses the process's authkey (below), so the processes of one family connect
+     with no configuration; a key of authkey_len bytes (at most MP_AUTHKEY_MAX); a non-NULL
+     key of length 0 means no handshake at all (Python: authkey=None). The handshake is
+     Python's HMAC challenge both ways, and speaks both generations: HMAC-MD5 with Python
+     3.11 and older, "{sha256}" with 3.12 and later. A wrong key: MP_EAUTH on both sides
+     (AuthenticationError on a Python side); a peer that does not speak the protocol:
+     MP_EPROTO. The listener's handshake is bounded by a timeout (MP_HANDSHAKE_TIMEOUT, 10 s;
+     mp_listener_set_handshake_timeout), and a peer that sends garbage, a huge length or
+     nothing costs the listener 256 bytes and that time, then accept returns the error (the
+     listener goes on; accept again).
+   - The connection returned is an mp_conn like a Pipe's end (send_bytes, recv_bytes, poll,
+     close, mp_wait, inherited by children), with Python's framing: a 4-byte big-endian
+     length, or -1 and an 8-byte length for 2^31 - 1 bytes or more. A message longer than
+     MP_MESSAGE_MAX from the peer breaks the connection (MP_ECORRUPT), as Python's
+     recv_bytes(maxlength) closes it.
+   - Windows: named pipes in message mode, as Python's PipeListener (a message is one write,
+     no length on the wire; remote clients are refused), and TCP through Winsock2, which mp.h
+     loads at run time (no -lws2_32 to add, and no clash with <winsock2.h> included before
+     mp.h). Unix sockets there: MP_ENOSYS. A wait or poll does not see an empty message on a
+     named pipe (a receive gets it).
+   - Errors: MP_EEXIST (address in use), MP_ENOENT (nobody listens there), MP_ETIMEDOUT,
+     MP_ENAMETOOLONG (a Unix path over 107 bytes), MP_ENOSYS (a form this platform lacks). */
+#define MP_AUTHKEY_MAX 256
+typedef struct mp_listener mp_listener;
+/* The process's authkey (current_process().authkey): 32 random bytes made by the first
+   process, inherited by its children under every start method. get: MP_ETOOBIG (and *len)
+   when cap is too small. set: for this process and the children it starts afterwards. */
+MPDEF int mp_authkey_get(void *key, size_t cap, size_t *len);
+MPDEF int mp_authkey_set(const void *key, size_t len);
+MPDEF int mp_listener_new(mp_listener **out, const char *address, const void *authkey,
+                          size_t authkey_len);
+/* The next client, authenticated: MP_OK, MP_ETIMEDOUT (nobody came), MP_EAUTH, MP_EPROTO. */
+MPDEF int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn);
+MPDEF const char *mp_listener_address(const mp_listener *l); /* with the real port */
+MPDEF long long mp_listener_fileno(const mp_listener *l);    /* readable: a client waits */
+MPDEF int mp_listener_set_handshake_timeout(mp_listener *l, double timeout);
+MPDEF int mp_listener_close(mp_listener *l); /* frees it; removes its Unix socket file */
+/* Connects and authenticates within timeout (Python's Client(address, authkey=...)). */
+MPDEF int mp_client(mp_conn **out, const char *address, const void *authkey, size_t authkey_len,
+                    double timeout);
+/* conn.fileno(): the descriptor (Windows: the HANDLE) of this process's copy of an end, for
+   an event loop of the program's own (epoll, kqueue, libuv); or an MP_E* error (< 0). Read
+   and write through mp.h only: the receive state lives in mp.h. */
+MPDEF long long mp_conn_fileno(mp_conn *c);
+
+/* Named shared memory (multiprocessing.shared_memory.SharedMemory), the same memory as
+   Python's of the same name: SharedMemory("frames") in Python and mp_shm_open(&s, "frames",
+   ...) in C. POSIX: shm_open("/" + name), mode 0600; Windows: a named file mapping.
+   create: a new block of size bytes (zero-filled; MP_EEXIST if the name is taken); name
+   NULL generates one ("psm_" and 8 hex digits, as Python). !create: attach by name
+   (MP_ENOENT); size is ignored and mp_shm_size tells it (Windows: rounded up to pages).
+   close: this process's mapping; unlink: the name (the memory goes when the last process
+   closes it; on Windows it goes with the last handle, and unlink does nothing). Link with
+   -lrt on glibc older than 2.34. */
+#define MP_SHM_NAME_MAX 248 /* bytes of a name, the terminating NUL included */
+typedef struct mp_shm mp_shm;
+MPDEF int mp_shm_open(mp_shm **out, const char *name, int create, size_t size);
+MPDEF void *mp_shm_buf(const mp_shm *s);
+MPDEF size_t mp_shm_size(const mp_shm *s);
+MPDEF const char *mp_shm_name(const mp_shm *s);
+MPDEF int mp_shm_close(mp_shm *s);
+MPDEF int mp_shm_unlink(const char *name);
+
 #ifdef __cplusplus
 }
 #endif
@@ -639,7 +726,12 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -914,6 +1006,17 @@ typedef struct mp__pass {
     long long handle;
 } mp__pass;
 
+/* An address of a Listener or Client, parsed (>>connection) for the platform layer. */
+enum { MP__AF_UNIX = 1, MP__AF_TCP, MP__AF_PIPE };
+#define MP__ADDR_TEXT 300 /* an address as text, the longest Unix path and a TCP one included */
+typedef struct mp__addr {
+    int family;
+    int abstract;   /* Unix: Linux's abstract namespace ("@name") */
+    unsigned port;  /* TCP */
+    size_t len;     /* of name */
+    char name[256]; /* Unix: the path; TCP: the host; a Windows pipe: its whole name */
+} mp__addr;
+
 /* ======================================================================================== */
 /* >>os: the platform layer. Each primitive has its POSIX and its Win32 half; everything    */
 /* above this section is written once.                                                      */
@@ -926,6 +1029,9 @@ typedef struct mp__pass {
 /*   mp__os_module_locate/resolve                        functions across ASLR               */
 /*   mp__os_pipe/send/recv/poll/close_handle/adopt       connection ends, waiting on handles */
 /*   mp__os_reg_lock/unlock                              the lock of the connection registry */
+/*   mp__os_listen/accept/connect/listen_close           Listener and Client (>>connection)  */
+/*   mp__os_msg_send/msg_recv                            Windows message-mode pipes          */
+/*   mp__os_shm_open/close/unlink/prefix                 named shared memory (>>shm)         */
 /* ======================================================================================== */
 #if MP__POSIX /* >>posix */
 
@@ -1657,9 +1763,12 @@ MP__FN int mp__os_pipe(int duplex, long long h[2]) {
 MP__FN void mp__os_close_handle(long long h) {
     if (h >= 0) close((int)h);
 }
-/* A spawned child's inherited end: keep it from the programs it may exec. 0 if it is open. */
-MP__FN int mp__os_adopt(long long h) {
-    return fcntl((int)h, F_SETFD, FD_CLOEXEC) == 0 ? 0 : -1;
+/* A spawned child's inherited end: keep it from the programs it may exec. 0 if it is open.
+   extra: MP__OS_PASS_EXTRA bytes the parent's spawn wrote for it (none here). */
+#define MP__OS_PASS_EXTRA 0
+MP__FN int mp__os_adopt(long long *h, const void *extra) {
+    (void)extra;
+    return fcntl((int)*h, F_SETFD, FD_CLOEXEC) == 0 ? 0 : -1;
 }
 /* Writes a then b, all of them: MP_OK, MP_EOF (the peer is closed) or MP_ESYS. */
 MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, size_t nb) {
@@ -1752,6 +1861,279 @@ MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, 
         for (i = 0; i < n; i++) ready[i] = 0;
     if (p != small) MP_FREE(p);
     return r < 0 ? MP_ESYS : r;
+}
+
+/* Listener and Client sockets (>>connection): Unix (path or Linux abstract) and TCP. */
+MP__FN void mp__os_default_address(char *buf, size_t cap) {
+    unsigned char r[8];
+    const char *dir = getenv("TMPDIR");
+    char *p;
+    int i;
+    if (!dir || !dir[0] || strlen(dir) > 60) dir = "/tmp";
+    mp__os_random(r, sizeof r);
+    p = buf + snprintf(buf, cap, "%s/mp-listener-", dir);
+    for (i = 0; i < 8; i++, p += 2) snprintf(p, 3, "%02x", r[i]);
+}
+/* Close-on-exec from the start where the system can (a thread's exec cannot take it). */
+#if defined(SOCK_CLOEXEC) && !defined(MP_PORTABLE)
+#define MP__SOCK_CLOEXEC SOCK_CLOEXEC
+#else
+#define MP__SOCK_CLOEXEC 0
+#endif
+MP__FN int mp__os_sock_cloexec(int fd) {
+    if (fd < 0) return -1;
+    if (!MP__SOCK_CLOEXEC) fcntl(fd, F_SETFD, FD_CLOEXEC);
+#ifdef SO_NOSIGPIPE
+    {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+    }
+#endif
+    return fd;
+}
+MP__FN int mp__os_unix_addr(const mp__addr *a, struct sockaddr_un *sa, socklen_t *len) {
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    if (a->len + (size_t)a->abstract >= sizeof sa->sun_path) return MP_ENAMETOOLONG;
+#ifndef __linux__
+    if (a->abstract) return MP_ENOSYS; /* the abstract namespace is Linux's */
+#endif
+    memcpy(sa->sun_path + a->abstract, a->name, a->len);
+    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)a->abstract + a->len +
+                       (a->abstract ? 0 : 1));
+    return MP_OK;
+}
+MP__FN int mp__os_sock_error(int e) {
+    return e == EADDRINUSE ? MP_EEXIST
+           : e == ECONNREFUSED || e == ENOENT || e == EADDRNOTAVAIL || e == ENETUNREACH ||
+                   e == EHOSTUNREACH
+               ? MP_ENOENT
+           : e == ENAMETOOLONG ? MP_ENAMETOOLONG
+           : e == EAFNOSUPPORT ? MP_ENOSYS
+                               : MP_ESYS;
+}
+MP__FN int mp__os_resolve(const mp__addr *a, struct addrinfo **res) {
+    struct addrinfo hint;
+    char port[8];
+    memset(&hint, 0, sizeof hint);
+    hint.ai_family = AF_UNSPEC;
+    hint.ai_socktype = SOCK_STREAM;
+    snprintf(port, sizeof port, "%u", a->port);
+    return getaddrinfo(a->name, port, &hint, res) == 0 ? MP_OK : MP_ENOENT;
+}
+MP__FN void mp__os_tcp_nodelay(int fd) {
+    int one = 1; /* a message is one write: Nagle would only delay a round trip */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+MP__FN int mp__os_listen(const mp__addr *a, long long *h, char *text, size_t cap) {
+    int fd, r = MP_OK, one = 1;
+    if (a->family == MP__AF_PIPE) return MP_ENOSYS;
+    if (a->family == MP__AF_UNIX) {
+        struct sockaddr_un sa;
+        socklen_t len;
+        if ((r = mp__os_unix_addr(a, &sa, &len)) != MP_OK) return r;
+        fd = mp__os_sock_cloexec(socket(AF_UNIX, SOCK_STREAM | MP__SOCK_CLOEXEC, 0));
+        if (fd < 0) return MP_ESYS;
+        fchmod(fd, 0600); /* Linux gives the socket file this mode at bind: no window */
+        if (bind(fd, (struct sockaddr *)&sa, len) != 0)
+            r = mp__os_sock_error(errno);
+        else if (!a->abstract && chmod(a->name, 0600) != 0)
+            r = MP_ESYS;
+        else if (listen(fd, 128) != 0)
+            r = MP_ESYS;
+        if (r != MP_OK && r != MP_EEXIST && !a->abstract) unlink(a->name);
+        snprintf(text, cap, "%s%s", a->abstract ? "@" : "", a->name);
+    } else {
+        struct addrinfo *res = NULL;
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        char host[64];
+        if ((r = mp__os_resolve(a, &res)) != MP_OK) return r;
+        fd = mp__os_sock_cloexec(socket(res->ai_family, SOCK_STREAM | MP__SOCK_CLOEXEC, 0));
+        if (fd < 0) {
+            r = mp__os_sock_error(errno);
+            freeaddrinfo(res);
+            return r;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as Python on POSIX */
+        if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0 ||
+            getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+            r = mp__os_sock_error(errno);
+        freeaddrinfo(res);
+        if (r == MP_OK && ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&ss;
+            inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+            snprintf(text, cap, "[%s]:%u", host, (unsigned)ntohs(s6->sin6_port));
+        } else if (r == MP_OK) {
+            struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&ss;
+            inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+            snprintf(text, cap, "%s:%u", host, (unsigned)ntohs(s4->sin_port));
+        }
+    }
+    if (r == MP_OK && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) r = MP_ESYS;
+    if (r != MP_OK) {
+        close(fd);
+        return r;
+    }
+    *h = fd;
+    return MP_OK;
+}
+MP__FN void mp__os_listen_close(const mp__addr *a, long long h) {
+    close((int)h);
+    if (a->family == MP__AF_UNIX && !a->abstract) unlink(a->name);
+}
+MP__FN int mp__os_set_blocking(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    return fl != -1 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0 ? 0 : -1;
+}
+/* The next client: MP_OK, MP_ETIMEDOUT. The listening socket does not block, so a client
+   that another process (or thread) took between the poll and the accept only costs a loop. */
+MP__FN int mp__os_accept(long long *lh, const mp__addr *a, double timeout, long long *h) {
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    for (;;) {
+        int fd, ready = 0, r;
+        unsigned char is_proc = 0;
+        double left;
+#if MP__SOCK_CLOEXEC && defined(__linux__)
+        fd = accept4((int)*lh, NULL, NULL, SOCK_CLOEXEC);
+#else
+        fd = accept((int)*lh, NULL, NULL);
+#endif
+        if (fd >= 0) {
+            mp__os_sock_cloexec(fd);
+            mp__os_set_blocking(fd); /* the BSDs pass O_NONBLOCK on */
+            if (a->family == MP__AF_TCP) mp__os_tcp_nodelay(fd);
+            *h = fd;
+            return MP_OK;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            return MP_ESYS;
+        left = deadline - mp__os_now();
+        if (left <= 0 && timeout < 1e9) return MP_ETIMEDOUT;
+        r = mp__os_poll(lh, &is_proc, 1, timeout >= 1e9 ? 1e300 : left, &ready);
+        if (r < 0) return r;
+    }
+}
+/* Connects within the timeout: MP_OK, MP_ENOENT (nobody listens), MP_ETIMEDOUT. A Unix
+   listener whose backlog is full answers EAGAIN: tried again, as a blocking connect waits. */
+MP__FN int mp__os_connect(const mp__addr *a, double timeout, long long *h) {
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout), pause = 0.001;
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    int r;
+    if (a->family == MP__AF_PIPE) return MP_ENOSYS;
+    if (a->family == MP__AF_UNIX) {
+        if ((r = mp__os_unix_addr(a, (struct sockaddr_un *)(void *)&ss, &len)) != MP_OK) return r;
+    } else {
+        struct addrinfo *res = NULL;
+        if ((r = mp__os_resolve(a, &res)) != MP_OK) return r;
+        if (res->ai_addrlen > sizeof ss)
+            r = MP_ENOSYS;
+        else
+            memcpy(&ss, res->ai_addr, len = (socklen_t)res->ai_addrlen);
+        freeaddrinfo(res);
+        if (r != MP_OK) return r;
+    }
+    for (;;) {
+        int fd = mp__os_sock_cloexec(socket(ss.ss_family, SOCK_STREAM | MP__SOCK_CLOEXEC, 0)),
+            e = 0;
+        double left;
+        if (fd < 0) return mp__os_sock_error(errno);
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        if (connect(fd, (struct sockaddr *)&ss, len) != 0) e = errno;
+        if (e == EINPROGRESS || e == EINTR) {
+            socklen_t el = sizeof e;
+            struct pollfd p;
+            p.fd = fd;
+            p.events = POLLOUT;
+            p.revents = 0;
+            left = deadline - mp__os_now();
+            while ((r = poll(&p, 1,
+                             timeout >= 1e9 ? -1
+                             : left > 0     ? mp__os_ms(left)
+                                            : 0)) < 0 &&
+                   errno == EINTR)
+                left = deadline - mp__os_now();
+            if (r == 0)
+                e = ETIMEDOUT;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
+                e = errno;
+        }
+        if (e == 0 && mp__os_set_blocking(fd) == 0) {
+            if (a->family == MP__AF_TCP) mp__os_tcp_nodelay(fd);
+            *h = fd;
+            return MP_OK;
+        }
+        close(fd);
+        left = deadline - mp__os_now();
+        if (e == ETIMEDOUT || (left <= 0 && timeout < 1e9)) return MP_ETIMEDOUT;
+        if (e != EAGAIN) return mp__os_sock_error(e);
+        mp__os_sleep(pause < left ? pause : left);
+        if (pause < 0.01) pause *= 2;
+    }
+}
+
+/* Message-mode pipes are Windows': no end of this kind exists here. */
+MP__FN int mp__os_msg_send(long long h, const void *data, size_t size) {
+    (void)h, (void)data, (void)size;
+    return MP_ENOSYS;
+}
+MP__FN int mp__os_msg_recv(long long h, void *buf, size_t cap, size_t *got, mp__u64 *left,
+                           double timeout) {
+    (void)h, (void)buf, (void)cap, (void)timeout;
+    *got = 0;
+    *left = 0;
+    return MP_ENOSYS;
+}
+
+/* Named shared memory (>>shm): shm_open("/" + name), as Python's _posixshmem. */
+MP__FN const char *mp__os_shm_prefix(void) {
+    return "psm_";
+}
+MP__FN int mp__os_shm_open(const char *name, int create, size_t *size, void **buf, long long *h) {
+    char path[MP_SHM_NAME_MAX + 1];
+    struct stat st;
+    void *p;
+    int fd;
+    path[0] = '/';
+    memcpy(path + 1, name, strlen(name) + 1);
+    fd = shm_open(path, create ? O_RDWR | O_CREAT | O_EXCL : O_RDWR, 0600);
+    if (fd < 0)
+        return errno == EEXIST         ? MP_EEXIST
+               : errno == ENOENT       ? MP_ENOENT
+               : errno == ENAMETOOLONG ? MP_ENAMETOOLONG
+                                       : MP_ESYS;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (create && ftruncate(fd, (off_t)*size) != 0) {
+        close(fd);
+        shm_unlink(path);
+        return MP_ENOMEM;
+    }
+    if (fstat(fd, &st) != 0 || st.st_size <= 0 || (mp__u64)st.st_size > (mp__u64)SIZE_MAX) {
+        close(fd);
+        if (create) shm_unlink(path);
+        return MP_EINVAL; /* an empty object cannot be mapped (Python: ValueError) */
+    }
+    p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        close(fd);
+        if (create) shm_unlink(path);
+        return MP_ENOMEM;
+    }
+    *size = (size_t)st.st_size;
+    *buf = p;
+    *h = fd;
+    return MP_OK;
+}
+MP__FN void mp__os_shm_close(void *buf, size_t size, long long h) {
+    munmap(buf, size);
+    close((int)h);
+}
+MP__FN int mp__os_shm_unlink(const char *name) {
+    char path[MP_SHM_NAME_MAX + 1];
+    path[0] = '/';
+    memcpy(path + 1, name, strlen(name) + 1);
+    return shm_unlink(path) == 0 ? MP_OK : errno == ENOENT ? MP_ENOENT : MP_ESYS;
 }
 
 #if MP__DL_ITERATE
@@ -2159,6 +2541,327 @@ MP__FN const wchar_t *mp__os_exe_path(void) {
     return mp__os_exe;
 }
 
+/* TCP on Windows (>>connection): Winsock2, loaded when the first TCP listener or client is
+   made (LoadLibrary("ws2_32.dll")), so that a program links with nothing more (no -lws2_32,
+   no #pragma comment) and pays nothing without TCP. Its own declarations carry mp__ names,
+   so that <winsock.h> or <winsock2.h>, included by the program before or after mp.h, never
+   clashes. The sockets made here are listed, so that the connection primitives (send,
+   receive, poll, close) use Winsock calls on them and pipe calls on the rest. */
+typedef UINT_PTR mp__sock;
+#define MP__BAD_SOCK   (~(UINT_PTR)0)
+typedef struct mp__ws_addrinfo { /* ADDRINFOA */
+    int ai_flags, ai_family, ai_socktype, ai_protocol;
+    size_t ai_addrlen;
+    char *ai_canonname;
+    void *ai_addr;
+    struct mp__ws_addrinfo *ai_next;
+} mp__ws_addrinfo;
+typedef struct mp__ws_pollfd { /* WSAPOLLFD */
+    mp__sock fd;
+    short events, revents;
+} mp__ws_pollfd;
+enum {
+    MP__WS_AF_UNSPEC = 0,
+    MP__WS_SOCK_STREAM = 1,
+    MP__WS_IPPROTO_TCP = 6,
+    MP__WS_TCP_NODELAY = 1,
+    MP__WS_SOL_SOCKET = 0xffff,
+    MP__WS_SO_ERROR = 0x1007,
+    MP__WS_SO_TYPE = 0x1008,
+    MP__WS_POLLRDNORM = 0x100,
+    MP__WS_POLLWRNORM = 0x10,
+    MP__WS_EWOULDBLOCK = 10035,
+    MP__WS_EINPROGRESS = 10036,
+    MP__WS_EADDRINUSE = 10048,
+    MP__WS_ECONNREFUSED = 10061,
+    MP__WS_ECONNRESET = 10054,
+    MP__WS_ECONNABORTED = 10053,
+    MP__WS_MSG_WAITALL = 8
+};
+#define MP__WS_FIONBIO ((long)0x8004667e)
+static struct {
+    volatile LONG state; /* 0: not tried, 1: loaded, -1: not available */
+    int(WINAPI *startup)(WORD, void *);
+    mp__sock(WINAPI *socket)(int, int, int);
+    int(WINAPI *bind)(mp__sock, const void *, int);
+    int(WINAPI *listen)(mp__sock, int);
+    mp__sock(WINAPI *accept)(mp__sock, void *, int *);
+    int(WINAPI *connect)(mp__sock, const void *, int);
+    int(WINAPI *getsockname)(mp__sock, void *, int *);
+    int(WINAPI *getsockopt)(mp__sock, int, int, char *, int *);
+    int(WINAPI *setsockopt)(mp__sock, int, int, const char *, int);
+    int(WINAPI *closesocket)(mp__sock);
+    int(WINAPI *getaddrinfo)(const char *, const char *, const mp__ws_addrinfo *,
+                             mp__ws_addrinfo **);
+    void(WINAPI *freeaddrinfo)(mp__ws_addrinfo *);
+    int(WINAPI *ioctlsocket)(mp__sock, long, unsigned long *);
+    int(WINAPI *recv)(mp__sock, char *, int, int);
+    int(WINAPI *send)(mp__sock, const char *, int, int);
+    int(WINAPI *poll)(mp__ws_pollfd *, unsigned long, int);
+    int(WINAPI *lasterror)(void);
+    int(WINAPI *share)(mp__sock, DWORD, void *); /* WSADuplicateSocketW */
+    mp__sock(WINAPI *socket_from)(int, int, int, const void *, unsigned, DWORD); /* WSASocketW */
+} mp__ws;
+static SRWLOCK mp__ws_srw = SRWLOCK_INIT;
+static mp__sock *mp__ws_list; /* this process's sockets */
+static int mp__ws_n, mp__ws_cap;
+
+MP__FN void (*mp__ws_fn(HMODULE m, const char *name, int *ok))(void) {
+    FARPROC f = GetProcAddress(m, name);
+    if (!f) *ok = 0;
+    return (void (*)(void))f;
+}
+MP__FN int mp__ws_load(void) {
+    AcquireSRWLockExclusive(&mp__ws_srw);
+    if (mp__ws.state == 0) {
+        HMODULE m = LoadLibraryW(L"ws2_32.dll");
+        unsigned char wsadata[512]; /* WSADATA, larger on 64-bit */
+        int ok = m != NULL;
+        mp__ws.state = -1;
+        if (ok) {
+#define MP__WS(field, name)                                                                        \
+    do {                                                                                           \
+        void (*f_)(void) = mp__ws_fn(m, name, &ok);                                                \
+        memcpy((void *)&mp__ws.field, (const void *)&f_, sizeof f_);                               \
+    } while (0)
+            MP__WS(startup, "WSAStartup");
+            MP__WS(socket, "socket");
+            MP__WS(bind, "bind");
+            MP__WS(listen, "listen");
+            MP__WS(accept, "accept");
+            MP__WS(connect, "connect");
+            MP__WS(getsockname, "getsockname");
+            MP__WS(getsockopt, "getsockopt");
+            MP__WS(setsockopt, "setsockopt");
+            MP__WS(closesocket, "closesocket");
+            MP__WS(getaddrinfo, "getaddrinfo");
+            MP__WS(freeaddrinfo, "freeaddrinfo");
+            MP__WS(ioctlsocket, "ioctlsocket");
+            MP__WS(recv, "recv");
+            MP__WS(send, "send");
+            MP__WS(poll, "WSAPoll");
+            MP__WS(lasterror, "WSAGetLastError");
+            MP__WS(share, "WSADuplicateSocketW");
+            MP__WS(socket_from, "WSASocketW");
+#undef MP__WS
+        }
+        if (ok && mp__ws.startup(0x0202, wsadata) == 0) mp__ws.state = 1;
+    }
+    ReleaseSRWLockExclusive(&mp__ws_srw);
+    return mp__ws.state == 1 ? MP_OK : MP_ENOSYS;
+}
+MP__FN int mp__ws_find(long long h) { /* with the lock held: its index, or -1 */
+    int i;
+    for (i = 0; i < mp__ws_n; i++)
+        if (mp__ws_list[i] == (mp__sock)h) return i;
+    return -1;
+}
+MP__FN int mp__os_is_sock(long long h) {
+    int r;
+    if (mp__ws_n == 0) return 0; /* no socket was ever made here: the usual case */
+    AcquireSRWLockShared(&mp__ws_srw);
+    r = mp__ws_find(h) >= 0;
+    ReleaseSRWLockShared(&mp__ws_srw);
+    return r;
+}
+MP__FN int mp__ws_add(mp__sock s) {
+    int r = MP_OK;
+    AcquireSRWLockExclusive(&mp__ws_srw);
+    if (mp__ws_n == mp__ws_cap) {
+        int cap = mp__ws_cap ? mp__ws_cap * 2 : 16;
+        mp__sock *v = (mp__sock *)MP_REALLOC(mp__ws_list, (size_t)cap * sizeof *v);
+        if (v)
+            mp__ws_list = v, mp__ws_cap = cap;
+        else
+            r = MP_ENOMEM;
+    }
+    if (r == MP_OK) mp__ws_list[mp__ws_n++] = s;
+    ReleaseSRWLockExclusive(&mp__ws_srw);
+    return r;
+}
+/* Takes a socket off the list and closes it; 0 if it was not a socket. */
+MP__FN int mp__ws_close(long long h) {
+    int i;
+    if (mp__ws_n == 0) return 0;
+    AcquireSRWLockExclusive(&mp__ws_srw);
+    i = mp__ws_find(h);
+    if (i >= 0) mp__ws_list[i] = mp__ws_list[--mp__ws_n];
+    ReleaseSRWLockExclusive(&mp__ws_srw);
+    if (i < 0) return 0;
+    mp__ws.closesocket((mp__sock)h);
+    return 1;
+}
+/* A new socket of ours: not inherited by programs we start, listed. */
+MP__FN int mp__ws_new(int family, mp__sock *out) {
+    mp__sock s = mp__ws.socket(family, MP__WS_SOCK_STREAM, MP__WS_IPPROTO_TCP);
+    if (s == MP__BAD_SOCK) return MP_ESYS;
+    SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0);
+    if (mp__ws_add(s) != MP_OK) {
+        mp__ws.closesocket(s);
+        return MP_ENOMEM;
+    }
+    *out = s;
+    return MP_OK;
+}
+MP__FN int mp__ws_error(int e) {
+    return e == MP__WS_EADDRINUSE ? MP_EEXIST : e == MP__WS_ECONNREFUSED ? MP_ENOENT : MP_ESYS;
+}
+MP__FN int mp__ws_resolve(const mp__addr *a, mp__ws_addrinfo **res) {
+    mp__ws_addrinfo hint;
+    char port[8];
+    memset(&hint, 0, sizeof hint);
+    hint.ai_family = MP__WS_AF_UNSPEC;
+    hint.ai_socktype = MP__WS_SOCK_STREAM;
+    snprintf(port, sizeof port, "%u", a->port);
+    return mp__ws.getaddrinfo(a->name, port, &hint, res) == 0 ? MP_OK : MP_ENOENT;
+}
+MP__FN void mp__ws_nodelay(mp__sock s) {
+    int one = 1;
+    mp__ws.setsockopt(s, MP__WS_IPPROTO_TCP, MP__WS_TCP_NODELAY, (const char *)&one, sizeof one);
+}
+MP__FN int mp__ws_listen(const mp__addr *a, long long *h, char *text, size_t cap) {
+    mp__ws_addrinfo *res = NULL;
+    unsigned char ss[128];
+    int len = sizeof ss, r = mp__ws_load();
+    mp__sock s;
+    if (r == MP_OK) r = mp__ws_resolve(a, &res);
+    if (r != MP_OK) return r;
+    r = mp__ws_new(res->ai_family, &s);
+    if (r == MP_OK) {
+        unsigned long nb = 1; /* accept does not block: the wait is a poll */
+        int excl = 1;         /* SO_EXCLUSIVEADDRUSE: no other socket may take the port */
+        mp__ws.setsockopt(s, MP__WS_SOL_SOCKET, ~4, (const char *)&excl, sizeof excl);
+        if (mp__ws.bind(s, res->ai_addr, (int)res->ai_addrlen) != 0 || mp__ws.listen(s, 128) != 0 ||
+            mp__ws.getsockname(s, ss, &len) != 0 || mp__ws.ioctlsocket(s, MP__WS_FIONBIO, &nb) != 0)
+            r = mp__ws_error(mp__ws.lasterror());
+        if (r != MP_OK) mp__ws_close((long long)s);
+    }
+    mp__ws.freeaddrinfo(res);
+    if (r != MP_OK) return r;
+    /* the port is at the same place in sockaddr_in and sockaddr_in6 */
+    snprintf(text, cap, strchr(a->name, ':') ? "[%s]:%u" : "%s:%u", a->name,
+             (unsigned)(ss[2] << 8 | ss[3]));
+    *h = (long long)s;
+    return MP_OK;
+}
+MP__FN int mp__ws_accept(long long lh, double timeout, long long *h) {
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    for (;;) {
+        mp__ws_pollfd p;
+        mp__sock s = mp__ws.accept((mp__sock)lh, NULL, NULL);
+        double left;
+        if (s != MP__BAD_SOCK) {
+            unsigned long nb = 0;
+            SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0);
+            mp__ws.ioctlsocket(s, MP__WS_FIONBIO, &nb); /* it inherits the listener's mode */
+            mp__ws_nodelay(s);
+            if (mp__ws_add(s) != MP_OK) {
+                mp__ws.closesocket(s);
+                return MP_ENOMEM;
+            }
+            *h = (long long)s;
+            return MP_OK;
+        }
+        if (mp__ws.lasterror() != MP__WS_EWOULDBLOCK && mp__ws.lasterror() != MP__WS_ECONNRESET &&
+            mp__ws.lasterror() != MP__WS_ECONNABORTED)
+            return MP_ESYS;
+        left = deadline - mp__os_now();
+        if (left <= 0 && timeout < 1e9) return MP_ETIMEDOUT;
+        p.fd = (mp__sock)lh;
+        p.events = MP__WS_POLLRDNORM;
+        p.revents = 0;
+        mp__ws.poll(&p, 1, timeout >= 1e9 ? -1 : (int)mp__os_ms(left));
+    }
+}
+MP__FN int mp__ws_connect(const mp__addr *a, double timeout, long long *h) {
+    mp__ws_addrinfo *res = NULL;
+    mp__ws_pollfd p;
+    unsigned long nb = 1;
+    int err = 0, elen = sizeof err, r = mp__ws_load();
+    mp__sock s;
+    if (r == MP_OK) r = mp__ws_resolve(a, &res);
+    if (r != MP_OK) return r;
+    r = mp__ws_new(res->ai_family, &s);
+    if (r != MP_OK) {
+        mp__ws.freeaddrinfo(res);
+        return r;
+    }
+    mp__ws.ioctlsocket(s, MP__WS_FIONBIO, &nb);
+    if (mp__ws.connect(s, res->ai_addr, (int)res->ai_addrlen) != 0) {
+        err = mp__ws.lasterror();
+        if (err == MP__WS_EWOULDBLOCK || err == MP__WS_EINPROGRESS) {
+            p.fd = s;
+            p.events = MP__WS_POLLWRNORM;
+            p.revents = 0;
+            if (mp__ws.poll(&p, 1, timeout >= 1e9 ? -1 : (int)mp__os_ms(timeout)) == 0)
+                err = -1; /* timed out */
+            else if (mp__ws.getsockopt(s, MP__WS_SOL_SOCKET, MP__WS_SO_ERROR, (char *)&err,
+                                       &elen) != 0)
+                err = mp__ws.lasterror();
+        }
+    }
+    mp__ws.freeaddrinfo(res);
+    if (err != 0) {
+        mp__ws_close((long long)s);
+        return err == -1 ? MP_ETIMEDOUT : mp__ws_error(err);
+    }
+    nb = 0;
+    mp__ws.ioctlsocket(s, MP__WS_FIONBIO, &nb);
+    mp__ws_nodelay(s);
+    *h = (long long)s;
+    return MP_OK;
+}
+/* The connection primitives on a socket. */
+MP__FN int mp__ws_gone(void) {
+    int e = mp__ws.lasterror();
+    return e == MP__WS_ECONNRESET || e == MP__WS_ECONNABORTED ? MP_EOF : MP_ESYS;
+}
+MP__FN int mp__ws_send(long long h, const char *p, size_t n) {
+    while (n) {
+        int w = mp__ws.send((mp__sock)h, p, n > 0x40000000u ? 0x40000000 : (int)n, 0);
+        if (w <= 0) return mp__ws_gone();
+        p += w;
+        n -= (size_t)w;
+    }
+    return MP_OK;
+}
+MP__FN int mp__ws_recv(long long h, void *buf, size_t n, size_t *got) {
+    size_t k = 0;
+    while (k < n) {
+        size_t want = n - k > 0x40000000u ? 0x40000000u : n - k;
+        int r = mp__ws.recv((mp__sock)h, (char *)buf + k, (int)want, MP__WS_MSG_WAITALL);
+        if (r <= 0) {
+            *got = k;
+            return r == 0 ? MP_EOF : mp__ws_gone();
+        }
+        k += (size_t)r;
+    }
+    *got = k;
+    return MP_OK;
+}
+MP__FN int mp__ws_readable(long long h) {
+    mp__ws_pollfd p;
+    p.fd = (mp__sock)h;
+    p.events = MP__WS_POLLRDNORM;
+    p.revents = 0;
+    return mp__ws.poll(&p, 1, 0) > 0; /* data, EOF or an error: a receive answers at once */
+}
+MP__FN int mp__ws_recv_some(long long h, void *buf, size_t n, size_t *got) {
+    int r;
+    *got = 0;
+    if (n == 0 || !mp__ws_readable(h)) return MP_OK;
+    r = mp__ws.recv((mp__sock)h, (char *)buf, n > 0x40000000u ? 0x40000000 : (int)n, 0);
+    if (r == 0) return MP_EOF;
+    if (r < 0) return mp__ws_gone();
+    *got = (size_t)r;
+    return MP_OK;
+}
+
+/* A socket is not handed to a child by DuplicateHandle but by WSADuplicateSocket: its
+   WSAPROTOCOL_INFOW (628 bytes) travels in the extra bytes of its mp__pass entry. */
+#define MP__OS_PASS_EXTRA 640
+#define MP__PASS_SOCK     (-2LL)
+
 /* CreateProcess suspended, reserve the arena's range in the child before any of its code
    runs (PostgreSQL's technique), then let it go: the child swaps the reservation for the
    mapping. Only the standard handles are inherited; the open connection ends are duplicated
@@ -2243,6 +2946,12 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], mp__pass *pass,
     ok = got == (void *)mp__g.arena;
     for (i = 0; ok && i < (size_t)npass; i++) {
         HANDLE mine = (HANDLE)(uintptr_t)pass[i].handle, theirs = NULL;
+        if (mp__os_is_sock(pass[i].handle)) { /* a socket: see mp__os_adopt */
+            ok = mp__ws.share((mp__sock)pass[i].handle, pi.dwProcessId,
+                              (char *)(pass + npass) + (size_t)i * MP__OS_PASS_EXTRA) == 0;
+            pass[i].handle = MP__PASS_SOCK;
+            continue;
+        }
         ok = DuplicateHandle(GetCurrentProcess(), mine, pi.hProcess, &theirs, 0, FALSE,
                              DUPLICATE_SAME_ACCESS);
         pass[i].handle = (long long)(uintptr_t)theirs;
@@ -2299,7 +3008,7 @@ MP__FN void mp__os_exit(int code) {
    mode, overlapped so that one thread may read while another writes the same end. */
 static SRWLOCK mp__os_reg_srw = SRWLOCK_INIT;
 static volatile mp__u32 mp__os_pipe_count;
-#define MP__WIN_PIPE_BUF 65536
+#define MP__WIN_PIPE_BUF  65536
 MP__FN void mp__os_reg_lock(void) {
     AcquireSRWLockExclusive(&mp__os_reg_srw);
 }
@@ -2317,9 +3026,10 @@ MP__FN int mp__os_io(HANDLE h, HANDLE ev, int write, void *buf, DWORD n, DWORD *
     ov.hEvent = ev;
     *done = 0;
     ok = write ? WriteFile(h, buf, n, NULL, &ov) : ReadFile(h, buf, n, NULL, &ov);
-    if (!ok && GetLastError() != ERROR_IO_PENDING)
+    if (!ok && GetLastError() != ERROR_IO_PENDING && GetLastError() != ERROR_MORE_DATA)
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
-    if (!GetOverlappedResult(h, &ov, done, TRUE))
+    /* ERROR_MORE_DATA: a message-mode pipe (>>connection) with more of the message to come */
+    if (!GetOverlappedResult(h, &ov, done, TRUE) && GetLastError() != ERROR_MORE_DATA)
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
     return MP_OK;
 }
@@ -2376,11 +3086,23 @@ MP__FN int mp__os_pipe(int duplex, long long h[2]) {
     return MP_ESYS;
 }
 MP__FN void mp__os_close_handle(long long h) {
-    if (h != -1) CloseHandle((HANDLE)(uintptr_t)h);
+    if (h != -1 && !mp__ws_close(h)) CloseHandle((HANDLE)(uintptr_t)h);
 }
-MP__FN int mp__os_adopt(long long h) {
+MP__FN int mp__os_adopt(long long *h, const void *extra) {
     DWORD flags;
-    return GetHandleInformation((HANDLE)(uintptr_t)h, &flags) ? 0 : -1;
+    if (*h == MP__PASS_SOCK) {
+        mp__sock s;
+        if (mp__ws_load() != MP_OK) return -1;
+        s = mp__ws.socket_from(-1, -1, -1, extra, 0, 0x01 | 0x80); /* overlapped, no inherit */
+        if (s == MP__BAD_SOCK) return -1;
+        if (mp__ws_add(s) != MP_OK) {
+            mp__ws.closesocket(s);
+            return -1;
+        }
+        *h = (long long)s;
+        return 0;
+    }
+    return GetHandleInformation((HANDLE)(uintptr_t)*h, &flags) ? 0 : -1;
 }
 MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, size_t nb) {
     HANDLE fh = (HANDLE)(uintptr_t)h, ev;
@@ -2398,6 +3120,10 @@ MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, siz
         part[0] = small;
         len[0] = na + nb;
         len[1] = 0;
+    }
+    if (mp__os_is_sock(h)) {
+        for (k = 0; k < 2 && r == MP_OK; k++) r = mp__ws_send(h, part[k], len[k]);
+        return r;
     }
     ev = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!ev) return MP_ESYS;
@@ -2421,6 +3147,7 @@ MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
         *got = 0;
         return MP_OK;
     }
+    if (mp__os_is_sock(h)) return mp__ws_recv(h, buf, n, got);
     ev = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (!ev) return MP_ESYS;
     while (k < n && r == MP_OK) {
@@ -2438,6 +3165,7 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
     HANDLE ev;
     int r;
     *got = 0;
+    if (mp__os_is_sock(h)) return mp__ws_recv_some(h, buf, n, got);
     if (!PeekNamedPipe((HANDLE)(uintptr_t)h, NULL, 0, NULL, &avail, NULL))
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
     if (avail == 0 || n == 0) return MP_OK;
@@ -2468,6 +3196,8 @@ MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, 
             if (h[i] == -1) continue;
             if (is_proc[i])
                 ready[i] = WaitForSingleObject(x, 0) != WAIT_TIMEOUT;
+            else if (mp__os_is_sock(h[i]))
+                ready[i] = mp__ws_readable(h[i]);
             else
                 ready[i] = !PeekNamedPipe(x, NULL, 0, NULL, &avail, NULL) || avail > 0;
             count += ready[i];
@@ -2511,6 +3241,219 @@ MP__FN void *mp__os_module_resolve(const char *module, mp__u64 offset) {
         if (!m) m = LoadLibraryW(path);
     }
     return m ? (void *)((uintptr_t)m + (uintptr_t)offset) : NULL;
+}
+/* Listener and Client (>>connection) over named pipes, as Python's PipeListener and
+   PipeClient make them: message mode (a message is one write, no length on the wire),
+   overlapped, unlimited instances; a new instance waits for the next client while one is
+   handed out. Remote clients are refused (PIPE_REJECT_REMOTE_CLIENTS). */
+#ifndef PIPE_REJECT_REMOTE_CLIENTS
+#define PIPE_REJECT_REMOTE_CLIENTS 8
+#endif
+MP__FN void mp__os_default_address(char *buf, size_t cap) {
+    unsigned char r[8];
+    char *p;
+    int i;
+    mp__os_random(r, sizeof r);
+    p = buf + snprintf(buf, cap, "\\\\.\\pipe\\mp-listener-");
+    for (i = 0; i < 8; i++, p += 2) snprintf(p, 3, "%02x", r[i]);
+}
+MP__FN int mp__os_pipe_wname(const mp__addr *a, wchar_t *w) {
+    return MultiByteToWideChar(CP_UTF8, 0, a->name, -1, w, 256) > 0 ? MP_OK : MP_EINVAL;
+}
+MP__FN int mp__os_pipe_instance(const mp__addr *a, int first, long long *h) {
+    wchar_t w[256];
+    HANDLE p;
+    if (mp__os_pipe_wname(a, w) != MP_OK) return MP_EINVAL;
+    p = CreateNamedPipeW(
+        w, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
+        PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+        PIPE_UNLIMITED_INSTANCES, 8192, 8192, 0, NULL);
+    if (p == INVALID_HANDLE_VALUE) {
+        DWORD e = GetLastError();
+        return e == ERROR_ACCESS_DENIED || e == ERROR_PIPE_BUSY     ? MP_EEXIST
+               : e == ERROR_INVALID_NAME || e == ERROR_BAD_PATHNAME ? MP_EINVAL
+                                                                    : MP_ESYS;
+    }
+    *h = (long long)(uintptr_t)p;
+    return MP_OK;
+}
+MP__FN int mp__os_listen(const mp__addr *a, long long *h, char *text, size_t cap) {
+    int r;
+    if (a->family == MP__AF_TCP) return mp__ws_listen(a, h, text, cap);
+    if (a->family != MP__AF_PIPE) return MP_ENOSYS; /* Unix sockets: not on Windows */
+    r = mp__os_pipe_instance(a, 1, h);
+    if (r == MP_OK) snprintf(text, cap, "%s", a->name);
+    return r;
+}
+MP__FN void mp__os_listen_close(const mp__addr *a, long long h) {
+    (void)a;
+    mp__os_close_handle(h);
+}
+/* Waits for an overlapped operation until the deadline; on timeout cancels it (what it did
+   not do stays undone). MP_OK with *done, MP_ETIMEDOUT, MP_EOF, MP_ESYS. */
+MP__FN int mp__os_ov_wait(HANDLE h, OVERLAPPED *ov, double timeout, DWORD *done) {
+    DWORD w = WaitForSingleObject(ov->hEvent, timeout >= 1e9 ? INFINITE : mp__os_ms(timeout));
+    if (w == WAIT_TIMEOUT) {
+        CancelIoEx(h, ov);
+        if (!GetOverlappedResult(h, ov, done, TRUE)) {
+            DWORD e = GetLastError();
+            if (e == ERROR_OPERATION_ABORTED) return MP_ETIMEDOUT;
+            if (e == ERROR_MORE_DATA) return MP_OK;
+            return mp__os_pipe_gone(e) ? MP_EOF : MP_ESYS;
+        }
+        return MP_OK; /* it completed meanwhile */
+    }
+    if (!GetOverlappedResult(h, ov, done, TRUE)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_MORE_DATA) return MP_OK;
+        return mp__os_pipe_gone(e) ? MP_EOF : MP_ESYS;
+    }
+    return MP_OK;
+}
+MP__FN int mp__os_accept(long long *lh, const mp__addr *a, double timeout, long long *h) {
+    HANDLE p = (HANDLE)(uintptr_t)*lh;
+    OVERLAPPED ov;
+    DWORD done = 0;
+    long long next = -1;
+    int r = MP_OK;
+    if (a->family == MP__AF_TCP) return mp__ws_accept(*lh, timeout, h);
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ov.hEvent) return MP_ESYS;
+    if (!ConnectNamedPipe(p, &ov)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_IO_PENDING)
+            r = mp__os_ov_wait(p, &ov, timeout, &done);
+        else if (e == ERROR_NO_DATA) { /* a client came and went: this instance is spent */
+            DisconnectNamedPipe(p);
+            r = MP_ETIMEDOUT;
+        } else if (e != ERROR_PIPE_CONNECTED)
+            r = MP_ESYS;
+    }
+    CloseHandle(ov.hEvent);
+    if (r != MP_OK) return r == MP_EOF ? MP_ETIMEDOUT : r;
+    r = mp__os_pipe_instance(a, 0, &next); /* the next client's instance */
+    if (r != MP_OK) {
+        DisconnectNamedPipe(p); /* keep listening on this one; this client is turned away */
+        return r;
+    }
+    *h = *lh;
+    *lh = next;
+    return MP_OK;
+}
+MP__FN int mp__os_connect(const mp__addr *a, double timeout, long long *h) {
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    DWORD mode = PIPE_READMODE_MESSAGE;
+    wchar_t w[256];
+    HANDLE p;
+    if (a->family == MP__AF_TCP) return mp__ws_connect(a, timeout, h);
+    if (a->family != MP__AF_PIPE) return MP_ENOSYS;
+    if (mp__os_pipe_wname(a, w) != MP_OK) return MP_EINVAL;
+    for (;;) {
+        DWORD e;
+        double left;
+        p = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+                        FILE_FLAG_OVERLAPPED, NULL);
+        if (p != INVALID_HANDLE_VALUE) break;
+        e = GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) return MP_ENOENT;
+        if (e != ERROR_PIPE_BUSY) return MP_ESYS;
+        left = deadline - mp__os_now(); /* every instance is taken: wait for a free one */
+        if (left <= 0) return MP_ETIMEDOUT;
+        WaitNamedPipeW(w, left > 1 ? 1000 : mp__os_ms(left) + 1);
+    }
+    if (!SetNamedPipeHandleState(p, &mode, NULL, NULL)) {
+        CloseHandle(p);
+        return MP_ESYS;
+    }
+    *h = (long long)(uintptr_t)p;
+    return MP_OK;
+}
+/* A message of a message-mode pipe: one write (0 bytes is a message too). */
+MP__FN int mp__os_msg_send(long long h, const void *data, size_t size) {
+    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    DWORD done = 0;
+    int r;
+    if (!ev) return MP_ESYS;
+    r = mp__os_io((HANDLE)(uintptr_t)h, ev, 1, (void *)(uintptr_t)data, (DWORD)size, &done);
+    CloseHandle(ev);
+    return r == MP_OK && done != size ? MP_ESYS : r;
+}
+/* The start of the next message, up to cap bytes: *got of them, and *left more to come.
+   MP_OK, MP_ETIMEDOUT (nothing taken), MP_EOF, MP_ESYS. */
+MP__FN int mp__os_msg_recv(long long h, void *buf, size_t cap, size_t *got, mp__u64 *left,
+                           double timeout) {
+    HANDLE p = (HANDLE)(uintptr_t)h;
+    OVERLAPPED ov;
+    DWORD done = 0, more = 0;
+    int r = MP_OK;
+    *got = 0;
+    *left = 0;
+    memset(&ov, 0, sizeof ov);
+    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (!ov.hEvent) return MP_ESYS;
+    if (!ReadFile(p, buf, (DWORD)cap, NULL, &ov)) {
+        DWORD e = GetLastError();
+        if (e == ERROR_IO_PENDING)
+            r = mp__os_ov_wait(p, &ov, timeout, &done);
+        else if (e != ERROR_MORE_DATA)
+            r = mp__os_pipe_gone(e) ? MP_EOF : MP_ESYS;
+    }
+    /* the read is over: the message is longer than cap if it says ERROR_MORE_DATA */
+    if (r == MP_OK && !GetOverlappedResult(p, &ov, &done, FALSE) &&
+        GetLastError() == ERROR_MORE_DATA && PeekNamedPipe(p, NULL, 0, NULL, NULL, &more))
+        *left = more;
+    CloseHandle(ov.hEvent);
+    if (r != MP_OK) return r;
+    *got = done;
+    return MP_OK;
+}
+
+/* Named shared memory (>>shm): a named file mapping backed by the paging file, as Python's
+   _winapi.CreateFileMapping; it lives while a handle or a view of it is open. */
+MP__FN const char *mp__os_shm_prefix(void) {
+    return "wnsm_";
+}
+MP__FN int mp__os_shm_wname(const char *name, wchar_t *w, int cap) {
+    return MultiByteToWideChar(CP_UTF8, 0, name, -1, w, cap) > 0 ? MP_OK : MP_EINVAL;
+}
+MP__FN int mp__os_shm_open(const char *name, int create, size_t *size, void **buf, long long *h) {
+    wchar_t w[MP_SHM_NAME_MAX];
+    MEMORY_BASIC_INFORMATION mi;
+    HANDLE m;
+    void *p;
+    if (mp__os_shm_wname(name, w, MP_SHM_NAME_MAX) != MP_OK) return MP_EINVAL;
+    if (create) {
+        m = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE,
+                               (DWORD)((mp__u64)*size >> 32), (DWORD)*size, w);
+        if (m && GetLastError() == ERROR_ALREADY_EXISTS) {
+            CloseHandle(m);
+            return MP_EEXIST;
+        }
+        if (!m) return GetLastError() == ERROR_ACCESS_DENIED ? MP_EEXIST : MP_ENOMEM;
+    } else {
+        m = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, w);
+        if (!m) return GetLastError() == ERROR_FILE_NOT_FOUND ? MP_ENOENT : MP_ESYS;
+    }
+    p = MapViewOfFile(m, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0);
+    if (!p || !VirtualQuery(p, &mi, sizeof mi)) {
+        if (p) UnmapViewOfFile(p);
+        CloseHandle(m);
+        return MP_ENOMEM;
+    }
+    if (!create) *size = (size_t)mi.RegionSize; /* rounded up to pages, as Python reports */
+    *buf = p;
+    *h = (long long)(uintptr_t)m;
+    return MP_OK;
+}
+MP__FN void mp__os_shm_close(void *buf, size_t size, long long h) {
+    (void)size;
+    UnmapViewOfFile(buf);
+    CloseHandle((HANDLE)(uintptr_t)h);
+}
+MP__FN int mp__os_shm_unlink(const char *name) {
+    (void)name; /* a mapping goes with its last handle (Python's unlink does nothing here) */
+    return MP_OK;
 }
 #endif /* >>os end */
 
@@ -3055,6 +3998,8 @@ typedef struct mp__boot {
     mp__u64 nonce[2]; /* also in the token the child gets: the two must match */
     mp__u64 fn_offset, payload_size;
     mp__u64 pass_off, npass; /* the connection ends it inherits: an mp__pass table */
+    mp__u64 authkey_len;     /* the parent's authkey (>>connection) */
+    unsigned char authkey[MP_AUTHKEY_MAX];
     char name[MP_NAME_MAX];
     char module[4096];
     /* payload follows */
@@ -3083,6 +4028,10 @@ MP__FN int mp__conn_snapshot(mp__pass **table, int *n);
 MP__FN void mp__conn_snapshot_done(mp__pass *table, int n, int child_has_them);
 MP__FN int mp__conn_adopt(const mp__pass *table, int n);
 MP__FN void mp__conn_exit(void);
+/* The process's authkey (defined in >>connection): children inherit it. */
+MP__FN void mp__authkey_ensure(void);
+MP__FN size_t mp__authkey_copy(unsigned char *out);
+MP__FN void mp__authkey_adopt(const unsigned char *key, size_t n);
 MP__FN void mp__init_globals(void) {
     const char *m;
     if (mp__g.inited) return;
@@ -3434,6 +4383,7 @@ MP__FN int mp__start_spawn(mp_process *p) {
     b->parent_pid = mp__g.pid;
     mp__os_random(b->nonce, sizeof b->nonce);
     b->payload_size = size;
+    b->authkey_len = mp__authkey_copy(b->authkey);
     memcpy(b->name, p->mp__name, MP_NAME_MAX);
     if (size) memcpy(b + 1, payload, size);
     mp__os_lock(); /* a concurrent fork must not copy a half-made child's handle */
@@ -3498,8 +4448,8 @@ MP__FN void mp__spawn_attach(const char *token) {
     b = (mp__boot *)(mp__g.arena + off);
     if (b->nonce[0] != nonce[0] || b->nonce[1] != nonce[1] ||
         b->payload_size > mp__g.arena_size - off - sizeof(mp__boot) ||
-        b->npass > mp__g.arena_size / sizeof(mp__pass) ||
-        b->pass_off > mp__g.arena_size - b->npass * sizeof(mp__pass) ||
+        b->npass > mp__g.arena_size / (sizeof(mp__pass) + MP__OS_PASS_EXTRA) ||
+        b->pass_off > mp__g.arena_size - b->npass * (sizeof(mp__pass) + MP__OS_PASS_EXTRA) ||
         memchr(b->module, 0, sizeof b->module) == NULL)
         mp__os_exit(MP__EXIT_BOOT);
     if (b->method == MP_SPAWN || (b->method == MP_FORK && MP__OS_FORKS))
@@ -3522,6 +4472,7 @@ MP__FN void mp__spawn_run(void) {
     if (!payload) mp__os_exit(MP__EXIT_BOOT);
     memcpy(payload, b + 1, (size_t)b->payload_size);
     mp__become_child(b->name, (int)b->daemon, b->parent_pid);
+    mp__authkey_adopt(b->authkey, (size_t)b->authkey_len);
     if (b->npass &&
         mp__conn_adopt((const mp__pass *)(mp__g.arena + b->pass_off), (int)b->npass) != MP_OK)
         mp__os_exit(MP__EXIT_BOOT);
@@ -5781,15 +6732,19 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max) {
 enum { MP__CONN_R = 1, MP__CONN_W = 2 };
 enum { MP__RX_IDLE = 0, MP__RX_BODY, MP__RX_BROKEN };
 
+/* framing: the pipe's own; Python's on a socket; a Windows message-mode pipe (>>connection) */
+enum { MP__WIRE_MP = 0, MP__WIRE_PY = 1, MP__WIRE_MSG = 2 };
 struct mp_conn {
     mp__u32 type, mode;
     volatile mp__u32 refs; /* open copies of this end, in every process */
-    mp__u32 pad;
+    mp__u32 wire;          /* MP__WIRE_*, set before the end is shared */
 };
 
 typedef struct mp__cent { /* this process's copy of an end */
     mp_conn *conn;
     long long h;
+    int py;          /* Python's framing: a 4- or 12-byte head, none of the message in it */
+    int msg;         /* a message-mode pipe: the head is the message's first bytes */
     int rx;          /* MP__RX_*: idle, head read (the rest follows), broken */
     mp__u64 pending; /* the size of the message whose head was read */
     size_t have;     /* idle: bytes of the next head already read (a receive timed out) */
@@ -5827,6 +6782,8 @@ MP__FN int mp__reg_add(mp_conn *c, long long h) {
     memset(e, 0, sizeof *e);
     e->conn = c;
     e->h = h;
+    e->py = c->wire == MP__WIRE_PY;
+    e->msg = c->wire == MP__WIRE_MSG;
     mp__os_reg_lock();
     if (mp__reg.n == mp__reg.cap) {
         int cap = mp__reg.cap ? mp__reg.cap * 2 : 16;
@@ -5879,6 +6836,7 @@ MP__FN int mp__conn_get(mp_conn *c, mp__u32 mode, mp__cent **out) {
 /* fork: the child's copies count, and the registry is copied in a consistent state. */
 MP__FN void mp__conn_fork_prepare(void) {
     int i;
+    mp__authkey_ensure(); /* the child's authkey is its parent's */
     mp__os_reg_lock();
     for (i = 0; i < mp__reg.n; i++) mp__fetch_add(&mp__reg.v[i]->conn->refs, 1);
 }
@@ -5898,7 +6856,8 @@ MP__FN int mp__conn_snapshot(mp__pass **table, int *n) {
     *n = 0;
     mp__os_reg_lock();
     if (mp__reg.n) {
-        t = (mp__pass *)mp__arena_alloc((size_t)mp__reg.n * sizeof *t);
+        /* each entry may have MP__OS_PASS_EXTRA bytes after the table (Windows: sockets) */
+        t = (mp__pass *)mp__arena_alloc((size_t)mp__reg.n * (sizeof *t + MP__OS_PASS_EXTRA));
         if (!t) {
             mp__os_reg_unlock();
             return MP_ENOMEM;
@@ -5927,8 +6886,10 @@ MP__FN int mp__conn_adopt(const mp__pass *table, int n) {
     int i;
     for (i = 0; i < n; i++) {
         mp_conn *c = (mp_conn *)(void *)(mp__g.arena + table[i].conn);
-        if (mp__obj_check(c, MP__T_CONN) != MP_OK || mp__os_adopt(table[i].handle) != 0) continue;
-        if (mp__reg_add(c, table[i].handle) != MP_OK) return MP_ENOMEM;
+        long long h = table[i].handle;
+        const char *extra = (const char *)(table + n) + (size_t)i * MP__OS_PASS_EXTRA;
+        if (mp__obj_check(c, MP__T_CONN) != MP_OK || mp__os_adopt(&h, extra) != 0) continue;
+        if (mp__reg_add(c, h) != MP_OK) return MP_ENOMEM;
     }
     return MP_OK;
 }
@@ -5991,6 +6952,9 @@ MP__FN void mp__put32(unsigned char *p, mp__u32 v) {
 MP__FN mp__u32 mp__get32(const unsigned char *p) {
     return (mp__u32)p[0] | (mp__u32)p[1] << 8 | (mp__u32)p[2] << 16 | (mp__u32)p[3] << 24;
 }
+MP__FN mp__u32 mp__get32be(const unsigned char *p) {
+    return (mp__u32)p[0] << 24 | (mp__u32)p[1] << 16 | (mp__u32)p[2] << 8 | (mp__u32)p[3];
+}
 
 MP__FN void mp__put_header(unsigned char *hdr, mp__u64 size) {
     mp__put32(hdr, MP__MSG_MAGIC);
@@ -6005,6 +6969,13 @@ MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size) {
     if (r != MP_OK) return r;
     if (!data && size) return MP_EINVAL;
     if (size > MP_MESSAGE_MAX) return MP_ETOOBIG;
+    if (e->msg) return mp__os_msg_send(e->h, data, size);
+    if (e->py) { /* Python's: a 4-byte big-endian length (MP_MESSAGE_MAX < 2^31 - 1) */
+        mp__u32 n = (mp__u32)size;
+        head[0] = (unsigned char)(n >> 24), head[1] = (unsigned char)(n >> 16);
+        head[2] = (unsigned char)(n >> 8), head[3] = (unsigned char)n;
+        return mp__os_send(e->h, head, 4, data, size);
+    }
     mp__put_header(head, (mp__u64)size);
     if (size > MP__HEAD - MP__HDR) return mp__os_send(e->h, head, MP__HDR, data, size);
     if (size) memcpy(head + MP__HDR, data, size); /* a small message: one padded head */
@@ -6047,6 +7018,43 @@ MP__FN int mp__conn_broken(mp__cent *e, int r) {
     e->got = e->cap = 0;
     return r == MP_EOF ? MP_ECORRUPT : r;
 }
+/* Python's head: a 4-byte big-endian length; -1 announces an 8-byte one. */
+MP__FN int mp__conn_header_py(mp__cent *e, double deadline) {
+    unsigned char *p = e->head;
+    mp__u64 n;
+    mp__u32 n32;
+    int r = mp__conn_fill(e, p, 4, &e->have, deadline);
+    n32 = (mp__u32)p[0] << 24 | (mp__u32)p[1] << 16 | (mp__u32)p[2] << 8 | p[3];
+    if (r == MP_OK && n32 == 0xffffffffu) r = mp__conn_fill(e, p, 12, &e->have, deadline);
+    if (r == MP_ETIMEDOUT || r == MP_ESYS) return r;
+    if (r == MP_EOF && e->have == 0) return MP_EOF;
+    if (r != MP_OK) return mp__conn_broken(e, MP_ECORRUPT);
+    n = n32;
+    if (n32 == 0xffffffffu)
+        n = (mp__u64)mp__get32be(p + 4) << 32 | mp__get32be(p + 8);
+    else if (n32 & 0x80000000u) /* another negative length */
+        return mp__conn_broken(e, MP_ECORRUPT);
+    if (n > MP_MESSAGE_MAX) return mp__conn_broken(e, MP_ECORRUPT);
+    e->rx = MP__RX_BODY;
+    e->have = 0;
+    e->pending = n;
+    return MP_OK;
+}
+/* A message-mode pipe: the first bytes of the message go where a head's would, and the
+   pipe tells how many more follow. */
+MP__FN int mp__conn_header_msg(mp__cent *e, double deadline) {
+    size_t got = 0;
+    mp__u64 left = 0;
+    double t = deadline >= 1e300 ? MP_FOREVER : mp__left(deadline);
+    int r =
+        mp__os_msg_recv(e->h, e->head + MP__HDR, MP__HEAD - MP__HDR, &got, &left, t > 0 ? t : 0);
+    if (r != MP_OK) return r;
+    if (got + left > MP_MESSAGE_MAX) return mp__conn_broken(e, MP_ECORRUPT);
+    e->rx = MP__RX_BODY;
+    e->have = 0;
+    e->pending = got + left;
+    return MP_OK;
+}
 /* Until a message has begun (its head read): MP_OK, MP_EOF, MP_ETIMEDOUT, MP_ECORRUPT. With a
    deadline, the head is read as it comes and a part of it is kept when the time is up, so
    that a peer that stalls (or writes a few bytes of garbage) inside a head cannot hang us. */
@@ -6056,6 +7064,8 @@ MP__FN int mp__conn_header(mp__cent *e, double deadline) {
     int r;
     if (e->rx == MP__RX_BROKEN) return MP_ECORRUPT;
     if (e->rx == MP__RX_BODY) return MP_OK;
+    if (e->py) return mp__conn_header_py(e, deadline);
+    if (e->msg) return mp__conn_header_msg(e, deadline);
     r = mp__conn_fill(e, hdr, MP__HEAD, &e->have, deadline);
     if (r == MP_ETIMEDOUT || r == MP_ESYS) return r;
     if (r == MP_EOF && e->have == 0) return MP_EOF;
@@ -6070,6 +7080,7 @@ MP__FN int mp__conn_header(mp__cent *e, double deadline) {
 }
 /* The bytes of the message that came in its head. */
 MP__FN size_t mp__conn_in_head(const mp__cent *e) {
+    if (e->py) return 0;
     return e->pending < MP__HEAD - MP__HDR ? (size_t)e->pending : MP__HEAD - MP__HDR;
 }
 /* Whether a receive has its answer without reading: an error, or a whole message here. */
@@ -6276,6 +7287,575 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
         MP_FREE(child);
     }
     return r;
+}
+
+/* ======================================================================================== */
+/* >>hmac: MD5 (RFC 1321), SHA-256 (FIPS 180-4), HMAC (RFC 2104), constant-time compare    */
+/* The connection handshake needs HMAC-MD5 (Python <= 3.11) and HMAC-SHA256 (3.12+). They   */
+/* are small enough to carry here, so mp.h depends on no crypto library. Both hashes work   */
+/* on 64-byte blocks; one streaming state serves both.                                      */
+/* ======================================================================================== */
+enum { MP__MD5 = 1, MP__SHA256 = 2 };
+typedef struct mp__hash_state {
+    int alg;
+    mp__u32 h[8];
+    mp__u64 len; /* bytes hashed so far */
+    unsigned char buf[64];
+} mp__hash_state;
+
+#define MP__ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+#define MP__ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+MP__FN void mp__md5_block(mp__u32 *h, const unsigned char *p) {
+    static const mp__u32 k[64] = {
+        0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
+        0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
+        0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
+        0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
+        0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
+        0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
+        0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
+        0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+        0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
+        0xeb86d391};
+    static const unsigned char s[16] = {7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21};
+    mp__u32 w[16], a = h[0], b = h[1], c = h[2], d = h[3];
+    int i;
+    for (i = 0; i < 16; i++)
+        w[i] = (mp__u32)p[4 * i] | (mp__u32)p[4 * i + 1] << 8 | (mp__u32)p[4 * i + 2] << 16 |
+               (mp__u32)p[4 * i + 3] << 24;
+    for (i = 0; i < 64; i++) {
+        mp__u32 f, t;
+        int g;
+        if (i < 16)
+            f = (b & c) | (~b & d), g = i;
+        else if (i < 32)
+            f = (d & b) | (~d & c), g = (5 * i + 1) & 15;
+        else if (i < 48)
+            f = b ^ c ^ d, g = (3 * i + 5) & 15;
+        else
+            f = c ^ (b | ~d), g = (7 * i) & 15;
+        t = d;
+        d = c;
+        c = b;
+        f += a + k[i] + w[g];
+        b += MP__ROL(f, s[(i >> 4) * 4 + (i & 3)]);
+        a = t;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d;
+}
+MP__FN void mp__sha256_block(mp__u32 *h, const unsigned char *p) {
+    static const mp__u32 k[64] = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2};
+    mp__u32 w[64], v[8];
+    int i;
+    for (i = 0; i < 16; i++)
+        w[i] = (mp__u32)p[4 * i] << 24 | (mp__u32)p[4 * i + 1] << 16 | (mp__u32)p[4 * i + 2] << 8 |
+               (mp__u32)p[4 * i + 3];
+    for (i = 16; i < 64; i++) {
+        mp__u32 s0 = MP__ROR(w[i - 15], 7) ^ MP__ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        mp__u32 s1 = MP__ROR(w[i - 2], 17) ^ MP__ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    memcpy(v, h, sizeof v);
+    for (i = 0; i < 64; i++) {
+        mp__u32 s1 = MP__ROR(v[4], 6) ^ MP__ROR(v[4], 11) ^ MP__ROR(v[4], 25);
+        mp__u32 ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
+        mp__u32 t1 = v[7] + s1 + ch + k[i] + w[i];
+        mp__u32 s0 = MP__ROR(v[0], 2) ^ MP__ROR(v[0], 13) ^ MP__ROR(v[0], 22);
+        mp__u32 t2 = s0 + ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+        memmove(v + 1, v, 7 * sizeof v[0]);
+        v[4] += t1;
+        v[0] = t1 + t2;
+    }
+    for (i = 0; i < 8; i++) h[i] += v[i];
+}
+MP__FN size_t mp__hash_size(int alg) {
+    return alg == MP__MD5 ? 16 : 32;
+}
+MP__FN void mp__hash_init(mp__hash_state *s, int alg) {
+    static const mp__u32 md5[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+    static const mp__u32 sha[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memset(s, 0, sizeof *s);
+    s->alg = alg;
+    memcpy(s->h, alg == MP__MD5 ? md5 : sha, alg == MP__MD5 ? sizeof md5 : sizeof sha);
+}
+MP__FN void mp__hash_update(mp__hash_state *s, const void *data, size_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    while (n) {
+        size_t used = (size_t)(s->len & 63), k = 64 - used < n ? 64 - used : n;
+        memcpy(s->buf + used, p, k);
+        s->len += k;
+        p += k;
+        n -= k;
+        if ((s->len & 63) == 0) {
+            if (s->alg == MP__MD5)
+                mp__md5_block(s->h, s->buf);
+            else
+                mp__sha256_block(s->h, s->buf);
+        }
+    }
+}
+/* MD5 stores the bit length and the words little-endian, SHA-256 big-endian. */
+MP__FN void mp__hash_final(mp__hash_state *s, unsigned char *out) {
+    unsigned char pad[72];
+    mp__u64 bits = s->len * 8;
+    size_t i, npad = 64 - (size_t)((s->len + 8) & 63);
+    int md5 = s->alg == MP__MD5;
+    memset(pad, 0, sizeof pad);
+    pad[0] = 0x80;
+    for (i = 0; i < 8; i++) pad[npad + i] = (unsigned char)(bits >> (md5 ? 8 * i : 8 * (7 - i)));
+    mp__hash_update(s, pad, npad + 8);
+    for (i = 0; i < mp__hash_size(s->alg); i++)
+        out[i] = (unsigned char)(s->h[i / 4] >> (md5 ? 8 * (i & 3) : 8 * (3 - (i & 3))));
+}
+MP__FN void mp__digest(int alg, const void *data, size_t n, unsigned char *out) {
+    mp__hash_state s;
+    mp__hash_init(&s, alg);
+    mp__hash_update(&s, data, n);
+    mp__hash_final(&s, out);
+}
+/* HMAC(key, msg) = H((K ^ opad) || H((K ^ ipad) || msg)); out: 16 or 32 bytes. */
+MP__FN void mp__hmac(int alg, const void *key, size_t klen, const void *msg, size_t n,
+                     unsigned char *out) {
+    unsigned char k[64], pad[64], inner[32];
+    mp__hash_state s;
+    size_t i;
+    memset(k, 0, sizeof k);
+    if (klen > 64)
+        mp__digest(alg, key, klen, k); /* a long key is hashed first */
+    else if (klen)
+        memcpy(k, key, klen);
+    for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x36);
+    mp__hash_init(&s, alg);
+    mp__hash_update(&s, pad, 64);
+    mp__hash_update(&s, msg, n);
+    mp__hash_final(&s, inner);
+    for (i = 0; i < 64; i++) pad[i] = (unsigned char)(k[i] ^ 0x5c);
+    mp__hash_init(&s, alg);
+    mp__hash_update(&s, pad, 64);
+    mp__hash_update(&s, inner, mp__hash_size(alg));
+    mp__hash_final(&s, out);
+}
+/* 1 when equal; the time depends on n only (hmac.compare_digest). */
+MP__FN int mp__ct_equal(const void *a, const void *b, size_t n) {
+    const volatile unsigned char *x = (const volatile unsigned char *)a;
+    const volatile unsigned char *y = (const volatile unsigned char *)b;
+    unsigned char d = 0;
+    size_t i;
+    for (i = 0; i < n; i++) d |= (unsigned char)(x[i] ^ y[i]);
+    return d == 0;
+}
+
+/* ======================================================================================== */
+/* >>connection: Listener, Client and the authkey (multiprocessing.connection)              */
+/* A connection made here is an mp_conn like a Pipe's end (same registry, same receive   */
+/* state, inherited by children the same way) whose bytes on the wire are Python's: a     */
+/* 4-byte big-endian length (or -1 and an 8-byte length) and the message (wire PY in the  */
+/* end's object). The handshake is CPython's deliver_challenge / answer_challenge, read    */
+/* from Lib/multiprocessing/connection.py: the server sends "#CHALLENGE#{sha256}" and 40    */
+/* random bytes (a 3.11 client answers the whole of it with a raw 16-byte HMAC-MD5, which */
+/* the server accepts, as 3.12 does); a client answers a 20-byte challenge (a 3.11 server)*/
+/* with raw HMAC-MD5, and a "{digest}" one with "{digest}" + HMAC-digest; "#WELCOME#" or   */
+/* "#FAILURE#" ends it. Every message of the handshake is received into 256 bytes on the  */
+/* stack under a deadline: a peer that sends garbage, a huge length or nothing costs that.*/
+/* ======================================================================================== */
+#define MP__CHALLENGE       "#CHALLENGE#"
+#define MP__WELCOME         "#WELCOME#"
+#define MP__FAILURE         "#FAILURE#"
+#define MP__CHALLENGE_BYTES 40 /* random bytes of a challenge (Python 3.12: MESSAGE_LENGTH) */
+#ifndef MP_HANDSHAKE_TIMEOUT
+#define MP_HANDSHAKE_TIMEOUT 10.0
+#endif
+
+static struct {
+    unsigned char key[MP_AUTHKEY_MAX];
+    size_t len;
+    int made; /* 0 until the first use (or a parent) gives the process its key */
+} mp__auth;
+
+/* The first process makes 32 random bytes; a child inherits them (fork: memory; spawn: the
+   boot block). Called outside the registry lock. */
+MP__FN void mp__authkey_ensure(void) {
+    mp__os_reg_lock();
+    if (!mp__auth.made) {
+        mp__os_random(mp__auth.key, 32);
+        mp__auth.len = 32;
+        mp__auth.made = 1;
+    }
+    mp__os_reg_unlock();
+}
+MP__FN size_t mp__authkey_copy(unsigned char *out) {
+    size_t n;
+    mp__authkey_ensure();
+    mp__os_reg_lock();
+    n = mp__auth.len;
+    memcpy(out, mp__auth.key, n);
+    mp__os_reg_unlock();
+    return n;
+}
+MP__FN void mp__authkey_adopt(const unsigned char *key, size_t n) {
+    if (n > MP_AUTHKEY_MAX) return; /* a bad boot block: the child makes its own key */
+    mp__os_reg_lock();
+    memcpy(mp__auth.key, key, n);
+    mp__auth.len = n;
+    mp__auth.made = 1;
+    mp__os_reg_unlock();
+}
+MPDEF int mp_authkey_get(void *key, size_t cap, size_t *len) {
+    unsigned char k[MP_AUTHKEY_MAX];
+    size_t n;
+    if (!len || (!key && cap)) return MP_EINVAL;
+    n = mp__authkey_copy(k);
+    *len = n;
+    if (cap < n) return MP_ETOOBIG;
+    memcpy(key, k, n);
+    return MP_OK;
+}
+MPDEF int mp_authkey_set(const void *key, size_t len) {
+    if ((!key && len) || len > MP_AUTHKEY_MAX) return MP_EINVAL;
+    mp__authkey_adopt((const unsigned char *)key, len);
+    return MP_OK;
+}
+
+struct mp_listener {
+    long long h; /* the listening socket (Windows: the pipe instance waiting for a client) */
+    long pid;    /* its maker: a forked copy's close does not remove the maker's socket file */
+    mp__addr addr;
+    int auth;
+    size_t keylen;
+    double handshake;
+    char text[MP__ADDR_TEXT];
+    unsigned char key[MP_AUTHKEY_MAX];
+};
+
+/* Address text, as Python writes addresses: "\\.\pipe\name" a named pipe; "@name" Linux's
+   abstract namespace (Python's '\0name'); "host:port" or "[v6]:port" TCP (an empty host is
+   127.0.0.1); anything else a Unix socket path. */
+MP__FN int mp__addr_parse(const char *text, mp__addr *a) {
+    const char *colon;
+    size_t n;
+    memset(a, 0, sizeof *a);
+    if (!text) return MP_EINVAL;
+    n = strlen(text);
+    if (n == 0) return MP_EINVAL;
+    if (n >= sizeof a->name) return MP_ENAMETOOLONG;
+    if (text[0] == '\\' && text[1] == '\\') {
+        a->family = MP__AF_PIPE;
+        memcpy(a->name, text, n + 1);
+        a->len = n;
+        return MP_OK;
+    }
+    colon = strrchr(text, ':');
+    if (text[0] != '@' && colon && colon[1] && !strchr(text, '/')) {
+        const char *d = colon + 1, *h = text;
+        size_t hn = (size_t)(colon - text), nd = strspn(d, "0123456789");
+        unsigned long port = 0;
+        if (d[nd] == 0) { /* host:digits is TCP (a Unix path like that: "./name:1") */
+            if (nd > 5) return MP_EINVAL;
+            while (*d) port = port * 10 + (unsigned long)(*d++ - '0');
+            if (port > 65535) return MP_EINVAL;
+            if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']')
+                h++, hn -= 2;
+            else if (memchr(h, ':', hn))
+                return MP_EINVAL; /* an IPv6 address needs brackets */
+            a->family = MP__AF_TCP;
+            a->port = (unsigned)port;
+            if (hn == 0)
+                memcpy(a->name, "127.0.0.1", 10); /* nothing listens outside unless asked */
+            else
+                memcpy(a->name, h, hn), a->name[hn] = 0;
+            a->len = strlen(a->name);
+            return MP_OK;
+        }
+    }
+    a->family = MP__AF_UNIX;
+    a->abstract = text[0] == '@';
+    memcpy(a->name, text + a->abstract, n + 1 - (size_t)a->abstract);
+    a->len = n - (size_t)a->abstract;
+    return MP_OK;
+}
+
+/* Python frames messages on sockets; a Windows named pipe in message mode frames them. */
+MP__FN int mp__wire_of(const mp__addr *a) {
+    return a->family == MP__AF_PIPE ? MP__WIRE_MSG : MP__WIRE_PY;
+}
+/* A new connection end on a handle: duplex, registered in this process. */
+MP__FN int mp__conn_from_handle(long long h, int wire, mp_conn **out) {
+    mp_conn *c;
+    int r;
+    mp__init_globals();
+    c = (mp_conn *)mp__obj_new(sizeof *c, MP__T_CONN);
+    if (!c) {
+        mp__os_close_handle(h);
+        return MP_ENOMEM;
+    }
+    c->mode = MP__CONN_R | MP__CONN_W;
+    c->wire = (mp__u32)wire;
+    c->refs = 1;
+    r = mp__reg_add(c, h);
+    if (r != MP_OK) {
+        mp__os_close_handle(h);
+        mp__obj_free(c, MP__T_CONN);
+        return r;
+    }
+    *out = c;
+    return MP_OK;
+}
+
+/* One message of the handshake, at most 256 bytes (Python: recv_bytes(256)). */
+MP__FN int mp__hs_recv(mp_conn *c, unsigned char *buf, size_t *n, double deadline) {
+    double left = mp__left(deadline);
+    int r = mp_conn_recv_bytes(c, buf, 256, n, left > 0 ? left : 0);
+    if (r == MP_ETOOBIG || r == MP_ECORRUPT || r == MP_EOF) return MP_EPROTO;
+    return r;
+}
+/* "{name}" at the start of m (n bytes): the digest and the length of the prefix, or 0. */
+MP__FN int mp__hs_digest(const unsigned char *m, size_t n, size_t *prefix) {
+    if (n > 5 && memcmp(m, "{md5}", 5) == 0) return *prefix = 5, MP__MD5;
+    if (n > 8 && memcmp(m, "{sha256}", 8) == 0) return *prefix = 8, MP__SHA256;
+    return 0;
+}
+/* The server's half (deliver_challenge). */
+MP__FN int mp__hs_deliver(mp_conn *c, const unsigned char *key, size_t klen, double deadline) {
+    unsigned char msg[11 + 8 + MP__CHALLENGE_BYTES], resp[256], mac[32];
+    size_t n = 0, pre = 0;
+    int r, alg, ok;
+    memcpy(msg, MP__CHALLENGE "{sha256}", 19);
+    mp__os_random(msg + 19, MP__CHALLENGE_BYTES);
+    r = mp_conn_send_bytes(c, msg, sizeof msg);
+    if (r == MP_OK) r = mp__hs_recv(c, resp, &n, deadline);
+    if (r != MP_OK) return r;
+    if (n == 16 || n == 20) /* a client of Python <= 3.11: raw HMAC-MD5 */
+        alg = MP__MD5;
+    else
+        alg = mp__hs_digest(resp, n, &pre);
+    ok = alg != 0 && n - pre == mp__hash_size(alg);
+    if (ok) {
+        mp__hmac(alg, key, klen, msg + 11, sizeof msg - 11, mac);
+        ok = mp__ct_equal(mac, resp + pre, n - pre);
+    }
+    r = mp_conn_send_bytes(c, ok ? MP__WELCOME : MP__FAILURE, 9);
+    return ok ? r : MP_EAUTH;
+}
+/* The client's half (answer_challenge). */
+MP__FN int mp__hs_answer(mp_conn *c, const unsigned char *key, size_t klen, double deadline) {
+    unsigned char m[256], out[8 + 32];
+    size_t n = 0, pre = 0, k;
+    int r = mp__hs_recv(c, m, &n, deadline), alg;
+    if (r != MP_OK) return r;
+    if (n < 11 + 20 || memcmp(m, MP__CHALLENGE, 11) != 0) return MP_EPROTO;
+    n -= 11;
+    if (n == 20) { /* a server of Python <= 3.11 */
+        mp__hmac(MP__MD5, key, klen, m + 11, n, out);
+        k = 16;
+    } else {
+        alg = mp__hs_digest(m + 11, n, &pre);
+        if (!alg) return MP_EAUTH; /* a digest we do not have (sha384, sha3_*) */
+        memcpy(out, m + 11, pre);
+        mp__hmac(alg, key, klen, m + 11, n, out + pre);
+        k = pre + mp__hash_size(alg);
+    }
+    r = mp_conn_send_bytes(c, out, k);
+    if (r == MP_OK) r = mp__hs_recv(c, m, &n, deadline);
+    if (r == MP_OK && (n != 9 || memcmp(m, MP__WELCOME, 9) != 0)) r = MP_EAUTH;
+    return r == MP_EPROTO ? MP_EAUTH : r; /* a server that hangs up on a wrong key */
+}
+/* A key given (NULL: the process's authkey; a non-NULL empty key: no handshake). */
+MP__FN int mp__key_pick(const void *key, size_t len, unsigned char *out, size_t *n, int *auth) {
+    if (len > MP_AUTHKEY_MAX) return MP_EINVAL;
+    *auth = key == NULL || len > 0;
+    *n = key ? len : mp__authkey_copy(out);
+    if (key && len) memcpy(out, key, len);
+    return MP_OK;
+}
+
+MPDEF int mp_listener_new(mp_listener **out, const char *address, const void *authkey,
+                          size_t authkey_len) {
+    mp_listener *l;
+    char def[MP__ADDR_TEXT];
+    int r;
+    if (!out) return MP_EINVAL;
+    *out = NULL;
+    mp__init_globals();
+    l = (mp_listener *)MP_MALLOC(sizeof *l);
+    if (!l) return MP_ENOMEM;
+    memset(l, 0, sizeof *l);
+    l->h = -1;
+    l->pid = mp_getpid();
+    l->handshake = MP_HANDSHAKE_TIMEOUT;
+    if (!address) { /* Python's arbitrary_address: a fresh Unix socket (or pipe) name */
+        mp__os_default_address(def, sizeof def);
+        address = def;
+    }
+    r = mp__key_pick(authkey, authkey_len, l->key, &l->keylen, &l->auth);
+    if (r == MP_OK) r = mp__addr_parse(address, &l->addr);
+    if (r == MP_OK) r = mp__os_listen(&l->addr, &l->h, l->text, sizeof l->text);
+    if (r != MP_OK) {
+        MP_FREE(l);
+        return r;
+    }
+    *out = l;
+    return MP_OK;
+}
+MPDEF int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn) {
+    long long h = -1;
+    mp_conn *c;
+    int r;
+    if (!l || !conn || mp__bad_timeout(timeout)) return MP_EINVAL;
+    *conn = NULL;
+    if (l->h == -1) return MP_ECLOSED;
+    r = mp__os_accept(&l->h, &l->addr, timeout, &h);
+    if (r == MP_OK) r = mp__conn_from_handle(h, mp__wire_of(&l->addr), &c);
+    if (r != MP_OK) return r;
+    if (l->auth) {
+        double deadline = mp__deadline(l->handshake);
+        r = mp__hs_deliver(c, l->key, l->keylen, deadline);
+        if (r == MP_OK) r = mp__hs_answer(c, l->key, l->keylen, deadline);
+        if (r != MP_OK) {
+            mp_conn_close(c);
+            return r;
+        }
+    }
+    *conn = c;
+    return MP_OK;
+}
+MPDEF const char *mp_listener_address(const mp_listener *l) {
+    return l ? l->text : ""; /* never NULL: it goes straight into printf */
+}
+MPDEF long long mp_listener_fileno(const mp_listener *l) {
+    if (!l) return MP_EINVAL;
+    return l->h == -1 ? (long long)MP_ECLOSED : l->h;
+}
+MPDEF int mp_listener_set_handshake_timeout(mp_listener *l, double timeout) {
+    if (!l || mp__bad_timeout(timeout)) return MP_EINVAL;
+    l->handshake = timeout;
+    return MP_OK;
+}
+MPDEF int mp_listener_close(mp_listener *l) {
+    if (!l) return MP_OK;
+    if (l->h != -1 && l->pid == mp_getpid())
+        mp__os_listen_close(&l->addr, l->h);
+    else if (l->h != -1)
+        mp__os_close_handle(l->h);
+    MP_FREE(l);
+    return MP_OK;
+}
+MPDEF int mp_client(mp_conn **out, const char *address, const void *authkey, size_t authkey_len,
+                    double timeout) {
+    unsigned char key[MP_AUTHKEY_MAX];
+    size_t klen = 0;
+    long long h = -1;
+    mp__addr a;
+    double deadline;
+    mp_conn *c;
+    int auth = 0, r;
+    if (!out || mp__bad_timeout(timeout)) return MP_EINVAL;
+    *out = NULL;
+    mp__init_globals();
+    deadline = mp__deadline(timeout);
+    r = mp__key_pick(authkey, authkey_len, key, &klen, &auth);
+    if (r == MP_OK) r = mp__addr_parse(address, &a);
+    if (r == MP_OK) r = mp__os_connect(&a, timeout, &h);
+    if (r == MP_OK) r = mp__conn_from_handle(h, mp__wire_of(&a), &c);
+    if (r != MP_OK) return r;
+    if (auth) {
+        r = mp__hs_answer(c, key, klen, deadline);
+        if (r == MP_OK) r = mp__hs_deliver(c, key, klen, deadline);
+        if (r != MP_OK) {
+            mp_conn_close(c);
+            return r;
+        }
+    }
+    *out = c;
+    return MP_OK;
+}
+MPDEF long long mp_conn_fileno(mp_conn *c) {
+    mp__cent *e;
+    int r = mp__conn_get(c, MP__CONN_R | MP__CONN_W, &e);
+    return r != MP_OK ? r : e->h;
+}
+
+/* ======================================================================================== */
+/* >>shm: named shared memory (multiprocessing.shared_memory.SharedMemory)                  */
+/* The same names as Python's: on POSIX shm_open("/" + name), mode 0600; on Windows a       */
+/* named file mapping of that name. Generated names are Python's too: "psm_" (Windows:      */
+/* "wnsm_") and 8 hex digits. The object is process-local; the memory is the system's.     */
+/* ======================================================================================== */
+struct mp_shm {
+    void *buf;
+    size_t size;
+    long long h;
+    char name[MP_SHM_NAME_MAX];
+};
+MPDEF int mp_shm_open(mp_shm **out, const char *name, int create, size_t size) {
+    mp_shm *s;
+    size_t n;
+    int r = MP_EEXIST, tries;
+    if (!out) return MP_EINVAL;
+    *out = NULL;
+    if ((!name && !create) || (create && size == 0)) return MP_EINVAL;
+    if (name) {
+        n = strlen(name);
+        if (n == 0 || strchr(name, '/') || strchr(name, '\\')) return MP_EINVAL;
+        if (n >= MP_SHM_NAME_MAX) return MP_ENAMETOOLONG;
+    }
+    s = (mp_shm *)MP_MALLOC(sizeof *s);
+    if (!s) return MP_ENOMEM;
+    memset(s, 0, sizeof *s);
+    for (tries = 0; tries < 100 && r == MP_EEXIST; tries++) {
+        if (name)
+            memcpy(s->name, name, strlen(name) + 1);
+        else { /* Python's _make_filename: a prefix and 4 random bytes in hex */
+            unsigned char rnd[4];
+            char *p = s->name + strlen(strcpy(s->name, mp__os_shm_prefix()));
+            int i;
+            mp__os_random(rnd, sizeof rnd);
+            for (i = 0; i < 4; i++) {
+                *p++ = "0123456789abcdef"[rnd[i] >> 4];
+                *p++ = "0123456789abcdef"[rnd[i] & 15];
+            }
+            *p = 0;
+        }
+        s->size = size;
+        r = mp__os_shm_open(s->name, create, &s->size, &s->buf, &s->h);
+        if (name) break;
+    }
+    if (r != MP_OK) {
+        MP_FREE(s);
+        return r;
+    }
+    *out = s;
+    return MP_OK;
+}
+MPDEF void *mp_shm_buf(const mp_shm *s) {
+    return s ? s->buf : NULL;
+}
+MPDEF size_t mp_shm_size(const mp_shm *s) {
+    return s ? s->size : 0;
+}
+MPDEF const char *mp_shm_name(const mp_shm *s) {
+    return s ? s->name : "";
+}
+MPDEF int mp_shm_close(mp_shm *s) {
+    if (!s) return MP_OK;
+    mp__os_shm_close(s->buf, s->size, s->h);
+    MP_FREE(s);
+    return MP_OK;
+}
+MPDEF int mp_shm_unlink(const char *name) {
+    if (!name || !name[0] || strchr(name, '/')) return MP_EINVAL;
+    if (strlen(name) >= MP_SHM_NAME_MAX) return MP_ENAMETOOLONG;
+    return mp__os_shm_unlink(name);
 }
 
 /* >>autoinit: catch a spawned child before main ------------------------------------------ */

@@ -15,10 +15,11 @@
 #include "test_pipe.c"
 #include "test_badinput.c"
 #include "test_helpers.c"
+#include "test_conn.c"
 
-static const mp_test *const test_groups[] = {process_tests,  arena_tests,  sync_tests,
-                                             queue_tests,    pool_tests,   pipe_tests,
-                                             badinput_tests, helpers_tests};
+static const mp_test *const test_groups[] = {process_tests,  arena_tests,   sync_tests,
+                                             queue_tests,    pool_tests,    pipe_tests,
+                                             badinput_tests, helpers_tests, conn_tests};
 
 static const mp_test *test_at(int index) {
     size_t g;

@@ -2,7 +2,8 @@
 # Every leg of the test suite, then one closing line "N passed, N failed".
 # Legs: the suite under fork and spawn (gcc), with the portable POSIX fallbacks forced
 # (the stand-in for macOS and the BSDs), under AddressSanitizer + UBSan and ThreadSanitizer
-# (clang), built by g++ as C++, musl-gcc and tcc, and the mingw-w64 build under Wine; then the
+# (clang), built by g++ as C++, musl-gcc and tcc, the mingw-w64 build under Wine, and mp.h
+# against real Python (tests/interop.sh: every interpreter found); then the
 # compile matrix and the format check. A leg whose tool is missing is skipped with a note, or
 # fails the run when MP_REQUIRE_ALL=1 (as CI sets it).
 # Speed: one background job builds the legs' binaries in order and then runs the compile matrix
@@ -253,6 +254,10 @@ if have $MINGW && have wine; then
         run_suite wine wine $B/tests.exe
     fi
 else skip wine "$MINGW or wine not installed"; fi
+# -- against real Python: Listener/Client and shared memory with each interpreter found
+if have python3; then
+    run_suite interop bash tests/interop.sh
+else skip interop "python3 not installed"; fi
 
 # -- consumers: a small project built against the installed package (make install and
 #    cmake --install into temporary prefixes) with find_package and with pkg-config, and
