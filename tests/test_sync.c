@@ -1654,6 +1654,7 @@ static void on_interrupt_signal(int sig) {
 #endif
 static int interrupt_each_wait(int by_signal) {
     int kind;
+    (void)by_signal;
     for (kind = 0; kind < INTR_KINDS; kind++) {
         intr_ctx *c = (intr_ctx *)calloc(1, sizeof *c);
         test_thread t;
