@@ -1214,33 +1214,50 @@ MP__FN void mp__os_robust_init(void) {
     mp__os_rl.dist = dist;
 #endif
 }
-MP__FN void mp__os_rl_take(void) {
+/* The chain's turn-taking costs two atomic operations a lock and a release, as much as the
+   lock itself: a process with one thread (glibc says so) needs none, as no other thread
+   can appear while this one links. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+#include <sys/single_threaded.h>
+#define MP__ONE_THREAD() (__libc_single_threaded != 0)
+#else
+#define MP__ONE_THREAD() 0
+#endif
+MP__FN int mp__os_rl_take(void) {
+    if (MP__ONE_THREAD()) return 0;
     while (mp__xchg(&mp__os_rl.spin, 1)) sched_yield();
+    return 1;
+}
+MP__FN void mp__os_rl_give(int taken) {
+    if (taken) mp__store(&mp__os_rl.spin, 0);
 }
 /* After the word is ours: its node joins the chain. */
 MP__FN void mp__os_robust_link(volatile mp__u32 *word) {
-    void *volatile *n, *volatile *first;
+    void **n, **first, **anchor = (void **)mp__os_rl.anchor;
+    int taken;
     if (!mp__os_rl.dist) return;
-    n = (void *volatile *)((char *)word + mp__os_rl.dist);
-    mp__os_rl_take();
-    first = (void *volatile *)mp__os_rl.anchor[0];
+    n = (void **)((char *)word + mp__os_rl.dist);
+    taken = mp__os_rl_take();
+    first = (void **)anchor[0];
     n[0] = (void *)first;
-    n[-1] = (void *)mp__os_rl.anchor;
+    n[-1] = (void *)anchor;
     if ((void *)first != mp__os_rl.head) first[-1] = (void *)n;
-    mp__os_rl.anchor[0] = (void *)n; /* last: a walk sees the node whole or not at all */
-    mp__store(&mp__os_rl.spin, 0);
+    /* last: a walk (the kernel's, once the process died) sees the node whole or not at all */
+    *(void *volatile *)anchor = (void *)n;
+    mp__os_rl_give(taken);
 }
 /* Before the word is released: its node leaves the chain. */
 MP__FN void mp__os_robust_unlink(volatile mp__u32 *word) {
-    void *volatile *n, *volatile *next, *volatile *prev;
+    void **n, **next, **prev;
+    int taken;
     if (!mp__os_rl.dist) return;
-    n = (void *volatile *)((char *)word + mp__os_rl.dist);
-    mp__os_rl_take();
-    next = (void *volatile *)n[0];
-    prev = (void *volatile *)n[-1];
-    prev[0] = (void *)next;
+    n = (void **)((char *)word + mp__os_rl.dist);
+    taken = mp__os_rl_take();
+    next = (void **)n[0];
+    prev = (void **)n[-1];
+    *(void *volatile *)prev = (void *)next;
     if ((void *)next != mp__os_rl.head) next[-1] = (void *)prev;
-    mp__store(&mp__os_rl.spin, 0);
+    mp__os_rl_give(taken);
 }
 
 /* Far from where Linux puts heaps, libraries, stacks and ASan's shadow, so that a spawned
