@@ -52,13 +52,17 @@
       set_start_method('spawn')            mp_set_start_method(MP_SPAWN)
       RawValue / RawArray                  mp_shared_alloc(size) / mp_shared_free(ptr)
       Value('l') / Array('d', 10)          mp_value_new(sizeof(long)) / (10 * sizeof(double))
+      Value('l', 7) / Array('d', [1, 2])   mp_value_new_init(sizeof x, &x) /
+                                           mp_array_new(sizeof(double), 2, init)
       with v.get_lock(): v.value += 1      MP_WITH_LOCK(mp_value_lock(v)) { *(long *)ptr += 1; }
       Lock() / RLock()                     mp_lock_new() / mp_rlock_new()
       l.acquire(timeout=t) / l.release()   mp_lock_acquire(l, t) / mp_lock_release(l)
+      l.locked()                           mp_lock_locked(l)
       Semaphore(n) / BoundedSemaphore(n)   mp_semaphore_new(n) / mp_bounded_semaphore_new(n)
       Event(): set, clear, is_set, wait    mp_event_new(), mp_event_set(e) ... mp_event_wait(e, t)
       Condition(l): wait, wait_for, notify mp_condition_new(l), mp_condition_wait(c, t), ...
       Barrier(n, action): wait, abort      mp_barrier_new(n, action), mp_barrier_wait(b, t), ...
+      Barrier(n, action, timeout)          mp_barrier_new2(n, &opts): action(ctx), ctx, timeout
       Queue(maxsize) / SimpleQueue()       mp_queue_new(capacity, maxsize) / mp_simple_queue_new()
       JoinableQueue(): task_done, join     mp_joinable_queue_new(0, 0), mp_queue_task_done(q) ...
       q.put(b, timeout=t) / q.get()        mp_queue_put(q, data, size, t) / mp_queue_get(q, ...)
@@ -77,6 +81,8 @@
       c.recv_bytes_into(buf)               mp_conn_recv_bytes(c, buf, cap, &size, MP_FOREVER)
       c.poll(t) / c.close()                mp_conn_poll(c, t) / mp_conn_close(c)
       connection.wait([c1, p.sentinel], t) mp_wait(conns, 1, procs, 1, t, ready)
+      KeyboardInterrupt in a blocked call  a SIGINT handler calls mp_interrupt(): the call
+                                           returns MP_EINTERRUPTED; mp_interrupt_clear()
 
    CONVENTIONS
    - Functions return 0 (MP_OK) on success and a negative MP_E* code on failure;
@@ -118,8 +124,8 @@
       MP_MESSAGE_MAX     the largest message (queue, pipe, pool argument or result), at
                          most 2^31 - 1 (default 1 GiB); define it the same in every file
       MP_PORTABLE        force the portable POSIX fallbacks instead of the Linux fast paths
-                         (futex, memfd, pidfd, dl_iterate_phdr, close_range), the path
-                         that macOS and the BSDs take
+                         (futex and the robust futex list, memfd, pidfd, dl_iterate_phdr,
+                         close_range), the path that macOS and the BSDs take
       MP_NO_FUTEX, MP_NO_MEMFD, MP_NO_PIDFD, MP_NO_DL_ITERATE_PHDR, MP_NO_CLOSE_RANGE
                          the same, one fast path at a time
 
@@ -286,9 +292,15 @@ MPDEF int mp_interrupted(void); /* 1 while set, else 0 */
 
    Owner death: when a process dies holding a Lock or RLock (or a Condition's lock), the next
    acquirer gets the lock and MP_EOWNERDEAD instead of MP_OK, repairs the shared state, and
-   goes on: the lock works normally afterwards. A waiter checks the owner's liveness after
-   10 ms of waiting, then every 100 ms at most; a poll (timeout 0) of a held lock checks it
-   at once (a few system calls). The objects may also be shared by the threads of a process. */
+   goes on: the lock works normally afterwards. On Linux (glibc) a lock a process holds is on
+   the kernel's robust futex list of its main thread, as a robust pthread mutex is: when the
+   process dies, the kernel marks the lock and wakes a waiter at once (about 0.1 ms).
+   Elsewhere (macOS, BSDs, musl, Windows, MP_PORTABLE, a process whose first mp.h call was
+   not on its main thread), and for the few instructions between taking a lock and linking
+   it, a waiter checks the owner's liveness after 10 ms of waiting, then every 100 ms at
+   most; a poll (timeout 0) of a held lock checks it at once (a few system calls). A process
+   whose main thread ends (pthread_exit) while other threads go on loses the locks it holds
+   to the next acquirers. The objects may also be shared by the threads of a process. */
 typedef struct mp_lock mp_lock; /* Lock and RLock */
 typedef struct mp_semaphore mp_semaphore;
 typedef struct mp_event mp_event;
