@@ -3656,6 +3656,9 @@ MP__FN void mp__reap_ended(void) {
 /* Python's _exit_function: terminate the daemonic children, then join the others. */
 MP__FN void mp__reap_all(void) {
     mp__child *c;
+    /* The process ends: its last waits (for its non-daemonic children) are its own, as after
+       a KeyboardInterrupt in Python; a second mp_interrupt ends them. */
+    mp__os_interrupt_clear();
     mp__os_lock();
     for (c = mp__g.children; c; c = c->next)
         if (c->daemon && !c->ended) mp__os_proc_signal(c->pid, c->handle, 0);
@@ -3708,7 +3711,8 @@ MP__FN int mp__start_fork(mp_process *p) {
         if (r != MP_OK) { /* out of memory: do not leave an untracked child behind */
             int code;
             mp__os_proc_signal(pid, handle, 1);
-            mp__os_proc_wait(pid, &handle, MP_FOREVER, &code);
+            while (mp__os_proc_wait(pid, &handle, MP_FOREVER, &code) == MP_EINTERRUPTED)
+                mp__os_sleep(0.001); /* killed: it ends at once, mp_interrupt or not */
         }
     }
     mp__os_unlock();
@@ -3767,7 +3771,8 @@ MP__FN int mp__start_spawn(mp_process *p) {
     if (r != MP_OK) {
         if (pid) {
             mp__os_proc_signal(pid, handle, 1);
-            mp__os_proc_wait(pid, &handle, MP_FOREVER, &code);
+            while (mp__os_proc_wait(pid, &handle, MP_FOREVER, &code) == MP_EINTERRUPTED)
+                mp__os_sleep(0.001); /* killed: it ends at once, mp_interrupt or not */
         }
         mp__conn_snapshot_done(pass, npass, 0);
         mp__arena_free(b);
@@ -5515,7 +5520,9 @@ MP__FN void mp__pool_stop(mp_pool *p, int err, int status) {
             mp_process_kill(&p->workers[w]);
     for (w = 0; w < p->n; w++)
         if (p->workers[w].mp__magic == MP__PROCESS_MAGIC && p->workers[w].mp__state != MP__CLOSED) {
-            if (p->workers[w].mp__state == MP__STARTED) mp_process_join(&p->workers[w], MP_FOREVER);
+            if (p->workers[w].mp__state == MP__STARTED) /* killed: it ends at once */
+                while (mp_process_join(&p->workers[w], MP_FOREVER) == MP_EINTERRUPTED)
+                    mp__os_sleep(0.001);
             mp_process_close(&p->workers[w]);
         }
     for (i = 0; i < p->used_chunks; i++)
@@ -6051,13 +6058,17 @@ MPDEF int mp_pool_join(mp_pool *p) {
     int w;
     if (!p || !p->sh) return MP_EINVAL;
     if (!p->closed && !p->broken) return MP_EINVAL; /* Python: close() or terminate() first */
-    while (!p->terminated && p->nchunks) mp__pool_pump(p, 1.0);
+    while (!p->terminated && p->nchunks) {
+        if (mp__os_interrupted()) return MP_EINTERRUPTED; /* the tasks go on; join again */
+        mp__pool_pump(p, 1.0);
+    }
     p->terminated = 1; /* no more restarts: the workers may go */
     for (w = 0; w < p->n; w++)
         if (mp__pool_worker_up(p, w)) mp_queue_close(p->sh->slots[w].inbox);
     for (w = 0; w < p->n; w++)
-        if (mp__pool_worker_up(p, w)) {
-            mp_process_join(&p->workers[w], MP_FOREVER);
+        if (mp__pool_worker_up(p, w)) { /* with their inboxes closed they end at once */
+            while (mp_process_join(&p->workers[w], MP_FOREVER) == MP_EINTERRUPTED)
+                mp__os_sleep(0.001);
             mp_process_close(&p->workers[w]);
         }
     mp__pool_run_callbacks(p);
