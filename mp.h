@@ -1187,7 +1187,8 @@ static struct {
     size_t dist; /* entry = word + dist; 0: the list is not used */
     void *head;  /* the list's head: the end marker of every chain */
     void *volatile *anchor;
-    volatile mp__u32 spin; /* the chain is the process's: its threads take turns */
+    void *volatile *pending; /* the list's list_op_pending */
+    volatile mp__u32 spin;   /* the chain is the process's: its threads take turns */
     mp__u32 anchor_word[MP__RL_ROOM / 4 + 2];
 } mp__os_rl;
 MP__FN void mp__os_robust_init(void) {
@@ -1222,6 +1223,7 @@ MP__FN void mp__os_robust_init(void) {
     }
     mp__os_rl.anchor[0] = mp__os_rl.head;
     mp__os_rl.anchor[-1] = (void *)e;
+    mp__os_rl.pending = (void *volatile *)&h->pending;
     *e = (void *)mp__os_rl.anchor;
     mp__os_rl.dist = dist;
 #endif
@@ -1243,6 +1245,15 @@ MP__FN int mp__os_rl_take(void) {
 MP__FN void mp__os_rl_give(int taken) {
     if (taken) mp__store(&mp__os_rl.spin, 0);
 }
+/* The list_op_pending protocol: the lock about to be taken (before the word changes) or
+   released (before its node leaves the chain), so that a death between the word and the
+   chain is seen by the kernel too; NULL when done. The field is the C library's, used only
+   inside its own robust mutex calls: a process with one thread may borrow it between them.
+   With several threads the few instructions stay uncovered (the liveness check sees them). */
+MP__FN void mp__os_robust_pending(volatile mp__u32 *word) {
+    if (!mp__os_rl.dist || !MP__ONE_THREAD()) return;
+    *mp__os_rl.pending = word ? (void *)((char *)word + mp__os_rl.dist) : NULL;
+}
 /* After the word is ours: its node joins the chain. */
 MP__FN void mp__os_robust_link(volatile mp__u32 *word) {
     void **n, **first, **anchor = (void **)mp__os_rl.anchor;
@@ -1257,6 +1268,7 @@ MP__FN void mp__os_robust_link(volatile mp__u32 *word) {
     /* last: a walk (the kernel's, once the process died) sees the node whole or not at all */
     *(void *volatile *)anchor = (void *)n;
     mp__os_rl_give(taken);
+    mp__os_robust_pending(NULL);
 }
 /* Before the word is released: its node leaves the chain. */
 MP__FN void mp__os_robust_unlink(volatile mp__u32 *word) {
@@ -2271,6 +2283,9 @@ MP__FN void mp__os_robust_link(volatile mp__u32 *word) {
 MP__FN void mp__os_robust_unlink(volatile mp__u32 *word) {
     (void)word;
 }
+MP__FN void mp__os_robust_pending(volatile mp__u32 *word) {
+    (void)word;
+}
 #define MP__RL_ROOM  (8 + 4 * sizeof(void *))
 
 MP__FN void *mp__os_arena_hint(void) {
@@ -2865,6 +2880,7 @@ MP__FN int mp__mutex_owned(mp__mutex *m) {
 MP__FN int mp__mutex_lock2(mp__mutex *m, double timeout, int intr) {
     mp__u32 me = (mp__u32)mp__g.pid;
     double deadline = 0, slice = 0.01;
+    mp__os_robust_pending(&m->w.value); /* cleared by the link, or on giving up */
     if (mp__cas(&m->w.value, 0, me)) {
         mp__os_robust_link(&m->w.value);
         return MP_OK;
@@ -2888,6 +2904,7 @@ MP__FN int mp__mutex_lock2(mp__mutex *m, double timeout, int intr) {
                 mp__os_robust_link(&m->w.value);
                 return MP_EOWNERDEAD;
             }
+            mp__os_robust_pending(NULL);
             return MP_ETIMEDOUT;
         }
         if (!(v & MP__CONTENDED)) {
@@ -2897,7 +2914,10 @@ MP__FN int mp__mutex_lock2(mp__mutex *m, double timeout, int intr) {
         /* the bit, not a waiter count, tells unlock to wake: sleep on the word directly */
         r = intr ? mp__os_wait_intr(&m->w.value, v, left < slice ? left : slice)
                  : mp__os_wait(&m->w.value, v, left < slice ? left : slice);
-        if (r == MP_EINTERRUPTED) return r;
+        if (r == MP_EINTERRUPTED) {
+            mp__os_robust_pending(NULL);
+            return r;
+        }
         if (r == MP_ETIMEDOUT) {
             if (MP__OWNER(v) != me && !mp__os_pid_alive((long)MP__OWNER(v)) &&
                 mp__cas(&m->w.value, v, me | MP__CONTENDED)) {
@@ -2912,9 +2932,13 @@ MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
     return mp__mutex_lock2(m, timeout, 0);
 }
 MP__FN int mp__mutex_unlock(mp__mutex *m) {
+    mp__u32 v;
     if (!mp__mutex_owned(m)) return MP_ENOTOWNER;
+    mp__os_robust_pending(&m->w.value);
     mp__os_robust_unlink(&m->w.value);
-    if (mp__xchg(&m->w.value, 0) & MP__CONTENDED) mp__os_wake(&m->w.value, 1);
+    v = mp__xchg(&m->w.value, 0);
+    mp__os_robust_pending(NULL);
+    if (v & MP__CONTENDED) mp__os_wake(&m->w.value, 1);
     return MP_OK;
 }
 /* Held by anyone (a dead owner's lock counts as held until someone takes it back). */

@@ -1237,6 +1237,42 @@ static int test_lock_owner_killed_kernel_marks(void) {
 #endif
 }
 
+/* Killed between taking the word and linking the lock (the list_op_pending window): the
+   kernel still marks it, from the pending entry. */
+#if MP__POSIX && MP__FUTEX
+static int take_word_unlinked(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    mp__os_robust_pending(&a->lock->m.w.value);
+    if (!mp__cas(&a->lock->m.w.value, 0, (mp__u32)mp_getpid())) return 2;
+    flag_add(&a->f->ready); /* killed here, before mp__os_robust_link */
+    for (;;) mp__wait(&a->f->go, 0, 10);
+}
+#endif
+static int test_lock_killed_before_link(void) {
+#if !MP__POSIX || !MP__FUTEX
+    SKIP("no robust futex list here (the liveness check finds a dead owner)");
+#else
+    sync_arg *a = sync_new();
+    mp_process p;
+    if (!mp__os_rl.dist || !MP__ONE_THREAD()) SKIP("no robust list, or not one thread");
+    CHECK(a != NULL);
+    a->lock = mp_lock_new();
+    CHECK(a->lock != NULL);
+    CHECK_EQ(mp_process_init(&p, take_word_unlinked, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 1);
+    CHECK_EQ(mp_process_kill(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp__load(&a->lock->m.w.value), MP__OWNER_DIED);
+    CHECK_EQ(mp_lock_acquire(a->lock, 0), MP_EOWNERDEAD);
+    CHECK_EQ(mp_lock_release(a->lock), MP_OK);
+    mp_process_close(&p);
+    CHECK_EQ(mp_lock_free(a->lock), MP_OK);
+    return 0;
+#endif
+}
+
 #if MP__POSIX && MP__FUTEX
 static int robust_chain_length(void) {
     void *volatile *e;
@@ -1750,6 +1786,7 @@ static const mp_test sync_tests[] = {
     {"lock_waiter_forever_owner_killed", test_lock_waiter_forever_owner_killed},
     {"lock_owner_killed_kernel_marks", test_lock_owner_killed_kernel_marks},
     {"lock_robust_chain", test_lock_robust_chain},
+    {"lock_killed_before_link", test_lock_killed_before_link},
     {"lock_locked", test_lock_locked},
     {"barrier_options", test_barrier_options},
     {"value_init", test_value_init},
