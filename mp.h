@@ -296,9 +296,9 @@ MPDEF int mp_interrupted(void); /* 1 while set, else 0 */
    the kernel's robust futex list of its main thread, as a robust pthread mutex is: when the
    process dies, the kernel marks the lock and wakes a waiter at once (about 0.1 ms).
    Elsewhere (macOS, BSDs, musl, Windows, MP_PORTABLE, a process whose first mp.h call was
-   not on its main thread), and for the few instructions between taking a lock and linking
-   it, a waiter checks the owner's liveness after 10 ms of waiting, then every 100 ms at
-   most; a poll (timeout 0) of a held lock checks it at once (a few system calls). A process
+   not on its main thread), and in a process with several threads for the few instructions
+   between taking a lock and linking it, a waiter checks the owner's liveness after 10 ms of
+   waiting, then every 100 ms at most; a poll (timeout 0) of a held lock checks it at once (a few system calls). A process
    whose main thread ends (pthread_exit) while other threads go on loses the locks it holds
    to the next acquirers. The objects may also be shared by the threads of a process. */
 typedef struct mp_lock mp_lock; /* Lock and RLock */
@@ -2857,8 +2857,8 @@ MPDEF int mp_interrupted(void) {
 /* On Linux the lock sits in the kernel's robust list of its owner's main thread (see       */
 /* mp__os_robust_init): when the owner dies, the kernel marks the word FUTEX_OWNER_DIED and  */
 /* wakes a waiter at once, who takes the lock and reports MP_EOWNERDEAD. Elsewhere, and     */
-/* for the few instructions between taking the word and linking it, a waiter that has slept */
-/* a while checks that the owner still lives.                                               */
+/* (with several threads) for the few instructions between taking the word and linking it, */
+/* a waiter that has slept a while checks that the owner still lives.                       */
 /* ======================================================================================== */
 typedef struct mp__mutex {
     mp__word w;
