@@ -56,13 +56,17 @@
       set_start_method('spawn')            mp_set_start_method(MP_SPAWN)
       RawValue / RawArray                  mp_shared_alloc(size) / mp_shared_free(ptr)
       Value('l') / Array('d', 10)          mp_value_new(sizeof(long)) / (10 * sizeof(double))
+      Value('l', 7) / Array('d', [1, 2])   mp_value_new_init(sizeof x, &x) /
+                                           mp_array_new(sizeof(double), 2, init)
       with v.get_lock(): v.value += 1      MP_WITH_LOCK(mp_value_lock(v)) { *(long *)ptr += 1; }
       Lock() / RLock()                     mp_lock_new() / mp_rlock_new()
       l.acquire(timeout=t) / l.release()   mp_lock_acquire(l, t) / mp_lock_release(l)
+      l.locked()                           mp_lock_locked(l)
       Semaphore(n) / BoundedSemaphore(n)   mp_semaphore_new(n) / mp_bounded_semaphore_new(n)
       Event(): set, clear, is_set, wait    mp_event_new(), mp_event_set(e) ... mp_event_wait(e, t)
       Condition(l): wait, wait_for, notify mp_condition_new(l), mp_condition_wait(c, t), ...
       Barrier(n, action): wait, abort      mp_barrier_new(n, action), mp_barrier_wait(b, t), ...
+      Barrier(n, action, timeout)          mp_barrier_new2(n, &opts): action(ctx), ctx, timeout
       Queue(maxsize) / SimpleQueue()       mp_queue_new(capacity, maxsize) / mp_simple_queue_new()
       JoinableQueue(): task_done, join     mp_joinable_queue_new(0, 0), mp_queue_task_done(q) ...
       q.put(b, timeout=t) / q.get()        mp_queue_put(q, data, size, t) / mp_queue_get(q, ...)
@@ -90,6 +94,8 @@
       SharedMemory(name, True, n)          mp_shm_open(&s, name, 1, n) (name NULL: generated)
       SharedMemory(name) .buf .size        mp_shm_open(&s, name, 0, 0), mp_shm_buf, mp_shm_size
       shm.close() / shm.unlink()           mp_shm_close(s) / mp_shm_unlink(name)
+      KeyboardInterrupt in a blocked call  a SIGINT handler calls mp_interrupt(): the call
+                                           returns MP_EINTERRUPTED; mp_interrupt_clear()
 
    CONVENTIONS
    - Functions return 0 (MP_OK) on success and a negative MP_E* code on failure;
@@ -136,8 +142,8 @@
                          most 2^31 - 1 (default 1 GiB); define it the same in every file
       MP_HANDSHAKE_TIMEOUT  seconds a listener gives a client to authenticate (default 10)
       MP_PORTABLE        force the portable POSIX fallbacks instead of the Linux fast paths
-                         (futex, memfd, pidfd, dl_iterate_phdr, close_range), the path
-                         that macOS and the BSDs take
+                         (futex and the robust futex list, memfd, pidfd, dl_iterate_phdr,
+                         close_range), the path that macOS and the BSDs take
       MP_NO_FUTEX, MP_NO_MEMFD, MP_NO_PIDFD, MP_NO_DL_ITERATE_PHDR, MP_NO_CLOSE_RANGE
                          the same, one fast path at a time
 
@@ -208,7 +214,8 @@ extern "C" {
       "authentication failed: the peer holds another authkey (AuthenticationError)")               \
     X(MP_EEXIST, -36, "the name exists already (an address in use, a shared memory name)")         \
     X(MP_ENOENT, -37, "nothing of that name (nobody listens at the address, no such memory)")      \
-    X(MP_EPROTO, -38, "protocol error: the peer does not speak multiprocessing.connection")
+    X(MP_EPROTO, -38, "protocol error: the peer does not speak multiprocessing.connection")        \
+    X(MP_EINTERRUPTED, -39, "interrupted by mp_interrupt()")
 
 enum mp_error {
 #define MP__ENUM(name, value, text) name = value,
@@ -299,6 +306,20 @@ MPDEF void mp_shared_free(void *ptr);
 /* Frees what an mp.h function allocated for the caller (received messages). */
 MPDEF void mp_free(void *ptr);
 
+/* Ctrl-C (Python's KeyboardInterrupt reaching a blocked call). mp_interrupt() is
+   async-signal-safe: call it from a SIGINT or SIGTERM handler, or from any thread. Every
+   call of this process that blocks then returns MP_EINTERRUPTED promptly: lock, semaphore,
+   event, condition and barrier waits, queue put, get and join, process join, pipe receive
+   and poll, mp_wait, pool result waits. The flag stays set, so that every thread (and every
+   later blocking call) sees it, until mp_interrupt_clear() re-arms: clear it before the
+   waits of an orderly shutdown (join the children...). A call that need not wait (a free
+   lock, a ready result, timeout 0) answers as usual; a Condition wait returns with its lock
+   held again; a receive keeps what came of a message for the next one. A forked child
+   starts cleared. Windows: word waits notice it within 10 ms. See examples/ctrl_c.c. */
+MPDEF void mp_interrupt(void);
+MPDEF void mp_interrupt_clear(void);
+MPDEF int mp_interrupted(void); /* 1 while set, else 0 */
+
 /* Synchronisation between the processes of a family. Every object lives in the family arena,
    so a pointer to it (passed as a process argument, or stored in shared memory) works in
    every process, under every start method, whether made before or after a child started.
@@ -308,9 +329,15 @@ MPDEF void mp_free(void *ptr);
 
    Owner death: when a process dies holding a Lock or RLock (or a Condition's lock), the next
    acquirer gets the lock and MP_EOWNERDEAD instead of MP_OK, repairs the shared state, and
-   goes on: the lock works normally afterwards. A waiter checks the owner's liveness after
-   10 ms of waiting, then every 100 ms at most; a poll (timeout 0) of a held lock checks it
-   at once (a few system calls). The objects may also be shared by the threads of a process. */
+   goes on: the lock works normally afterwards. On Linux (glibc) a lock a process holds is on
+   the kernel's robust futex list of its main thread, as a robust pthread mutex is: when the
+   process dies, the kernel marks the lock and wakes a waiter at once (about 0.1 ms).
+   Elsewhere (macOS, BSDs, musl, Windows, MP_PORTABLE, a process whose first mp.h call was
+   not on its main thread), and in a process with several threads for the few instructions
+   between taking a lock and linking it, a waiter checks the owner's liveness after 10 ms of
+   waiting, then every 100 ms at most; a poll (timeout 0) of a held lock checks it at once (a few system calls). A process
+   whose main thread ends (pthread_exit) while other threads go on loses the locks it holds
+   to the next acquirers. The objects may also be shared by the threads of a process. */
 typedef struct mp_lock mp_lock; /* Lock and RLock */
 typedef struct mp_semaphore mp_semaphore;
 typedef struct mp_event mp_event;
@@ -323,6 +350,9 @@ MPDEF mp_lock *mp_rlock_new(void); /* re-entrant; owned by one thread of one pro
 MPDEF int mp_lock_acquire(mp_lock *l, double timeout); /* MP_OK, MP_EOWNERDEAD, MP_ETIMEDOUT */
 MPDEF int mp_lock_release(mp_lock *l);                 /* MP_ENOTOWNER if not ours */
 MPDEF int mp_lock_is_mine(mp_lock *l);                 /* 1 or 0 */
+/* Lock.locked(): 1 if held by anyone (a thread of this process or another process; a dead
+   owner's lock counts until someone takes it back), 0 if free, or an error. */
+MPDEF int mp_lock_locked(mp_lock *l);
 MPDEF int mp_lock_free(mp_lock *l);
 
 MPDEF mp_semaphore *mp_semaphore_new(unsigned value);
@@ -358,8 +388,18 @@ MPDEF int mp_condition_free(mp_condition *c);
 /* action: run by the last process to arrive, before the others are released (may be NULL);
    a non-zero return breaks the barrier. It is found in each process like a spawn target. */
 MPDEF mp_barrier *mp_barrier_new(int parties, int (*action)(void));
+/* Barrier(parties, action, timeout): the same with the options below (opts may be NULL). */
+typedef struct mp_barrier_options {
+    int (*action)(void *ctx); /* as above, called with ctx; found like a spawn target */
+    void *ctx;      /* passed as it is, in whichever process runs the action: point it into
+                       the family arena (mp_shared_alloc) for state every process sees */
+    double timeout; /* the default timeout: what mp_barrier_wait(b, MP_FOREVER) waits (as
+                       Python's wait() with no timeout); 0: none, wait for ever */
+} mp_barrier_options;
+MPDEF mp_barrier *mp_barrier_new2(int parties, const mp_barrier_options *opts);
 /* 0..parties-1; MP_EBROKEN when the barrier breaks or its generation is reset (even if the
-   waiter only runs after more resets and passes); MP_ETIMEDOUT (which breaks it). */
+   waiter only runs after more resets and passes); MP_ETIMEDOUT (which breaks it). A timeout
+   of MP_FOREVER means the barrier's default timeout, if it has one. */
 MPDEF int mp_barrier_wait(mp_barrier *b, double timeout);
 MPDEF int mp_barrier_abort(mp_barrier *b);
 MPDEF int mp_barrier_reset(mp_barrier *b);
@@ -370,6 +410,11 @@ MPDEF int mp_barrier_free(mp_barrier *b);
 
 /* Value / Array with lock=True: size bytes of zeroed shared memory and an RLock. */
 MPDEF mp_value *mp_value_new(size_t size);
+/* Value('l', 7): size bytes copied from init (NULL: zeroed). */
+MPDEF mp_value *mp_value_new_init(size_t size, const void *init);
+/* Array('d', [1.0, 2.0, 3.0]) / Array('d', 10): n items of item_size bytes, copied from init
+   (NULL: zeroed); NULL when n * item_size overflows or is 0. */
+MPDEF mp_value *mp_array_new(size_t item_size, size_t n, const void *init);
 MPDEF void *mp_value_ptr(mp_value *v);
 MPDEF size_t mp_value_size(mp_value *v);
 MPDEF mp_lock *mp_value_lock(mp_value *v); /* get_lock() */
@@ -1048,13 +1093,20 @@ MP__FN long mp__os_getppid(void) {
     return (long)getppid(); /* asked each time: an orphan is adopted by another process */
 }
 /* A fork that mp.h did not make still gets its own identity: locks are owned by pid. */
+MP__FN void mp__os_robust_init(void);
+MP__FN void mp__os_interrupt_forked(void);
 static void mp__os_atfork_child(void) {
     mp__g.ppid = mp__g.pid;
     mp__g.pid = (long)getpid();
     mp__g.self.mp__pid = mp__g.pid;
+    /* The C library emptied our robust list (a forked child owns no lock): hang the anchor
+       on it again, from this thread, the child's main thread. */
+    mp__os_robust_init();
+    mp__os_interrupt_forked();
 }
 MP__FN void mp__os_init(void) {
     pthread_atfork(NULL, NULL, mp__os_atfork_child);
+    mp__os_robust_init();
 }
 MP__FN mp__u64 mp__os_tid(void) {
     pthread_t t = pthread_self();
@@ -1159,6 +1211,225 @@ MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
     (void)n;
 }
 #endif
+
+/* mp_interrupt: a flag that every interruptible wait looks at; the futex waits also sleep on
+   it (futex_waitv, Linux 5.16), and the waits on descriptors watch a pipe that it makes
+   readable. The flag stays set until mp_interrupt_clear. */
+static volatile mp__u32 mp__os_intr;
+static volatile mp__u32 mp__os_intr_rd, mp__os_intr_wr; /* the pipe's fds + 1, made on the
+                                                             first poll that needs it */
+MP__FN int mp__os_interrupted(void) {
+    return mp__load(&mp__os_intr) != 0;
+}
+MP__FN void mp__os_interrupt(void) { /* async-signal-safe: an atomic store and two calls */
+    int saved = errno, fd;
+    mp__store(&mp__os_intr, 1);
+#if MP__FUTEX
+    syscall(SYS_futex, &mp__os_intr, 1 | 128 /* FUTEX_WAKE | FUTEX_PRIVATE_FLAG */, 0x7fffffff,
+            NULL, NULL, 0);
+#endif
+    fd = (int)mp__load(&mp__os_intr_wr) - 1;
+    if (fd >= 0 && write(fd, "!", 1) < 0) {} /* full already: it is readable, that is enough */
+    errno = saved;
+}
+MP__FN void mp__os_interrupt_clear(void) {
+    char buf[64];
+    int fd = (int)mp__load(&mp__os_intr_rd) - 1;
+    mp__store(&mp__os_intr, 0);
+    if (fd >= 0)
+        while (read(fd, buf, sizeof buf) > 0) {}
+}
+/* The read end of the interrupt pipe, for a poll (-1 if none could be made). */
+MP__FN int mp__os_intr_pollfd(void) {
+    int fds[2];
+    if (mp__load(&mp__os_intr_rd)) return (int)mp__load(&mp__os_intr_rd) - 1;
+    mp__os_lock();
+    if (!mp__os_intr_rd && pipe(fds) == 0) {
+        int i;
+        for (i = 0; i < 2; i++) {
+            fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+            fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        }
+        mp__store(&mp__os_intr_wr, (mp__u32)fds[1] + 1);
+        mp__store(&mp__os_intr_rd, (mp__u32)fds[0] + 1);
+        if (mp__os_interrupted() && write(fds[1], "!", 1) < 0) {}
+    }
+    mp__os_unlock();
+    return (int)mp__load(&mp__os_intr_rd) - 1;
+}
+/* A forked child starts uninterrupted, with a pipe of its own (made when needed). */
+MP__FN void mp__os_interrupt_forked(void) {
+    if (mp__os_intr_rd) close((int)mp__os_intr_rd - 1), close((int)mp__os_intr_wr - 1);
+    mp__os_intr_rd = mp__os_intr_wr = 0;
+    mp__store(&mp__os_intr, 0);
+}
+/* mp__os_wait that mp_interrupt ends (MP_EINTERRUPTED). It may return MP_OK early: callers
+   look at the word again. */
+MP__FN int mp__os_wait_intr(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
+#if MP__FUTEX
+    static int have_waitv = 1;
+    int r;
+    if (mp__os_interrupted()) return MP_EINTERRUPTED;
+    if (have_waitv) {
+        struct {
+            mp__u64 val, uaddr;
+            mp__u32 flags, reserved;
+        } w[2];
+        struct timespec ts, *tp = NULL;
+        long rc;
+        w[0].val = expect;
+        w[0].uaddr = (mp__u64)(uintptr_t)addr;
+        w[0].flags = 2; /* FUTEX_32, shared between processes */
+        w[1].val = 0;
+        w[1].uaddr = (mp__u64)(uintptr_t)&mp__os_intr;
+        w[1].flags = 2 | 128; /* FUTEX_32 | FUTEX_PRIVATE_FLAG */
+        w[0].reserved = w[1].reserved = 0;
+        if (timeout < 1e8) { /* futex_waitv takes an absolute time */
+            double t;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            t = (double)ts.tv_nsec * 1e-9 + timeout;
+            ts.tv_sec += (time_t)t;
+            ts.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            tp = &ts;
+        }
+        rc = syscall(449 /* SYS_futex_waitv */, w, 2, 0, tp, CLOCK_MONOTONIC);
+        if (rc >= 0 || errno != ENOSYS) {
+            if (mp__os_interrupted()) return MP_EINTERRUPTED;
+            return rc < 0 && errno == ETIMEDOUT ? MP_ETIMEDOUT : MP_OK;
+        }
+        have_waitv = 0;
+    }
+    /* older kernels: slices of 50 ms, looking at the flag between them */
+    r = mp__os_wait(addr, expect, timeout < 0.05 ? timeout : 0.05);
+    if (mp__os_interrupted()) return MP_EINTERRUPTED;
+    return r == MP_ETIMEDOUT && timeout > 0.05 ? MP_OK : r;
+#else
+    double start = mp__os_now(), delay = 20e-6;
+    for (;;) {
+        double left;
+        if (mp__os_interrupted()) return MP_EINTERRUPTED;
+        if (mp__load(addr) != expect) return MP_OK;
+        left = timeout - (mp__os_now() - start);
+        if (left <= 0) return MP_ETIMEDOUT;
+        mp__os_sleep(delay < left ? delay : left);
+        if (delay < 1e-3) delay *= 2;
+    }
+#endif
+}
+
+/* The kernel's robust futex list (Documentation/locking/robust-futex-ABI): when a thread
+   ends, the kernel walks the list it registered and, in every word (entry + futex_offset)
+   that holds its thread id, sets FUTEX_OWNER_DIED and wakes a waiter. A lock word holds the
+   owner's pid, the thread id of the process's main thread, which ends last when a process
+   dies: so mp.h links the locks a process holds into its main thread's list. The C library
+   owns that list (glibc registers one per thread); mp.h hangs one anchor node of its own at
+   its tail, from the main thread, and keeps its locks in a chain behind the anchor, which
+   the library never touches. A node lives in the lock, where the library's futex_offset
+   puts it: (entry - futex_offset) is the word; the slot before the entry holds the link
+   back. Where none of this works (no list, an offset that does not fit, another thread than
+   the main one made the first call, MP_PORTABLE), the liveness check alone remains. */
+#define MP__RL_ROOM (8 + 4 * sizeof(void *)) /* bytes of an mp__mutex: the word, the node */
+static struct {
+    size_t dist; /* entry = word + dist; 0: the list is not used */
+    void *head;  /* the list's head: the end marker of every chain */
+    void *volatile *anchor;
+    void *volatile *pending; /* the list's list_op_pending */
+    volatile mp__u32 spin;   /* the chain is the process's: its threads take turns */
+    mp__u32 anchor_word[MP__RL_ROOM / 4 + 2];
+} mp__os_rl;
+MP__FN void mp__os_robust_init(void) {
+#if MP__FUTEX && defined(SYS_get_robust_list) && defined(SYS_gettid)
+    struct {
+        void *list;
+        long off;
+        void *pending;
+    } * h;
+    size_t len = 0, dist;
+    void *volatile *e;
+    char *word;
+    int k;
+    mp__os_rl.dist = 0;
+    mp__os_rl.spin = 0;
+    if (syscall(SYS_gettid) != (long)getpid()) return;
+    h = NULL;
+    if (syscall(SYS_get_robust_list, 0, &h, &len) != 0 || !h || len != sizeof *h) return;
+    if (h->off >= 0) return;
+    dist = (size_t)-h->off;
+    if (dist % sizeof(void *) || dist < 8 + sizeof(void *) || dist + sizeof(void *) > MP__RL_ROOM)
+        return;
+    word = (char *)mp__os_rl.anchor_word;
+    word += (8 - (uintptr_t)word % 8) % 8; /* the anchor's word: 0 for ever */
+    mp__os_rl.anchor = (void *volatile *)(word + dist);
+    mp__os_rl.head = (void *)&h->list;
+    /* to the tail: the library only ever adds at the head, so it never links behind us */
+    e = (void *volatile *)&h->list;
+    for (k = 0; ((uintptr_t)*e & ~(uintptr_t)1) != (uintptr_t)mp__os_rl.head; k++) {
+        if (k > 2048) return; /* the kernel's own limit */
+        e = (void *volatile *)((uintptr_t)*e & ~(uintptr_t)1);
+    }
+    mp__os_rl.anchor[0] = mp__os_rl.head;
+    mp__os_rl.anchor[-1] = (void *)e;
+    mp__os_rl.pending = (void *volatile *)&h->pending;
+    *e = (void *)mp__os_rl.anchor;
+    mp__os_rl.dist = dist;
+#endif
+}
+/* The chain's turn-taking costs two atomic operations a lock and a release, as much as the
+   lock itself: a process with one thread (glibc says so) needs none, as no other thread
+   can appear while this one links. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+#include <sys/single_threaded.h>
+#define MP__ONE_THREAD() (__libc_single_threaded != 0)
+#else
+#define MP__ONE_THREAD() 0
+#endif
+MP__FN int mp__os_rl_take(void) {
+    if (MP__ONE_THREAD()) return 0;
+    while (mp__xchg(&mp__os_rl.spin, 1)) sched_yield();
+    return 1;
+}
+MP__FN void mp__os_rl_give(int taken) {
+    if (taken) mp__store(&mp__os_rl.spin, 0);
+}
+/* The list_op_pending protocol: the lock about to be taken (before the word changes) or
+   released (before its node leaves the chain), so that a death between the word and the
+   chain is seen by the kernel too; NULL when done. The field is the C library's, used only
+   inside its own robust mutex calls: a process with one thread may borrow it between them.
+   With several threads the few instructions stay uncovered (the liveness check sees them). */
+MP__FN void mp__os_robust_pending(volatile mp__u32 *word) {
+    if (!mp__os_rl.dist || !MP__ONE_THREAD()) return;
+    *mp__os_rl.pending = word ? (void *)((char *)word + mp__os_rl.dist) : NULL;
+}
+/* After the word is ours: its node joins the chain. */
+MP__FN void mp__os_robust_link(volatile mp__u32 *word) {
+    void **n, **first, **anchor = (void **)mp__os_rl.anchor;
+    int taken;
+    if (!mp__os_rl.dist) return;
+    n = (void **)((char *)word + mp__os_rl.dist);
+    taken = mp__os_rl_take();
+    first = (void **)anchor[0];
+    n[0] = (void *)first;
+    n[-1] = (void *)anchor;
+    if ((void *)first != mp__os_rl.head) first[-1] = (void *)n;
+    /* last: a walk (the kernel's, once the process died) sees the node whole or not at all */
+    *(void *volatile *)anchor = (void *)n;
+    mp__os_rl_give(taken);
+    mp__os_robust_pending(NULL);
+}
+/* Before the word is released: its node leaves the chain. */
+MP__FN void mp__os_robust_unlink(volatile mp__u32 *word) {
+    void **n, **next, **prev;
+    int taken;
+    if (!mp__os_rl.dist) return;
+    n = (void **)((char *)word + mp__os_rl.dist);
+    taken = mp__os_rl_take();
+    next = (void **)n[0];
+    prev = (void **)n[-1];
+    *(void *volatile *)prev = (void *)next;
+    if ((void *)next != mp__os_rl.head) next[-1] = (void *)prev;
+    mp__os_rl_give(taken);
+}
 
 /* Far from where Linux puts heaps, libraries, stacks and ASan's shadow, so that a spawned
    child, laid out afresh by ASLR, almost always finds the range free. ThreadSanitizer keeps
@@ -1684,8 +1955,8 @@ MP__FN int mp__os_proc_wait(long pid, long long *handle, double timeout, int *co
     for (;;) {
         int st = 0;
         double left;
-        /* no deadline: block in waitpid itself, one system call fewer than poll + reap */
-        pid_t r = waitpid((pid_t)pid, &st, timeout >= 1e9 ? 0 : WNOHANG);
+        /* no deadline and nothing to poll: block in waitpid itself */
+        pid_t r = waitpid((pid_t)pid, &st, timeout >= 1e9 && !pollable ? 0 : WNOHANG);
         if (r == (pid_t)pid) {
             *code = WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
             if (*handle >= 0) close((int)*handle);
@@ -1695,13 +1966,17 @@ MP__FN int mp__os_proc_wait(long pid, long long *handle, double timeout, int *co
         if (r < 0 && errno != EINTR) return MP_ESYS;
         left = deadline - mp__os_now();
         if (left <= 0) return MP_ETIMEDOUT;
+        if (mp__os_interrupted()) return MP_EINTERRUPTED;
         if (pollable) {
-            struct pollfd pfd;
-            pfd.fd = (int)*handle;
-            pfd.events = POLLIN;
-            pfd.revents = 0;
-            if (poll(&pfd, 1, mp__os_ms(left)) > 0 && mp__os_have_pidfd != 1)
+            struct pollfd pfd[2];
+            pfd[0].fd = (int)*handle;
+            pfd[1].fd = mp__os_intr_pollfd(); /* mp_interrupt makes it readable */
+            pfd[0].events = pfd[1].events = POLLIN;
+            pfd[0].revents = pfd[1].revents = 0;
+            if (poll(pfd, 2, mp__os_ms(left)) > 0 && pfd[0].revents && mp__os_have_pidfd != 1)
                 pollable = 0; /* sentinel EOF: a grandchild may still hold it, so poll */
+        } else if (timeout >= 1e9) {
+            continue; /* the blocking waitpid: a signal's EINTR brings it back here */
         } else {
             mp__os_sleep(delay < left ? delay : left);
             if (delay < 0.02) delay *= 2;
@@ -1801,13 +2076,29 @@ MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, siz
     }
     return MP_OK;
 }
-/* Reads exactly n bytes: MP_OK, MP_EOF with *got < n, or MP_ESYS. */
+MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, double timeout,
+                       int *ready);
+#ifndef MSG_DONTWAIT
+#define MSG_DONTWAIT 0 /* then a receive blocks in recv, and mp_interrupt cannot end it */
+#endif
+/* Reads exactly n bytes: MP_OK, MP_EOF with *got < n, MP_EINTERRUPTED or MP_ESYS. */
 MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
     size_t k = 0;
     while (k < n) {
-        ssize_t r = recv((int)h, (char *)buf + k, n - k, MSG_WAITALL);
+        /* what is there at once; to wait, a poll that mp_interrupt can end */
+        ssize_t r = recv((int)h, (char *)buf + k, n - k, MSG_WAITALL | MSG_DONTWAIT);
         if (r > 0) {
             k += (size_t)r;
+            continue;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int ready = 0;
+            unsigned char is_proc = 0;
+            r = mp__os_poll(&h, &is_proc, 1, MP_FOREVER, &ready);
+            if (r == MP_EINTERRUPTED) {
+                *got = k;
+                return r;
+            }
             continue;
         }
         if (r < 0 && errno == EINTR) continue;
@@ -1837,12 +2128,13 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
    how many are ready (0 when the timeout passed) or MP_ESYS / MP_ENOMEM. */
 MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, double timeout,
                        int *ready) {
-    struct pollfd small[16], *p = small;
+    struct pollfd small[17], *p = small;
     double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
     int i, r;
     (void)is_proc;
+    if (timeout > 0 && mp__os_interrupted()) return MP_EINTERRUPTED;
     if (n > 16) {
-        p = (struct pollfd *)MP_MALLOC((size_t)n * sizeof *p);
+        p = (struct pollfd *)MP_MALLOC((size_t)(n + 1) * sizeof *p);
         if (!p) return MP_ENOMEM;
     }
     for (i = 0; i < n; i++) {
@@ -1850,17 +2142,22 @@ MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, 
         p[i].events = POLLIN;
         p[i].revents = 0;
     }
+    p[n].fd = timeout > 0 ? mp__os_intr_pollfd() : -1; /* mp_interrupt makes it readable */
+    p[n].events = POLLIN;
+    p[n].revents = 0;
     for (;;) {
         double left = deadline - mp__os_now();
-        r = poll(p, (nfds_t)n, timeout >= 1e9 ? -1 : left > 0 ? mp__os_ms(left) : 0);
+        r = poll(p, (nfds_t)n + 1, timeout >= 1e9 ? -1 : left > 0 ? mp__os_ms(left) : 0);
         if (r >= 0 || errno != EINTR) break;
+        if (mp__os_interrupted()) break;
     }
+    if (timeout > 0 && mp__os_interrupted()) r = MP_EINTERRUPTED;
     if (r > 0)
         for (i = 0, r = 0; i < n; i++) r += ready[i] = p[i].revents != 0;
     else
         for (i = 0; i < n; i++) ready[i] = 0;
     if (p != small) MP_FREE(p);
-    return r < 0 ? MP_ESYS : r;
+    return r == MP_EINTERRUPTED ? r : r < 0 ? MP_ESYS : r;
 }
 
 /* Listener and Client sockets (>>connection): Unix (path or Linux abstract) and TCP. */
@@ -2213,7 +2510,10 @@ static wchar_t *mp__os_exe;
 MP__FN long mp__os_getpid(void) {
     return (long)GetCurrentProcessId();
 }
-MP__FN void mp__os_init(void) {}
+static HANDLE mp__os_intr_ev;
+MP__FN void mp__os_init(void) {
+    mp__os_intr_ev = CreateEventW(NULL, TRUE, FALSE, NULL); /* mp_interrupt's */
+}
 /* Pool workers: a crashing worker must die, not wait in an error dialog; and a thread ends
    the worker when the pool's process ends, busy or idle (the parent waits for a spawned
    child's boot, so its pid still names it here). */
@@ -2387,6 +2687,44 @@ MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
     HANDLE h = mp__os_sem(addr);
     if (h) ReleaseSemaphore(h, n > 0x7fffffffu ? 0x7fffffff : (LONG)n, NULL);
 }
+
+/* mp_interrupt: a flag, and a manual-reset event that the handle waits also wait on. The
+   word waits look at the flag every 10 ms. */
+static volatile mp__u32 mp__os_intr;
+/* The interrupt event: set by mp_interrupt until mp_interrupt_clear (NULL if none). */
+MP__FN HANDLE mp__os_intr_event(void) {
+    return mp__os_intr_ev;
+}
+MP__FN int mp__os_interrupted(void) {
+    return mp__load(&mp__os_intr) != 0;
+}
+MP__FN void mp__os_interrupt(void) {
+    mp__store(&mp__os_intr, 1);
+    if (mp__os_intr_ev) SetEvent(mp__os_intr_ev);
+}
+MP__FN void mp__os_interrupt_clear(void) {
+    mp__store(&mp__os_intr, 0);
+    if (mp__os_intr_ev) ResetEvent(mp__os_intr_ev);
+}
+MP__FN void mp__os_interrupt_forked(void) {}
+MP__FN int mp__os_wait_intr(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
+    int r;
+    if (mp__os_interrupted()) return MP_EINTERRUPTED;
+    r = mp__os_wait(addr, expect, timeout < 0.01 ? timeout : 0.01);
+    if (mp__os_interrupted()) return MP_EINTERRUPTED;
+    return r == MP_ETIMEDOUT && timeout > 0.01 ? MP_OK : r;
+}
+/* No robust list: the liveness check finds a dead owner. */
+MP__FN void mp__os_robust_link(volatile mp__u32 *word) {
+    (void)word;
+}
+MP__FN void mp__os_robust_unlink(volatile mp__u32 *word) {
+    (void)word;
+}
+MP__FN void mp__os_robust_pending(volatile mp__u32 *word) {
+    (void)word;
+}
+#define MP__RL_ROOM  (8 + 4 * sizeof(void *))
 
 MP__FN void *mp__os_arena_hint(void) {
 #ifdef _WIN64
@@ -2977,8 +3315,14 @@ MP__FN int mp__os_proc_wait(long pid, long long *handle, double timeout, int *co
     (void)pid;
     for (;;) { /* INFINITE is 49 days of milliseconds; loop past it */
         double left = deadline - mp__os_now();
-        DWORD r = WaitForSingleObject(h, left > 0 ? mp__os_ms(left) : 0);
+        HANDLE hs[2];
+        DWORD r;
+        hs[0] = h;
+        hs[1] = mp__os_intr_event(); /* mp_interrupt's, for a wait that blocks */
+        r = WaitForMultipleObjects(timeout > 0 && hs[1] ? 2 : 1, hs, FALSE,
+                                   left > 0 ? mp__os_ms(left) : 0);
         if (r == WAIT_OBJECT_0) break;
+        if (r == WAIT_OBJECT_0 + 1) return MP_EINTERRUPTED;
         if (r != WAIT_TIMEOUT) return MP_ESYS;
         if (deadline - mp__os_now() <= 0) return MP_ETIMEDOUT;
     }
@@ -3028,6 +3372,16 @@ MP__FN int mp__os_io(HANDLE h, HANDLE ev, int write, void *buf, DWORD n, DWORD *
     ok = write ? WriteFile(h, buf, n, NULL, &ov) : ReadFile(h, buf, n, NULL, &ov);
     if (!ok && GetLastError() != ERROR_IO_PENDING && GetLastError() != ERROR_MORE_DATA)
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
+    if (!ok && !write && mp__os_intr_event()) { /* a read that waits: mp_interrupt ends it */
+        HANDLE hs[2];
+        hs[0] = ev;
+        hs[1] = mp__os_intr_event();
+        if (WaitForMultipleObjects(2, hs, FALSE, INFINITE) == WAIT_OBJECT_0 + 1 &&
+            CancelIoEx(h, &ov)) {
+            GetOverlappedResult(h, &ov, done, TRUE); /* what came before the cancel stays */
+            return MP_EINTERRUPTED;
+        }
+    }
     /* ERROR_MORE_DATA: a message-mode pipe (>>connection) with more of the message to come */
     if (!GetOverlappedResult(h, &ov, done, TRUE) && GetLastError() != ERROR_MORE_DATA)
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
@@ -3204,9 +3558,12 @@ MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, 
         }
         left = deadline - mp__os_now();
         if (count || left <= 0) return count;
+        if (mp__os_interrupted()) return MP_EINTERRUPTED;
         if (left > delay) left = delay;
         if (np)
             WaitForMultipleObjects((DWORD)np, procs, FALSE, mp__os_ms(left));
+        else if (mp__os_intr_event())
+            WaitForSingleObject(mp__os_intr_event(), mp__os_ms(left));
         else
             Sleep(mp__os_ms(left));
         if (delay < 0.01) delay *= 2;
@@ -3467,47 +3824,86 @@ MP__FN int mp__wait(mp__word *w, mp__u32 expect, double timeout) {
     mp__fetch_add(&w->waiters, (mp__u32)-1);
     return r;
 }
+/* The same for the waits of the API: mp_interrupt ends it with MP_EINTERRUPTED. */
+MP__FN int mp__wait_intr(mp__word *w, mp__u32 expect, double timeout) {
+    int r;
+    mp__fetch_add(&w->waiters, 1);
+    r = mp__os_wait_intr(&w->value, expect, timeout);
+    mp__fetch_add(&w->waiters, (mp__u32)-1);
+    return r;
+}
 MP__FN void mp__wake(mp__word *w, mp__u32 n) {
     mp__u32 k = mp__load(&w->waiters);
     if (k) mp__os_wake(&w->value, n < k ? n : k);
 }
 
 /* ======================================================================================== */
+/* >>interrupt: mp_interrupt, the C twin of KeyboardInterrupt reaching a blocked call       */
+/* ======================================================================================== */
+MPDEF void mp_interrupt(void) {
+    mp__os_interrupt();
+}
+MPDEF void mp_interrupt_clear(void) {
+    mp__os_interrupt_clear();
+}
+MPDEF int mp_interrupted(void) {
+    return mp__os_interrupted();
+}
+
+/* ======================================================================================== */
 /* >>mutex: a process-shared lock that survives its owner's death                           */
 /* The word holds the owner's pid, so ownership and identity change in one atomic step.     */
-/* A waiter that has slept a while checks that the owner still lives; if it died, the       */
-/* waiter takes the lock over and reports MP_EOWNERDEAD.                                     */
+/* On Linux the lock sits in the kernel's robust list of its owner's main thread (see       */
+/* mp__os_robust_init): when the owner dies, the kernel marks the word FUTEX_OWNER_DIED and  */
+/* wakes a waiter at once, who takes the lock and reports MP_EOWNERDEAD. Elsewhere, and     */
+/* (with several threads) for the few instructions between taking the word and linking it, */
+/* a waiter that has slept a while checks that the owner still lives.                       */
 /* ======================================================================================== */
 typedef struct mp__mutex {
     mp__word w;
+    void *volatile node[4]; /* the robust list's node, where the C library's offset puts it */
 } mp__mutex;
+typedef char mp__mutex_fits[sizeof(mp__mutex) >= MP__RL_ROOM ? 1 : -1];
 
-/* The high bit says that someone may sleep on the lock: only then does unlock wake. An
-   owner that takes the lock again at once leaves the bit clear, so a contended lock costs
-   one wake per sleeper, not one per unlock (the protocol of glibc's mutex). */
-#define MP__CONTENDED 0x80000000u
-#define MP__OWNER(v)  ((v) & ~MP__CONTENDED)
+/* The bits of the kernel's robust futex ABI. FUTEX_WAITERS says that someone may sleep on
+   the lock: only then does unlock wake. An owner that takes the lock again at once leaves
+   the bit clear, so a contended lock costs one wake per sleeper, not one per unlock (the
+   protocol of glibc's mutex). FUTEX_OWNER_DIED: the kernel's word that the owner died. */
+#define MP__CONTENDED  0x80000000u
+#define MP__OWNER_DIED 0x40000000u
+#define MP__OWNER(v)   ((v)&0x3fffffffu)
 MP__FN int mp__mutex_owned(mp__mutex *m) {
     return MP__OWNER(mp__load(&m->w.value)) == (mp__u32)mp__g.pid;
 }
-MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
+/* intr: a wait of the API, that mp_interrupt ends (MP_EINTERRUPTED). */
+MP__FN int mp__mutex_lock2(mp__mutex *m, double timeout, int intr) {
     mp__u32 me = (mp__u32)mp__g.pid;
     double deadline = 0, slice = 0.01;
-    if (mp__cas(&m->w.value, 0, me)) return MP_OK;
+    mp__os_robust_pending(&m->w.value); /* cleared by the link, or on giving up */
+    if (mp__cas(&m->w.value, 0, me)) {
+        mp__os_robust_link(&m->w.value);
+        return MP_OK;
+    }
     /* No spinning: measured, a waiter that sleeps at once leaves the owner the cache line
        and gives more throughput, between processes on few cores. */
     if (timeout < 1e9) deadline = mp__os_now() + timeout;
     for (;;) {
         mp__u32 v = mp__load(&m->w.value);
         double left = timeout < 1e9 ? deadline - mp__os_now() : 1e9;
-        if (v == 0) { /* taken after a sleep: others may sleep too, so keep the bit */
-            if (mp__cas(&m->w.value, 0, me | MP__CONTENDED)) return MP_OK;
-            continue;
+        int r;
+        if (MP__OWNER(v) == 0) { /* free, or its owner died (the kernel said so) */
+            /* taken after a sleep: others may sleep too, so keep the bit */
+            if (!mp__cas(&m->w.value, v, me | MP__CONTENDED)) continue;
+            mp__os_robust_link(&m->w.value);
+            return v & MP__OWNER_DIED ? MP_EOWNERDEAD : MP_OK;
         }
         if (left <= 0) { /* a poll too must notice a dead owner, or it never would */
             if (MP__OWNER(v) != me && !mp__os_pid_alive((long)MP__OWNER(v)) &&
-                mp__cas(&m->w.value, v, me | (v & MP__CONTENDED)))
+                mp__cas(&m->w.value, v, me | (v & MP__CONTENDED))) {
+                mp__os_robust_link(&m->w.value);
                 return MP_EOWNERDEAD;
+            }
+            mp__os_robust_pending(NULL);
             return MP_ETIMEDOUT;
         }
         if (!(v & MP__CONTENDED)) {
@@ -3515,18 +3911,38 @@ MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
             v |= MP__CONTENDED;
         }
         /* the bit, not a waiter count, tells unlock to wake: sleep on the word directly */
-        if (mp__os_wait(&m->w.value, v, left < slice ? left : slice) == MP_ETIMEDOUT) {
+        r = intr ? mp__os_wait_intr(&m->w.value, v, left < slice ? left : slice)
+                 : mp__os_wait(&m->w.value, v, left < slice ? left : slice);
+        if (r == MP_EINTERRUPTED) {
+            mp__os_robust_pending(NULL);
+            return r;
+        }
+        if (r == MP_ETIMEDOUT) {
             if (MP__OWNER(v) != me && !mp__os_pid_alive((long)MP__OWNER(v)) &&
-                mp__cas(&m->w.value, v, me | MP__CONTENDED))
+                mp__cas(&m->w.value, v, me | MP__CONTENDED)) {
+                mp__os_robust_link(&m->w.value);
                 return MP_EOWNERDEAD;
+            }
             if (slice < 0.1) slice *= 2;
         }
     }
 }
+MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
+    return mp__mutex_lock2(m, timeout, 0);
+}
 MP__FN int mp__mutex_unlock(mp__mutex *m) {
+    mp__u32 v;
     if (!mp__mutex_owned(m)) return MP_ENOTOWNER;
-    if (mp__xchg(&m->w.value, 0) & MP__CONTENDED) mp__os_wake(&m->w.value, 1);
+    mp__os_robust_pending(&m->w.value);
+    mp__os_robust_unlink(&m->w.value);
+    v = mp__xchg(&m->w.value, 0);
+    mp__os_robust_pending(NULL);
+    if (v & MP__CONTENDED) mp__os_wake(&m->w.value, 1);
     return MP_OK;
+}
+/* Held by anyone (a dead owner's lock counts as held until someone takes it back). */
+MP__FN int mp__mutex_held(mp__mutex *m) {
+    return MP__OWNER(mp__load(&m->w.value)) != 0;
 }
 
 /* ======================================================================================== */
@@ -4272,6 +4688,9 @@ MP__FN void mp__reap_ended(void) {
 /* Python's _exit_function: terminate the daemonic children, then join the others. */
 MP__FN void mp__reap_all(void) {
     mp__child *c;
+    /* The process ends: its last waits (for its non-daemonic children) are its own, as after
+       a KeyboardInterrupt in Python; a second mp_interrupt ends them. */
+    mp__os_interrupt_clear();
     mp__os_lock();
     for (c = mp__g.children; c; c = c->next)
         if (c->daemon && !c->ended) mp__os_proc_signal(c->pid, c->handle, 0);
@@ -4339,7 +4758,8 @@ MP__FN int mp__start_fork(mp_process *p) {
         if (r != MP_OK) { /* out of memory: do not leave an untracked child behind */
             int code;
             mp__os_proc_signal(pid, handle, 1);
-            mp__os_proc_wait(pid, &handle, MP_FOREVER, &code);
+            while (mp__os_proc_wait(pid, &handle, MP_FOREVER, &code) == MP_EINTERRUPTED)
+                mp__os_sleep(0.001); /* killed: it ends at once, mp_interrupt or not */
         }
     }
     mp__os_unlock();
@@ -4399,7 +4819,8 @@ MP__FN int mp__start_spawn(mp_process *p) {
     if (r != MP_OK) {
         if (pid) {
             mp__os_proc_signal(pid, handle, 1);
-            mp__os_proc_wait(pid, &handle, MP_FOREVER, &code);
+            while (mp__os_proc_wait(pid, &handle, MP_FOREVER, &code) == MP_EINTERRUPTED)
+                mp__os_sleep(0.001); /* killed: it ends at once, mp_interrupt or not */
         }
         mp__conn_snapshot_done(pass, npass, 0);
         mp__arena_free(b);
@@ -4707,6 +5128,10 @@ MP__FN int mp__lock_mine(mp_lock *l) {
 MPDEF int mp_lock_is_mine(mp_lock *l) {
     return mp__obj_check(l, MP__T_LOCK) == MP_OK && mp__lock_mine(l);
 }
+MPDEF int mp_lock_locked(mp_lock *l) {
+    int r = mp__obj_check(l, MP__T_LOCK);
+    return r != MP_OK ? r : mp__mutex_held(&l->m);
+}
 MPDEF int mp_lock_acquire(mp_lock *l, double timeout) {
     int r = mp__obj_check(l, MP__T_LOCK);
     if (r != MP_OK) return r;
@@ -4715,7 +5140,7 @@ MPDEF int mp_lock_acquire(mp_lock *l, double timeout) {
         l->count++;
         return MP_OK;
     }
-    r = mp__mutex_lock(&l->m, timeout);
+    r = mp__mutex_lock2(&l->m, timeout, 1);
     if (r == MP_OK || r == MP_EOWNERDEAD) {
         if (l->recursive) mp__store64(&l->thread, mp__os_tid());
         l->count = 1;
@@ -4731,6 +5156,9 @@ MPDEF int mp_lock_release(mp_lock *l) {
     return mp__mutex_unlock(&l->m);
 }
 MPDEF int mp_lock_free(mp_lock *l) {
+    int r = mp__obj_check(l, MP__T_LOCK);
+    if (r != MP_OK) return r;
+    if (mp__mutex_owned(&l->m)) mp__os_robust_unlink(&l->m.w.value); /* out of our list */
     return mp__obj_free(l, MP__T_LOCK);
 }
 
@@ -4773,7 +5201,7 @@ MP__FN int mp__sem_take(mp__word *w, double timeout) {
         }
         left = mp__left(deadline);
         if (left <= 0) return MP_ETIMEDOUT;
-        mp__wait(w, 0, left);
+        if (mp__wait_intr(w, 0, left) == MP_EINTERRUPTED) return MP_EINTERRUPTED;
     }
 }
 MPDEF int mp_semaphore_acquire(mp_semaphore *s, double timeout) {
@@ -4847,7 +5275,7 @@ MPDEF int mp_event_wait(mp_event *e, double timeout) {
     while (mp__load(&e->flag.value) == v) { /* any change is a set */
         double left = mp__left(deadline);
         if (left <= 0) return MP_ETIMEDOUT;
-        mp__wait(&e->flag, v, left);
+        if (mp__wait_intr(&e->flag, v, left) == MP_EINTERRUPTED) return MP_EINTERRUPTED;
     }
     return MP_OK;
 }
@@ -4902,7 +5330,7 @@ MP__FN int mp__cond_check(mp_condition *c) {
 MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
     mp__u32 depth, seq, bc;
     double deadline;
-    int r = mp__cond_check(c), result = MP_ETIMEDOUT;
+    int r = mp__cond_check(c), result = MP_ETIMEDOUT, intr = 0;
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
     if (!mp__lock_mine(c->lock)) return MP_ENOTOWNER;
@@ -4925,13 +5353,14 @@ MPDEF int mp_condition_wait(mp_condition *c, double timeout) {
         } else if (c->wakeups != seq && c->woken != c->wakeups) {
             c->woken++;
             result = MP_OK;
-        } else if (left <= 0) {
+        } else if (left <= 0 || intr) {
             c->wakeups++; /* stop counting as a waiter: take a slot of our own */
             c->woken++;
+            if (intr) result = MP_EINTERRUPTED;
         } else {
             f = mp__load(&c->futex.value);
             mp__mutex_unlock(&c->m);
-            mp__wait(&c->futex, f, left);
+            intr = mp__wait_intr(&c->futex, f, left) == MP_EINTERRUPTED;
             continue;
         }
         mp__mutex_unlock(&c->m);
@@ -4954,6 +5383,7 @@ MPDEF int mp_condition_wait_for(mp_condition *c, int (*pred)(void *arg), void *a
         double left = mp__left(deadline);
         if (left <= 0) return dead ? MP_EOWNERDEAD : MP_ETIMEDOUT;
         r = mp_condition_wait(c, left);
+        if (r == MP_EINTERRUPTED) return r;
         if (r == MP_EOWNERDEAD)
             dead = 1;
         else if (r != MP_OK && r != MP_ETIMEDOUT)
@@ -5006,27 +5436,39 @@ struct mp_barrier {
     mp__u32 passed[MP__BARRIER_HISTORY / 32]; /* bit g % HISTORY: generation g passed */
     mp__mutex m;
     mp__word seq;
-    mp__u32 has_action;
+    mp__u32 has_action; /* 1: int (*)(void); 2: int (*)(void *ctx) */
     mp__u64 action_offset;
+    mp__u64 ctx;    /* the action's argument, as given */
+    double timeout; /* the default timeout; 0: none */
     char action_module[1024];
 };
-MPDEF mp_barrier *mp_barrier_new(int parties, int (*action)(void)) {
+MP__FN mp_barrier *mp__barrier_new(int parties, void (*action)(void), int kind, void *ctx,
+                                   double timeout) {
     mp_barrier *b;
     mp__init_globals();
-    if (parties < 1) return NULL;
+    if (parties < 1 || mp__bad_timeout(timeout)) return NULL;
     b = (mp_barrier *)mp__obj_new(sizeof *b, MP__T_BARRIER);
     if (!b) return NULL;
     b->parties = (mp__u32)parties;
+    b->ctx = (mp__u64)(uintptr_t)ctx;
+    b->timeout = timeout;
     if (action) {
-        void *fn = mp__fn_addr((void (*)(void))action);
+        void *fn = mp__fn_addr(action);
         if (mp__os_module_locate(fn, b->action_module, sizeof b->action_module,
                                  &b->action_offset) != MP_OK) {
             mp__obj_free(b, MP__T_BARRIER);
             return NULL;
         }
-        b->has_action = 1;
+        b->has_action = (mp__u32)kind;
     }
     return b;
+}
+MPDEF mp_barrier *mp_barrier_new(int parties, int (*action)(void)) {
+    return mp__barrier_new(parties, (void (*)(void))action, 1, NULL, 0);
+}
+MPDEF mp_barrier *mp_barrier_new2(int parties, const mp_barrier_options *opts) {
+    if (!opts) return mp__barrier_new(parties, NULL, 0, NULL, 0);
+    return mp__barrier_new(parties, (void (*)(void))opts->action, 2, opts->ctx, opts->timeout);
 }
 MP__FN void mp__barrier_bump(mp_barrier *b) {
     mp__fetch_add(&b->seq.value, 1);
@@ -5059,6 +5501,7 @@ MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
     int r = mp__obj_check(b, MP__T_BARRIER);
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
+    if (timeout >= 1e9 && b->timeout > 0) timeout = b->timeout; /* Python: wait(None) */
     deadline = mp__deadline(timeout);
     (void)mp__mutex_lock(&b->m, MP_FOREVER); /* held for a few instructions only */
     if (b->broken) {
@@ -5073,7 +5516,12 @@ MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
         int ok = 1;
         if (b->has_action) {
             void *fn = mp__os_module_resolve(b->action_module, b->action_offset);
-            ok = fn && ((int (*)(void))mp__addr_fn(fn))() == 0;
+            if (!fn)
+                ok = 0;
+            else if (b->has_action == 2)
+                ok = ((int (*)(void *))mp__addr_fn(fn))((void *)(uintptr_t)b->ctx) == 0;
+            else
+                ok = ((int (*)(void))mp__addr_fn(fn))() == 0;
         }
         if (ok) {
             mp__barrier_end(b, 1);
@@ -5104,7 +5552,14 @@ MPDEF int mp_barrier_wait(mp_barrier *b, double timeout) {
             break;
         }
         mp__mutex_unlock(&b->m);
-        mp__wait(&b->seq, s, left);
+        if (mp__wait_intr(&b->seq, s, left) == MP_EINTERRUPTED) {
+            (void)mp__mutex_lock(&b->m, MP_FOREVER);
+            if (b->generation == gen && !b->broken) { /* it leaves: it is not waiting now */
+                r = MP_EINTERRUPTED;
+                break;
+            }
+            continue;
+        }
         (void)mp__mutex_lock(&b->m, MP_FOREVER);
     }
     if (r < 0 && b->count > 0 && b->generation == gen) b->count--;
@@ -5171,6 +5626,15 @@ MPDEF mp_value *mp_value_new(size_t size) {
         return NULL;
     }
     return v;
+}
+MPDEF mp_value *mp_value_new_init(size_t size, const void *init) {
+    mp_value *v = mp_value_new(size);
+    if (v && init) memcpy(v->data, init, size);
+    return v;
+}
+MPDEF mp_value *mp_array_new(size_t item_size, size_t n, const void *init) {
+    if (item_size && n > ((size_t)-1) / 2 / item_size) return NULL;
+    return mp_value_new_init(item_size * n, init);
 }
 MPDEF void *mp_value_ptr(mp_value *v) {
     return mp__obj_check(v, MP__T_VALUE) == MP_OK ? (void *)v->data : NULL;
@@ -5380,11 +5844,11 @@ MP__FN void mp__queue_unlock(mp_queue *q) {
    way). A dead stream partner is looked for when a slice passes with nothing happening, and
    before a timeout is reported (so that put_nowait and get_nowait see it too). MP_OK, MP_ETIMEDOUT or MP_ECORRUPT; the lock is held
    again in every case. */
-MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline, double timeout,
-                           int spin) {
+MP__FN int mp__queue_sleep2(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline,
+                            double timeout, int spin, int intr) {
     mp__u32 v = mp__load(&w->value);
     double left, slice = q->stream_producer || q->stream_consumer ? 0.01 : 0.1;
-    int r, idle = 0;
+    int r, idle = 0, stop = 0;
     if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
     left = mp__left(*deadline);
     if (left <= 0) {
@@ -5393,11 +5857,20 @@ MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadl
     }
     mp__queue_unlock(q);
     while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
-    if (mp__load(&w->value) == v)
-        idle = mp__wait(w, v, left < slice ? left : slice) == MP_ETIMEDOUT;
+    if (mp__load(&w->value) == v) {
+        r = intr ? mp__wait_intr(w, v, left < slice ? left : slice)
+                 : mp__wait(w, v, left < slice ? left : slice);
+        idle = r == MP_ETIMEDOUT;
+        stop = r == MP_EINTERRUPTED;
+    }
     r = mp__queue_lock(q, cap);
     if (r == MP_OK && idle) r = mp__queue_reap(q, *cap, 0);
-    return r < 0 ? r : MP_OK;
+    return r < 0 ? r : stop ? MP_EINTERRUPTED : MP_OK;
+}
+/* The same, and mp_interrupt ends it (MP_EINTERRUPTED, the lock held again). */
+MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline, double timeout,
+                           int spin) {
+    return mp__queue_sleep2(q, cap, w, deadline, timeout, spin, 1);
 }
 
 MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
@@ -5501,7 +5974,8 @@ MP__FN int mp__queue_stream(mp_queue *q, mp__u64 *cap, unsigned char *buf, size_
     for (;;) {
         int r;
         if (q->head == q->tail) {
-            r = mp__queue_sleep(q, cap, &q->readable, &never, MP_FOREVER, MP__QSPIN);
+            /* not interrupted: the rest of a begun message is on its way */
+            r = mp__queue_sleep2(q, cap, &q->readable, &never, MP_FOREVER, MP__QSPIN, 0);
             if (r != MP_OK) return r;
             if (q->stream_consumer != me) return MP_ECORRUPT; /* emptied under it */
             continue;
@@ -5654,7 +6128,7 @@ MPDEF int mp_queue_join(mp_queue *q, double timeout) {
         double left = mp__left(deadline);
         if (v == 0) return MP_OK;
         if (left <= 0) return MP_ETIMEDOUT;
-        mp__wait(&q->unfinished, v, left);
+        if (mp__wait_intr(&q->unfinished, v, left) == MP_EINTERRUPTED) return MP_EINTERRUPTED;
     }
 }
 MPDEF int mp_queue_free(mp_queue *q) {
@@ -6115,7 +6589,9 @@ MP__FN void mp__pool_stop(mp_pool *p, int err, int status) {
             mp_process_kill(&p->workers[w]);
     for (w = 0; w < p->n; w++)
         if (p->workers[w].mp__magic == MP__PROCESS_MAGIC && p->workers[w].mp__state != MP__CLOSED) {
-            if (p->workers[w].mp__state == MP__STARTED) mp_process_join(&p->workers[w], MP_FOREVER);
+            if (p->workers[w].mp__state == MP__STARTED) /* killed: it ends at once */
+                while (mp_process_join(&p->workers[w], MP_FOREVER) == MP_EINTERRUPTED)
+                    mp__os_sleep(0.001);
             mp_process_close(&p->workers[w]);
         }
     for (i = 0; i < p->used_chunks; i++)
@@ -6424,6 +6900,7 @@ MP__FN int mp__pool_await(mp_pool *p, int (*done)(void *), void *x, double timeo
         if (done(x)) return MP_OK;
         left = mp__left(deadline);
         if (left <= 0 || !p) return MP_ETIMEDOUT;
+        if (mp__os_interrupted()) return MP_EINTERRUPTED; /* the pump's waits end at once */
         mp__pool_pump(p, left);
     }
 }
@@ -6602,6 +7079,7 @@ MPDEF int mp_batch_next(mp_batch *b, double timeout, size_t *index, const void *
         }
         left = mp__left(deadline);
         if (!b->pool) return MP_ETIMEDOUT;
+        if (left > 0 && mp__os_interrupted()) return MP_EINTERRUPTED;
         mp__pool_pump(b->pool, left > 0 ? left : 0);
         if (left <= 0 && !(b->fifo ? b->fifo_head < b->fifo_tail : b->items[b->cursor].done))
             return MP_ETIMEDOUT;
@@ -6649,13 +7127,17 @@ MPDEF int mp_pool_join(mp_pool *p) {
     int w;
     if (!p || !p->sh) return MP_EINVAL;
     if (!p->closed && !p->broken) return MP_EINVAL; /* Python: close() or terminate() first */
-    while (!p->terminated && p->nchunks) mp__pool_pump(p, 1.0);
+    while (!p->terminated && p->nchunks) {
+        if (mp__os_interrupted()) return MP_EINTERRUPTED; /* the tasks go on; join again */
+        mp__pool_pump(p, 1.0);
+    }
     p->terminated = 1; /* no more restarts: the workers may go */
     for (w = 0; w < p->n; w++)
         if (mp__pool_worker_up(p, w)) mp_queue_close(p->sh->slots[w].inbox);
     for (w = 0; w < p->n; w++)
-        if (mp__pool_worker_up(p, w)) {
-            mp_process_join(&p->workers[w], MP_FOREVER);
+        if (mp__pool_worker_up(p, w)) { /* with their inboxes closed they end at once */
+            while (mp_process_join(&p->workers[w], MP_FOREVER) == MP_EINTERRUPTED)
+                mp__os_sleep(0.001);
             mp_process_close(&p->workers[w]);
         }
     mp__pool_run_callbacks(p);
@@ -7067,7 +7549,7 @@ MP__FN int mp__conn_header(mp__cent *e, double deadline) {
     if (e->py) return mp__conn_header_py(e, deadline);
     if (e->msg) return mp__conn_header_msg(e, deadline);
     r = mp__conn_fill(e, hdr, MP__HEAD, &e->have, deadline);
-    if (r == MP_ETIMEDOUT || r == MP_ESYS) return r;
+    if (r == MP_ETIMEDOUT || r == MP_ESYS || r == MP_EINTERRUPTED) return r;
     if (r == MP_EOF && e->have == 0) return MP_EOF;
     n = (mp__u64)mp__get32(hdr + 8) | (mp__u64)mp__get32(hdr + 12) << 32;
     if (r != MP_OK || mp__get32(hdr) != MP__MSG_MAGIC || mp__get32(hdr + 4) != mp__hdr_check(n) ||
@@ -7101,7 +7583,7 @@ MP__FN int mp__conn_body(mp__cent *e, unsigned char *buf, double deadline) {
             memcpy(buf, e->head + MP__HDR, got = mp__conn_in_head(e));
     }
     r = mp__conn_fill(e, buf, n, &got, deadline);
-    if (r == MP_ETIMEDOUT && buf != e->body && got > e->got) {
+    if ((r == MP_ETIMEDOUT || r == MP_EINTERRUPTED) && buf != e->body && got > e->got) {
         unsigned char *keep = (unsigned char *)MP_REALLOC(e->body, got);
         if (keep) { /* else only what was kept before stays: the stream is lost */
             memcpy(keep, buf, got);
@@ -7111,7 +7593,7 @@ MP__FN int mp__conn_body(mp__cent *e, unsigned char *buf, double deadline) {
         }
         return mp__conn_broken(e, MP_ENOMEM);
     }
-    if (r == MP_ETIMEDOUT) {
+    if (r == MP_ETIMEDOUT || r == MP_EINTERRUPTED) {
         e->got = got;
         return r;
     }
@@ -7172,7 +7654,7 @@ MPDEF int mp_conn_recv_bytes_alloc(mp_conn *c, void **data, size_t *size, double
         r = mp__conn_fill(e, e->body, e->cap, &e->got, deadline);
         if (r != MP_OK || e->got == n) break;
     }
-    if (r == MP_ETIMEDOUT) return r;
+    if (r == MP_ETIMEDOUT || r == MP_EINTERRUPTED) return r;
     if (r != MP_OK) return mp__conn_broken(e, r); /* the sender died in the middle */
     *data = e->body;
     *size = n;

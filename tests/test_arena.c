@@ -112,6 +112,8 @@ static int kill_holder(mp__mutex *m, int join_first) {
     unsigned char arg[2 * sizeof(void *)];
     mp__word *ready;
     mp_process p;
+    mp__u32 rebuilds = ((mp__arena_hdr *)mp__g.arena)->rebuilds;
+    int r;
     CHECK(h != NULL);
     if (!m) m = &h->m;
     ready = &h->ready;
@@ -125,7 +127,14 @@ static int kill_holder(mp__mutex *m, int join_first) {
     CHECK_EQ(mp__mutex_lock(m, 0.05), MP_ETIMEDOUT); /* alive: the lock stays held */
     CHECK_EQ(mp_process_kill(&p), MP_OK);
     if (join_first) CHECK_EQ(mp_process_join(&p, 30), MP_OK);
-    CHECK_EQ(mp__mutex_lock(m, 30), MP_EOWNERDEAD);
+    r = mp__mutex_lock(m, 30);
+    /* The arena's lock: another process of the family (the test runner, freeing a boot
+       block) may have taken it back first (the kernel wakes one waiter at once) and
+       repaired the heap; then it is simply free. */
+    if (r == MP_OK && m == &((mp__arena_hdr *)mp__g.arena)->lock)
+        CHECK(((mp__arena_hdr *)mp__g.arena)->rebuilds > rebuilds);
+    else
+        CHECK_EQ(r, MP_EOWNERDEAD);
     CHECK_EQ(mp__mutex_unlock(m), MP_OK);
     CHECK_EQ(mp__mutex_unlock(m), MP_ENOTOWNER);
     CHECK_EQ(mp__mutex_lock(m, 1), MP_OK);

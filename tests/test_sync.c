@@ -1160,6 +1160,608 @@ static int test_sync_bad_input(void) {
     return 0;
 }
 
+/* Issue 9: a waiter blocked for ever on a lock whose owner is killed gets MP_EOWNERDEAD (on
+   Linux the kernel's robust list wakes it at once; elsewhere the liveness check, later). */
+typedef struct forever_arg {
+    mp_lock *lock;
+    int result, release;
+} forever_arg;
+static int acquire_forever(void *arg) {
+    forever_arg *fa = (forever_arg *)arg;
+    fa->result = mp_lock_acquire(fa->lock, MP_FOREVER);
+    /* an RLock is the thread's: it releases it; a Lock the process's: any thread may */
+    return fa->release && mp_lock_release(fa->lock) != MP_OK;
+}
+static int test_lock_waiter_forever_owner_killed(void) {
+    int round, depth;
+    for (round = 0; round < test_rounds(2); round++) {
+        for (depth = 1; depth <= 2; depth++) {
+            sync_arg *a = sync_new();
+            forever_arg fa;
+            test_thread t;
+            mp_process p;
+            CHECK(a != NULL);
+            a->lock = depth == 1 ? mp_lock_new() : mp_rlock_new();
+            a->n = depth;
+            CHECK(a->lock != NULL);
+            CHECK_EQ(mp_process_init(&p, hold_until_killed, &a, sizeof a, NULL), MP_OK);
+            CHECK_EQ(mp_process_start(&p), MP_OK);
+            flag_wait(&a->f->ready, 1);
+            fa.lock = a->lock;
+            fa.result = 1;
+            fa.release = depth == 2;
+            CHECK_EQ(thread_start(&t, acquire_forever, &fa), 0);
+            /* the waiter has marked the lock contended: it sleeps, or is about to */
+            while (!(mp__load(&a->lock->m.w.value) & MP__CONTENDED)) mp__os_sleep(0.001);
+            CHECK_EQ(mp_process_kill(&p), MP_OK);
+            CHECK_EQ(thread_join(&t), 0);
+            CHECK_EQ(fa.result, MP_EOWNERDEAD);
+            if (depth == 1) {
+                CHECK_EQ(mp_lock_locked(a->lock), 1);
+                CHECK_EQ(mp_lock_release(a->lock), MP_OK); /* any thread of the process */
+            }
+            CHECK_EQ(mp_lock_locked(a->lock), 0);
+            CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+            mp_process_close(&p);
+            CHECK_EQ(mp_lock_free(a->lock), MP_OK);
+        }
+    }
+    return 0;
+}
+
+/* On Linux the kernel marks the dead owner's word itself (FUTEX_OWNER_DIED), before anyone
+   looks: the robust list, not the liveness check, found it. */
+static int test_lock_owner_killed_kernel_marks(void) {
+#if !MP__POSIX || !MP__FUTEX
+    SKIP("no robust futex list here (the liveness check finds a dead owner)");
+#else
+    int depth;
+    if (!mp__os_rl.dist) SKIP("the C library's robust list cannot be used here");
+    for (depth = 1; depth <= 2; depth++) {
+        sync_arg *a = sync_new();
+        mp_process p;
+        CHECK(a != NULL);
+        a->lock = depth == 1 ? mp_lock_new() : mp_rlock_new();
+        a->n = depth;
+        CHECK_EQ(mp_process_init(&p, hold_until_killed, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&p), MP_OK);
+        flag_wait(&a->f->ready, 1);
+        CHECK_EQ(mp_process_kill(&p), MP_OK);
+        CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+        CHECK((mp__load(&a->lock->m.w.value) & (MP__OWNER_DIED | 0x3fffffffu)) == MP__OWNER_DIED);
+        CHECK_EQ(mp_lock_acquire(a->lock, 0), MP_EOWNERDEAD);
+        CHECK_EQ(mp_lock_release(a->lock), MP_OK);
+        mp_process_close(&p);
+    }
+    return 0;
+#endif
+}
+
+/* Killed between taking the word and linking the lock (the list_op_pending window): the
+   kernel still marks it, from the pending entry. */
+#if MP__POSIX && MP__FUTEX
+static int take_word_unlinked(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    mp__os_robust_pending(&a->lock->m.w.value);
+    if (!mp__cas(&a->lock->m.w.value, 0, (mp__u32)mp_getpid())) return 2;
+    flag_add(&a->f->ready); /* killed here, before mp__os_robust_link */
+    for (;;) mp__wait(&a->f->go, 0, 10);
+}
+#endif
+static int test_lock_killed_before_link(void) {
+#if !MP__POSIX || !MP__FUTEX
+    SKIP("no robust futex list here (the liveness check finds a dead owner)");
+#else
+    sync_arg *a = sync_new();
+    mp_process p;
+    if (!mp__os_rl.dist || !MP__ONE_THREAD()) SKIP("no robust list, or not one thread");
+    CHECK(a != NULL);
+    a->lock = mp_lock_new();
+    CHECK(a->lock != NULL);
+    CHECK_EQ(mp_process_init(&p, take_word_unlinked, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    flag_wait(&a->f->ready, 1);
+    CHECK_EQ(mp_process_kill(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    CHECK_EQ(mp__load(&a->lock->m.w.value), MP__OWNER_DIED);
+    CHECK_EQ(mp_lock_acquire(a->lock, 0), MP_EOWNERDEAD);
+    CHECK_EQ(mp_lock_release(a->lock), MP_OK);
+    mp_process_close(&p);
+    CHECK_EQ(mp_lock_free(a->lock), MP_OK);
+    return 0;
+#endif
+}
+
+#if MP__POSIX && MP__FUTEX
+static int robust_chain_length(void) {
+    void *volatile *e;
+    int n = 0;
+    if (!mp__os_rl.dist) return 0;
+    for (e = (void *volatile *)mp__os_rl.anchor[0]; (void *)e != mp__os_rl.head && n < 100;
+         e = (void *volatile *)e[0])
+        n++;
+    return n;
+}
+#endif
+static int take_and_release(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    if (mp_lock_locked(a->lock) != 1 || mp_lock_acquire(a->lock, 0) != MP_ETIMEDOUT) return 2;
+    if (mp_lock_acquire(a->value->lock, 5) != MP_OK) return 3; /* its own lock */
+    if (mp_lock_release(a->value->lock) != MP_OK) return 4;
+    return 0;
+}
+/* The chain of held locks: a forked child owns nothing (its own takes and releases leave the
+   parent's chain alone), a release from another thread, a free while held. */
+static int test_lock_robust_chain(void) {
+    sync_arg *a = sync_new();
+    mp_lock *l2 = mp_lock_new(), *l3 = mp_lock_new();
+    CHECK(a && l2 && l3);
+    a->lock = mp_lock_new();
+    a->value = mp_value_new(8);
+    CHECK(a->lock && a->value);
+    CHECK_EQ(mp_lock_acquire(a->lock, 0), MP_OK);
+    CHECK_EQ(mp_lock_acquire(l2, 0), MP_OK);
+    CHECK_EQ(run_children(2, take_and_release, a), 0);
+#if MP__POSIX && MP__FUTEX
+    if (mp__os_rl.dist) CHECK_EQ(robust_chain_length(), 2);
+#endif
+    CHECK_EQ(mp_lock_acquire(l3, 0), MP_OK);
+    CHECK_EQ(mp_lock_free(l3), MP_OK); /* freed while held: it leaves the chain */
+    CHECK_EQ(mp_lock_release(l2), MP_OK);
+#if MP__POSIX && MP__FUTEX
+    if (mp__os_rl.dist) CHECK_EQ(robust_chain_length(), 1);
+#endif
+    CHECK_EQ(mp_lock_release(a->lock), MP_OK);
+#if MP__POSIX && MP__FUTEX
+    if (mp__os_rl.dist) CHECK_EQ(robust_chain_length(), 0);
+#endif
+    CHECK_EQ(mp_lock_free(l2), MP_OK);
+    return 0;
+}
+
+/* Lock.locked() (CPython's _TestLock with it), held by anyone. */
+static int locked_in_child(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    (void)size;
+    return mp_lock_locked(a->lock) == 1 && mp_lock_is_mine(a->lock) == 0 ? 0 : 2;
+}
+static int test_lock_locked(void) {
+    sync_arg *a = sync_new();
+    int k;
+    CHECK(a != NULL);
+    for (k = 0; k < 2; k++) {
+        a->lock = k ? mp_rlock_new() : mp_lock_new();
+        CHECK(a->lock != NULL);
+        CHECK_EQ(mp_lock_locked(a->lock), 0);
+        CHECK_EQ(mp_lock_acquire(a->lock, MP_FOREVER), MP_OK); /* acquire() -> True */
+        CHECK_EQ(mp_lock_locked(a->lock), 1);
+        if (k) CHECK_EQ(mp_lock_acquire(a->lock, 0), MP_OK);         /* RLock: again */
+        if (!k) CHECK_EQ(mp_lock_acquire(a->lock, 0), MP_ETIMEDOUT); /* acquire(False) */
+        CHECK_EQ(run_children(1, locked_in_child, a), 0);
+        if (k) CHECK_EQ(mp_lock_release(a->lock), MP_OK);
+        CHECK_EQ(mp_lock_locked(a->lock), 1);
+        CHECK_EQ(mp_lock_release(a->lock), MP_OK);
+        CHECK_EQ(mp_lock_locked(a->lock), 0);
+        CHECK_EQ(mp_lock_release(a->lock), MP_ENOTOWNER); /* release() -> ValueError */
+        CHECK_EQ(mp_lock_free(a->lock), MP_OK);
+        CHECK_EQ(mp_lock_locked(a->lock), MP_ECLOSED);
+    }
+    CHECK_EQ(mp_lock_locked(NULL), MP_EINVAL);
+    return 0;
+}
+
+/* CPython's _TestBarrier.test_default_timeout, test_action (with a context), and Value with
+   an initial value (_TestValue). */
+static int count_pass(void *ctx) {
+    mp__fetch_add((volatile mp__u32 *)ctx, 1);
+    return 0;
+}
+static int refuse_pass(void *ctx) {
+    (void)ctx;
+    return 1;
+}
+static int barrier_party_ctx(void *arg, size_t size) {
+    sync_arg *a = sync_arg_of(arg);
+    int i;
+    (void)size;
+    for (i = 0; i < 3; i++)
+        if (mp_barrier_wait(a->barrier, 30) < 0) return 2;
+    return 0;
+}
+static int test_barrier_options(void) {
+    sync_arg *a = sync_new();
+    mp_barrier_options o;
+    volatile mp__u32 *passes = (volatile mp__u32 *)mp_shared_alloc(sizeof(mp__u32));
+    int i;
+    CHECK(a && passes);
+    memset(&o, 0, sizeof o);
+    o.action = count_pass;
+    o.ctx = (void *)passes;
+    a->barrier = mp_barrier_new2(3, &o);
+    CHECK(a->barrier != NULL);
+    CHECK_EQ(run_children(3, barrier_party_ctx, a), 0);
+    CHECK_EQ(*passes, 3); /* once a pass, whoever came last */
+    CHECK_EQ(mp_barrier_free(a->barrier), MP_OK);
+    /* the default timeout: wait(None) waits that long, then breaks it for everyone */
+    memset(&o, 0, sizeof o);
+    o.timeout = 0.1;
+    a->barrier = mp_barrier_new2(2, &o);
+    CHECK(a->barrier != NULL);
+    CHECK_EQ(mp_barrier_wait(a->barrier, MP_FOREVER), MP_ETIMEDOUT);
+    CHECK_EQ(mp_barrier_broken(a->barrier), 1);
+    CHECK_EQ(mp_barrier_wait(a->barrier, MP_FOREVER), MP_EBROKEN);
+    CHECK_EQ(mp_barrier_reset(a->barrier), MP_OK);
+    CHECK_EQ(mp_barrier_wait(a->barrier, 0.05), MP_ETIMEDOUT); /* a timeout of its own */
+    CHECK_EQ(mp_barrier_free(a->barrier), MP_OK);
+    /* an action that fails breaks the barrier; a single party passes alone */
+    o.action = refuse_pass;
+    o.timeout = 0;
+    a->barrier = mp_barrier_new2(1, &o);
+    CHECK_EQ(mp_barrier_wait(a->barrier, MP_FOREVER), MP_EBROKEN);
+    CHECK_EQ(mp_barrier_free(a->barrier), MP_OK);
+    a->barrier = mp_barrier_new2(1, NULL);
+    for (i = 0; i < 3; i++) CHECK_EQ(mp_barrier_wait(a->barrier, MP_FOREVER), 0);
+    CHECK_EQ(mp_barrier_free(a->barrier), MP_OK);
+    o.timeout = -1;
+    CHECK(mp_barrier_new2(2, &o) == NULL);
+    mp_shared_free((void *)passes);
+    return 0;
+}
+typedef struct values_arg {
+    mp_value *v[3];
+} values_arg;
+static int check_values(void *arg, size_t size) {
+    values_arg *va = *(values_arg **)arg;
+    double *d = (double *)mp_value_ptr(va->v[1]);
+    (void)size;
+    if (*(int *)mp_value_ptr(va->v[0]) != 34 || d[0] != 1.25 || d[2] != -3.5) return 2;
+    if (*(char *)mp_value_ptr(va->v[2]) != 'x') return 3;
+    MP_WITH_LOCK(mp_value_lock(va->v[0])) {
+        *(int *)mp_value_ptr(va->v[0]) += 1;
+    }
+    return 0;
+}
+static int test_value_init(void) {
+    values_arg *va = (values_arg *)mp_shared_alloc(sizeof *va);
+    int i34 = 34, code = -1, i;
+    double ds[3] = {1.25, 0, -3.5};
+    mp_value *z;
+    mp_process p;
+    CHECK(va != NULL);
+    va->v[0] = mp_value_new_init(sizeof i34, &i34); /* Value('i', 34) */
+    va->v[1] = mp_array_new(sizeof(double), 3, ds); /* Array('d', [1.25, 0, -3.5]) */
+    va->v[2] = mp_value_new_init(1, "x");           /* Value('c', b'x') */
+    CHECK(va->v[0] && va->v[1] && va->v[2]);
+    CHECK_EQ(mp_value_size(va->v[1]), 3 * sizeof(double));
+    CHECK_EQ(mp_process_init(&p, check_values, &va, sizeof va, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 60), MP_OK);
+    CHECK_EQ(mp_process_exitcode(&p, &code), 1);
+    CHECK_EQ(code, 0);
+    mp_process_close(&p);
+    CHECK_EQ(*(int *)mp_value_ptr(va->v[0]), 35);
+    CHECK(mp_array_new(8, (size_t)-1 / 4, NULL) == NULL); /* overflow */
+    CHECK(mp_array_new(8, 0, NULL) == NULL);
+    CHECK(mp_value_new_init(0, &i34) == NULL);
+    z = mp_array_new(4, 4, NULL); /* Array('i', 4): zeroed */
+    CHECK(z && ((int *)mp_value_ptr(z))[3] == 0);
+    CHECK_EQ(mp_value_free(z), MP_OK);
+    for (i = 0; i < 3; i++) CHECK_EQ(mp_value_free(va->v[i]), MP_OK);
+    mp_shared_free(va);
+    return 0;
+}
+
+/* Issue 14: mp_interrupt() from another thread or a signal handler ends every kind of wait
+   that blocks for ever with MP_EINTERRUPTED; after mp_interrupt_clear() all works again. */
+enum {
+    INTR_LOCK,
+    INTR_RLOCK,
+    INTR_SEM,
+    INTR_EVENT,
+    INTR_COND,
+    INTR_BARRIER,
+    INTR_QGET,
+    INTR_QPUT,
+    INTR_QJOIN,
+    INTR_JOIN,
+    INTR_RECV,
+    INTR_POLL,
+    INTR_WAIT,
+    INTR_POOL,
+    INTR_KINDS
+};
+typedef struct intr_ctx {
+    int kind, result;
+    volatile mp__u32 entered;
+    mp_lock *lock;
+    mp_semaphore *sem;
+    mp_event *event;
+    mp_condition *cond;
+    mp_barrier *barrier;
+    mp_queue *q;
+    mp_process proc;
+    mp_conn *r, *w;
+    mp_pool *pool;
+    mp_async *task;
+} intr_ctx;
+static int intr_child(void *arg, size_t size) {
+    mp_event *e = *(mp_event **)arg;
+    (void)size;
+    return mp_event_wait(e, 60) == MP_OK ? 0 : 2;
+}
+static int intr_task(const void *arg, size_t size, mp_task_out *out) {
+    mp_event *e = *(mp_event *const *)arg;
+    (void)size;
+    (void)out;
+    return mp_event_wait(e, 60) == MP_OK ? 0 : 2;
+}
+static int intr_blocked(void *arg) {
+    intr_ctx *c = (intr_ctx *)arg;
+    char buf[8];
+    size_t n;
+    int r = -1000, rd[2];
+    mp_conn *conns[1];
+    mp_process *procs[1];
+    const void *res;
+    mp__store(&c->entered, 1);
+    switch (c->kind) {
+    case INTR_LOCK:
+    case INTR_RLOCK:
+        r = mp_lock_acquire(c->lock, MP_FOREVER);
+        break;
+    case INTR_SEM:
+        r = mp_semaphore_acquire(c->sem, MP_FOREVER);
+        break;
+    case INTR_EVENT:
+        r = mp_event_wait(c->event, MP_FOREVER);
+        break;
+    case INTR_COND:
+        if (mp_condition_acquire(c->cond, MP_FOREVER) != MP_OK) return 2;
+        r = mp_condition_wait(c->cond, MP_FOREVER);
+        if (!mp_lock_is_mine(mp_condition_lock(c->cond))) return 3; /* held again */
+        mp_condition_release(c->cond);
+        break;
+    case INTR_BARRIER:
+        r = mp_barrier_wait(c->barrier, MP_FOREVER);
+        break;
+    case INTR_QGET:
+        r = mp_queue_get(c->q, buf, sizeof buf, &n, MP_FOREVER);
+        break;
+    case INTR_QPUT:
+        r = mp_queue_put(c->q, "b", 1, MP_FOREVER);
+        break;
+    case INTR_QJOIN:
+        r = mp_queue_join(c->q, MP_FOREVER);
+        break;
+    case INTR_JOIN:
+        r = mp_process_join(&c->proc, MP_FOREVER);
+        break;
+    case INTR_RECV:
+        r = mp_conn_recv_bytes(c->r, buf, sizeof buf, &n, MP_FOREVER);
+        break;
+    case INTR_POLL:
+        r = mp_conn_poll(c->r, MP_FOREVER);
+        break;
+    case INTR_WAIT:
+        conns[0] = c->r;
+        procs[0] = &c->proc;
+        r = mp_wait(conns, 1, procs, 1, MP_FOREVER, rd);
+        break;
+    case INTR_POOL:
+        r = mp_async_get(c->task, MP_FOREVER, &res, &n);
+        break;
+    }
+    c->result = r;
+    return 0;
+}
+/* The objects for one kind of wait, made so that the wait blocks for ever. */
+static int intr_setup(intr_ctx *c) {
+    mp_event **ev;
+    switch (c->kind) {
+    case INTR_LOCK:
+    case INTR_RLOCK:
+        c->lock = c->kind == INTR_LOCK ? mp_lock_new() : mp_rlock_new();
+        CHECK(c->lock && mp_lock_acquire(c->lock, 0) == MP_OK); /* held by this thread */
+        break;
+    case INTR_SEM:
+        CHECK((c->sem = mp_semaphore_new(0)) != NULL);
+        break;
+    case INTR_EVENT:
+        CHECK((c->event = mp_event_new()) != NULL);
+        break;
+    case INTR_COND:
+        CHECK((c->cond = mp_condition_new(NULL)) != NULL);
+        break;
+    case INTR_BARRIER:
+        CHECK((c->barrier = mp_barrier_new(2, NULL)) != NULL);
+        break;
+    case INTR_QGET:
+        CHECK((c->q = mp_queue_new(0, 0)) != NULL);
+        break;
+    case INTR_QPUT:
+        CHECK((c->q = mp_queue_new(0, 1)) != NULL);
+        CHECK_EQ(mp_queue_put(c->q, "a", 1, 0), MP_OK);
+        break;
+    case INTR_QJOIN:
+        CHECK((c->q = mp_joinable_queue_new(0, 0)) != NULL);
+        CHECK_EQ(mp_queue_put(c->q, "a", 1, 0), MP_OK);
+        break;
+    case INTR_JOIN:
+    case INTR_WAIT:
+    case INTR_POOL:
+        ev = (mp_event **)mp_shared_alloc(sizeof *ev);
+        CHECK(ev && (*ev = mp_event_new()) != NULL);
+        c->event = *ev;
+        if (c->kind == INTR_POOL) {
+            CHECK_EQ(mp_pool_new(&c->pool, 1, NULL), MP_OK);
+            CHECK_EQ(mp_pool_apply_async(c->pool, intr_task, ev, sizeof *ev, NULL, &c->task),
+                     MP_OK);
+            break;
+        }
+        CHECK_EQ(mp_process_init(&c->proc, intr_child, ev, sizeof *ev, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&c->proc), MP_OK);
+        if (c->kind == INTR_JOIN) break; /* mp_wait also watches a pipe: */
+        /* fall through */
+    case INTR_RECV:
+    case INTR_POLL:
+        CHECK_EQ(mp_pipe(0, &c->r, &c->w), MP_OK);
+        break;
+    }
+    return 0;
+}
+/* After the interrupt, cleared: the object answers as before, and goes. */
+static int intr_teardown(intr_ctx *c) {
+    char buf[8];
+    size_t n;
+    const void *res;
+    switch (c->kind) {
+    case INTR_LOCK:
+    case INTR_RLOCK:
+        CHECK_EQ(mp_lock_acquire(c->lock, 0.01), c->kind == INTR_LOCK ? MP_ETIMEDOUT : MP_OK);
+        if (c->kind == INTR_RLOCK) CHECK_EQ(mp_lock_release(c->lock), MP_OK);
+        CHECK_EQ(mp_lock_release(c->lock), MP_OK);
+        CHECK_EQ(mp_lock_free(c->lock), MP_OK);
+        break;
+    case INTR_SEM:
+        CHECK_EQ(mp_semaphore_release(c->sem), MP_OK);
+        CHECK_EQ(mp_semaphore_acquire(c->sem, 1), MP_OK);
+        CHECK_EQ(mp_semaphore_free(c->sem), MP_OK);
+        break;
+    case INTR_EVENT:
+        CHECK_EQ(mp_event_wait(c->event, 0.01), MP_ETIMEDOUT);
+        CHECK_EQ(mp_event_free(c->event), MP_OK);
+        break;
+    case INTR_COND:
+        CHECK_EQ(mp_condition_free(c->cond), MP_OK);
+        break;
+    case INTR_BARRIER:
+        CHECK_EQ(mp_barrier_n_waiting(c->barrier), 0); /* the interrupted party left */
+        CHECK_EQ(mp_barrier_broken(c->barrier), 0);
+        CHECK_EQ(mp_barrier_free(c->barrier), MP_OK);
+        break;
+    case INTR_QGET:
+    case INTR_QPUT:
+    case INTR_QJOIN:
+        if (c->kind == INTR_QJOIN) {
+            CHECK_EQ(mp_queue_get(c->q, buf, sizeof buf, &n, 1), MP_OK);
+            CHECK_EQ(mp_queue_task_done(c->q), MP_OK);
+            CHECK_EQ(mp_queue_join(c->q, 5), MP_OK);
+        } else {
+            CHECK_EQ(mp_queue_put(c->q, "c", 1, c->kind == INTR_QPUT ? 0.01 : 1),
+                     c->kind == INTR_QPUT ? MP_EFULL : MP_OK);
+            CHECK_EQ(mp_queue_get(c->q, buf, sizeof buf, &n, 1), MP_OK);
+            CHECK_EQ(n, 1);
+        }
+        CHECK_EQ(mp_queue_free(c->q), MP_OK);
+        break;
+    case INTR_JOIN:
+    case INTR_WAIT:
+    case INTR_POOL:
+        CHECK_EQ(mp_event_set(c->event), MP_OK);
+        if (c->kind == INTR_POOL) {
+            CHECK_EQ(mp_async_get(c->task, 30, &res, &n), MP_OK);
+            mp_async_free(c->task);
+            CHECK_EQ(mp_pool_free(c->pool), MP_OK);
+            break;
+        }
+        CHECK_EQ(mp_process_join(&c->proc, 30), MP_OK);
+        mp_process_close(&c->proc);
+        if (c->kind == INTR_JOIN) break;
+        /* fall through */
+    case INTR_RECV:
+    case INTR_POLL:
+        CHECK_EQ(mp_conn_send_bytes(c->w, "hi", 2), MP_OK);
+        CHECK_EQ(mp_conn_poll(c->r, 5), MP_OK);
+        CHECK_EQ(mp_conn_recv_bytes(c->r, buf, sizeof buf, &n, 5), MP_OK);
+        CHECK_EQ(n, 2);
+        mp_conn_close(c->r);
+        mp_conn_close(c->w);
+        break;
+    }
+    return 0;
+}
+#ifndef _WIN32
+static void on_interrupt_signal(int sig) {
+    (void)sig;
+    mp_interrupt(); /* async-signal-safe */
+}
+#endif
+static int interrupt_each_wait(int by_signal) {
+    int kind;
+    (void)by_signal;
+    for (kind = 0; kind < INTR_KINDS; kind++) {
+        intr_ctx *c = (intr_ctx *)calloc(1, sizeof *c);
+        test_thread t;
+        CHECK(c != NULL);
+        c->kind = kind;
+        c->result = 1;
+        CHECK_EQ(intr_setup(c), 0);
+        CHECK_EQ(thread_start(&t, intr_blocked, c), 0);
+        while (!mp__load(&c->entered)) mp__os_sleep(0.001);
+        mp__os_sleep(0.02); /* most often it sleeps by now; either way it must end */
+#ifndef _WIN32
+        if (by_signal)
+            kill(getpid(), SIGUSR2);
+        else
+#endif
+            mp_interrupt();
+        CHECK_EQ(thread_join(&t), 0);
+        if (c->result != MP_EINTERRUPTED) fprintf(stderr, "  wait kind %d\n", kind);
+        CHECK_EQ(c->result, MP_EINTERRUPTED);
+        CHECK_EQ(mp_interrupted(), 1);
+        mp_interrupt_clear();
+        CHECK_EQ(mp_interrupted(), 0);
+        CHECK_EQ(intr_teardown(c), 0);
+        free(c);
+    }
+    return 0;
+}
+static int test_interrupt_from_thread(void) {
+    return interrupt_each_wait(0);
+}
+static int test_interrupt_from_signal_handler(void) {
+#ifdef _WIN32
+    SKIP("POSIX signals (on Windows a console control handler calls mp_interrupt)");
+#else
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt_signal;
+    sa.sa_flags = SA_RESTART; /* the worst case: the kernel waits are restarted */
+    sigaction(SIGUSR2, &sa, NULL);
+    return interrupt_each_wait(1);
+#endif
+}
+/* The flag stays until cleared: later blocking calls end at once; calls that need not wait
+   answer as usual. */
+static int test_interrupt_sticky(void) {
+    mp_lock *l = mp_lock_new();
+    mp_event *e = mp_event_new();
+    mp_queue *q = mp_queue_new(0, 0);
+    char buf[4];
+    size_t n;
+    CHECK(l && e && q);
+    mp_interrupt();
+    CHECK_EQ(mp_event_wait(e, MP_FOREVER), MP_EINTERRUPTED);
+    CHECK_EQ(mp_event_wait(e, 0), MP_ETIMEDOUT); /* a poll is a poll */
+    CHECK_EQ(mp_queue_get(q, buf, sizeof buf, &n, 0), MP_EEMPTY);
+    CHECK_EQ(mp_queue_get(q, buf, sizeof buf, &n, 5), MP_EINTERRUPTED);
+    CHECK_EQ(mp_lock_acquire(l, MP_FOREVER), MP_OK); /* free: no wait */
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    CHECK_EQ(mp_event_wait(e, MP_FOREVER), MP_OK);
+    CHECK_EQ(mp_queue_put(q, "x", 1, MP_FOREVER), MP_OK);
+    CHECK_EQ(mp_queue_get(q, buf, sizeof buf, &n, MP_FOREVER), MP_OK);
+    mp_interrupt_clear();
+    CHECK_EQ(mp_lock_release(l), MP_OK);
+    CHECK_EQ(mp_event_clear(e), MP_OK);
+    CHECK_EQ(mp_event_wait(e, 0.01), MP_ETIMEDOUT);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    CHECK_EQ(mp_event_free(e), MP_OK);
+    CHECK_EQ(mp_lock_free(l), MP_OK);
+    return 0;
+}
+
 static const mp_test sync_tests[] = {
     {"lock_raw_fork", test_lock_raw_fork},
     {"lock_counter", test_lock_counter},
@@ -1181,4 +1783,14 @@ static const mp_test sync_tests[] = {
     {"threads_all_primitives", test_threads_all_primitives},
     {"threads_rlock", test_threads_rlock},
     {"sync_bad_input", test_sync_bad_input},
+    {"lock_waiter_forever_owner_killed", test_lock_waiter_forever_owner_killed},
+    {"lock_owner_killed_kernel_marks", test_lock_owner_killed_kernel_marks},
+    {"lock_robust_chain", test_lock_robust_chain},
+    {"lock_killed_before_link", test_lock_killed_before_link},
+    {"lock_locked", test_lock_locked},
+    {"barrier_options", test_barrier_options},
+    {"value_init", test_value_init},
+    {"interrupt_from_thread", test_interrupt_from_thread},
+    {"interrupt_from_signal_handler", test_interrupt_from_signal_handler},
+    {"interrupt_sticky", test_interrupt_sticky},
     {NULL, NULL}};
