@@ -400,7 +400,7 @@ static int test_pool_bad_input(void) {
     long long x = 1;
     memset(&o, 0, sizeof o);
     CHECK_EQ(mp_pool_new(NULL, 2, NULL), MP_EINVAL);
-    CHECK_EQ(mp_pool_new(&p, 0, NULL), MP_EINVAL); /* zero workers */
+    CHECK_EQ(mp_pool_new(&p, -1, NULL), MP_EINVAL); /* 0 workers: mp_cpu_count() (pool_defaults) */
     CHECK_EQ(mp_pool_new(&p, -3, NULL), MP_EINVAL);
     o.maxtasksperchild = -1;
     CHECK_EQ(mp_pool_new(&p, 1, &o), MP_EINVAL);
