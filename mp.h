@@ -185,7 +185,7 @@ extern "C" {
     X(MP_ETASK, -25, "the task reported an error (see its status)")                                \
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
     X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
-    X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")  \
+    X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")   \
     X(MP_ECANCELLED, -31, "the task was cancelled before it started")
 
 enum mp_error {
@@ -4656,7 +4656,7 @@ MPDEF int mp_queue_free(mp_queue *q) {
 /* (that one goes back). A chunk's record lives only while the chunk is under way, in a     */
 /* table whose slots are reused; a chunk id carries its slot and a sequence number.        */
 /* ======================================================================================== */
-#define MP__POOL_CELLS   64 /* chunks laid out for the workers ahead of time */
+#define MP__POOL_CELLS   64                /* chunks laid out for the workers ahead of time */
 #define MP__POOL_AHEAD   ((size_t)4 << 20) /* bytes of them (one larger chunk may go alone) */
 #define MP__POOL_MODULES 16                /* distinct modules that task functions come from */
 #define MP__POOL_RESULTS ((size_t)4 << 20)
@@ -4665,8 +4665,8 @@ enum { MP__SLOT_BOOTING = 0, MP__SLOT_READY, MP__SLOT_INIT_FAILED };
 enum { MP__CELL_FREE = 0, MP__CELL_READY, MP__CELL_TAKEN }; /* TAKEN + w: worker w took it */
 
 typedef struct mp__pool_slot {
-    volatile mp__u64 current; /* the chunk the worker runs, 0 when idle */
-    volatile double started;  /* when its current task began (a system-wide clock) */
+    volatile mp__u64 current;     /* the chunk the worker runs, 0 when idle */
+    volatile double started;      /* when its current task began (a system-wide clock) */
     volatile mp__u32 state;       /* MP__SLOT_*: has the worker's initializer run? */
     volatile mp__i32 init_status; /* what a failed initializer returned */
 } mp__pool_slot;
@@ -4685,9 +4685,9 @@ typedef struct mp__pool_shared {
     mp__u32 maxtasks, has_init, init_module, nmodules;
     mp__u64 init_offset, initargs_size;
     void *initargs;
-    mp__word bell;          /* value: cells laid out so far (the ring's tail); workers sleep here */
-    volatile mp__u32 head;  /* no ready cell before this one: where workers begin to look */
-    volatile mp__u32 stop;  /* join: idle workers exit */
+    mp__word bell;         /* value: cells laid out so far (the ring's tail); workers sleep here */
+    volatile mp__u32 head; /* no ready cell before this one: where workers begin to look */
+    volatile mp__u32 stop; /* join: idle workers exit */
     mp__pool_cell cells[MP__POOL_CELLS];
     char modules[MP__POOL_MODULES][512];
     mp__pool_slot slots[1];
@@ -4940,7 +4940,7 @@ struct mp_pool {
     size_t cell_bytes[MP__POOL_CELLS];
     mp_async *asyncs;
     mp_batch *batches;
-    mp_async *cb_head, *cb_tail;  /* finished results whose callback has not run yet */
+    mp_async *cb_head, *cb_tail;   /* finished results whose callback has not run yet */
     mp_batch *bcb_head, *bcb_tail; /* finished batches whose callback has not run yet */
 };
 
@@ -5794,7 +5794,7 @@ MPDEF int mp_pool_join(mp_pool *p) {
         int r = mp__pool_pump(p, 1.0);
         if (r != MP_OK) return r; /* the wait itself failed (mp_interrupt): join again */
     }
-    if (!p->terminated) { /* the workers go once they see no ready cell and the stop */
+    if (!p->terminated) {  /* the workers go once they see no ready cell and the stop */
         p->terminated = 1; /* no more restarts */
         mp__store(&p->sh->stop, 1);
         p->cell_bytes[mp__load(&p->sh->bell.value) % MP__POOL_CELLS] = 0;
