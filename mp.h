@@ -64,12 +64,23 @@
       q.put(b, timeout=t) / q.get()        mp_queue_put(q, data, size, t) / mp_queue_get(q, ...)
       q.put_nowait(b) / q.get_nowait()     mp_queue_put(q, data, size, 0) / (..., 0)
       Pool(n, initializer, ...)            mp_pool_new(&pool, n, &options)
+      Pool() (cpu_count() workers)         mp_pool_new(&pool, 0, NULL)
       pool.apply(f, (x,))                  mp_pool_apply(pool, f, &x, sizeof x, &res, &size)
       r = pool.apply_async(f, (x,))        mp_pool_apply_async(pool, f, &x, sizeof x, NULL, &r)
       r.get(timeout) / r.ready()           mp_async_get(r, t, &res, &size) / mp_async_ready(r)
       pool.map / imap / imap_unordered     mp_pool_map(pool, f, items, size, n, chunksize,
                                                        MP_MAP / MP_IMAP / MP_IMAP_UNORDERED, &b)
+      pool.map_async(f, xs, cs, callback, error_callback)
+                                           mp_pool_map_async(pool, f, xs, size, n, cs, &cbs, &b)
       pool.close() / join() / terminate()  mp_pool_close(pool) / mp_pool_join / mp_pool_terminate
+      future.cancel()                      mp_async_cancel(r) (1 or 0; get: MP_ECANCELLED)
+      wait(fs, t, FIRST_COMPLETED)         mp_async_wait_any(set, n, t, &i)
+      for f in as_completed(fs):           while (mp_async_wait_any(set, n, t, &i) == MP_OK)
+                                               { ... set[i]; set[i] = NULL; }
+      executor.shutdown(wait, cancel_futures=True)
+                                           mp_pool_shutdown(pool, wait, 1); mp_pool_free(pool)
+      raise inside a task (its exception)  mp_task_return(out, why, n); return status;
+                                           (get: MP_ETASK with those bytes)
       a, b = Pipe() / r, w = Pipe(False)   mp_pipe(1, &a, &b) / mp_pipe(0, &r, &w)
       c.send_bytes(buf)                    mp_conn_send_bytes(c, buf, size)
       c.recv_bytes()                       mp_conn_recv_bytes_alloc(c, &data, &size, MP_FOREVER)
@@ -373,10 +384,17 @@ MPDEF int mp_queue_task_done(mp_queue *q); /* JoinableQueue; MP_EOVERFLOW if too
 MPDEF int mp_queue_join(mp_queue *q, double timeout);
 MPDEF int mp_queue_free(mp_queue *q);
 
-/* Pool: N worker processes that run tasks. A task is a function and its argument bytes; it
-   returns 0 (success) or a non-zero status (an orderly failure), and its result bytes
-   (any size) through mp_task_return. Task functions are found in each worker as spawn
-   targets are, so they work under every start method.
+/* Pool: N worker processes that run tasks (0: mp_cpu_count(), Python's Pool(None)). A task
+   is a function and its argument bytes; it returns 0 (success) or a non-zero status (an
+   orderly failure), and its result bytes (any size) through mp_task_return. A failing task
+   may return bytes too (a message, a serialized error: Python's exception): get, apply and
+   mp_batch_result hand them over with MP_ETASK, and the error_bytes_callback sees them.
+   Task functions are found in each worker as spawn targets are, so they work under every
+   start method.
+   Tasks start in submission order, as with Python's one task queue: an idle worker takes
+   the oldest task not yet taken (a finished worker takes the next one itself, without a
+   round trip through the pool's process). The exception: a task that a worker had taken
+   but not begun when it was killed goes back in front of those not yet taken.
    Faults, where Python's Pool hangs: a worker that dies in the middle of a task (segfault,
    abort, _exit, SIGKILL) fails that task with MP_EWORKERDIED (status: its exit code, minus
    the signal number) and is replaced; with a task_timeout, a task that runs too long fails
@@ -398,7 +416,12 @@ MPDEF int mp_queue_free(mp_queue *q);
    ends, and freeing a result, ready or not, costs O(1).
    Sizes: an argument is at most MP_MESSAGE_MAX - 40 bytes, and the results of one chunk at
    most MP_MESSAGE_MAX in all (else MP_ETOOBIG, from the submission or from mp_task_return).
-   Freeing a pool with work pending terminates it: unfinished results report MP_ECLOSED. */
+   Freeing a pool with work pending terminates it: unfinished results report MP_ECLOSED;
+   to let every task finish first, mp_pool_shutdown(p, 1, 0) (or close and join) before it.
+   A wait on results (get, wait, wait_any, next, map, join) that fails itself, for example
+   when mp_interrupt() interrupts it, returns that error; the pool stays whole.
+   Arena: a pending task costs none until a worker is about to take it (up to 64 tasks and
+   4 MiB of arguments are laid out ahead); a pool keeps a 4 MiB result queue. */
 typedef struct mp_pool mp_pool;
 typedef struct mp_async mp_async; /* AsyncResult */
 typedef struct mp_batch mp_batch; /* the results of map, map_async, imap, imap_unordered */
@@ -412,8 +435,10 @@ typedef struct mp_pool_options {
     mp_target_fn initializer; /* run once in each worker before its first task, or NULL */
     const void *initargs;
     size_t initargs_size;
-    int maxtasksperchild; /* tasks (chunks) before a worker is replaced; 0: no limit */
-    double task_timeout;  /* seconds; 0: no limit */
+    /* tasks (chunks) before a worker is replaced; 0: no limit (C's None: Python rejects 0),
+       negative: MP_EINVAL */
+    int maxtasksperchild;
+    double task_timeout; /* seconds; 0: no limit */
 } mp_pool_options;
 typedef struct mp_async_callbacks {
     void (*callback)(void *user, const void *result, size_t size);
@@ -436,11 +461,13 @@ typedef struct mp_bytes {
 enum mp_map_mode { MP_MAP = 1, MP_MAP_ASYNC, MP_IMAP, MP_IMAP_UNORDERED };
 
 MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts); /* NULL ok */
+/* *result: the result, or a failed task's bytes (NULL if none): mp_free it in both cases */
 MPDEF int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t size, void **result,
-                        size_t *result_size); /* result: mp_free it */
+                        size_t *result_size);
 MPDEF int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t size,
                               const mp_async_callbacks *cb, mp_async **out);
-/* MP_OK with the result (valid until mp_async_free), MP_ETIMEDOUT, or the task's error. */
+/* MP_OK with the result (valid until mp_async_free), MP_ETIMEDOUT, or the task's error
+   (MP_ETASK: *result and *size are the bytes the failing task returned, or NULL and 0). */
 MPDEF int mp_async_get(mp_async *a, double timeout, const void **result, size_t *size);
 MPDEF int mp_async_wait(mp_async *a, double timeout); /* MP_OK once ready, MP_ETIMEDOUT */
 MPDEF int mp_async_ready(mp_async *a);                /* 1 or 0 */
@@ -474,7 +501,8 @@ MPDEF int mp_pool_map_bytes_async(mp_pool *p, mp_task_fn fn, const mp_bytes *ite
                                   size_t chunksize, const mp_batch_callbacks *cb, mp_batch **out);
 MPDEF int mp_batch_wait(mp_batch *b, double timeout); /* all done: MP_OK, else MP_ETIMEDOUT */
 MPDEF size_t mp_batch_size(mp_batch *b);
-/* Item i's result: MP_OK and its bytes, its error, or MP_ETIMEDOUT while it is pending. */
+/* Item i's result: MP_OK and its bytes, its error (MP_ETASK: with the bytes the failing task
+   returned, if any), or MP_ETIMEDOUT while it is pending. */
 MPDEF int mp_batch_result(mp_batch *b, size_t i, const void **result, size_t *size, int *status);
 /* imap (in order) / imap_unordered (as they finish): the next item's index and result;
    MP_EOF after the last one. */
