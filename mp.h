@@ -5222,12 +5222,31 @@ MP__FN void mp__pool_break(mp_pool *p, int status) {
     mp__pool_stop(p, MP_EBROKENPOOL, status);
 }
 
+/* Frees a cell that a dead worker (or garbage) holds; its chunk, unless a worker runs it,
+   goes back in front of the pending ones. */
+MP__FN void mp__pool_give_back(mp_pool *p, mp__pool_cell *cell, mp__u32 state) {
+    mp__chunk *c = mp__pool_chunk(p, cell->id);
+    int w;
+    if (!mp__cas(&cell->state, state, MP__CELL_FREE)) return;
+    if (!c || c->state != MP__CHUNK_SENT) return;
+    for (w = 0; w < p->n; w++)
+        if (p->sh->slots[w].current == c->id) return; /* begun: its worker's fate decides */
+    if (mp__pool_push(p, c->id, 1) == MP_OK) {
+        c->state = MP__CHUNK_PENDING;
+        p->nsent--;
+    }
+}
 /* Dead workers: fail the chunk each ran, give back what it had taken and not begun, start a
-   new worker. Too slow a task: kill its worker (the next check reports it). */
+   new worker. Too slow a task: kill its worker (the next check reports it). A cell whose
+   state names no worker (shared memory is input) is given back too. */
 MP__FN void mp__pool_check_workers(mp_pool *p) {
     double now = mp__os_now();
     int w;
     p->last_check = now;
+    for (w = 0; w < MP__POOL_CELLS; w++) {
+        mp__u32 st = mp__load(&p->sh->cells[w].state);
+        if (st > MP__CELL_TAKEN + (mp__u32)(p->n - 1)) mp__pool_give_back(p, &p->sh->cells[w], st);
+    }
     for (w = 0; w < p->n && !p->broken; w++) {
         mp__pool_slot *slot = &p->sh->slots[w];
         mp__u64 cur;
@@ -5246,20 +5265,13 @@ MP__FN void mp__pool_check_workers(mp_pool *p) {
         mp__pool_drain(p, 0); /* what it finished before it died */
         mp_process_exitcode(&p->workers[w], &code);
         cur = slot->current;
-        for (i = 0; i < MP__POOL_CELLS; i++) { /* taken, not begun: it goes back, in front */
-            mp__pool_cell *cell = &p->sh->cells[i];
-            if (mp__load(&cell->state) != MP__CELL_TAKEN + (mp__u32)w) continue;
-            c = mp__pool_chunk(p, cell->id);
-            mp__store(&cell->state, MP__CELL_FREE);
-            if (c && c->state == MP__CHUNK_SENT && c->id != cur &&
-                mp__pool_push(p, c->id, 1) == MP_OK) {
-                c->state = MP__CHUNK_PENDING;
-                p->nsent--;
-            }
-        }
         c = cur ? mp__pool_chunk(p, cur) : NULL;
         if (c && c->state == MP__CHUNK_SENT)
             mp__pool_fail(p, c, p->killed[w] == cur ? MP_ETASKTIMEOUT : MP_EWORKERDIED, code);
+        slot->current = 0;
+        for (i = 0; i < MP__POOL_CELLS; i++) /* taken, not begun: it goes back, in front */
+            if (mp__load(&p->sh->cells[i].state) == MP__CELL_TAKEN + (mp__u32)w)
+                mp__pool_give_back(p, &p->sh->cells[i], MP__CELL_TAKEN + (mp__u32)w);
         mp_process_close(&p->workers[w]);
         if (p->sh->has_init && slot->state != MP__SLOT_READY) {
             mp__pool_break(p, slot->state == MP__SLOT_INIT_FAILED ? slot->init_status : code);

@@ -1498,6 +1498,49 @@ static int test_pool_shutdown(void) {
     return 0;
 }
 
+/* Issue 9: a worker killed after it took a task and before it began it gives the task back
+   (it runs on the new worker, it does not fail, nothing waits for ever); a cell whose state
+   names no worker (shared memory is input) is given back too. The claim is forged, since
+   the real window is a few instructions wide. */
+static int test_pool_killed_after_taking(void) {
+    mp_event *e = mp_event_new();
+    mp_async *block, *a[6];
+    mp_pool *p;
+    long long x[6];
+    int i, forged = 0, garbage = 0;
+    CHECK(e != NULL);
+    CHECK_EQ(mp_pool_new(&p, 1, NULL), MP_OK);
+    CHECK_EQ(mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &block), MP_OK);
+    while (p->sh->slots[0].current != block->chunk)
+        CHECK_EQ(mp_async_wait(block, 0.01), MP_ETIMEDOUT);
+    for (i = 0; i < 6; i++) {
+        x[i] = i;
+        CHECK_EQ(mp_pool_apply_async(p, square_task, &x[i], sizeof x[i], NULL, &a[i]), MP_OK);
+    }
+    for (i = 0; i < MP__POOL_CELLS; i++) { /* all six are laid out: forge two states */
+        mp__pool_cell *cell = &p->sh->cells[i];
+        if (cell->id == a[0]->chunk)
+            forged = mp__cas(&cell->state, MP__CELL_READY, MP__CELL_TAKEN + 0);
+        if (cell->id == a[3]->chunk) garbage = mp__cas(&cell->state, MP__CELL_READY, 777);
+    }
+    CHECK(forged && garbage);
+    CHECK_EQ(mp_process_kill(&p->workers[0]), MP_OK);
+    CHECK_EQ(mp_async_get(block, 60, NULL, NULL), MP_EWORKERDIED);
+    for (i = 0; i < 6; i++) {
+        const void *d;
+        size_t sz;
+        CHECK_EQ(mp_async_get(a[i], 60, &d, &sz), MP_OK);
+        CHECK(check_square(d, sz, i));
+        mp_async_free(a[i]);
+    }
+    mp_async_free(block);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK);
+    CHECK_EQ(p->nchunks, 0);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    mp_event_free(e);
+    return 0;
+}
+
 static const mp_test pool_tests[] = {
     {"pool_map_matches_serial", test_pool_map_matches_serial},
     {"pool_imap", test_pool_imap},
@@ -1525,4 +1568,5 @@ static const mp_test pool_tests[] = {
     {"pool_cancel", test_pool_cancel},
     {"pool_wait_any", test_pool_wait_any},
     {"pool_shutdown", test_pool_shutdown},
+    {"pool_killed_after_taking", test_pool_killed_after_taking},
     {NULL, NULL}};
