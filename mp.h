@@ -5687,7 +5687,8 @@ MP__FN int mp__pool_map(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const 
     }
     mp__pool_pump(p, 0);
     if (mode != MP_MAP) return MP_OK;
-    mp_batch_wait(b, MP_FOREVER);
+    r = mp_batch_wait(b, MP_FOREVER);
+    if (r != MP_OK) return r; /* the wait itself failed (mp_interrupt): *out can wait again */
     for (i = 0; i < n; i++)
         if (b->items[i].err != MP_OK) return b->items[i].err;
     return MP_OK;

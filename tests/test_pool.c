@@ -1541,6 +1541,36 @@ static int test_pool_killed_after_taking(void) {
     return 0;
 }
 
+/* Issue 14 (with mp_interrupt): an error of the wait itself ends a wait on results with that
+   error, never a hang or a silent timeout. Stood in for here by the result queue's own
+   answer once it is closed (MP_EOF). */
+static int test_pool_wait_error_propagates(void) {
+    mp_event *e = mp_event_new();
+    mp_async *block;
+    mp_batch *b;
+    mp_pool *p;
+    long long items[4] = {1, 2, 3, 4};
+    int idx;
+    CHECK(e != NULL);
+    CHECK_EQ(mp_pool_new(&p, 1, NULL), MP_OK);
+    CHECK_EQ(mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &block), MP_OK);
+    CHECK_EQ(mp_pool_map(p, square_task, items, sizeof items[0], 4, 1, MP_IMAP, &b), MP_OK);
+    CHECK_EQ(mp_async_wait(block, 0.05), MP_ETIMEDOUT);
+    CHECK_EQ(mp_queue_close(p->sh->results), MP_OK);
+    CHECK_EQ(mp_async_get(block, 60, NULL, NULL), MP_EOF);
+    CHECK_EQ(mp_async_wait_any(&block, 1, 60, &idx), MP_EOF);
+    CHECK_EQ(mp_batch_next(b, 60, NULL, NULL, NULL), MP_EOF);
+    CHECK_EQ(mp_batch_wait(b, 60), MP_EOF);
+    CHECK_EQ(mp_pool_close(p), MP_OK);
+    CHECK_EQ(mp_pool_join(p), MP_EOF);
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    mp_batch_free(b);
+    mp_async_free(block);
+    CHECK_EQ(mp_pool_free(p), MP_OK); /* terminates what is left */
+    mp_event_free(e);
+    return 0;
+}
+
 static const mp_test pool_tests[] = {
     {"pool_map_matches_serial", test_pool_map_matches_serial},
     {"pool_imap", test_pool_imap},
@@ -1569,4 +1599,5 @@ static const mp_test pool_tests[] = {
     {"pool_wait_any", test_pool_wait_any},
     {"pool_shutdown", test_pool_shutdown},
     {"pool_killed_after_taking", test_pool_killed_after_taking},
+    {"pool_wait_error_propagates", test_pool_wait_error_propagates},
     {NULL, NULL}};
