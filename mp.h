@@ -72,12 +72,23 @@
       q.put(b, timeout=t) / q.get()        mp_queue_put(q, data, size, t) / mp_queue_get(q, ...)
       q.put_nowait(b) / q.get_nowait()     mp_queue_put(q, data, size, 0) / (..., 0)
       Pool(n, initializer, ...)            mp_pool_new(&pool, n, &options)
+      Pool() (cpu_count() workers)         mp_pool_new(&pool, 0, NULL)
       pool.apply(f, (x,))                  mp_pool_apply(pool, f, &x, sizeof x, &res, &size)
       r = pool.apply_async(f, (x,))        mp_pool_apply_async(pool, f, &x, sizeof x, NULL, &r)
       r.get(timeout) / r.ready()           mp_async_get(r, t, &res, &size) / mp_async_ready(r)
       pool.map / imap / imap_unordered     mp_pool_map(pool, f, items, size, n, chunksize,
                                                        MP_MAP / MP_IMAP / MP_IMAP_UNORDERED, &b)
+      pool.map_async(f, xs, cs, callback, error_callback)
+                                           mp_pool_map_async(pool, f, xs, size, n, cs, &cbs, &b)
       pool.close() / join() / terminate()  mp_pool_close(pool) / mp_pool_join / mp_pool_terminate
+      future.cancel()                      mp_async_cancel(r) (1 or 0; get: MP_ECANCELLED)
+      wait(fs, t, FIRST_COMPLETED)         mp_async_wait_any(set, n, t, &i)
+      for f in as_completed(fs):           while (mp_async_wait_any(set, n, t, &i) == MP_OK)
+                                               { ... set[i]; set[i] = NULL; }
+      executor.shutdown(wait, cancel_futures=True)
+                                           mp_pool_shutdown(pool, wait, 1); mp_pool_free(pool)
+      raise inside a task (its exception)  mp_task_return(out, why, n); return status;
+                                           (get: MP_ETASK with those bytes)
       a, b = Pipe() / r, w = Pipe(False)   mp_pipe(1, &a, &b) / mp_pipe(0, &r, &w)
       c.send_bytes(buf)                    mp_conn_send_bytes(c, buf, size)
       c.recv_bytes()                       mp_conn_recv_bytes_alloc(c, &data, &size, MP_FOREVER)
@@ -210,6 +221,7 @@ extern "C" {
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
     X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
     X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")   \
+    X(MP_ECANCELLED, -31, "the task was cancelled before it started")                              \
     X(MP_EAUTH, -35,                                                                               \
       "authentication failed: the peer holds another authkey (AuthenticationError)")               \
     X(MP_EEXIST, -36, "the name exists already (an address in use, a shared memory name)")         \
@@ -454,10 +466,17 @@ MPDEF int mp_queue_task_done(mp_queue *q); /* JoinableQueue; MP_EOVERFLOW if too
 MPDEF int mp_queue_join(mp_queue *q, double timeout);
 MPDEF int mp_queue_free(mp_queue *q);
 
-/* Pool: N worker processes that run tasks. A task is a function and its argument bytes; it
-   returns 0 (success) or a non-zero status (an orderly failure), and its result bytes
-   (any size) through mp_task_return. Task functions are found in each worker as spawn
-   targets are, so they work under every start method.
+/* Pool: N worker processes that run tasks (0: mp_cpu_count(), Python's Pool(None)). A task
+   is a function and its argument bytes; it returns 0 (success) or a non-zero status (an
+   orderly failure), and its result bytes (any size) through mp_task_return. A failing task
+   may return bytes too (a message, a serialized error: Python's exception): get, apply and
+   mp_batch_result hand them over with MP_ETASK, and the error_bytes_callback sees them.
+   Task functions are found in each worker as spawn targets are, so they work under every
+   start method.
+   Tasks start in submission order, as with Python's one task queue: an idle worker takes
+   the oldest task not yet taken (a finished worker takes the next one itself, without a
+   round trip through the pool's process). The exception: a task that a worker had taken
+   but not begun when it was killed goes back in front of those not yet taken.
    Faults, where Python's Pool hangs: a worker that dies in the middle of a task (segfault,
    abort, _exit, SIGKILL) fails that task with MP_EWORKERDIED (status: its exit code, minus
    the signal number) and is replaced; with a task_timeout, a task that runs too long fails
@@ -479,7 +498,12 @@ MPDEF int mp_queue_free(mp_queue *q);
    ends, and freeing a result, ready or not, costs O(1).
    Sizes: an argument is at most MP_MESSAGE_MAX - 40 bytes, and the results of one chunk at
    most MP_MESSAGE_MAX in all (else MP_ETOOBIG, from the submission or from mp_task_return).
-   Freeing a pool with work pending terminates it: unfinished results report MP_ECLOSED. */
+   Freeing a pool with work pending terminates it: unfinished results report MP_ECLOSED;
+   to let every task finish first, mp_pool_shutdown(p, 1, 0) (or close and join) before it.
+   A wait on results (get, wait, wait_any, next, map, join) that fails itself, for example
+   when mp_interrupt() interrupts it, returns that error; the pool stays whole.
+   Arena: a pending task costs none until a worker is about to take it (up to 64 tasks and
+   4 MiB of arguments are laid out ahead); a pool keeps a 4 MiB result queue. */
 typedef struct mp_pool mp_pool;
 typedef struct mp_async mp_async; /* AsyncResult */
 typedef struct mp_batch mp_batch; /* the results of map, map_async, imap, imap_unordered */
@@ -493,14 +517,25 @@ typedef struct mp_pool_options {
     mp_target_fn initializer; /* run once in each worker before its first task, or NULL */
     const void *initargs;
     size_t initargs_size;
-    int maxtasksperchild; /* tasks (chunks) before a worker is replaced; 0: no limit */
-    double task_timeout;  /* seconds; 0: no limit */
+    /* tasks (chunks) before a worker is replaced; 0: no limit (C's None: Python rejects 0),
+       negative: MP_EINVAL */
+    int maxtasksperchild;
+    double task_timeout; /* seconds; 0: no limit */
 } mp_pool_options;
 typedef struct mp_async_callbacks {
     void (*callback)(void *user, const void *result, size_t size);
     void (*error_callback)(void *user, int err, int status);
     void *user;
+    /* instead of error_callback, if set: also the bytes a failing task returned (or NULL, 0) */
+    void (*error_bytes_callback)(void *user, int err, int status, const void *data, size_t size);
 } mp_async_callbacks;
+/* map_async's callbacks, run once, when every item is done: callback if all succeeded, else
+   error_callback with the first failed item (read its bytes with mp_batch_result). */
+typedef struct mp_batch_callbacks {
+    void (*callback)(void *user, mp_batch *b);
+    void (*error_callback)(void *user, mp_batch *b, size_t index, int err, int status);
+    void *user;
+} mp_batch_callbacks;
 typedef struct mp_bytes {
     const void *data;
     size_t size;
@@ -508,17 +543,28 @@ typedef struct mp_bytes {
 enum mp_map_mode { MP_MAP = 1, MP_MAP_ASYNC, MP_IMAP, MP_IMAP_UNORDERED };
 
 MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts); /* NULL ok */
+/* *result: the result, or a failed task's bytes (NULL if none): mp_free it in both cases */
 MPDEF int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t size, void **result,
-                        size_t *result_size); /* result: mp_free it */
+                        size_t *result_size);
 MPDEF int mp_pool_apply_async(mp_pool *p, mp_task_fn fn, const void *arg, size_t size,
                               const mp_async_callbacks *cb, mp_async **out);
-/* MP_OK with the result (valid until mp_async_free), MP_ETIMEDOUT, or the task's error. */
+/* MP_OK with the result (valid until mp_async_free), MP_ETIMEDOUT, or the task's error
+   (MP_ETASK: *result and *size are the bytes the failing task returned, or NULL and 0). */
 MPDEF int mp_async_get(mp_async *a, double timeout, const void **result, size_t *size);
 MPDEF int mp_async_wait(mp_async *a, double timeout); /* MP_OK once ready, MP_ETIMEDOUT */
 MPDEF int mp_async_ready(mp_async *a);                /* 1 or 0 */
 MPDEF int mp_async_successful(mp_async *a);           /* 1 or 0; MP_EINVAL if not ready */
 MPDEF int mp_async_status(mp_async *a); /* the task's status, or the dead worker's exit code */
 MPDEF void mp_async_free(mp_async *a);
+/* Future.cancel(): 1 if the task had not been taken by a worker (it never runs; get returns
+   MP_ECANCELLED and the error callback runs with it; 1 again if asked again), 0 if it runs
+   or has finished. */
+MPDEF int mp_async_cancel(mp_async *a);
+/* concurrent.futures.wait(set, timeout, FIRST_COMPLETED): MP_OK and *index = the first ready
+   entry (the lowest index among those ready), MP_ETIMEDOUT, MP_EOF when every entry is
+   NULL. NULL entries are skipped, so as_completed is: loop, handle set[i], set set[i] = NULL.
+   The results may come from different pools. */
+MPDEF int mp_async_wait_any(mp_async *const *set, int n, double timeout, int *index);
 /* n items of item_size bytes each. chunksize 0 chooses one as Python does: about
    n / (4 x workers) for MP_MAP and MP_MAP_ASYNC, 1 for MP_IMAP and MP_IMAP_UNORDERED (so a
    worker's death fails one item); a chunk is also cut short to fit MP_MESSAGE_MAX. Sizes are
@@ -529,9 +575,16 @@ MPDEF int mp_pool_map(mp_pool *p, mp_task_fn fn, const void *items, size_t item_
                       size_t chunksize, int mode, mp_batch **out);
 MPDEF int mp_pool_map_bytes(mp_pool *p, mp_task_fn fn, const mp_bytes *items, size_t n,
                             size_t chunksize, int mode, mp_batch **out);
+/* map_async(f, items, chunksize, callback, error_callback): MP_MAP_ASYNC with callbacks. */
+MPDEF int mp_pool_map_async(mp_pool *p, mp_task_fn fn, const void *items, size_t item_size,
+                            size_t n, size_t chunksize, const mp_batch_callbacks *cb,
+                            mp_batch **out);
+MPDEF int mp_pool_map_bytes_async(mp_pool *p, mp_task_fn fn, const mp_bytes *items, size_t n,
+                                  size_t chunksize, const mp_batch_callbacks *cb, mp_batch **out);
 MPDEF int mp_batch_wait(mp_batch *b, double timeout); /* all done: MP_OK, else MP_ETIMEDOUT */
 MPDEF size_t mp_batch_size(mp_batch *b);
-/* Item i's result: MP_OK and its bytes, its error, or MP_ETIMEDOUT while it is pending. */
+/* Item i's result: MP_OK and its bytes, its error (MP_ETASK: with the bytes the failing task
+   returned, if any), or MP_ETIMEDOUT while it is pending. */
 MPDEF int mp_batch_result(mp_batch *b, size_t i, const void **result, size_t *size, int *status);
 /* imap (in order) / imap_unordered (as they finish): the next item's index and result;
    MP_EOF after the last one. */
@@ -541,6 +594,10 @@ MPDEF void mp_batch_free(mp_batch *b);
 MPDEF int mp_pool_close(mp_pool *p);     /* no more tasks */
 MPDEF int mp_pool_join(mp_pool *p);      /* after close or terminate: waits for the workers */
 MPDEF int mp_pool_terminate(mp_pool *p); /* kills the workers; pending tasks fail */
+/* ProcessPoolExecutor.shutdown(wait, cancel_futures): closes the pool; cancel_futures: every
+   task no worker has taken fails with MP_ECANCELLED (callbacks run), running ones finish;
+   wait: waits for every remaining task and the workers (close + join). Then mp_pool_free. */
+MPDEF int mp_pool_shutdown(mp_pool *p, int wait, int cancel_futures);
 MPDEF int mp_pool_free(mp_pool *p);
 MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers now */
 
@@ -6136,27 +6193,37 @@ MPDEF int mp_queue_free(mp_queue *q) {
 }
 
 /* ======================================================================================== */
-/* >>pool: workers fed through one inbox queue each, results through one shared queue      */
-/* The parent knows which chunk it gave to which worker, and a worker writes the chunk it   */
-/* runs into its slot before it runs it: when a worker dies, its running chunk fails, the   */
-/* chunks it had not begun go to other workers, and nothing waits forever. A chunk's record */
-/* lives only while the chunk is under way, in a table whose slots are reused; a chunk id   */
-/* carries its slot and a sequence number, so a late or stale id finds nothing.            */
+/* >>pool: an idle worker takes the oldest waiting task; results come back through a queue */
+/* The parent lays the chunks out in submission order in a ring of cells in shared memory;  */
+/* a worker claims the oldest ready cell with one compare-and-swap that also names it, then */
+/* writes the chunk into its slot before it runs it. So tasks start in the order they were  */
+/* submitted (as Python's one task queue does), a finished worker takes the next task with  */
+/* no round trip through the parent, and when a worker dies the parent knows from the      */
+/* cells and the slot which chunk it ran (that one fails) and which it had only claimed     */
+/* (that one goes back). A chunk's record lives only while the chunk is under way, in a     */
+/* table whose slots are reused; a chunk id carries its slot and a sequence number.        */
 /* ======================================================================================== */
-#define MP__POOL_PREFETCH 4  /* chunks a worker may hold: one running, the rest queued */
-#define MP__POOL_MODULES  16 /* distinct modules that task functions come from */
-#define MP__POOL_INBOX    ((size_t)256 << 10)
-#define MP__POOL_RESULTS  ((size_t)4 << 20)
+#define MP__POOL_CELLS   64                /* chunks laid out for the workers ahead of time */
+#define MP__POOL_AHEAD   ((size_t)4 << 20) /* bytes of them (one larger chunk may go alone) */
+#define MP__POOL_MODULES 16                /* distinct modules that task functions come from */
+#define MP__POOL_RESULTS ((size_t)4 << 20)
 enum { MP__CHUNK_PENDING = 1, MP__CHUNK_SENT };
 enum { MP__SLOT_BOOTING = 0, MP__SLOT_READY, MP__SLOT_INIT_FAILED };
+enum { MP__CELL_FREE = 0, MP__CELL_READY, MP__CELL_TAKEN }; /* TAKEN + w: worker w took it */
 
 typedef struct mp__pool_slot {
-    volatile mp__u64 current; /* the chunk the worker runs, 0 when idle */
-    volatile double started;  /* when its current task began (a system-wide clock) */
-    mp_queue *inbox;
+    volatile mp__u64 current;     /* the chunk the worker runs, 0 when idle */
+    volatile double started;      /* when its current task began (a system-wide clock) */
     volatile mp__u32 state;       /* MP__SLOT_*: has the worker's initializer run? */
     volatile mp__i32 init_status; /* what a failed initializer returned */
 } mp__pool_slot;
+
+typedef struct mp__pool_cell {
+    volatile mp__u32 state; /* MP__CELL_*, the only field a worker writes */
+    mp__u32 pad;
+    volatile mp__u64 id, size; /* the chunk, and its task message (in the arena) */
+    void *volatile msg;
+} mp__pool_cell;
 
 typedef struct mp__pool_shared {
     mp__u32 type, nslots;
@@ -6165,6 +6232,10 @@ typedef struct mp__pool_shared {
     mp__u32 maxtasks, has_init, init_module, nmodules;
     mp__u64 init_offset, initargs_size;
     void *initargs;
+    mp__word bell;         /* value: cells laid out so far (the ring's tail); workers sleep here */
+    volatile mp__u32 head; /* no ready cell before this one: where workers begin to look */
+    volatile mp__u32 stop; /* join: idle workers exit */
+    mp__pool_cell cells[MP__POOL_CELLS];
     char modules[MP__POOL_MODULES][512];
     mp__pool_slot slots[1];
 } mp__pool_shared;
@@ -6285,30 +6356,50 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
     for (;;) {
         mp__task_hdr h;
         mp__result_hdr rh;
-        unsigned char *msg = NULL, *item, *end;
-        size_t n = 0;
+        mp__pool_cell *cell = NULL;
+        unsigned char *msg, *item, *end;
+        mp__u64 n;
+        mp__u32 t = mp__load(&sh->bell.value), i = mp__load(&sh->head), k;
         mp_task_fn fn;
-        mp__u32 k;
-        int r = mp_queue_get_alloc(slot->inbox, (void **)&msg, &n, 0.5);
-        if (r == MP_EEMPTY) {
-            if (!mp__os_parent_alive(sh->parent)) return 0;
+        int r;
+        if (t - i > MP__POOL_CELLS) i = t - MP__POOL_CELLS; /* shared memory is input */
+        for (; i != t; i++) { /* the oldest ready cell: tasks start in submission order */
+            mp__pool_cell *c = &sh->cells[i % MP__POOL_CELLS];
+            if (mp__load(&c->state) == MP__CELL_READY &&
+                mp__cas(&c->state, MP__CELL_READY, MP__CELL_TAKEN + index)) {
+                cell = c;
+                break;
+            }
+        }
+        if (!cell) {
+            if (mp__load(&sh->stop)) return 0; /* join: nothing is left */
+            if (mp__wait(&sh->bell, t, 0.5) == MP_ETIMEDOUT && !mp__os_parent_alive(sh->parent))
+                return 0;
             continue;
         }
-        if (r != MP_OK || n < sizeof h) return 0; /* MP_EOF: the pool is closing */
-        memcpy(&h, msg, sizeof h);
-        fn = (mp_task_fn)mp__addr_fn(mp__pool_fn(sh, h.fn_module, h.fn_offset));
-        rh.id = h.id;
+        for (;;) { /* the cells before this one are taken: later looks begin after it */
+            mp__u32 head = mp__load(&sh->head);
+            if ((mp__i32)(i + 1 - head) <= 0 || mp__cas(&sh->head, head, i + 1)) break;
+        }
+        rh.id = cell->id;
+        msg = (unsigned char *)cell->msg;
+        n = cell->size;
+        slot->started = mp__os_now();
+        slot->current = rh.id; /* from here a death fails this chunk */
+        mp__store(&cell->state, MP__CELL_FREE);
+        if (!msg || n < sizeof h || n > mp__arena_block_size(msg)) n = 0; /* corrupt */
+        if (n) memcpy(&h, msg, sizeof h);
+        fn = n && h.id == rh.id ? (mp_task_fn)mp__addr_fn(mp__pool_fn(sh, h.fn_module, h.fn_offset))
+                                : NULL;
         rh.slot = index;
-        rh.count = h.count;
+        rh.count = n ? h.count : 0;
         out.len = 0;
         if (mp__out_reserve(&out, sizeof rh) != MP_OK) return MP__EXIT_BOOT;
         memcpy(out.buf, &rh, sizeof rh);
         out.len = sizeof rh;
-        slot->started = mp__os_now();
-        slot->current = h.id; /* from here a death fails this chunk */
-        item = msg + sizeof h;
-        end = msg + n;
-        for (k = 0; k < h.count; k++) {
+        item = n ? msg + sizeof h : NULL;
+        end = n ? msg + n : NULL;
+        for (k = 0; k < rh.count; k++) {
             mp__u64 isz = 0;
             mp__i32 rec[2];
             int bad = (size_t)(end - item) < 8;
@@ -6331,7 +6422,6 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
             if (bad) break; /* the parent fails the rest */
             item += 8 + MP__PAD8(isz);
         }
-        MP_FREE(msg);
         while ((r = mp_queue_put(sh->results, out.buf, out.len, 0.5)) == MP_EFULL)
             if (!mp__os_parent_alive(sh->parent)) return 0;
         slot->current = 0;
@@ -6342,9 +6432,10 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
 
 typedef struct mp__chunk {
     mp__u64 id;
-    int state, worker;
-    mp__u32 count;
-    void *msg;
+    int state;
+    mp__u32 count, cell; /* cell: where it was laid out, while MP__CHUNK_SENT */
+    void *msg;           /* its task message, in process memory until it is laid out */
+    void *shm;           /* its copy in the arena from then on */
     size_t msg_size;
     mp_async *async;
     mp_batch *batch;
@@ -6356,6 +6447,7 @@ typedef struct mp__chunk {
 struct mp_async {
     mp_pool *pool;
     int done, err, status, freed, queued;
+    mp__u64 chunk; /* its chunk's id, for cancel */
     void *data;
     size_t size;
     mp_async_callbacks cb;
@@ -6369,11 +6461,13 @@ typedef struct mp__item {
 } mp__item;
 struct mp_batch {
     mp_pool *pool;
-    int mode, freed;
+    int mode, freed, queued;
     size_t n, done, cursor, fifo_head, fifo_tail, chunks_left;
     mp__item *items;
     size_t *fifo; /* imap_unordered: indices in the order they finished */
+    mp_batch_callbacks cb;
     mp_batch *next, *prev;
+    mp_batch *cb_next;
 };
 
 struct mp_pool {
@@ -6381,18 +6475,20 @@ struct mp_pool {
     int n, closed, terminated, broken, broken_status, in_callbacks, start_failures;
     double task_timeout, last_check;
     mp_process *workers;
-    int *nheld;             /* per worker: chunks sent and not done */
-    mp__u64 *held;          /* per worker: MP__POOL_PREFETCH chunk ids */
-    mp__u64 *sent, *killed; /* per worker: chunks sent to it; chunk whose timeout killed it */
-    mp__chunk **chunks;     /* the chunks under way, by slot (NULL: free) */
-    size_t nchunks, cap_chunks, used_chunks, nspare;
+    mp__u64 *killed;    /* per worker: the chunk whose timeout killed it */
+    mp__chunk **chunks; /* the chunks under way, by slot (NULL: free) */
+    size_t nchunks, cap_chunks, used_chunks, nspare, nsent;
     size_t *spare; /* free slots of chunks[] below used_chunks */
     mp__u32 seq;
-    mp__u64 *pending; /* a ring of chunk ids not yet sent */
+    mp__u64 *pending; /* a ring of chunk ids not yet laid out, oldest first */
     size_t pend_head, pend_count, pend_cap;
+    mp__u32 reclaim; /* the oldest laid-out cell that may still be ready */
+    size_t ahead;    /* bytes laid out from reclaim on */
+    size_t cell_bytes[MP__POOL_CELLS];
     mp_async *asyncs;
     mp_batch *batches;
-    mp_async *cb_head, *cb_tail; /* finished results whose callback has not run yet */
+    mp_async *cb_head, *cb_tail;   /* finished results whose callback has not run yet */
+    mp_batch *bcb_head, *bcb_tail; /* finished batches whose callback has not run yet */
 };
 
 MP__FN int mp__pool_check(mp_pool *p) {
@@ -6427,21 +6523,21 @@ MP__FN int mp__pool_push(mp_pool *p, mp__u64 id, int front) {
     p->pend_count++;
     return MP_OK;
 }
+MP__FN void mp__pool_pop(mp_pool *p) {
+    p->pend_head = (p->pend_head + 1) % p->pend_cap;
+    p->pend_count--;
+}
 
+/* Every worker starts here (and only here), the first time and after a death. */
 MP__FN int mp__pool_start_worker(mp_pool *p, int w) {
     unsigned char arg[sizeof(void *) + 4];
     mp__u32 index = (mp__u32)w;
     char name[32];
     int r;
-    mp_queue *inbox = mp_queue_new(MP__POOL_INBOX, 0);
-    if (!inbox) return MP_ENOMEM;
-    if (p->sh->slots[w].inbox) mp_queue_free(p->sh->slots[w].inbox);
-    p->sh->slots[w].inbox = inbox;
     p->sh->slots[w].current = 0;
     p->sh->slots[w].state = MP__SLOT_BOOTING;
     p->sh->slots[w].init_status = 0;
-    p->nheld[w] = 0;
-    p->sent[w] = p->killed[w] = 0;
+    p->killed[w] = 0;
     memcpy(arg, &p->sh, sizeof p->sh);
     memcpy(arg + sizeof p->sh, &index, sizeof index);
     mp__fmt_name(name, "PoolWorker-", (unsigned long)w + 1);
@@ -6455,19 +6551,32 @@ MP__FN void mp__async_release(mp_async *a) {
     MP_FREE(a->data);
     MP_FREE(a);
 }
-/* Records item k's outcome. No user code runs here: callbacks are queued, and run once the
-   pool's state is whole again (mp__pool_run_callbacks). */
+MP__FN void mp__batch_queue(mp_pool *p, mp_batch *b) {
+    b->queued = 1;
+    b->cb_next = NULL;
+    if (p->bcb_tail)
+        p->bcb_tail->cb_next = b;
+    else
+        p->bcb_head = b;
+    p->bcb_tail = b;
+}
+/* Records item k's outcome: its bytes when it succeeded, and when it failed with a status
+   (what a failing task returned says why). No user code runs here: callbacks are queued,
+   and run once the pool's state is whole again (mp__pool_run_callbacks). */
 MP__FN void mp__pool_deliver(mp_pool *p, mp__chunk *c, size_t k, int err, int status,
                              const void *data, size_t size) {
     void *copy = NULL;
-    if (err == MP_OK && ((c->async && !c->async->freed) || (c->batch && !c->batch->freed))) {
+    if (err != MP_OK && err != MP_ETASK) size = 0;
+    if ((err == MP_OK || size) &&
+        ((c->async && !c->async->freed) || (c->batch && !c->batch->freed))) {
         copy = MP_MALLOC(size ? size : 1);
-        if (!copy)
-            err = MP_ENOMEM;
-        else if (size)
+        if (!copy) {
+            if (err == MP_OK) err = MP_ENOMEM;
+            size = 0;
+        } else if (size) {
             memcpy(copy, data, size);
+        }
     }
-    if (err != MP_OK) size = 0;
     if (c->async) {
         mp_async *a = c->async;
         c->async = NULL;
@@ -6480,7 +6589,7 @@ MP__FN void mp__pool_deliver(mp_pool *p, mp__chunk *c, size_t k, int err, int st
         a->data = copy;
         a->size = size;
         a->done = 1;
-        if (a->cb.callback || a->cb.error_callback) {
+        if (a->cb.callback || a->cb.error_callback || a->cb.error_bytes_callback) {
             a->queued = 1;
             a->cb_next = NULL;
             if (p->cb_tail)
@@ -6499,6 +6608,7 @@ MP__FN void mp__pool_deliver(mp_pool *p, mp__chunk *c, size_t k, int err, int st
         it->done = 1;
         b->done++;
         if (b->fifo) b->fifo[b->fifo_tail++] = c->first + k;
+        if (b->done == b->n && (b->cb.callback || b->cb.error_callback)) mp__batch_queue(p, b);
     }
 }
 /* Runs the queued callbacks, each once, outside the pool's bookkeeping. A callback may call
@@ -6506,17 +6616,37 @@ MP__FN void mp__pool_deliver(mp_pool *p, mp__chunk *c, size_t k, int err, int st
 MP__FN void mp__pool_run_callbacks(mp_pool *p) {
     if (p->in_callbacks) return;
     p->in_callbacks = 1;
-    while (p->cb_head) {
+    while (p->cb_head || p->bcb_head) {
         mp_async *a = p->cb_head;
-        p->cb_head = a->cb_next;
-        if (!p->cb_head) p->cb_tail = NULL;
-        a->queued = 0;
-        if (a->freed)
-            mp__async_release(a);
-        else if (a->err == MP_OK && a->cb.callback)
-            a->cb.callback(a->cb.user, a->data, a->size); /* may free a: not touched after */
-        else if (a->err != MP_OK && a->cb.error_callback)
-            a->cb.error_callback(a->cb.user, a->err, a->status);
+        mp_batch *b;
+        size_t i;
+        if (a) {
+            p->cb_head = a->cb_next;
+            if (!p->cb_head) p->cb_tail = NULL;
+            a->queued = 0;
+            if (a->freed)
+                mp__async_release(a);
+            else if (a->err == MP_OK && a->cb.callback)
+                a->cb.callback(a->cb.user, a->data, a->size); /* may free a: not touched after */
+            else if (a->err != MP_OK && a->cb.error_bytes_callback)
+                a->cb.error_bytes_callback(a->cb.user, a->err, a->status, a->data, a->size);
+            else if (a->err != MP_OK && a->cb.error_callback)
+                a->cb.error_callback(a->cb.user, a->err, a->status);
+            continue;
+        }
+        b = p->bcb_head;
+        p->bcb_head = b->cb_next;
+        if (!p->bcb_head) p->bcb_tail = NULL;
+        b->queued = 0;
+        if (b->freed) {
+            if (!b->chunks_left) MP_FREE(b);
+            continue;
+        }
+        for (i = 0; i < b->n && b->items[i].err == MP_OK; i++) continue;
+        if (i == b->n && b->cb.callback)
+            b->cb.callback(b->cb.user, b); /* may free b: not touched after */
+        else if (i < b->n && b->cb.error_callback)
+            b->cb.error_callback(b->cb.user, b, i, b->items[i].err, b->items[i].status);
     }
     p->in_callbacks = 0;
 }
@@ -6524,10 +6654,12 @@ MP__FN void mp__pool_run_callbacks(mp_pool *p) {
 MP__FN void mp__pool_finish(mp_pool *p, mp__chunk *c) {
     size_t slot = (size_t)(c->id & 0xffffffffu) - 1;
     mp_batch *b = c->batch;
-    if (b && --b->chunks_left == 0 && b->freed) MP_FREE(b);
+    if (b && --b->chunks_left == 0 && b->freed && !b->queued) MP_FREE(b);
+    if (c->state == MP__CHUNK_SENT) p->nsent--;
     p->chunks[slot] = NULL;
     p->spare[p->nspare++] = slot;
     p->nchunks--;
+    if (c->shm) mp__arena_free(c->shm);
     MP_FREE(c->msg);
     MP_FREE(c);
 }
@@ -6537,13 +6669,12 @@ MP__FN void mp__pool_fail(mp_pool *p, mp__chunk *c, int err, int status) {
     for (k = 0; k < c->count; k++) mp__pool_deliver(p, c, k, err, status, NULL, 0);
     mp__pool_finish(p, c);
 }
-MP__FN void mp__pool_unhold(mp_pool *p, int w, mp__u64 id) {
-    int i;
-    for (i = 0; i < p->nheld[w]; i++)
-        if (p->held[w * MP__POOL_PREFETCH + i] == id) {
-            p->held[w * MP__POOL_PREFETCH + i] = p->held[w * MP__POOL_PREFETCH + --p->nheld[w]];
-            return;
-        }
+/* Takes back a chunk that no worker has taken: 1, or 0 when one has (it runs or ran). */
+MP__FN int mp__pool_unsend(mp_pool *p, mp__chunk *c) {
+    mp__pool_cell *cell;
+    if (c->state == MP__CHUNK_PENDING) return 1;
+    cell = &p->sh->cells[c->cell];
+    return cell->id == c->id && mp__cas(&cell->state, MP__CELL_READY, MP__CELL_FREE);
 }
 /* A result message comes from shared memory: every count and size in it is checked. */
 MP__FN void mp__pool_result(mp_pool *p, unsigned char *msg, size_t n) {
@@ -6555,7 +6686,6 @@ MP__FN void mp__pool_result(mp_pool *p, unsigned char *msg, size_t n) {
     memcpy(&rh, msg, sizeof rh);
     c = mp__pool_chunk(p, rh.id);
     if (!c || c->state != MP__CHUNK_SENT) return; /* already failed: its worker was killed */
-    mp__pool_unhold(p, c->worker, rh.id);
     for (k = 0; k < c->count; k++) {
         mp__i32 rec[2];
         mp__u64 size;
@@ -6569,14 +6699,18 @@ MP__FN void mp__pool_result(mp_pool *p, unsigned char *msg, size_t n) {
     for (; k < c->count; k++) mp__pool_deliver(p, c, k, MP_ECORRUPT, 0, NULL, 0);
     mp__pool_finish(p, c);
 }
-MP__FN void mp__pool_drain(mp_pool *p, double timeout) {
+/* Collects results, waiting up to timeout for the first. An error of the wait itself (not
+   "nothing came") is returned, so that a caller's wait ends with it. */
+MP__FN int mp__pool_drain(mp_pool *p, double timeout) {
     void *msg;
     size_t n;
-    while (mp_queue_get_alloc(p->sh->results, &msg, &n, timeout) == MP_OK) {
+    int r;
+    while ((r = mp_queue_get_alloc(p->sh->results, &msg, &n, timeout)) == MP_OK) {
         mp__pool_result(p, (unsigned char *)msg, n);
         MP_FREE(msg);
         timeout = 0;
     }
+    return r == MP_EEMPTY || r == MP_ETIMEDOUT || r == MP_ECORRUPT ? MP_OK : r;
 }
 
 /* Ends the workers and fails every chunk under way with err: terminate, or a broken pool. */
@@ -6594,6 +6728,9 @@ MP__FN void mp__pool_stop(mp_pool *p, int err, int status) {
                     mp__os_sleep(0.001);
             mp_process_close(&p->workers[w]);
         }
+    for (i = 0; i < MP__POOL_CELLS; i++) mp__store(&p->sh->cells[i].state, MP__CELL_FREE);
+    p->reclaim = mp__load(&p->sh->bell.value);
+    p->ahead = 0;
     for (i = 0; i < p->used_chunks; i++)
         if (p->chunks[i]) mp__pool_fail(p, p->chunks[i], err, status);
     p->pend_count = 0;
@@ -6606,18 +6743,39 @@ MP__FN void mp__pool_break(mp_pool *p, int status) {
     mp__pool_stop(p, MP_EBROKENPOOL, status);
 }
 
-/* Dead workers: fail their running chunk, give their others back, start a new worker. Too
-   slow a task: kill its worker (the next check reports it). */
+/* Frees a cell that a dead worker (or garbage) holds; its chunk, unless a worker runs it,
+   goes back in front of the pending ones. */
+MP__FN void mp__pool_give_back(mp_pool *p, mp__pool_cell *cell, mp__u32 state) {
+    mp__chunk *c = mp__pool_chunk(p, cell->id);
+    int w;
+    if (!mp__cas(&cell->state, state, MP__CELL_FREE)) return;
+    if (!c || c->state != MP__CHUNK_SENT) return;
+    for (w = 0; w < p->n; w++)
+        if (p->sh->slots[w].current == c->id) return; /* begun: its worker's fate decides */
+    if (mp__pool_push(p, c->id, 1) == MP_OK) {
+        c->state = MP__CHUNK_PENDING;
+        p->nsent--;
+    }
+}
+/* Dead workers: fail the chunk each ran, give back what it had taken and not begun, start a
+   new worker. Too slow a task: kill its worker (the next check reports it). A cell whose
+   state names no worker (shared memory is input) is given back too. */
 MP__FN void mp__pool_check_workers(mp_pool *p) {
     double now = mp__os_now();
     int w;
     p->last_check = now;
+    for (w = 0; w < MP__POOL_CELLS; w++) {
+        mp__u32 st = mp__load(&p->sh->cells[w].state);
+        if (st > MP__CELL_TAKEN + (mp__u32)(p->n - 1)) mp__pool_give_back(p, &p->sh->cells[w], st);
+    }
     for (w = 0; w < p->n && !p->broken; w++) {
         mp__pool_slot *slot = &p->sh->slots[w];
+        mp__u64 cur;
+        mp__chunk *c;
         int code = 0, i, r;
         if (p->workers[w].mp__state == MP__CLOSED) continue;
         if (mp_process_is_alive(&p->workers[w]) == 1) {
-            mp__u64 cur = slot->current;
+            cur = slot->current;
             if (p->task_timeout > 0 && cur && p->killed[w] != cur &&
                 now - slot->started > p->task_timeout) {
                 p->killed[w] = cur;
@@ -6627,16 +6785,14 @@ MP__FN void mp__pool_check_workers(mp_pool *p) {
         }
         mp__pool_drain(p, 0); /* what it finished before it died */
         mp_process_exitcode(&p->workers[w], &code);
-        for (i = 0; i < p->nheld[w]; i++) {
-            mp__u64 id = p->held[w * MP__POOL_PREFETCH + i];
-            mp__chunk *c = mp__pool_chunk(p, id);
-            if (!c) continue; /* done */
-            if (slot->current == id)
-                mp__pool_fail(p, c, p->killed[w] == id ? MP_ETASKTIMEOUT : MP_EWORKERDIED, code);
-            else if (mp__pool_push(p, id, 1) == MP_OK)
-                c->state = MP__CHUNK_PENDING; /* it never began */
-        }
-        p->nheld[w] = 0;
+        cur = slot->current;
+        c = cur ? mp__pool_chunk(p, cur) : NULL;
+        if (c && c->state == MP__CHUNK_SENT)
+            mp__pool_fail(p, c, p->killed[w] == cur ? MP_ETASKTIMEOUT : MP_EWORKERDIED, code);
+        slot->current = 0;
+        for (i = 0; i < MP__POOL_CELLS; i++) /* taken, not begun: it goes back, in front */
+            if (mp__load(&p->sh->cells[i].state) == MP__CELL_TAKEN + (mp__u32)w)
+                mp__pool_give_back(p, &p->sh->cells[i], MP__CELL_TAKEN + (mp__u32)w);
         mp_process_close(&p->workers[w]);
         if (p->sh->has_init && slot->state != MP__SLOT_READY) {
             mp__pool_break(p, slot->state == MP__SLOT_INIT_FAILED ? slot->init_status : code);
@@ -6653,82 +6809,60 @@ MP__FN void mp__pool_check_workers(mp_pool *p) {
     }
 }
 
-/* A worker whose task has run a while gets nothing more queued behind it. */
-MP__FN int mp__pool_busy(mp_pool *p, int w, double now) {
-    return p->nheld[w] > 0 && p->sh->slots[w].current && now - p->sh->slots[w].started > 0.002;
-}
+/* Lays the oldest pending chunks out in the cells, in order, and wakes sleeping workers. */
 MP__FN void mp__pool_dispatch(mp_pool *p) {
-    double now = mp__os_now();
-    int progress = 1;
-    while (progress && p->pend_count) {
-        int w;
-        progress = 0;
-        for (w = 0; w < p->n && p->pend_count; w++) { /* one chunk per worker per round */
-            mp__u64 id = p->pending[p->pend_head];
-            mp__chunk *c = mp__pool_chunk(p, id);
-            int big;
-            if (!c || c->state != MP__CHUNK_PENDING) { /* no longer under way */
-                p->pend_head = (p->pend_head + 1) % p->pend_cap;
-                p->pend_count--;
-                progress = 1;
+    mp__pool_shared *sh = p->sh;
+    mp__u32 t = mp__load(&sh->bell.value), laid = 0;
+    while (p->reclaim != t &&
+           mp__load(&sh->cells[p->reclaim % MP__POOL_CELLS].state) != MP__CELL_READY)
+        p->ahead -= p->cell_bytes[p->reclaim++ % MP__POOL_CELLS];
+    while (p->pend_count) {
+        mp__u64 id = p->pending[p->pend_head];
+        mp__chunk *c = mp__pool_chunk(p, id);
+        mp__pool_cell *cell = &sh->cells[t % MP__POOL_CELLS];
+        if (!c || c->state != MP__CHUNK_PENDING) { /* no longer under way */
+            mp__pool_pop(p);
+            continue;
+        }
+        if (t - p->reclaim >= MP__POOL_CELLS || mp__load(&cell->state) != MP__CELL_FREE) break;
+        if (p->reclaim != t && p->ahead + c->msg_size > MP__POOL_AHEAD) break;
+        if (!c->shm) {
+            c->shm = mp__arena_alloc(c->msg_size);
+            if (!c->shm) {
+                if (p->nsent) break; /* room comes back as chunks end */
+                mp__pool_pop(p);
+                mp__pool_fail(p, c, MP_ENOMEM, 0);
                 continue;
             }
-            big = c->msg_size > MP__POOL_INBOX / 4;
-            if (p->nheld[w] >= (big ? 1 : MP__POOL_PREFETCH) || mp__pool_busy(p, w, now)) continue;
-            if (p->sh->maxtasks && p->sent[w] >= p->sh->maxtasks) continue;
-            if (p->workers[w].mp__state != MP__STARTED) continue;
-            if (mp_queue_put(p->sh->slots[w].inbox, c->msg, c->msg_size, big ? 0.5 : 0) != MP_OK)
-                continue;
-            p->pend_head = (p->pend_head + 1) % p->pend_cap;
-            p->pend_count--;
-            c->state = MP__CHUNK_SENT;
-            c->worker = w;
-            p->held[w * MP__POOL_PREFETCH + p->nheld[w]++] = id;
-            p->sent[w]++;
-            progress = 1;
+            memcpy(c->shm, c->msg, c->msg_size);
+            MP_FREE(c->msg);
+            c->msg = NULL;
         }
+        mp__pool_pop(p);
+        cell->id = id;
+        cell->msg = c->shm;
+        cell->size = c->msg_size;
+        mp__store(&cell->state, MP__CELL_READY);
+        p->cell_bytes[t % MP__POOL_CELLS] = c->msg_size;
+        p->ahead += c->msg_size;
+        c->cell = t % MP__POOL_CELLS;
+        c->state = MP__CHUNK_SENT;
+        p->nsent++;
+        mp__store(&sh->bell.value, ++t); /* a worker may take it at once */
+        laid++;
     }
-}
-/* Chunks queued behind a long task while another worker idles go back to be sent again:
-   a worker takes what is in its inbox, or the parent does, never both (queue semantics). */
-MP__FN void mp__pool_steal(mp_pool *p) {
-    double now = mp__os_now();
-    int w, idle = 0;
-    for (w = 0; w < p->n; w++) idle |= p->nheld[w] == 0;
-    if (!idle) return;
-    for (w = 0; w < p->n; w++) {
-        void *msg;
-        size_t n;
-        if (p->nheld[w] < 2 || !mp__pool_busy(p, w, now)) continue;
-        mp__u64 ids[MP__POOL_PREFETCH];
-        int k = 0;
-        while (k < MP__POOL_PREFETCH &&
-               mp_queue_get_alloc(p->sh->slots[w].inbox, &msg, &n, 0) == MP_OK) {
-            mp__task_hdr h;
-            int ok = n >= sizeof h;
-            if (ok) memcpy(&h, msg, sizeof h);
-            MP_FREE(msg);
-            if (!ok || !mp__pool_chunk(p, h.id)) continue;
-            mp__pool_unhold(p, w, h.id);
-            p->sent[w]--;
-            ids[k++] = h.id;
-        }
-        while (k-- > 0) /* back to the front, in the order they were submitted */
-            if (mp__pool_push(p, ids[k], 1) == MP_OK)
-                mp__pool_chunk(p, ids[k])->state = MP__CHUNK_PENDING;
-    }
+    if (laid) mp__wake(&sh->bell, laid);
 }
 /* Moves the pool along: send, collect, watch. Waits up to timeout for a result. Callbacks
-   run at the end, with the pool's state whole. */
-MP__FN void mp__pool_pump(mp_pool *p, double timeout) {
+   run at the end, with the pool's state whole. Returns an error of the wait itself. */
+MP__FN int mp__pool_pump(mp_pool *p, double timeout) {
+    int r;
     if (!p->terminated) mp__pool_dispatch(p);
-    mp__pool_drain(p, timeout > 0.05 ? 0.05 : timeout);
+    r = mp__pool_drain(p, timeout > 0.05 ? 0.05 : timeout);
     if (timeout > 0 || mp__os_now() - p->last_check > 0.005) mp__pool_check_workers(p);
-    if (!p->terminated) {
-        mp__pool_steal(p);
-        mp__pool_dispatch(p);
-    }
+    if (!p->terminated) mp__pool_dispatch(p);
     mp__pool_run_callbacks(p);
+    return r;
 }
 
 MP__FN void mp__pool_destroy(mp_pool *p);
@@ -6740,6 +6874,7 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
     *out = NULL;
     memset(&none, 0, sizeof none);
     if (!opts) opts = &none;
+    if (processes == 0) processes = mp_cpu_count(); /* Python's Pool(None) */
     if (processes <= 0 || processes > 4096 || opts->maxtasksperchild < 0 ||
         !(opts->task_timeout >= 0) || (!opts->initargs && opts->initargs_size))
         return MP_EINVAL;
@@ -6754,13 +6889,12 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
     p->sh = (mp__pool_shared *)mp__obj_new(
         sizeof(mp__pool_shared) + (size_t)(processes - 1) * sizeof(mp__pool_slot), MP__T_POOL);
     p->workers = (mp_process *)MP_MALLOC((size_t)processes * sizeof(mp_process));
-    p->nheld = (int *)MP_MALLOC((size_t)processes * sizeof(int));
-    p->held = (mp__u64 *)MP_MALLOC((size_t)processes * MP__POOL_PREFETCH * sizeof(mp__u64));
-    p->sent = (mp__u64 *)MP_MALLOC((size_t)processes * sizeof(mp__u64));
     p->killed = (mp__u64 *)MP_MALLOC((size_t)processes * sizeof(mp__u64));
-    if (!p->sh || !p->workers || !p->nheld || !p->held || !p->sent || !p->killed) r = MP_ENOMEM;
+    if (!p->sh || !p->workers || !p->killed) r = MP_ENOMEM;
     if (r == MP_OK) {
         memset(p->workers, 0, (size_t)processes * sizeof(mp_process));
+        memset(p->sh->cells, 0, sizeof p->sh->cells);
+        p->sh->bell.value = p->sh->bell.waiters = p->sh->head = p->sh->stop = 0;
         p->sh->nslots = (mp__u32)processes;
         p->sh->parent = mp__g.pid;
         p->sh->maxtasks = (mp__u32)opts->maxtasksperchild;
@@ -6838,6 +6972,7 @@ MP__FN int mp__pool_submit(mp_pool *p, mp_task_fn fn, const mp_bytes *items, con
     h.id = c->id = ((mp__u64)p->seq << 32) | (mp__u64)(slot + 1);
     p->pending[(p->pend_head + p->pend_count - 1) % p->pend_cap] = h.id;
     h.count = (mp__u32)count;
+    if (a) a->chunk = h.id;
     memcpy(c->msg, &h, sizeof h);
     at = (unsigned char *)c->msg + sizeof h;
     for (i = 0; i < count; i++) {
@@ -6896,12 +7031,14 @@ MP__FN int mp__pool_await(mp_pool *p, int (*done)(void *), void *x, double timeo
     double deadline = mp__deadline(timeout);
     for (;;) {
         double left;
-        if (!done(x) && p) mp__pool_pump(p, 0);
+        int r = MP_OK;
+        if (!done(x) && p) r = mp__pool_pump(p, 0);
         if (done(x)) return MP_OK;
+        if (r != MP_OK) return r; /* the wait itself failed (mp_interrupt) */
         left = mp__left(deadline);
         if (left <= 0 || !p) return MP_ETIMEDOUT;
         if (mp__os_interrupted()) return MP_EINTERRUPTED; /* the pump's waits end at once */
-        mp__pool_pump(p, left);
+        if ((r = mp__pool_pump(p, left)) != MP_OK && !done(x)) return r;
     }
 }
 static int mp__async_done(void *x) {
@@ -6917,8 +7054,8 @@ MPDEF int mp_async_wait(mp_async *a, double timeout) {
 MPDEF int mp_async_get(mp_async *a, double timeout, const void **result, size_t *size) {
     int r = mp_async_wait(a, timeout);
     if (r != MP_OK) return r;
-    if (result) *result = a->err == MP_OK ? a->data : NULL;
-    if (size) *size = a->err == MP_OK ? a->size : 0;
+    if (result) *result = a->data; /* a failed task's bytes too (NULL if none) */
+    if (size) *size = a->size;
     return a->err;
 }
 MPDEF int mp_async_ready(mp_async *a) {
@@ -6948,6 +7085,54 @@ MPDEF void mp_async_free(mp_async *a) {
     }
     mp__async_release(a);
 }
+/* Future.cancel: 1 if the task had not started (it never will; get answers MP_ECANCELLED),
+   0 if it runs or ran. */
+MPDEF int mp_async_cancel(mp_async *a) {
+    mp__chunk *c;
+    if (!a || a->freed) return MP_EINVAL;
+    if (a->done) return a->err == MP_ECANCELLED;
+    c = a->pool ? mp__pool_chunk(a->pool, a->chunk) : NULL;
+    if (!c || c->async != a || !mp__pool_unsend(a->pool, c)) return 0;
+    mp__pool_fail(a->pool, c, MP_ECANCELLED, 0);
+    mp__pool_run_callbacks(a->pool);
+    return 1;
+}
+/* concurrent.futures.wait(FIRST_COMPLETED), and as_completed by setting each returned entry
+   to NULL. Results may come from different pools. */
+MPDEF int mp_async_wait_any(mp_async *const *set, int n, double timeout, int *index) {
+    double deadline;
+    int i, live = 0;
+    if (index) *index = -1;
+    if (n < 0 || (n && !set) || mp__bad_timeout(timeout)) return MP_EINVAL;
+    for (i = 0; i < n; i++)
+        if (set[i]) {
+            if (set[i]->freed) return MP_EINVAL;
+            live++;
+        }
+    if (!live) return MP_EOF;
+    deadline = mp__deadline(timeout);
+    for (;;) {
+        mp_pool *one = NULL;
+        int pools = 0, r = MP_OK;
+        double left;
+        for (i = 0; i < n; i++) /* move every pool along once, then look */
+            if (set[i] && !set[i]->done && set[i]->pool && set[i]->pool != one) {
+                if (!one) one = set[i]->pool;
+                pools++;
+                if (r == MP_OK) r = mp__pool_pump(set[i]->pool, 0);
+            }
+        for (i = 0; i < n; i++)
+            if (set[i] && set[i]->done) {
+                if (index) *index = i;
+                return MP_OK;
+            }
+        if (r != MP_OK) return r; /* the wait itself failed (mp_interrupt) */
+        left = mp__left(deadline);
+        if (left <= 0 || !one) return MP_ETIMEDOUT;
+        /* one pool: sleep on its results; several: look at each in turn, often */
+        r = mp__pool_pump(one, pools > 1 && left > 0.002 ? 0.002 : left);
+    }
+}
 MPDEF int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t size, void **result,
                         size_t *result_size) {
     mp_async *a;
@@ -6956,17 +7141,18 @@ MPDEF int mp_pool_apply(mp_pool *p, mp_task_fn fn, const void *arg, size_t size,
     if (result_size) *result_size = 0;
     if (r != MP_OK) return r;
     r = mp_async_get(a, MP_FOREVER, NULL, NULL);
-    if (r == MP_OK && result) {
-        *result = a->data; /* handed over */
+    if (result) { /* handed over: the result, or the bytes a failing task returned */
+        *result = a->data;
         a->data = NULL;
     }
-    if (r == MP_OK && result_size) *result_size = a->size;
+    if (result_size) *result_size = a->size;
     mp_async_free(a);
     return r;
 }
 
 MP__FN int mp__pool_map(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const void *base,
-                        size_t item_size, size_t n, size_t chunksize, int mode, mp_batch **out) {
+                        size_t item_size, size_t n, size_t chunksize, int mode,
+                        const mp_batch_callbacks *cb, mp_batch **out) {
     mp_batch *b;
     size_t i, count = 0, msg_size;
     int r = mp__pool_check(p);
@@ -6993,6 +7179,7 @@ MP__FN int mp__pool_map(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const 
     b->pool = p;
     b->mode = mode;
     b->n = n;
+    if (cb) b->cb = *cb;
     b->items = (mp__item *)MP_MALLOC((n ? n : 1) * sizeof(mp__item));
     if (mode == MP_IMAP_UNORDERED) b->fifo = (size_t *)MP_MALLOC((n ? n : 1) * sizeof(size_t));
     if (!b->items || (mode == MP_IMAP_UNORDERED && !b->fifo)) {
@@ -7017,18 +7204,25 @@ MP__FN int mp__pool_map(mp_pool *p, mp_task_fn fn, const mp_bytes *items, const 
             b->done++;
             if (b->fifo) b->fifo[b->fifo_tail++] = i;
         }
+        if (b->done == n && (b->cb.callback || b->cb.error_callback)) mp__batch_queue(p, b);
         return r;
     }
     mp__pool_pump(p, 0);
     if (mode != MP_MAP) return MP_OK;
-    mp_batch_wait(b, MP_FOREVER);
+    r = mp_batch_wait(b, MP_FOREVER);
+    if (r != MP_OK) return r; /* the wait itself failed (mp_interrupt): *out can wait again */
     for (i = 0; i < n; i++)
         if (b->items[i].err != MP_OK) return b->items[i].err;
     return MP_OK;
 }
 MPDEF int mp_pool_map(mp_pool *p, mp_task_fn fn, const void *items, size_t item_size, size_t n,
                       size_t chunksize, int mode, mp_batch **out) {
-    return mp__pool_map(p, fn, NULL, items, item_size, n, chunksize, mode, out);
+    return mp__pool_map(p, fn, NULL, items, item_size, n, chunksize, mode, NULL, out);
+}
+MPDEF int mp_pool_map_async(mp_pool *p, mp_task_fn fn, const void *items, size_t item_size,
+                            size_t n, size_t chunksize, const mp_batch_callbacks *cb,
+                            mp_batch **out) {
+    return mp__pool_map(p, fn, NULL, items, item_size, n, chunksize, MP_MAP_ASYNC, cb, out);
 }
 MPDEF int mp_pool_map_bytes(mp_pool *p, mp_task_fn fn, const mp_bytes *items, size_t n,
                             size_t chunksize, int mode, mp_batch **out) {
@@ -7036,7 +7230,15 @@ MPDEF int mp_pool_map_bytes(mp_pool *p, mp_task_fn fn, const mp_bytes *items, si
     if (out) *out = NULL;
     if (r != MP_OK) return r;
     if (n && !items) return MP_EINVAL;
-    return mp__pool_map(p, fn, items, NULL, 0, n, chunksize, mode, out);
+    return mp__pool_map(p, fn, items, NULL, 0, n, chunksize, mode, NULL, out);
+}
+MPDEF int mp_pool_map_bytes_async(mp_pool *p, mp_task_fn fn, const mp_bytes *items, size_t n,
+                                  size_t chunksize, const mp_batch_callbacks *cb, mp_batch **out) {
+    int r = mp__pool_check(p);
+    if (out) *out = NULL;
+    if (r != MP_OK) return r;
+    if (n && !items) return MP_EINVAL;
+    return mp__pool_map(p, fn, items, NULL, 0, n, chunksize, MP_MAP_ASYNC, cb, out);
 }
 MPDEF int mp_batch_wait(mp_batch *b, double timeout) {
     if (!b || mp__bad_timeout(timeout)) return MP_EINVAL;
@@ -7059,6 +7261,7 @@ MPDEF int mp_batch_result(mp_batch *b, size_t i, const void **result, size_t *si
 MPDEF int mp_batch_next(mp_batch *b, double timeout, size_t *index, const void **result,
                         size_t *size) {
     double deadline;
+    int r;
     if (!b || mp__bad_timeout(timeout) || (b->mode != MP_IMAP && b->mode != MP_IMAP_UNORDERED))
         return MP_EINVAL;
     deadline = mp__deadline(timeout);
@@ -7080,9 +7283,10 @@ MPDEF int mp_batch_next(mp_batch *b, double timeout, size_t *index, const void *
         left = mp__left(deadline);
         if (!b->pool) return MP_ETIMEDOUT;
         if (left > 0 && mp__os_interrupted()) return MP_EINTERRUPTED;
-        mp__pool_pump(b->pool, left > 0 ? left : 0);
-        if (left <= 0 && !(b->fifo ? b->fifo_head < b->fifo_tail : b->items[b->cursor].done))
-            return MP_ETIMEDOUT;
+        r = mp__pool_pump(b->pool, left > 0 ? left : 0);
+        if (b->fifo ? b->fifo_head < b->fifo_tail : b->items[b->cursor].done) continue;
+        if (r != MP_OK) return r; /* the wait itself failed (mp_interrupt) */
+        if (left <= 0) return MP_ETIMEDOUT;
     }
 }
 MPDEF void mp_batch_free(mp_batch *b) {
@@ -7100,7 +7304,7 @@ MPDEF void mp_batch_free(mp_batch *b) {
         else
             p->batches = b->next;
         if (b->next) b->next->prev = b->prev;
-        if (b->chunks_left) { /* its last chunk lets go of it */
+        if (b->chunks_left || b->queued) { /* its last chunk, or the callback queue, lets go */
             b->freed = 1;
             return;
         }
@@ -7123,17 +7327,45 @@ MPDEF int mp_pool_terminate(mp_pool *p) {
     mp__pool_run_callbacks(p);
     return MP_OK;
 }
+/* ProcessPoolExecutor.shutdown: close; cancel_futures: every task not yet taken by a worker
+   fails with MP_ECANCELLED (in submission order), running ones finish; wait: join. */
+MPDEF int mp_pool_shutdown(mp_pool *p, int wait, int cancel_futures) {
+    if (!p || !p->sh) return MP_EINVAL;
+    p->closed = 1;
+    if (cancel_futures && !p->terminated) {
+        mp__u32 t = mp__load(&p->sh->bell.value), i;
+        size_t k;
+        for (i = p->reclaim; i != t; i++) { /* laid out first, so older */
+            mp__pool_cell *cell = &p->sh->cells[i % MP__POOL_CELLS];
+            mp__chunk *c = mp__pool_chunk(p, cell->id);
+            if (c && c->state == MP__CHUNK_SENT && mp__pool_unsend(p, c))
+                mp__pool_fail(p, c, MP_ECANCELLED, 0);
+        }
+        for (k = 0; k < p->pend_count; k++) {
+            mp__chunk *c = mp__pool_chunk(p, p->pending[(p->pend_head + k) % p->pend_cap]);
+            if (c && c->state == MP__CHUNK_PENDING) mp__pool_fail(p, c, MP_ECANCELLED, 0);
+        }
+        p->pend_count = 0;
+        mp__pool_run_callbacks(p);
+    }
+    return wait ? mp_pool_join(p) : MP_OK;
+}
 MPDEF int mp_pool_join(mp_pool *p) {
     int w;
     if (!p || !p->sh) return MP_EINVAL;
     if (!p->closed && !p->broken) return MP_EINVAL; /* Python: close() or terminate() first */
     while (!p->terminated && p->nchunks) {
         if (mp__os_interrupted()) return MP_EINTERRUPTED; /* the tasks go on; join again */
-        mp__pool_pump(p, 1.0);
+        int r = mp__pool_pump(p, 1.0);
+        if (r != MP_OK) return r; /* the wait itself failed (mp_interrupt): join again */
     }
-    p->terminated = 1; /* no more restarts: the workers may go */
-    for (w = 0; w < p->n; w++)
-        if (mp__pool_worker_up(p, w)) mp_queue_close(p->sh->slots[w].inbox);
+    if (!p->terminated) {  /* the workers go once they see no ready cell and the stop */
+        p->terminated = 1; /* no more restarts */
+        mp__store(&p->sh->stop, 1);
+        p->cell_bytes[mp__load(&p->sh->bell.value) % MP__POOL_CELLS] = 0;
+        mp__fetch_add(&p->sh->bell.value, 1); /* so that no worker goes to sleep on it */
+        mp__wake(&p->sh->bell, 0xffffffffu);
+    }
     for (w = 0; w < p->n; w++)
         if (mp__pool_worker_up(p, w)) { /* with their inboxes closed they end at once */
             while (mp_process_join(&p->workers[w], MP_FOREVER) == MP_EINTERRUPTED)
@@ -7145,15 +7377,18 @@ MPDEF int mp_pool_join(mp_pool *p) {
 }
 /* Frees a pool, or what exists of one that mp_pool_new could not finish. */
 MP__FN void mp__pool_destroy(mp_pool *p) {
-    int w;
-    if (p->sh && p->workers && p->nheld && p->held && p->sent && p->killed &&
-        (p->nchunks || !p->terminated))
-        mp_pool_terminate(p);
+    if (p->sh && p->workers && p->killed && (p->nchunks || !p->terminated)) mp_pool_terminate(p);
     while (p->cb_head) { /* only if terminate ran inside a callback: drop what is left */
         mp_async *a = p->cb_head;
         p->cb_head = a->cb_next;
         a->queued = 0;
         if (a->freed) mp__async_release(a);
+    }
+    while (p->bcb_head) {
+        mp_batch *b = p->bcb_head;
+        p->bcb_head = b->cb_next;
+        b->queued = 0;
+        if (b->freed && !b->chunks_left) MP_FREE(b);
     }
     while (p->asyncs) { /* what they hold stays readable */
         mp_async *a = p->asyncs;
@@ -7168,8 +7403,6 @@ MP__FN void mp__pool_destroy(mp_pool *p) {
         b->next = b->prev = NULL;
     }
     if (p->sh) {
-        for (w = 0; w < (int)p->sh->nslots; w++)
-            if (p->sh->slots[w].inbox) mp_queue_free(p->sh->slots[w].inbox);
         if (p->sh->results) mp_queue_free(p->sh->results);
         if (p->sh->initargs) mp__arena_free(p->sh->initargs);
         mp__obj_free(p->sh, MP__T_POOL);
@@ -7178,9 +7411,6 @@ MP__FN void mp__pool_destroy(mp_pool *p) {
     MP_FREE(p->spare);
     MP_FREE(p->pending);
     MP_FREE(p->workers);
-    MP_FREE(p->nheld);
-    MP_FREE(p->held);
-    MP_FREE(p->sent);
     MP_FREE(p->killed);
     MP_FREE(p);
 }

@@ -286,7 +286,7 @@ static int test_arena_reuse_any_size(void) {
     mp_queue_free(q[0]);
     q[0] = mp_queue_new(MP__POOL_RESULTS, 0);
     CHECK(q[0] != NULL);
-    for (i = 1; i <= 64; i++) CHECK((q[i] = mp_queue_new(MP__POOL_INBOX, 0)) != NULL);
+    for (i = 1; i <= 64; i++) CHECK((q[i] = mp_queue_new((size_t)256 << 10, 0)) != NULL);
     for (i = 0; i <= 64; i++) mp_queue_free(q[i]);
     p = mp_shared_alloc((size_t)1 << 20);
     CHECK(p != NULL);

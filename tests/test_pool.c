@@ -400,7 +400,7 @@ static int test_pool_bad_input(void) {
     long long x = 1;
     memset(&o, 0, sizeof o);
     CHECK_EQ(mp_pool_new(NULL, 2, NULL), MP_EINVAL);
-    CHECK_EQ(mp_pool_new(&p, 0, NULL), MP_EINVAL); /* zero workers */
+    CHECK_EQ(mp_pool_new(&p, -1, NULL), MP_EINVAL); /* 0 workers: mp_cpu_count() (pool_defaults) */
     CHECK_EQ(mp_pool_new(&p, -3, NULL), MP_EINVAL);
     o.maxtasksperchild = -1;
     CHECK_EQ(mp_pool_new(&p, 1, &o), MP_EINVAL);
@@ -1055,6 +1055,522 @@ static int test_pool_parent_killed_busy(void) {
     return kill_pool_owner(pool_busy_owner);
 }
 
+/* Issue 9: tasks start in submission order. Each task records its start in shared memory;
+   the first n tasks wait until n have started, so the first wave is exactly tasks 1..n, and
+   no task starts while an older one is still waiting to be taken (compared by start order,
+   not time, so it holds under any load). Before, a pool of 4 started 1-10 as 9, 1, 5, 10. */
+typedef struct start_log {
+    volatile mp__u32 started;
+    volatile int order[256];
+    int wave; /* the first `wave` tasks wait until that many have started */
+} start_log;
+static start_log *start_log_mem;
+static int log_start_task(const void *arg, size_t size, mp_task_out *out) {
+    int task;
+    start_log *log;
+    double until = mp__os_now() + 30;
+    (void)out;
+    if (size != sizeof(int) + sizeof log) return 1;
+    memcpy(&task, arg, sizeof task);
+    memcpy(&log, (const char *)arg + sizeof task, sizeof log);
+    log->order[mp__fetch_add(&log->started, 1) & 255] = task;
+    if (task <= log->wave) /* polls a shared condition: every worker holds one of them */
+        while (mp__load(&log->started) < (mp__u32)log->wave)
+            if (mp__os_now() > until) return 2;
+    return 0;
+}
+static int check_start_order(start_log *log, int ntasks, int workers) {
+    int pos[257], i, j, seen = 0;
+    CHECK_EQ(log->started, ntasks);
+    for (i = 0; i < ntasks; i++) pos[log->order[i]] = i;
+    for (i = 0; i < workers; i++) seen |= 1 << (log->order[i] - 1);
+    CHECK_EQ(seen, (1 << workers) - 1); /* the first wave: tasks 1..workers, in any order */
+    /* When task j starts, every older task has been taken by a worker: those not begun yet
+       are each held by another worker, between taking it and beginning it (a worker may be
+       descheduled there for any time), so there are at most workers - 1 of them. */
+    for (j = 1; j <= ntasks; j++) {
+        int behind = 0;
+        for (i = 1; i < j; i++) behind += pos[i] > pos[j];
+        if (behind > workers - 1) {
+            fprintf(stderr, "  task %d started at %d while %d older tasks had not\n", j, pos[j],
+                    behind);
+            return 1;
+        }
+    }
+    return 0;
+}
+static int test_pool_fair_start_order(void) {
+    static const int sizes[] = {1, 2, 4};
+    start_log *log = (start_log *)mp_shared_alloc(sizeof *log);
+    size_t k;
+    CHECK(log != NULL);
+    start_log_mem = log;
+    for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int n = sizes[k], i, mode;
+        mp_pool *p;
+        CHECK_EQ(mp_pool_new(&p, n, NULL), MP_OK);
+        for (mode = 0; mode < 2; mode++) { /* apply_async, then map with chunksize 1 */
+            unsigned char args[40][sizeof(int) + sizeof(void *)];
+            mp_async *a[40];
+            mp_batch *b;
+            memset((void *)log, 0, sizeof *log);
+            log->wave = n;
+            for (i = 0; i < 40; i++) {
+                int task = i + 1;
+                memcpy(args[i], &task, sizeof task);
+                memcpy(args[i] + sizeof task, &log, sizeof log);
+            }
+            if (mode == 0) {
+                for (i = 0; i < 40; i++)
+                    CHECK_EQ(mp_pool_apply_async(p, log_start_task, args[i], sizeof args[i], NULL,
+                                                 &a[i]),
+                             MP_OK);
+                for (i = 0; i < 40; i++) {
+                    CHECK_EQ(mp_async_get(a[i], 60, NULL, NULL), MP_OK);
+                    mp_async_free(a[i]);
+                }
+            } else {
+                CHECK_EQ(mp_pool_map(p, log_start_task, args, sizeof args[0], 40, 1, MP_MAP, &b),
+                         MP_OK);
+                mp_batch_free(b);
+            }
+            if (check_start_order(log, 40, n)) return 1;
+        }
+        CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK);
+        CHECK_EQ(mp_pool_free(p), MP_OK);
+    }
+    mp_shared_free(log);
+    return 0;
+}
+
+/* Issue 14: 0 workers is mp_cpu_count() (Python's Pool(None)); maxtasksperchild 0 is "no
+   limit" (C's None), negative MP_EINVAL. */
+static int test_pool_defaults(void) {
+    mp_pool_options o;
+    mp_pool *p;
+    long pids[4096];
+    long long x = 3, v;
+    void *res;
+    size_t sz;
+    memset(&o, 0, sizeof o);
+    CHECK_EQ(mp_pool_new(&p, 0, NULL), MP_OK);
+    CHECK_EQ(mp_pool_worker_pids(p, pids, 4096), mp_cpu_count());
+    CHECK_EQ(mp_pool_apply(p, square_task, &x, sizeof x, &res, &sz), MP_OK);
+    CHECK(check_square(res, sz, 3));
+    mp_free(res);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    o.maxtasksperchild = -1;
+    CHECK_EQ(mp_pool_new(&p, 1, &o), MP_EINVAL);
+    CHECK_EQ(mp_pool_new(&p, -1, NULL), MP_EINVAL);
+    (void)v;
+    return 0;
+}
+
+/* Issue 14: why a task failed. A failing task's bytes reach get, apply, the batch and the
+   error callback (CPython: the exception travels back with the failure). */
+static int fail_with_message(const void *arg, size_t size, mp_task_out *out) {
+    long long v;
+    char msg[64];
+    if (size != sizeof v) return 99;
+    memcpy(&v, arg, sizeof v);
+    if (v % 3) return mp_task_return(out, &v, sizeof v);
+    snprintf(msg, sizeof msg, "bad item %lld", v);
+    mp_task_return(out, msg, strlen(msg) + 1);
+    return 40 + (int)v;
+}
+static char failure_seen[64];
+static int failure_status;
+static void on_error_bytes(void *user, int err, int status, const void *data, size_t size) {
+    (void)user;
+    if (err == MP_ETASK && data && size <= sizeof failure_seen) memcpy(failure_seen, data, size);
+    failure_status = status;
+}
+static int test_pool_failure_bytes(void) {
+    mp_async_callbacks cb;
+    mp_async *a;
+    mp_batch *b;
+    mp_pool *p;
+    long long x = 6, items[7] = {0, 1, 2, 3, 4, 5, 6};
+    const void *d;
+    size_t sz, i;
+    void *res;
+    int st;
+    memset(&cb, 0, sizeof cb);
+    cb.error_bytes_callback = on_error_bytes;
+    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+    CHECK_EQ(mp_pool_apply_async(p, fail_with_message, &x, sizeof x, &cb, &a), MP_OK);
+    CHECK_EQ(mp_async_get(a, 60, &d, &sz), MP_ETASK);
+    CHECK_EQ(mp_async_status(a), 46);
+    CHECK(d != NULL && sz == strlen("bad item 6") + 1 &&
+          strcmp((const char *)d, "bad item 6") == 0);
+    CHECK(strcmp(failure_seen, "bad item 6") == 0); /* the callback ran inside get */
+    CHECK_EQ(failure_status, 46);
+    mp_async_free(a);
+    x = 9;
+    CHECK_EQ(mp_pool_apply(p, fail_with_message, &x, sizeof x, &res, &sz), MP_ETASK);
+    CHECK(res != NULL && strcmp((const char *)res, "bad item 9") == 0);
+    mp_free(res);
+    /* a failure without bytes: NULL, 0 */
+    CHECK_EQ(mp_pool_apply_async(p, failing_task, &x, sizeof x, NULL, &a), MP_OK);
+    CHECK_EQ(mp_async_get(a, 60, &d, &sz), MP_ETASK);
+    CHECK(d == NULL && sz == 0);
+    mp_async_free(a);
+    CHECK_EQ(mp_pool_map(p, fail_with_message, items, sizeof items[0], 7, 2, MP_MAP, &b), MP_ETASK);
+    for (i = 0; i < 7; i++) {
+        int r = mp_batch_result(b, i, &d, &sz, &st);
+        if (i % 3) {
+            CHECK_EQ(r, MP_OK);
+        } else {
+            char want[32];
+            snprintf(want, sizeof want, "bad item %d", (int)i);
+            CHECK_EQ(r, MP_ETASK);
+            CHECK_EQ(st, 40 + (int)i);
+            CHECK(d && strcmp((const char *)d, want) == 0);
+        }
+    }
+    mp_batch_free(b);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    return 0;
+}
+
+/* Issue 14: map_async(callback, error_callback), after _TestPool.test_map_async_callbacks and
+   test_async_error_callback: one call, once every item is done. */
+static int batch_ok_calls, batch_err_calls;
+static size_t batch_err_index;
+static long long batch_sum;
+static void on_batch(void *user, mp_batch *b) {
+    size_t i;
+    (void)user;
+    batch_ok_calls++;
+    for (i = 0; i < mp_batch_size(b); i++) {
+        const void *d;
+        long long v;
+        if (mp_batch_result(b, i, &d, NULL, NULL) != MP_OK) return;
+        memcpy(&v, d, sizeof v);
+        batch_sum += v;
+    }
+}
+static void on_batch_error(void *user, mp_batch *b, size_t index, int err, int status) {
+    const void *d;
+    (void)user;
+    (void)status;
+    batch_err_calls++;
+    batch_err_index = index;
+    if (err == MP_ETASK && mp_batch_result(b, index, &d, NULL, NULL) == MP_ETASK && d)
+        snprintf(failure_seen, sizeof failure_seen, "%s", (const char *)d);
+    mp_batch_free(b); /* a callback may free its batch */
+}
+static int test_pool_map_async_callbacks(void) {
+    mp_batch_callbacks cb;
+    mp_batch *b;
+    mp_pool *p;
+    long long items[20], want = 0;
+    size_t i;
+    for (i = 0; i < 20; i++) {
+        items[i] = (long long)i;
+        want += (long long)(i * i + 1);
+    }
+    memset(&cb, 0, sizeof cb);
+    cb.callback = on_batch;
+    cb.error_callback = on_batch_error;
+    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+    CHECK_EQ(mp_pool_map_async(p, square_task, items, sizeof items[0], 20, 0, &cb, &b), MP_OK);
+    CHECK_EQ(mp_batch_wait(b, 60), MP_OK);
+    CHECK_EQ(batch_ok_calls, 1);
+    CHECK_EQ(batch_err_calls, 0);
+    CHECK_EQ(batch_sum, want);
+    mp_batch_free(b);
+    {
+        mp_bytes bytes[3];
+        long long three[3] = {1, 2, 4};
+        for (i = 0; i < 3; i++) {
+            bytes[i].data = &three[i];
+            bytes[i].size = sizeof three[i];
+        }
+        batch_sum = 0;
+        CHECK_EQ(mp_pool_map_bytes_async(p, square_task, bytes, 3, 1, &cb, &b), MP_OK);
+        CHECK_EQ(mp_batch_wait(b, 60), MP_OK);
+        CHECK_EQ(batch_ok_calls, 2);
+        CHECK_EQ(batch_sum, 2 + 5 + 17);
+        mp_batch_free(b);
+    }
+    items[0] = 1; /* then 3, 6, ... fail: the first failed item is index 3 */
+    memset(failure_seen, 0, sizeof failure_seen);
+    CHECK_EQ(mp_pool_map_async(p, fail_with_message, items, sizeof items[0], 20, 1, &cb, &b),
+             MP_OK);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK); /* joins: the callbacks run in there */
+    CHECK_EQ(batch_err_calls, 1);
+    CHECK_EQ(batch_err_index, 3);
+    CHECK(strcmp(failure_seen, "bad item 3") == 0);
+    CHECK_EQ(batch_ok_calls, 2);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    return 0;
+}
+
+/* Issue 14: Future.cancel, after test_future.py (test_cancel): a pending task cancels (and
+   says so again), a running or finished one does not; get answers MP_ECANCELLED and the
+   error callback runs with it; the task never runs. */
+static int cancel_errors;
+static void on_cancel_error(void *user, int err, int status) {
+    (void)user;
+    (void)status;
+    if (err == MP_ECANCELLED) cancel_errors++;
+}
+static int count_task(const void *arg, size_t size, mp_task_out *out) {
+    volatile mp__u32 *n;
+    (void)out;
+    if (size != sizeof n) return 1;
+    memcpy((void *)&n, arg, sizeof n);
+    mp__fetch_add(n, 1);
+    return 0;
+}
+static int test_pool_cancel(void) {
+    mp_event *e = mp_event_new();
+    volatile mp__u32 *ran = (volatile mp__u32 *)mp_shared_alloc(sizeof *ran);
+    mp_async_callbacks cb;
+    mp_async *block, *a[10], *done;
+    mp_pool *p;
+    int i;
+    CHECK(e && ran);
+    *ran = 0;
+    memset(&cb, 0, sizeof cb);
+    cb.error_callback = on_cancel_error;
+    CHECK_EQ(mp_pool_new(&p, 1, NULL), MP_OK);
+    CHECK_EQ(mp_pool_apply_async(p, count_task, &ran, sizeof ran, NULL, &done), MP_OK);
+    CHECK_EQ(mp_async_get(done, 60, NULL, NULL), MP_OK);
+    CHECK_EQ(mp_async_cancel(done), 0); /* finished */
+    CHECK_EQ(mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &block), MP_OK);
+    for (i = 0; i < 10; i++)
+        CHECK_EQ(mp_pool_apply_async(p, count_task, &ran, sizeof ran, &cb, &a[i]), MP_OK);
+    while (p->sh->slots[0].current != block->chunk) /* it has begun */
+        CHECK_EQ(mp_async_wait(block, 0.01), MP_ETIMEDOUT);
+    CHECK_EQ(mp_async_cancel(block), 0); /* running */
+    for (i = 0; i < 10; i += 2) CHECK_EQ(mp_async_cancel(a[i]), 1);
+    CHECK_EQ(mp_async_cancel(a[0]), 1); /* cancelled stays cancelled */
+    CHECK_EQ(cancel_errors, 5);
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    CHECK_EQ(mp_async_get(block, 60, NULL, NULL), MP_OK);
+    for (i = 0; i < 10; i++) {
+        CHECK_EQ(mp_async_get(a[i], 60, NULL, NULL), i % 2 ? MP_OK : MP_ECANCELLED);
+        CHECK_EQ(mp_async_ready(a[i]), 1);
+        CHECK_EQ(mp_async_successful(a[i]), i % 2);
+        mp_async_free(a[i]);
+    }
+    CHECK_EQ(*ran, 6); /* the first, and the five not cancelled */
+    CHECK_EQ(cancel_errors, 5);
+    CHECK_EQ(mp_async_cancel(NULL), MP_EINVAL);
+    mp_async_free(block);
+    mp_async_free(done);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK);
+    CHECK_EQ(p->nchunks, 0);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    mp_shared_free((void *)ran);
+    mp_event_free(e);
+    return 0;
+}
+
+/* Issue 14: concurrent.futures.wait(FIRST_COMPLETED) and as_completed over any results,
+   after test_wait.py (test_first_completed, ..._some_already_completed, test_timeout) and
+   test_as_completed.py (test_no_timeout, test_zero_timeout, futures of two pools). */
+static int test_pool_wait_any(void) {
+    mp_event *e = mp_event_new();
+    mp_async *set[6], *slow, *fast;
+    mp_pool *p, *q;
+    long long x = 5;
+    int idx, i, seen = 0, r;
+    CHECK(e != NULL);
+    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+    CHECK_EQ(mp_pool_new(&q, 1, NULL), MP_OK);
+    /* first completed: a slow one and a fast one, the fast one is found */
+    CHECK_EQ(mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &slow), MP_OK);
+    CHECK_EQ(mp_pool_apply_async(p, square_task, &x, sizeof x, NULL, &fast), MP_OK);
+    set[0] = slow;
+    set[1] = fast;
+    CHECK_EQ(mp_async_wait_any(set, 2, 60, &idx), MP_OK);
+    CHECK_EQ(idx, 1);
+    CHECK_EQ(mp_async_ready(slow), 0);
+    /* some already completed: answered at once, even with timeout 0 */
+    CHECK_EQ(mp_async_wait_any(set, 2, 0, &idx), MP_OK);
+    CHECK_EQ(idx, 1);
+    /* timeout: only the slow one */
+    set[1] = NULL;
+    CHECK_EQ(mp_async_wait_any(set, 2, 0.05, &idx), MP_ETIMEDOUT);
+    CHECK_EQ(idx, -1);
+    CHECK_EQ(mp_async_wait_any(set, 2, 0, &idx), MP_ETIMEDOUT);
+    mp_async_free(fast);
+    /* as_completed over two pools: every result once, the slow one last */
+    set[0] = slow;
+    for (i = 1; i < 6; i++) {
+        x = i;
+        CHECK_EQ(mp_pool_apply_async(i % 2 ? q : p, square_task, &x, sizeof x, NULL, &set[i]),
+                 MP_OK);
+    }
+    for (i = 0; i < 5; i++) {
+        CHECK_EQ(mp_async_wait_any(set, 6, 60, &idx), MP_OK);
+        CHECK(idx >= 1 && idx < 6 && !(seen & (1 << idx)));
+        CHECK_EQ(mp_async_get(set[idx], 0, NULL, NULL), MP_OK);
+        seen |= 1 << idx;
+        mp_async_free(set[idx]);
+        set[idx] = NULL;
+    }
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    CHECK_EQ(mp_async_wait_any(set, 6, 60, &idx), MP_OK);
+    CHECK_EQ(idx, 0);
+    mp_async_free(slow);
+    set[0] = NULL;
+    CHECK_EQ(mp_async_wait_any(set, 6, 60, &idx), MP_EOF); /* nothing left */
+    r = mp_async_wait_any(NULL, 1, 0, &idx);
+    CHECK_EQ(r, MP_EINVAL);
+    CHECK_EQ(mp_async_wait_any(set, -1, 0, &idx), MP_EINVAL);
+    CHECK_EQ(mp_async_wait_any(set, 6, -1, &idx), MP_EINVAL);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK);
+    CHECK_EQ(mp_pool_shutdown(q, 1, 0), MP_OK);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    CHECK_EQ(mp_pool_free(q), MP_OK);
+    mp_event_free(e);
+    return 0;
+}
+
+/* Issue 14: shutdown, after test_shutdown.py: cancel_futures cancels what has not started
+   while running tasks finish (test_cancel_futures); wait waits for everything submitted
+   (test_hang_issue12364-like: many tasks, then shutdown(wait) returns with all done);
+   submitting after shutdown fails; shutdown twice is fine. */
+static int test_pool_shutdown(void) {
+    static mp_async *a[200];
+    mp_event *e = mp_event_new();
+    volatile mp__u32 *ran = (volatile mp__u32 *)mp_shared_alloc(sizeof *ran);
+    mp_async *block[2], *first;
+    mp_batch *b;
+    mp_pool *p;
+    long long items[50];
+    int i, cancelled = 0;
+    CHECK(e && ran);
+    memset(items, 0, sizeof items);
+    *ran = 0;
+    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+    for (i = 0; i < 2; i++)
+        CHECK_EQ(mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &block[i]), MP_OK);
+    first = block[1];
+    for (i = 0; i < 200; i++)
+        CHECK_EQ(mp_pool_apply_async(p, count_task, &ran, sizeof ran, NULL, &a[i]), MP_OK);
+    CHECK_EQ(mp_pool_map(p, square_task, items, sizeof items[0], 50, 5, MP_MAP_ASYNC, &b), MP_OK);
+    while (p->sh->slots[0].current + p->sh->slots[1].current != block[0]->chunk + block[1]->chunk)
+        CHECK_EQ(mp_async_wait(block[0], 0.01), MP_ETIMEDOUT); /* both have begun */
+    CHECK_EQ(mp_pool_shutdown(p, 0, 1), MP_OK); /* no wait: the two running keep running */
+    CHECK_EQ(mp_pool_apply_async(p, count_task, &ran, sizeof ran, NULL, &block[1]), MP_ECLOSED);
+    CHECK(block[1] == NULL);
+    block[1] = first;
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 1), MP_OK);
+    for (i = 0; i < 2; i++) {
+        CHECK_EQ(mp_async_get(block[i], 0, NULL, NULL), MP_OK);
+        mp_async_free(block[i]);
+    }
+    for (i = 0; i < 200; i++) {
+        CHECK_EQ(mp_async_get(a[i], 0, NULL, NULL), MP_ECANCELLED);
+        cancelled++;
+        mp_async_free(a[i]);
+    }
+    for (i = 0; i < 50; i++)
+        CHECK_EQ(mp_batch_result(b, (size_t)i, NULL, NULL, NULL), MP_ECANCELLED);
+    mp_batch_free(b);
+    CHECK_EQ(*ran, 0);
+    CHECK_EQ(cancelled, 200);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+
+    /* wait: everything submitted runs, then the workers are gone */
+    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
+    for (i = 0; i < 200; i++)
+        CHECK_EQ(mp_pool_apply_async(p, count_task, &ran, sizeof ran, NULL, &a[i]), MP_OK);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK);
+    CHECK_EQ(*ran, 200);
+    for (i = 0; i < 200; i++) {
+        CHECK_EQ(mp_async_get(a[i], 0, NULL, NULL), MP_OK);
+        mp_async_free(a[i]);
+    }
+    CHECK_EQ(mp_pool_shutdown(p, 1, 1), MP_OK); /* twice */
+    CHECK_EQ(mp_pool_shutdown(NULL, 1, 0), MP_EINVAL);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    mp_shared_free((void *)ran);
+    mp_event_free(e);
+    return 0;
+}
+
+/* Issue 9: a worker killed after it took a task and before it began it gives the task back
+   (it runs on the new worker, it does not fail, nothing waits for ever); a cell whose state
+   names no worker (shared memory is input) is given back too. The claim is forged, since
+   the real window is a few instructions wide. */
+static int test_pool_killed_after_taking(void) {
+    mp_event *e = mp_event_new();
+    mp_async *block, *a[6];
+    mp_pool *p;
+    long long x[6];
+    int i, forged = 0, garbage = 0;
+    CHECK(e != NULL);
+    CHECK_EQ(mp_pool_new(&p, 1, NULL), MP_OK);
+    CHECK_EQ(mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &block), MP_OK);
+    while (p->sh->slots[0].current != block->chunk)
+        CHECK_EQ(mp_async_wait(block, 0.01), MP_ETIMEDOUT);
+    for (i = 0; i < 6; i++) {
+        x[i] = i;
+        CHECK_EQ(mp_pool_apply_async(p, square_task, &x[i], sizeof x[i], NULL, &a[i]), MP_OK);
+    }
+    for (i = 0; i < MP__POOL_CELLS; i++) { /* all six are laid out: forge two states */
+        mp__pool_cell *cell = &p->sh->cells[i];
+        if (cell->id == a[0]->chunk)
+            forged = mp__cas(&cell->state, MP__CELL_READY, MP__CELL_TAKEN + 0);
+        if (cell->id == a[3]->chunk) garbage = mp__cas(&cell->state, MP__CELL_READY, 777);
+    }
+    CHECK(forged && garbage);
+    CHECK_EQ(mp_process_kill(&p->workers[0]), MP_OK);
+    CHECK_EQ(mp_async_get(block, 60, NULL, NULL), MP_EWORKERDIED);
+    for (i = 0; i < 6; i++) {
+        const void *d;
+        size_t sz;
+        CHECK_EQ(mp_async_get(a[i], 60, &d, &sz), MP_OK);
+        CHECK(check_square(d, sz, i));
+        mp_async_free(a[i]);
+    }
+    mp_async_free(block);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK);
+    CHECK_EQ(p->nchunks, 0);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    mp_event_free(e);
+    return 0;
+}
+
+/* Issue 14 (with mp_interrupt): an error of the wait itself ends a wait on results with that
+   error, never a hang or a silent timeout. Stood in for here by the result queue's own
+   answer once it is closed (MP_EOF). */
+static int test_pool_wait_error_propagates(void) {
+    mp_event *e = mp_event_new();
+    mp_async *block;
+    mp_batch *b;
+    mp_pool *p;
+    long long items[4] = {1, 2, 3, 4};
+    int idx;
+    CHECK(e != NULL);
+    CHECK_EQ(mp_pool_new(&p, 1, NULL), MP_OK);
+    CHECK_EQ(mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &block), MP_OK);
+    CHECK_EQ(mp_pool_map(p, square_task, items, sizeof items[0], 4, 1, MP_IMAP, &b), MP_OK);
+    CHECK_EQ(mp_async_wait(block, 0.05), MP_ETIMEDOUT);
+    CHECK_EQ(mp_queue_close(p->sh->results), MP_OK);
+    CHECK_EQ(mp_async_get(block, 60, NULL, NULL), MP_EOF);
+    CHECK_EQ(mp_async_wait_any(&block, 1, 60, &idx), MP_EOF);
+    CHECK_EQ(mp_batch_next(b, 60, NULL, NULL, NULL), MP_EOF);
+    CHECK_EQ(mp_batch_wait(b, 60), MP_EOF);
+    CHECK_EQ(mp_pool_close(p), MP_OK);
+    CHECK_EQ(mp_pool_join(p), MP_EOF);
+    CHECK_EQ(mp_event_set(e), MP_OK);
+    mp_batch_free(b);
+    mp_async_free(block);
+    CHECK_EQ(mp_pool_free(p), MP_OK); /* terminates what is left */
+    mp_event_free(e);
+    return 0;
+}
+
 static const mp_test pool_tests[] = {
     {"pool_map_matches_serial", test_pool_map_matches_serial},
     {"pool_imap", test_pool_imap},
@@ -1075,4 +1591,13 @@ static const mp_test pool_tests[] = {
     {"pool_imap_chunksize_default", test_pool_imap_chunksize_default},
     {"pool_thread_creator_exits", test_pool_thread_creator_exits},
     {"pool_killed_fault", test_pool_killed_fault},
+    {"pool_fair_start_order", test_pool_fair_start_order},
+    {"pool_defaults", test_pool_defaults},
+    {"pool_failure_bytes", test_pool_failure_bytes},
+    {"pool_map_async_callbacks", test_pool_map_async_callbacks},
+    {"pool_cancel", test_pool_cancel},
+    {"pool_wait_any", test_pool_wait_any},
+    {"pool_shutdown", test_pool_shutdown},
+    {"pool_killed_after_taking", test_pool_killed_after_taking},
+    {"pool_wait_error_propagates", test_pool_wait_error_propagates},
     {NULL, NULL}};
