@@ -59,7 +59,11 @@ int main(int argc, char **argv) {
             exact = 1;
         first++;
     }
-    printf("mp.h tests: start method %s, %s\n", mp_get_start_method() == MP_FORK ? "fork" : "spawn",
+    printf("mp.h tests: start method %s, %s\n",
+           mp_get_start_method() == MP_FORK         ? "fork"
+           : mp_get_start_method() == MP_FORKSERVER ? "forkserver"
+           : mp_get_start_method() == MP_SPAWN      ? "spawn"
+                                                    : "invalid (MP_START_METHOD)",
 #ifdef _WIN32
            "windows"
 #elif defined(MP_PORTABLE)
