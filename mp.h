@@ -3378,6 +3378,15 @@ MP__FN int mp__method_check(int method) {
     if (method != MP_SPAWN && !MP__OS_FORKS) return MP_ENOSYS;
     return MP_OK;
 }
+/* MP_START_METHOD: a misspelt method is an error at the first start, never a silent fork. */
+MP__FN void mp__method_from_env(const char *m) {
+    int want = strcmp(m, "fork") == 0         ? MP_FORK
+               : strcmp(m, "spawn") == 0      ? MP_SPAWN
+               : strcmp(m, "forkserver") == 0 ? MP_FORKSERVER
+                                              : 0;
+    mp__g.method_error = want ? mp__method_check(want) : MP_EINVAL;
+    if (!mp__g.method_error) mp__g.method = want;
+}
 MP__FN int mp__check(const mp_process *p);
 MP__FN void mp__init_globals(void) {
     const char *m;
@@ -3388,14 +3397,7 @@ MP__FN void mp__init_globals(void) {
     mp__g.ppid = mp__os_getppid();
     mp__g.method = MP__OS_FORKS ? MP_FORK : MP_SPAWN;
     m = getenv("MP_START_METHOD");
-    if (m && *m) { /* a misspelt method is an error at the first start, never a silent fork */
-        int want = strcmp(m, "fork") == 0         ? MP_FORK
-                   : strcmp(m, "spawn") == 0      ? MP_SPAWN
-                   : strcmp(m, "forkserver") == 0 ? MP_FORKSERVER
-                                                  : 0;
-        mp__g.method_error = want ? mp__method_check(want) : MP_EINVAL;
-        if (!mp__g.method_error) mp__g.method = want;
-    }
+    if (m && *m) mp__method_from_env(m);
     mp__g.self.mp__magic = MP__PROCESS_MAGIC;
     mp__g.self.mp__state = MP__STARTED;
     mp__g.self.mp__pid = mp__g.pid;
@@ -3681,7 +3683,7 @@ MP__FN void mp__child_exit(int code) {
     mp__reap_all();
     mp__conn_exit();
     /* a forkserver child tells its parent itself too: the server may have died meanwhile */
-    if (mp__g.fs_child) mp__os_fs_note(mp__g.fs_status, MP__FS_SELF_EXIT, code, mp__g.pid);
+    if (mp__g.fs_child) mp__os_fs_note(mp__g.fs_status, MP__FS_SELF_EXIT, code & 0xff, mp__g.pid);
     mp__os_exit(code);
 }
 
@@ -4088,8 +4090,9 @@ MP__FN int mp__start_forkserver(mp_process *p) {
         if (r == MP_OK)
             r = mp__os_fs_request(mp__fs.sock, (mp__u64)((char *)b - mp__g.arena), pass, npass,
                                   &status);
-        if (r != MP_EOF) break;
+        if (r != MP_EOF || tries) break;
         mp__fs_drop(1); /* killed since the last start: start a new one */
+        r = MP_OK;
     }
     mp__os_unlock();
     if (r == MP_EOF) r = MP_EFORKSERVER;
@@ -4173,9 +4176,9 @@ MPDEF int mp_process_start(mp_process *p) {
     if (!p->mp__method && mp__g.method_error) {
         static int said;
         if (!said++)
-            fprintf(stderr, "mp.h: MP_START_METHOD=%s is not a start method here (fork, spawn or "
-                            "forkserver; fork and forkserver are POSIX only)\n",
-                    getenv("MP_START_METHOD"));
+            fprintf(stderr, "mp.h: MP_START_METHOD is not a start method here (fork, spawn or "
+                            "forkserver; fork and forkserver are POSIX only): %s\n",
+                    mp_strerror(mp__g.method_error));
         return mp__g.method_error;
     }
     if (mp__g.self.mp__daemon) return MP_EDAEMON;
