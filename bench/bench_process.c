@@ -1,7 +1,8 @@
-/* Process start + join: mp.h under fork and spawn against the raw system calls (fork +
-   waitpid, posix_spawn + waitpid of this same program) and against Python's multiprocessing,
-   measured in one run and printed as ratios. POSIX only: on Windows there is one way to
-   start a process and nothing rawer to compare with. */
+/* Process start + join: mp.h under fork, spawn and forkserver against the raw system calls
+   (fork + waitpid, posix_spawn + waitpid of this same program) and against Python's
+   multiprocessing (fork, spawn, forkserver), measured in one run and printed as ratios.
+   POSIX only: on Windows there is one way to start a process and nothing rawer to compare
+   with. */
 #define MP_IMPLEMENTATION
 #include "../mp.h"
 #include <spawn.h>
@@ -44,11 +45,11 @@ static double raw_posix_spawn(int n, const char *self) {
 static double mp_start_join(int n, int method) {
     double t0;
     int i;
-    mp_set_start_method(method);
     t0 = mp__os_now();
     for (i = 0; i < n; i++) {
         mp_process p;
         mp_process_init(&p, noop, NULL, 0, NULL);
+        mp_process_set_start_method(&p, method);
         if (mp_process_start(&p) != MP_OK) return -1;
         mp_process_join(&p, MP_FOREVER);
         mp_process_close(&p);
@@ -57,14 +58,15 @@ static double mp_start_join(int n, int method) {
 }
 
 /* Python's numbers, from bench_process.py, or -1 when python3 is missing. */
-static void python(double *fork_us, double *spawn_us) {
+static void python(double *fork_us, double *spawn_us, double *fs_us) {
     char line[128];
     FILE *f = popen("python3 bench/bench_process.py 200 20 2>/dev/null", "r");
-    *fork_us = *spawn_us = -1;
+    *fork_us = *spawn_us = *fs_us = -1;
     if (!f) return;
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, "fork ", 5) == 0) *fork_us = atof(line + 5);
         if (strncmp(line, "spawn ", 6) == 0) *spawn_us = atof(line + 6);
+        if (strncmp(line, "forkserver ", 11) == 0) *fs_us = atof(line + 11);
     }
     pclose(f);
 }
@@ -75,31 +77,42 @@ static void row(const char *name, double us, double base, const char *target) {
     else
         printf("%-34s %10.1f us  %7.2fx raw fork  %s\n", name, us, us / base, target);
 }
+/* "@ratio process | label | factor": how many times faster mp.h is than the baseline. */
+static void ratio(const char *label, double base_us, double mp_us) {
+    if (base_us > 0 && mp_us > 0) printf("@ratio process | %s | %.2f\n", label, base_us / mp_us);
+}
 
 int main(int argc, char **argv) {
     int n = 2000, ns = 300, round;
-    double rf = 1e9, rs = 1e9, mf = 1e9, ms = 1e9, pf, ps;
+    double rf = 1e9, rs = 1e9, mf = 1e9, ms = 1e9, mfs = 1e9, pf, ps, pfs;
     if (argc > 1 && strcmp(argv[1], "--noop") == 0) return 0;
     if (argc > 1) n = atoi(argv[1]), ns = n / 5 + 1;
-    mp_process_init(NULL, noop, NULL, 0, NULL); /* warm up the library */
-    for (round = 0; round < 3; round++) {       /* best of three, interleaved */
+    if (mp_forkserver_start() != MP_OK) return 1; /* started once, as Python's is */
+    for (round = 0; round < 5; round++) {         /* best of five, interleaved */
         double v;
         if ((v = raw_fork(n)) < rf) rf = v;
         if ((v = mp_start_join(n, MP_FORK)) < mf) mf = v;
+        if ((v = mp_start_join(n, MP_FORKSERVER)) < mfs) mfs = v;
         if ((v = raw_posix_spawn(ns, mp__os_exe_path())) < rs) rs = v;
         if ((v = mp_start_join(ns, MP_SPAWN)) < ms) ms = v;
     }
-    python(&pf, &ps);
-    printf("process start + join (best of 3; %d forks, %d spawns per round)\n", n, ns);
+    python(&pf, &ps, &pfs);
+    printf("process start + join (best of 5; %d forks, %d spawns per round)\n", n, ns);
     row("raw fork + waitpid", rf, rf, "");
     row("raw posix_spawn + waitpid", rs, rf, "");
     row("mp.h fork start + join", mf, rf, "target <= 1.2x");
+    row("mp.h forkserver start + join", mfs, rf, "target <= 2x");
     row("mp.h spawn start + join", ms, rf, "target < 10x");
     row("python multiprocessing fork", pf, rf, "");
+    row("python multiprocessing forkserver", pfs, rf, "");
     row("python multiprocessing spawn", ps, rf, "");
     printf("mp.h spawn / raw posix_spawn: %.2fx\n", ms / rs);
-    if (pf > 0)
-        printf("python fork / mp.h fork: %.1fx; python spawn / mp.h spawn: %.1fx\n", pf / mf,
-               ps / ms);
+    if (pfs > 0) printf("python forkserver / mp.h forkserver: %.1fx (target >= 5x)\n", pfs / mfs);
+    ratio("fork start+join vs raw fork+waitpid", rf, mf);
+    ratio("forkserver start+join vs raw fork+waitpid", rf, mfs);
+    ratio("spawn start+join vs raw posix_spawn+waitpid", rs, ms);
+    ratio("fork start+join vs Python fork", pf, mf);
+    ratio("forkserver start+join vs Python forkserver", pfs, mfs);
+    ratio("spawn start+join vs Python spawn", ps, ms);
     return 0;
 }
