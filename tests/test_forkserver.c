@@ -17,6 +17,7 @@ typedef struct fs_shared {
     char name[MP_NAME_MAX], parent_name[MP_NAME_MAX];
 } fs_shared;
 
+#ifndef _WIN32
 static fs_shared *fs_new(void) {
     return (fs_shared *)mp_shared_alloc(sizeof(fs_shared));
 }
@@ -24,6 +25,7 @@ static void fs_flag_set(mp__word *w, mp__u32 v) {
     mp__store(&w->value, v);
     mp__wake(w, 0x7fffffff);
 }
+#endif
 static void fs_flag_wait(mp__word *w, mp__u32 at_least) {
     mp__u32 v;
     while ((v = mp__load(&w->value)) < at_least) mp__wait(w, v, 1.0);
@@ -49,6 +51,7 @@ static int fs_child(void *arg, size_t size) {
     if (code < 0) fs_flag_wait(&s->go, 1); /* wait to be ended */
     return code;
 }
+#ifndef _WIN32
 static int fs_start(mp_process *p, fs_shared *s, int code, int method, const char *name) {
     unsigned char arg[sizeof s + sizeof code];
     int r;
@@ -59,6 +62,7 @@ static int fs_start(mp_process *p, fs_shared *s, int code, int method, const cha
     if (r == MP_OK) r = mp_process_start(p);
     return r;
 }
+#endif
 
 /* Everything a Process does, under forkserver, chosen per object (the global method stays). */
 static int test_forkserver_process(void) {
@@ -257,7 +261,7 @@ static int test_start_method_env_invalid(void) {
         mp_process_close(&p);
     }
     mp__method_from_env("forkserver");
-    CHECK_EQ(mp_get_start_method(), MP__WIN ? MP_ENOSYS : MP_FORKSERVER);
+    CHECK_EQ(mp_get_start_method(), MP__WIN ? (int)MP_ENOSYS : (int)MP_FORKSERVER);
     mp__method_from_env("spwan");
     CHECK_EQ(mp_set_start_method(saved > 0 ? saved : MP_SPAWN), MP_OK); /* the program's word */
     CHECK(mp_get_start_method() > 0);

@@ -501,7 +501,7 @@ static int test_start_method(void) {
     if (env && strcmp(env, "spawn") == 0)
         CHECK_EQ(m, MP_SPAWN);
     else if (env && strcmp(env, "forkserver") == 0)
-        CHECK_EQ(m, MP__WIN ? MP_ENOSYS : MP_FORKSERVER);
+        CHECK_EQ(m, MP__WIN ? (int)MP_ENOSYS : (int)MP_FORKSERVER);
     else
         CHECK_EQ(m, MP__WIN ? MP_SPAWN : MP_FORK);
 #ifdef _WIN32
@@ -1135,9 +1135,65 @@ static int test_forged_spawn_token_windows(void) {
 #endif
 }
 
+
+/* Issue 14: parent_process(): the parent's pid and name, is_alive, and a sentinel that
+   mp_wait and join see when the parent ends (here: killed while its child runs). */
+static int pp_grandchild(void *arg, size_t size) {
+    shared_flags *f;
+    mp_process *parent = mp_parent_process(), *list[1];
+    int code = 5, ready[1] = {0};
+    (void)size;
+    memcpy(&f, arg, sizeof f);
+    if (!parent || mp_process_pid(parent) != mp_getppid()) return 2;
+    if (mp_parent_process() != parent) return 3;
+    if (mp_process_is_alive(parent) != 1 || mp_process_exitcode(parent, &code) != 0) return 4;
+    if (strcmp(mp_process_name(parent), (const char *)(uintptr_t)f->values) != 0) return 5;
+    list[0] = parent;
+    if (mp_wait(NULL, 0, list, 1, 0, ready) != MP_ETIMEDOUT) return 6;
+    flag_add(&f->ready);
+    if (mp_wait(NULL, 0, list, 1, 60, ready) != 1 || !ready[0]) return 7; /* killed now */
+    if (mp_process_join(parent, 30) != MP_OK || mp_process_is_alive(parent) != 0) return 8;
+    f->counter = 1;
+    flag_add(&f->ready);
+    return 0;
+}
+static int pp_child(void *arg, size_t size) {
+    shared_flags *f;
+    mp_process g;
+    (void)size;
+    memcpy(&f, arg, sizeof f);
+    strcpy((char *)(uintptr_t)f->values, mp_process_name(mp_current_process()));
+    if (mp_process_init(&g, pp_grandchild, &f, sizeof f, NULL) != MP_OK) return 2;
+    /* not forkserver: its server ends its children with the program that is killed here */
+    if (mp_get_start_method() == MP_FORKSERVER) mp_process_set_start_method(&g, MP_SPAWN);
+    if (mp_process_start(&g) != MP_OK) return 3;
+    flag_wait(&f->go, 1); /* until killed */
+    return 0;
+}
+static int test_parent_process(void) {
+    shared_flags *f = flags_new();
+    mp_process c;
+    mp_process *me = mp_parent_process();
+    CHECK(f != NULL);
+    CHECK(me != NULL); /* this test runs in a child of the runner */
+    CHECK_EQ(mp_process_pid(me), mp_getppid());
+    CHECK_EQ(strcmp(mp_process_name(me), "MainProcess"), 0);
+    CHECK_EQ(mp_process_is_alive(me), 1);
+    CHECK_EQ(mp_process_init(&c, pp_child, &f, sizeof f, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&c), MP_OK);
+    flag_wait(&f->ready, 1);
+    CHECK_EQ(mp_process_kill(&c), MP_OK);
+    CHECK_EQ(mp_process_join(&c, 30), MP_OK);
+    flag_wait(&f->ready, 2); /* the grandchild saw its parent end */
+    CHECK_EQ(f->counter, 1);
+    mp_process_close(&c);
+    return 0;
+}
+
 static const mp_test process_tests[] = {
     {"process_start_join_exitcode", test_start_join_exitcode},
     {"process_names", test_names},
+    {"process_parent_process", test_parent_process},
     {"process_subclass_run", test_subclass_run},
     {"process_join_timeout_is_alive", test_join_timeout_is_alive},
     {"process_terminate_and_kill", test_terminate_and_kill},
