@@ -16,45 +16,49 @@ static int noop(void *arg, size_t size) {
     return 0;
 }
 
-static double raw_fork(int n) {
+/* One start + join of each kind, timed alone: the rounds interleave the kinds one start at a
+   time, and each row is the median of its samples, so that load from other processes on the
+   machine falls on every row alike. */
+static double raw_fork_once(void) {
     double t0 = mp__os_now();
-    int i, st;
-    for (i = 0; i < n; i++) {
-        pid_t pid = fork();
-        if (pid == 0) _exit(0);
-        waitpid(pid, &st, 0);
-    }
-    return (mp__os_now() - t0) / n * 1e6;
+    int st;
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    waitpid(pid, &st, 0);
+    return mp__os_now() - t0;
 }
-
-static double raw_posix_spawn(int n, const char *self) {
+static double raw_posix_spawn_once(const char *self) {
     char *argv[3];
     double t0 = mp__os_now();
-    int i, st;
+    int st;
+    pid_t pid;
     argv[0] = (char *)self;
     argv[1] = (char *)"--noop";
     argv[2] = NULL;
-    for (i = 0; i < n; i++) {
-        pid_t pid;
-        if (posix_spawn(&pid, self, NULL, NULL, argv, environ) != 0) return -1;
-        waitpid(pid, &st, 0);
-    }
-    return (mp__os_now() - t0) / n * 1e6;
+    if (posix_spawn(&pid, self, NULL, NULL, argv, environ) != 0) return -1;
+    waitpid(pid, &st, 0);
+    return mp__os_now() - t0;
 }
-
-static double mp_start_join(int n, int method) {
-    double t0;
+static double mp_once(int method) {
+    double t0 = mp__os_now();
+    mp_process p;
+    mp_process_init(&p, noop, NULL, 0, NULL);
+    mp_process_set_start_method(&p, method);
+    if (mp_process_start(&p) != MP_OK) return -1;
+    mp_process_join(&p, MP_FOREVER);
+    mp_process_close(&p);
+    return mp__os_now() - t0;
+}
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+static double median_us(double *v, int n) {
     int i;
-    t0 = mp__os_now();
-    for (i = 0; i < n; i++) {
-        mp_process p;
-        mp_process_init(&p, noop, NULL, 0, NULL);
-        mp_process_set_start_method(&p, method);
-        if (mp_process_start(&p) != MP_OK) return -1;
-        mp_process_join(&p, MP_FOREVER);
-        mp_process_close(&p);
-    }
-    return (mp__os_now() - t0) / n * 1e6;
+    for (i = 0; i < n; i++)
+        if (v[i] < 0) return -1;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2] * 1e6;
 }
 
 /* Python's numbers, from bench_process.py, or -1 when python3 is missing. */
@@ -83,21 +87,29 @@ static void ratio(const char *label, double base_us, double mp_us) {
 }
 
 int main(int argc, char **argv) {
-    int n = 2000, ns = 300, round;
-    double rf = 1e9, rs = 1e9, mf = 1e9, ms = 1e9, mfs = 1e9, pf, ps, pfs;
+    int n = 3000, ns = 300, i;
+    double rf, rs, mf, ms, mfs, pf, ps, pfs;
+    double *v[5];
     if (argc > 1 && strcmp(argv[1], "--noop") == 0) return 0;
-    if (argc > 1) n = atoi(argv[1]), ns = n / 5 + 1;
+    if (argc > 1) n = atoi(argv[1]), ns = n / 10 + 1;
     if (mp_forkserver_start() != MP_OK) return 1; /* started once, as Python's is */
-    for (round = 0; round < 5; round++) {         /* best of five, interleaved */
-        double v;
-        if ((v = raw_fork(n)) < rf) rf = v;
-        if ((v = mp_start_join(n, MP_FORK)) < mf) mf = v;
-        if ((v = mp_start_join(n, MP_FORKSERVER)) < mfs) mfs = v;
-        if ((v = raw_posix_spawn(ns, mp__os_exe_path())) < rs) rs = v;
-        if ((v = mp_start_join(ns, MP_SPAWN)) < ms) ms = v;
+    for (i = 0; i < 5; i++) v[i] = (double *)malloc((size_t)n * sizeof(double));
+    for (i = 0; i < n; i++) { /* interleaved, one start of each at a time */
+        v[0][i] = raw_fork_once();
+        v[1][i] = mp_once(MP_FORK);
+        v[2][i] = mp_once(MP_FORKSERVER);
     }
+    for (i = 0; i < ns; i++) {
+        v[3][i] = raw_posix_spawn_once(mp__os_exe_path());
+        v[4][i] = mp_once(MP_SPAWN);
+    }
+    rf = median_us(v[0], n);
+    mf = median_us(v[1], n);
+    mfs = median_us(v[2], n);
+    rs = median_us(v[3], ns);
+    ms = median_us(v[4], ns);
     python(&pf, &ps, &pfs);
-    printf("process start + join (best of 5; %d forks, %d spawns per round)\n", n, ns);
+    printf("process start + join (medians of %d interleaved forks, %d spawns)\n", n, ns);
     row("raw fork + waitpid", rf, rf, "");
     row("raw posix_spawn + waitpid", rs, rf, "");
     row("mp.h fork start + join", mf, rf, "target <= 1.2x");
