@@ -3712,10 +3712,6 @@ MP__FN int mp__start_fork(mp_process *p) {
     long parent = mp__g.pid, pid = 0;
     long long handle = -1;
     int r;
-    if (mp__g.fork_hook) { /* costs a look only when the program asked for one */
-        int n = mp__os_thread_count();
-        if (n > 1 && mp__g.fork_hook(n, mp__g.fork_hook_user) != 0) return MP_ETHREADS;
-    }
     mp__os_lock();
     mp__conn_fork_prepare(); /* the child's copies of the connection ends count */
     r = mp__os_fork(&pid, &handle);
@@ -3964,6 +3960,7 @@ static struct {
 } mp__fs = {0, -1, -1};
 
 MP__FN void mp__fs_forget(void) { /* in a forked child: async-signal-safe */
+    if (!mp__fs.pid && mp__fs.sock < 0 && !mp__g.fs_child) return; /* no write, no COW fault */
     if (mp__fs.sock >= 0) mp__os_close_handle(mp__fs.sock);
     if (mp__fs.handle >= 0) mp__os_proc_release(&mp__fs.handle);
     mp__fs.sock = mp__fs.handle = -1;
@@ -4187,6 +4184,10 @@ MPDEF int mp_process_start(mp_process *p) {
         return mp__g.method_error;
     }
     if (mp__g.self.mp__daemon) return MP_EDAEMON;
+    if (method == MP_FORK && mp__g.fork_hook) { /* a look only when the program asked for one */
+        int n = mp__os_thread_count(); /* (before the flush: the hook may print) */
+        if (n > 1 && mp__g.fork_hook(n, mp__g.fork_hook_user) != 0) return MP_ETHREADS;
+    }
     r = mp__start_prepare();
     if (r != MP_OK) return r;
     /* Python flushes too: a forked child would print the buffered output again, and a
