@@ -47,9 +47,13 @@
       p.name, p.pid, p.exitcode            mp_process_name(&p), mp_process_pid(&p),
                                            mp_process_exitcode(&p, &code)
       current_process().name               mp_process_name(mp_current_process())
+      parent_process()                     mp_parent_process() (NULL in the main process)
       os.getpid(), os.getppid()            mp_getpid(), mp_getppid()
       cpu_count(), active_children()       mp_cpu_count(), mp_active_children(list, max)
       set_start_method('spawn')            mp_set_start_method(MP_SPAWN)
+      get_context('forkserver').Process    mp_process_set_start_method(&p, MP_FORKSERVER)
+      get_context('spawn').Pool            options.start_method = MP_SPAWN; mp_pool_new(...)
+      set_forkserver_preload([...])        mp_forkserver_start() (early, before threads)
       RawValue / RawArray                  mp_shared_alloc(size) / mp_shared_free(ptr)
       Value('l') / Array('d', 10)          mp_value_new(sizeof(long)) / (10 * sizeof(double))
       with v.get_lock(): v.value += 1      MP_WITH_LOCK(mp_value_lock(v)) { *(long *)ptr += 1; }
@@ -89,14 +93,40 @@
      shared object of mp.h) are valid in every process of the family, at the same address.
 
    START METHODS
-   - MP_FORK (POSIX default): fork(); the child is a copy of the parent.
+   - MP_FORK (POSIX default): fork(); the child is a copy of the parent. The fastest, but a
+     fork copies only the thread that calls it: a lock that another thread held at that
+     moment (malloc's, stdio's, the program's own) stays locked for ever in the child, which
+     hangs when it takes it. Fork only from a single-threaded process.
    - MP_SPAWN (POSIX, and the only method on Windows): the child re-executes the program
      (/proc/self/exe or the platform's equivalent; CreateProcess on Windows), inherits
      nothing but the family arena, and runs the target found relative to the module that
-     contains it, so address-space randomisation does not matter.
-   The environment variable MP_START_METHOD=fork|spawn sets the default start method, so a
-   whole program (or test suite) can be run under either without changes. A spawned child
-   keeps the start method of its parent (mp_set_start_method included), as in Python.
+     contains it, so address-space randomisation does not matter. Safe from threads, and
+     several times slower than a fork.
+   - MP_FORKSERVER (POSIX): a server process, itself a spawn of the program (so it has one
+     thread and nothing of the parent but the arena), forks each child on request. Safe from
+     threads, about as fast as a fork; the child is like a spawned one (fresh globals, the
+     argument bytes, the arena, the connection ends open in the parent, passed by
+     SCM_RIGHTS). Its parent (mp_getppid, mp_parent_process) is the process that started
+     it. The server starts at the first forkserver start, or early with
+     mp_forkserver_start(); it belongs to the process that started it (a child that starts
+     children under forkserver gets its own) and ends with it, leaving nothing behind; if
+     the program dies, the server kills the children it still has. A server that is killed
+     is replaced at the next start; a start it was serving fails with MP_EFORKSERVER.
+   Which: fork for a single-threaded program that wants speed; forkserver (or spawn) for a
+   program with threads, or a library that cannot know; spawn where a child must be a fresh
+   program, and on Windows.
+   The environment variable MP_START_METHOD=fork|spawn|forkserver sets the default start
+   method, so a whole program (or test suite) can be run under any of them without changes;
+   any other value (spwan, Spawn) makes every start that uses the default fail with
+   MP_EINVAL (MP_ENOSYS for fork or forkserver on Windows) and a message, until the program
+   calls mp_set_start_method. A child keeps the start method of its parent
+   (mp_set_start_method included), as in Python. A process (mp_process_set_start_method)
+   and a pool (mp_pool_options.start_method) can have their own, as with Python's
+   get_context(method).
+   Fork from threads: mp_set_fork_hook(hook, user) has hook(threads, user) called before
+   each fork start from a process with more than one thread (mp_thread_count: /proc/self/task
+   on Linux and where there is a /proc; MP_ENOSYS elsewhere); a non-zero return refuses the
+   fork with MP_ETHREADS (treat it as an error, or warn and go on as Python 3.12 does).
 
    THE FAMILY ARENA
    A block of shared memory created on first use and mapped at the same address in every
@@ -122,6 +152,10 @@
                          that macOS and the BSDs take
       MP_NO_FUTEX, MP_NO_MEMFD, MP_NO_PIDFD, MP_NO_DL_ITERATE_PHDR, MP_NO_CLOSE_RANGE
                          the same, one fast path at a time
+
+   NAMES
+   Process-N as in Python: N counts the processes made by the creator (named or not), and a
+   child of Process-3 names its own Process-3:1, Process-3:2, ...
 
    PLATFORM NOTES
    - exitcode: the value the target returned (or passed to exit), or minus the signal number
@@ -185,7 +219,7 @@ extern "C" {
     X(MP_ETASK, -25, "the task reported an error (see its status)")                                \
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
     X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
-    X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")  \
+    X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")   \
     X(MP_EFORKSERVER, -33, "forkserver: the server died during this start (the next restarts it)") \
     X(MP_ETHREADS, -34, "fork refused: the process has other threads (see mp_set_fork_hook)")
 
@@ -230,7 +264,7 @@ struct mp_process {
 MPDEF void mp_init(void);
 MPDEF const char *mp_strerror(int err);
 MPDEF int mp_set_start_method(int method); /* MP_FORK, MP_SPAWN or MP_FORKSERVER */
-MPDEF int mp_get_start_method(void);        /* or MP_EINVAL: MP_START_METHOD is not a method */
+MPDEF int mp_get_start_method(void);       /* or MP_EINVAL: MP_START_METHOD is not a method */
 /* get_context(method).Process: this process's own start method (0: the global one). */
 MPDEF int mp_process_set_start_method(mp_process *p, int method);
 /* set_forkserver_preload's twin: starts the forkserver now (while the program has one
@@ -825,15 +859,15 @@ static struct {
     int atexit_set;
     char *arena;
     size_t arena_size;
-    char *executable; /* mp_set_executable, UTF-8 */
-    int boot_pending; /* a spawned child whose target has not run yet (see >>autoinit) */
-    size_t boot_off;  /* its boot block in the arena */
-    int method_error; /* MP_START_METHOD names no start method: starts fail, they do not guess */
-    int fs_child;     /* forked by a forkserver: the parent is ppid, not the server */
-    long long fs_status;            /* then: its status channel (see >>forkserver) */
-    char identity[MP__IDENT_MAX];   /* "3:1" for Process-3:1; "" in the main process */
-    char parent_name[MP_NAME_MAX];  /* for mp_parent_process */
-    mp_process parent;              /* mp_parent_process, made on first use */
+    char *executable;    /* mp_set_executable, UTF-8 */
+    int boot_pending;    /* a spawned child whose target has not run yet (see >>autoinit) */
+    size_t boot_off;     /* its boot block in the arena */
+    int method_error;    /* MP_START_METHOD names no start method: starts fail, they do not guess */
+    int fs_child;        /* forked by a forkserver: the parent is ppid, not the server */
+    long long fs_status; /* then: its status channel (see >>forkserver) */
+    char identity[MP__IDENT_MAX];  /* "3:1" for Process-3:1; "" in the main process */
+    char parent_name[MP_NAME_MAX]; /* for mp_parent_process */
+    mp_process parent;             /* mp_parent_process, made on first use */
     mp_fork_hook_fn fork_hook;
     void *fork_hook_user;
 } mp__g;
@@ -1873,8 +1907,8 @@ MP__FN int mp__os_fs_take(int sock, mp__fs_msg *m, long long **fds, int *want, i
     do k = recvmsg(sock, &mh, flags);
     while (k < 0 && errno == EINTR);
     if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
-    if (k != (ssize_t)sizeof *m || m->magic != MP__FS_MAGIC || m->nfds < 1 ||
-        m->nfds > 1048576 || m->nhere > MP__FS_CHUNK || (*want && m->nfds != (mp__u64)*want) ||
+    if (k != (ssize_t)sizeof *m || m->magic != MP__FS_MAGIC || m->nfds < 1 || m->nfds > 1048576 ||
+        m->nhere > MP__FS_CHUNK || (*want && m->nfds != (mp__u64)*want) ||
         (mh.msg_flags & MSG_CTRUNC))
         bad = 1;
     if (!bad && !*want) {
@@ -2558,7 +2592,7 @@ MP__FN void mp__os_exit(int code) {
    mode, overlapped so that one thread may read while another writes the same end. */
 static SRWLOCK mp__os_reg_srw = SRWLOCK_INIT;
 static volatile mp__u32 mp__os_pipe_count;
-#define MP__WIN_PIPE_BUF 65536
+#define MP__WIN_PIPE_BUF  65536
 MP__FN void mp__os_reg_lock(void) {
     AcquireSRWLockExclusive(&mp__os_reg_srw);
 }
@@ -4178,14 +4212,15 @@ MPDEF int mp_process_start(mp_process *p) {
     if (!p->mp__method && mp__g.method_error) {
         static int said;
         if (!said++)
-            fprintf(stderr, "mp.h: MP_START_METHOD is not a start method here (fork, spawn or "
-                            "forkserver; fork and forkserver are POSIX only): %s\n",
+            fprintf(stderr,
+                    "mp.h: MP_START_METHOD is not a start method here (fork, spawn or "
+                    "forkserver; fork and forkserver are POSIX only): %s\n",
                     mp_strerror(mp__g.method_error));
         return mp__g.method_error;
     }
     if (mp__g.self.mp__daemon) return MP_EDAEMON;
     if (method == MP_FORK && mp__g.fork_hook) { /* a look only when the program asked for one */
-        int n = mp__os_thread_count(); /* (before the flush: the hook may print) */
+        int n = mp__os_thread_count();          /* (before the flush: the hook may print) */
         if (n > 1 && mp__g.fork_hook(n, mp__g.fork_hook_user) != 0) return MP_ETHREADS;
     }
     r = mp__start_prepare();
@@ -4291,7 +4326,6 @@ MPDEF int mp_active_children(mp_process **out, int max) {
     mp__os_unlock();
     return n;
 }
-
 
 /* parent_process(): a record of kind MP__CHILD_PARENT, which no reaper touches; it ends when
    the parent's pid is gone (or, for a real parent, when we are adopted by another). */

@@ -16,9 +16,9 @@
 #include "test_badinput.c"
 #include "test_forkserver.c"
 
-static const mp_test *const test_groups[] = {process_tests, arena_tests, sync_tests,    queue_tests,
-                                             pool_tests,    pipe_tests,  badinput_tests,
-                                             forkserver_tests};
+static const mp_test *const test_groups[] = {process_tests,  arena_tests,     sync_tests,
+                                             queue_tests,    pool_tests,      pipe_tests,
+                                             badinput_tests, forkserver_tests};
 
 static const mp_test *test_at(int index) {
     size_t g;

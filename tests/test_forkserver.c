@@ -41,8 +41,7 @@ static int fs_child(void *arg, size_t size) {
     memcpy(&code, (char *)arg + sizeof s, sizeof code);
     s->parent = mp_getppid();
     strcpy(s->name, mp_process_name(mp_current_process()));
-    if (!parent || mp_process_pid(parent) != mp_getppid() ||
-        mp_process_is_alive(parent) != 1)
+    if (!parent || mp_process_pid(parent) != mp_getppid() || mp_process_is_alive(parent) != 1)
         return 101;
     strcpy(s->parent_name, mp_process_name(parent));
     mp__fetch_add(&s->count, 1);

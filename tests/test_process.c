@@ -1135,7 +1135,6 @@ static int test_forged_spawn_token_windows(void) {
 #endif
 }
 
-
 /* Issue 14: parent_process(): the parent's pid and name, is_alive, and a sentinel that
    mp_wait and join see when the parent ends (here: killed while its child runs). */
 static int pp_grandchild(void *arg, size_t size) {
