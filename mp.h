@@ -49,11 +49,15 @@
       p.name, p.pid, p.exitcode            mp_process_name(&p), mp_process_pid(&p),
                                            mp_process_exitcode(&p, &code)
       current_process().name               mp_process_name(mp_current_process())
+      parent_process()                     mp_parent_process() (NULL in the main process)
       os.getpid(), os.getppid()            mp_getpid(), mp_getppid()
       cpu_count(), active_children()       mp_cpu_count(), mp_active_children(list, max)
       time.sleep(s), time.time()           mp_sleep(s), mp_time()
       time.monotonic()                     mp_monotonic()
       set_start_method('spawn')            mp_set_start_method(MP_SPAWN)
+      get_context('forkserver').Process    mp_process_set_start_method(&p, MP_FORKSERVER)
+      get_context('spawn').Pool            options.start_method = MP_SPAWN; mp_pool_new(...)
+      set_forkserver_preload([...])        mp_forkserver_start() (early, before threads)
       RawValue / RawArray                  mp_shared_alloc(size) / mp_shared_free(ptr)
       Value('l') / Array('d', 10)          mp_value_new(sizeof(long)) / (10 * sizeof(double))
       Value('l', 7) / Array('d', [1, 2])   mp_value_new_init(sizeof x, &x) /
@@ -119,14 +123,40 @@
      shared object of mp.h) are valid in every process of the family, at the same address.
 
    START METHODS
-   - MP_FORK (POSIX default): fork(); the child is a copy of the parent.
+   - MP_FORK (POSIX default): fork(); the child is a copy of the parent. The fastest, but a
+     fork copies only the thread that calls it: a lock that another thread held at that
+     moment (malloc's, stdio's, the program's own) stays locked for ever in the child, which
+     hangs when it takes it. Fork only from a single-threaded process.
    - MP_SPAWN (POSIX, and the only method on Windows): the child re-executes the program
      (/proc/self/exe or the platform's equivalent; CreateProcess on Windows), inherits
      nothing but the family arena, and runs the target found relative to the module that
-     contains it, so address-space randomisation does not matter.
-   The environment variable MP_START_METHOD=fork|spawn sets the default start method, so a
-   whole program (or test suite) can be run under either without changes. A spawned child
-   keeps the start method of its parent (mp_set_start_method included), as in Python.
+     contains it, so address-space randomisation does not matter. Safe from threads, and
+     several times slower than a fork.
+   - MP_FORKSERVER (POSIX): a server process, itself a spawn of the program (so it has one
+     thread and nothing of the parent but the arena), forks each child on request. Safe from
+     threads, about as fast as a fork; the child is like a spawned one (fresh globals, the
+     argument bytes, the arena, the connection ends open in the parent, passed by
+     SCM_RIGHTS). Its parent (mp_getppid, mp_parent_process) is the process that started
+     it. The server starts at the first forkserver start, or early with
+     mp_forkserver_start(); it belongs to the process that started it (a child that starts
+     children under forkserver gets its own) and ends with it, leaving nothing behind; if
+     the program dies, the server kills the children it still has. A server that is killed
+     is replaced at the next start; a start it was serving fails with MP_EFORKSERVER.
+   Which: fork for a single-threaded program that wants speed; forkserver (or spawn) for a
+   program with threads, or a library that cannot know; spawn where a child must be a fresh
+   program, and on Windows.
+   The environment variable MP_START_METHOD=fork|spawn|forkserver sets the default start
+   method, so a whole program (or test suite) can be run under any of them without changes;
+   any other value (spwan, Spawn) makes every start that uses the default fail with
+   MP_EINVAL (MP_ENOSYS for fork or forkserver on Windows) and a message, until the program
+   calls mp_set_start_method. A child keeps the start method of its parent
+   (mp_set_start_method included), as in Python. A process (mp_process_set_start_method)
+   and a pool (mp_pool_options.start_method) can have their own, as with Python's
+   get_context(method).
+   Fork from threads: mp_set_fork_hook(hook, user) has hook(threads, user) called before
+   each fork start from a process with more than one thread (mp_thread_count: /proc/self/task
+   on Linux and where there is a /proc; MP_ENOSYS elsewhere); a non-zero return refuses the
+   fork with MP_ETHREADS (treat it as an error, or warn and go on as Python 3.12 does).
 
    THE FAMILY ARENA
    A block of shared memory created on first use and mapped at the same address in every
@@ -157,6 +187,10 @@
                          close_range), the path that macOS and the BSDs take
       MP_NO_FUTEX, MP_NO_MEMFD, MP_NO_PIDFD, MP_NO_DL_ITERATE_PHDR, MP_NO_CLOSE_RANGE
                          the same, one fast path at a time
+
+   NAMES
+   Process-N as in Python: N counts the processes made by the creator (named or not), and a
+   child of Process-3 names its own Process-3:1, Process-3:2, ...
 
    PLATFORM NOTES
    - exitcode: the value the target returned (or passed to exit), or minus the signal number
@@ -222,6 +256,8 @@ extern "C" {
     X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
     X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")   \
     X(MP_ECANCELLED, -31, "the task was cancelled before it started")                              \
+    X(MP_EFORKSERVER, -33, "forkserver: the server died during this start (the next restarts it)") \
+    X(MP_ETHREADS, -34, "fork refused: the process has other threads (see mp_set_fork_hook)")      \
     X(MP_EAUTH, -35,                                                                               \
       "authentication failed: the peer holds another authkey (AuthenticationError)")               \
     X(MP_EEXIST, -36, "the name exists already (an address in use, a shared memory name)")         \
@@ -241,7 +277,7 @@ enum mp_error {
 #endif
 #define MP_FOREVER 1e300
 
-enum mp_start_method { MP_FORK = 1, MP_SPAWN = 2 };
+enum mp_start_method { MP_FORK = 1, MP_SPAWN = 2, MP_FORKSERVER = 3 };
 
 typedef struct mp_process mp_process;
 
@@ -264,13 +300,27 @@ struct mp_process {
     int mp__exitcode;
     long mp__pid;
     void *mp__child;
+    int mp__method;      /* 0: the global start method */
+    unsigned mp__number; /* its place among its creator's processes (Process-N) */
     char mp__name[MP_NAME_MAX];
 };
 
 MPDEF void mp_init(void);
 MPDEF const char *mp_strerror(int err);
-MPDEF int mp_set_start_method(int method); /* MP_FORK or MP_SPAWN */
-MPDEF int mp_get_start_method(void);
+MPDEF int mp_set_start_method(int method); /* MP_FORK, MP_SPAWN or MP_FORKSERVER */
+MPDEF int mp_get_start_method(void);       /* or MP_EINVAL: MP_START_METHOD is not a method */
+/* get_context(method).Process: this process's own start method (0: the global one). */
+MPDEF int mp_process_set_start_method(mp_process *p, int method);
+/* set_forkserver_preload's twin: starts the forkserver now (while the program has one
+   thread), instead of at the first forkserver start. MP_OK if it runs already. */
+MPDEF int mp_forkserver_start(void);
+/* The threads of this process (1 when single-threaded), or MP_ENOSYS where unknown. */
+MPDEF int mp_thread_count(void);
+/* Called before each fork start (MP_FORK) from a process that has more than one thread,
+   with their number: return 0 to fork anyway, non-zero to refuse (the start returns
+   MP_ETHREADS). NULL (the default) forks without looking. See START METHODS. */
+typedef int (*mp_fork_hook_fn)(int threads, void *user);
+MPDEF void mp_set_fork_hook(mp_fork_hook_fn hook, void *user);
 /* The program a spawned child runs (UTF-8 path); NULL restores the running executable.
    The twin of multiprocessing.set_executable(). */
 MPDEF int mp_set_executable(const char *path);
@@ -294,6 +344,9 @@ MPDEF int mp_process_daemon(const mp_process *p);
 MPDEF int mp_process_exitcode(mp_process *p, int *code); /* 1: *code set; 0: none yet */
 
 MPDEF const mp_process *mp_current_process(void);
+/* parent_process(): the process that started this one (its pid and name; is_alive, and
+   mp_wait reports it when it ends), or NULL in the main process. */
+MPDEF mp_process *mp_parent_process(void);
 MPDEF long mp_getpid(void);
 MPDEF long mp_getppid(void);
 MPDEF int mp_cpu_count(void);
@@ -521,6 +574,7 @@ typedef struct mp_pool_options {
        negative: MP_EINVAL */
     int maxtasksperchild;
     double task_timeout; /* seconds; 0: no limit */
+    int start_method;    /* the workers' start method; 0: the global one */
 } mp_pool_options;
 typedef struct mp_async_callbacks {
     void (*callback)(void *user, const void *result, size_t size);
@@ -1018,6 +1072,7 @@ typedef struct mp__word {
 } mp__word;
 
 /* Process-wide state; the platform layer reads the arena fields. */
+#define MP__IDENT_MAX 48
 struct mp__child;
 static struct {
     int inited;
@@ -1030,10 +1085,19 @@ static struct {
     int atexit_set;
     char *arena;
     size_t arena_size;
-    char *executable; /* mp_set_executable, UTF-8 */
-    int boot_pending; /* a spawned child whose target has not run yet (see >>autoinit) */
-    size_t boot_off;  /* its boot block in the arena */
+    char *executable;    /* mp_set_executable, UTF-8 */
+    int boot_pending;    /* a spawned child whose target has not run yet (see >>autoinit) */
+    size_t boot_off;     /* its boot block in the arena */
+    int method_error;    /* MP_START_METHOD names no start method: starts fail, they do not guess */
+    int fs_child;        /* forked by a forkserver: the parent is ppid, not the server */
+    long long fs_status; /* then: its status channel (see >>forkserver) */
+    char identity[MP__IDENT_MAX];  /* "3:1" for Process-3:1; "" in the main process */
+    char parent_name[MP_NAME_MAX]; /* for mp_parent_process */
+    mp_process parent;             /* mp_parent_process, made on first use */
+    mp_fork_hook_fn fork_hook;
+    void *fork_hook_user;
 } mp__g;
+MP__FN void mp__fs_forget(void); /* a forked child has no forkserver of its own yet */
 
 MP__FN int mp__bad_timeout(double t) {
     return !(t >= 0.0); /* also true for NaN */
@@ -1118,6 +1182,20 @@ typedef struct mp__addr {
     size_t len;     /* of name */
     char name[256]; /* Unix: the path; TCP: the host; a Windows pipe: its whole name */
 } mp__addr;
+/* Forkserver (POSIX): what the server hands the child it forked (see >>forkserver), and the
+   records that go back to the parent on the child's status channel. */
+typedef struct mp__fs_job {
+    mp__u64 boot_off;
+    long long status; /* the child's end of its status channel */
+    long long *fds;   /* the connection ends the parent had open, in its pass table's order */
+    int nfds;
+} mp__fs_job;
+enum { MP__FS_STARTED = 1, MP__FS_EXITED, MP__FS_SELF_EXIT, MP__FS_FAILED };
+typedef struct mp__fs_rec {
+    mp__u32 kind; /* MP__FS_* */
+    mp__i32 code; /* exit code, minus a signal, or an MP_E* error */
+    mp__u64 pid;
+} mp__fs_rec;
 
 /* ======================================================================================== */
 /* >>os: the platform layer. Each primitive has its POSIX and its Win32 half; everything    */
@@ -1160,6 +1238,7 @@ static void mp__os_atfork_child(void) {
        on it again, from this thread, the child's main thread. */
     mp__os_robust_init();
     mp__os_interrupt_forked();
+    mp__fs_forget();
 }
 MP__FN void mp__os_init(void) {
     pthread_atfork(NULL, NULL, mp__os_atfork_child);
@@ -1750,6 +1829,7 @@ MP__FN void mp__os_worker_init(long parent) {
     pthread_attr_t attr;
     pthread_t t;
     sigset_t all, old;
+    if (mp__g.fs_child) parent = (long)getppid(); /* the server: it ends with the program */
     mp__os_watched = parent;
     mp__os_watch_fd = mp__os_pidfd_open(parent);
     if ((long)getppid() != parent) _exit(0); /* it died before we could watch it */
@@ -2048,9 +2128,14 @@ MP__FN void mp__os_proc_release(long long *handle) {
     if (*handle >= 0) close((int)*handle);
     *handle = -1;
 }
+/* _exit through a pointer that the loader fills in when the program starts: a direct call
+   would be bound lazily, in every child anew (the parent never calls it), and that costs
+   each fork child a symbol lookup and a copy-on-write fault or two, a fifth of a start. */
+static void (*volatile mp__os_exit_now)(int) = _exit;
 MP__FN void mp__os_exit(int code) {
     fflush(NULL);
-    _exit(code);
+    mp__os_exit_now(code);
+    _exit(code); /* not reached: tells the compiler that this does not return */
 }
 
 /* Connection ends: AF_UNIX stream socketpairs, close-on-exec (a spawned child gets the ones
@@ -2488,6 +2573,269 @@ MP__FN int mp__os_shm_unlink(const char *name) {
     path[0] = '/';
     memcpy(path + 1, name, strlen(name) + 1);
     return shm_unlink(path) == 0 ? MP_OK : errno == ENOENT ? MP_ENOENT : MP_ESYS;
+}
+
+/* Forkserver primitives. The request channel is a socketpair, so nothing is left in the file
+   system. A request is one or more fixed-size messages that carry descriptors (SCM_RIGHTS):
+   first the child's status channel, then the connection ends the parent has open. */
+#define MP__OS_FORKSERVER 1
+#define MP__FS_MAGIC      0x6d702d6673727672ull /* "mp-fsrvr" */
+#define MP__FS_CHUNK      64                    /* descriptors per message */
+typedef struct mp__fs_msg {
+    mp__u64 magic, boot_off, nfds, nhere;
+} mp__fs_msg;
+MP__FN int mp__os_fs_sendfds(int sock, const mp__fs_msg *m, const int *fds) {
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * MP__FS_CHUNK)];
+    } u;
+    struct msghdr mh;
+    struct iovec iov;
+    size_t len = sizeof(int) * (size_t)m->nhere;
+    memset(&mh, 0, sizeof mh);
+    memset(&u, 0, sizeof u);
+    iov.iov_base = (void *)(uintptr_t)m;
+    iov.iov_len = sizeof *m;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (len) {
+        struct cmsghdr *cm;
+        mh.msg_control = u.buf;
+        mh.msg_controllen = CMSG_SPACE(len);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(len);
+        memcpy(CMSG_DATA(cm), fds, len);
+    }
+    for (;;) {
+        ssize_t w = sendmsg(sock, &mh, MP__NOSIGNAL);
+        if (w == (ssize_t)sizeof *m) return MP_OK;
+        if (w < 0 && errno == EINTR) continue;
+        return w < 0 && (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN) ? MP_EOF
+                                                                                     : MP_ESYS;
+    }
+}
+/* The parent asks for a child. *status: our end of the child's status channel, where the
+   child says it started and the server says how it ended. MP_EOF: the server is gone. */
+MP__FN int mp__os_fs_request(long long sock, mp__u64 boot_off, const mp__pass *pass, int npass,
+                             long long *status) {
+    long long st[2];
+    int fds[MP__FS_CHUNK], i = -1, r;
+    mp__fs_msg m;
+    r = mp__os_pipe(0, st); /* st[0] receives, st[1] sends */
+    if (r != MP_OK) return r;
+    m.magic = MP__FS_MAGIC;
+    m.boot_off = boot_off;
+    m.nfds = (mp__u64)npass + 1;
+    do {
+        m.nhere = 0;
+        for (; m.nhere < MP__FS_CHUNK && i < npass; i++)
+            fds[m.nhere++] = i < 0 ? (int)st[1] : (int)pass[i].handle;
+        r = mp__os_fs_sendfds((int)sock, &m, fds);
+    } while (r == MP_OK && i < npass);
+    close((int)st[1]);
+    if (r != MP_OK) {
+        close((int)st[0]);
+        return r;
+    }
+    *status = st[0];
+    return MP_OK;
+}
+MP__FN void mp__os_fs_note(long long h, int kind, int code, long pid) {
+    mp__fs_rec rec;
+    memset(&rec, 0, sizeof rec);
+    rec.kind = (mp__u32)kind;
+    rec.code = (mp__i32)code;
+    rec.pid = (mp__u64)pid;
+    if (h >= 0) (void)mp__os_send(h, &rec, sizeof rec, NULL, 0);
+}
+static int mp__os_fs_wake_w = -1;
+static void mp__os_fs_sigchld(int sig) {
+    int e = errno;
+    char c = 0;
+    (void)sig;
+    if (write(mp__os_fs_wake_w, &c, 1) < 0) {} /* full: a wake-up is pending anyway */
+    errno = e;
+}
+/* Receives one message of a request into fds[*got...]: 1 when the request is whole, 0 when
+   more is to come, -1 when the program is gone (or broke the protocol). */
+MP__FN int mp__os_fs_take(int sock, mp__fs_msg *m, long long **fds, int *want, int *got) {
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * MP__FS_CHUNK)];
+    } u;
+    struct msghdr mh;
+    struct iovec iov;
+    struct cmsghdr *cm;
+    ssize_t k;
+    int flags = 0, bad = 0, here = 0;
+#ifdef MSG_CMSG_CLOEXEC
+    flags = MSG_CMSG_CLOEXEC;
+#endif
+    memset(&mh, 0, sizeof mh);
+    iov.iov_base = m;
+    iov.iov_len = sizeof *m;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = u.buf;
+    mh.msg_controllen = sizeof u.buf;
+    do k = recvmsg(sock, &mh, flags);
+    while (k < 0 && errno == EINTR);
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    if (k != (ssize_t)sizeof *m || m->magic != MP__FS_MAGIC || m->nfds < 1 || m->nfds > 1048576 ||
+        m->nhere > MP__FS_CHUNK || (*want && m->nfds != (mp__u64)*want) ||
+        (mh.msg_flags & MSG_CTRUNC))
+        bad = 1;
+    if (!bad && !*want) {
+        *fds = (long long *)MP_MALLOC((size_t)m->nfds * sizeof **fds);
+        if (!*fds) bad = 1;
+        *want = (int)m->nfds;
+    }
+    for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        int *v = (int *)(void *)CMSG_DATA(cm), j, nv;
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+        nv = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (j = 0; j < nv; j++) {
+            int fd;
+            memcpy(&fd, v + j, sizeof fd);
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+            if (bad || *got >= *want)
+                close(fd), bad = 1;
+            else
+                (*fds)[(*got)++] = fd, here++;
+        }
+    }
+    if (bad || (mp__u64)here != m->nhere) {
+        while (*got) close((int)(*fds)[--(*got)]);
+        return -1;
+    }
+    return *got == *want;
+}
+/* The server's loop. It forks a child for each request and returns 0 in that child, with the
+   job; the server itself reaps its children and writes how each ended on its status channel.
+   It returns MP_EOF once the program that owns it is gone (EOF on the request channel):
+   then it has killed and reaped the children it still had, so none is left an orphan. */
+MP__FN int mp__os_fs_serve(long long sock, mp__fs_job *job) {
+    struct sigaction sa;
+    int wake[2], n = 0, cap = 0, want = 0, got = 0, i, st;
+    long *pids = NULL;
+    int *sts = NULL;
+    long long *fds = NULL;
+    mp__fs_msg m;
+    if (pipe(wake) != 0) return MP_ESYS;
+    for (i = 0; i < 2; i++) {
+        fcntl(wake[i], F_SETFD, FD_CLOEXEC);
+        fcntl(wake[i], F_SETFL, O_NONBLOCK);
+    }
+    mp__os_fs_wake_w = wake[1];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = mp__os_fs_sigchld;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+    signal(SIGINT, SIG_IGN); /* Ctrl-C is for the program, which then ends us by closing */
+    signal(SIGPIPE, SIG_IGN);
+    for (;;) {
+        struct pollfd pf[2];
+        pid_t pid;
+        int r;
+        pf[0].fd = (int)sock;
+        pf[1].fd = wake[0];
+        pf[0].events = pf[1].events = POLLIN;
+        pf[0].revents = pf[1].revents = 0;
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (pf[1].revents) {
+            char buf[64];
+            while (read(wake[0], buf, sizeof buf) > 0) {}
+            while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+                for (i = 0; i < n && pids[i] != (long)pid; i++) {}
+                if (i == n) continue;
+                mp__os_fs_note(sts[i], MP__FS_EXITED,
+                               WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st), (long)pid);
+                close(sts[i]);
+                pids[i] = pids[n - 1];
+                sts[i] = sts[--n];
+            }
+        }
+        if (!pf[0].revents) continue;
+        r = mp__os_fs_take((int)sock, &m, &fds, &want, &got);
+        if (r < 0) break;
+        if (r == 0) continue;
+        if (n == cap) { /* room first: a child is never forked that we could not track */
+            int c2 = cap ? cap * 2 : 16;
+            long *p2 = (long *)MP_REALLOC(pids, (size_t)c2 * sizeof *pids);
+            int *s2 = p2 ? (int *)MP_REALLOC(sts, (size_t)c2 * sizeof *sts) : NULL;
+            if (p2) pids = p2;
+            if (s2) sts = s2, cap = c2;
+        }
+        pid = n < cap ? fork() : -1;
+        if (pid == 0) {
+            close((int)sock);
+            close(wake[0]);
+            close(wake[1]);
+            for (i = 0; i < n; i++) close(sts[i]);
+            MP_FREE(pids);
+            MP_FREE(sts);
+            signal(SIGCHLD, SIG_DFL);
+            signal(SIGINT, SIG_DFL);
+            signal(SIGPIPE, SIG_DFL);
+            if (mp__os_sentinel_w >= 0) close(mp__os_sentinel_w); /* the server's, not ours */
+            mp__os_sentinel_w = -1;
+            job->boot_off = m.boot_off;
+            job->status = fds[0];
+            job->fds = fds + 1;
+            job->nfds = want - 1;
+            return MP_OK;
+        }
+        for (i = 1; i < want; i++) close((int)fds[i]);
+        if (pid < 0) {
+            mp__os_fs_note(fds[0], MP__FS_FAILED, n < cap ? MP_ESYS : MP_ENOMEM, 0);
+            close((int)fds[0]);
+        } else {
+            pids[n] = (long)pid;
+            sts[n++] = (int)fds[0];
+        }
+        MP_FREE(fds);
+        fds = NULL;
+        want = got = 0;
+    }
+    for (i = 0; i < n; i++) kill((pid_t)pids[i], SIGKILL);
+    for (i = 0; i < n; i++) {
+        while (waitpid((pid_t)pids[i], &st, 0) < 0 && errno == EINTR) {}
+        close(sts[i]);
+    }
+    MP_FREE(pids);
+    MP_FREE(sts);
+    MP_FREE(fds);
+    return MP_EOF;
+}
+
+/* A handle that becomes ready when a process that is not our child ends (-1: none here). */
+MP__FN long long mp__os_proc_open(long pid) {
+    return mp__os_pidfd_open(pid);
+}
+/* How many threads this process has, or MP_ENOSYS where the system does not say. Linux
+   counts them in the link count of /proc/self/task (one stat); elsewhere the entries of a
+   /proc task directory are counted where there is one. */
+MP__FN int mp__os_thread_count(void) {
+    DIR *d;
+    int n = 0;
+#if defined(__linux__) && !defined(MP_PORTABLE)
+    struct stat st;
+    if (stat("/proc/self/task", &st) == 0 && st.st_nlink > 2) return (int)st.st_nlink - 2;
+#endif
+    d = opendir("/proc/self/task");
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (e->d_name[0] != '.') n++;
+        closedir(d);
+    }
+    return n > 0 ? n : MP_ENOSYS;
 }
 
 #if MP__DL_ITERATE
@@ -3869,6 +4217,40 @@ MP__FN int mp__os_shm_unlink(const char *name) {
     (void)name; /* a mapping goes with its last handle (Python's unlink does nothing here) */
     return MP_OK;
 }
+/* Forkserver: POSIX only (it forks). */
+#define MP__OS_FORKSERVER 0
+MP__FN int mp__os_fs_request(long long sock, mp__u64 boot_off, const mp__pass *pass, int npass,
+                             long long *status) {
+    (void)sock, (void)boot_off, (void)pass, (void)npass, (void)status;
+    return MP_ENOSYS;
+}
+MP__FN void mp__os_fs_note(long long h, int kind, int code, long pid) {
+    (void)h, (void)kind, (void)code, (void)pid;
+}
+MP__FN int mp__os_fs_serve(long long sock, mp__fs_job *job) {
+    (void)sock, (void)job;
+    return MP_ENOSYS;
+}
+MP__FN long long mp__os_proc_open(long pid) {
+    HANDLE h = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+    return h ? (long long)(uintptr_t)h : -1;
+}
+MP__FN int mp__os_thread_count(void) {
+    DWORD me = GetCurrentProcessId();
+    THREADENTRY32 te;
+    int n = 0;
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    if (snap == INVALID_HANDLE_VALUE) return MP_ENOSYS;
+    te.dwSize = sizeof te;
+    if (Thread32First(snap, &te)) {
+        do {
+            if (te.th32OwnerProcessID == me) n++;
+        } while (Thread32Next(snap, &te));
+    }
+    CloseHandle(snap);
+    return n > 0 ? n : MP_ENOSYS;
+}
+
 #endif /* >>os end */
 
 /* ======================================================================================== */
@@ -4474,6 +4856,8 @@ typedef struct mp__boot {
     mp__u64 authkey_len;     /* the parent's authkey (>>connection) */
     unsigned char authkey[MP_AUTHKEY_MAX];
     char name[MP_NAME_MAX];
+    char parent_name[MP_NAME_MAX];
+    char identity[MP__IDENT_MAX];
     char module[4096];
     /* payload follows */
 } mp__boot;
@@ -4505,6 +4889,22 @@ MP__FN void mp__conn_exit(void);
 MP__FN void mp__authkey_ensure(void);
 MP__FN size_t mp__authkey_copy(unsigned char *out);
 MP__FN void mp__authkey_adopt(const unsigned char *key, size_t n);
+/* MP_OK, MP_EINVAL (not a method) or MP_ENOSYS (not here: fork and forkserver on Windows). */
+MP__FN int mp__method_check(int method) {
+    if (method != MP_FORK && method != MP_SPAWN && method != MP_FORKSERVER) return MP_EINVAL;
+    if (method != MP_SPAWN && !MP__OS_FORKS) return MP_ENOSYS;
+    return MP_OK;
+}
+/* MP_START_METHOD: a misspelt method is an error at the first start, never a silent fork. */
+MP__FN void mp__method_from_env(const char *m) {
+    int want = strcmp(m, "fork") == 0         ? MP_FORK
+               : strcmp(m, "spawn") == 0      ? MP_SPAWN
+               : strcmp(m, "forkserver") == 0 ? MP_FORKSERVER
+                                              : 0;
+    mp__g.method_error = want ? mp__method_check(want) : MP_EINVAL;
+    if (!mp__g.method_error) mp__g.method = want;
+}
+MP__FN int mp__check(const mp_process *p);
 MP__FN void mp__init_globals(void) {
     const char *m;
     if (mp__g.inited) return;
@@ -4514,7 +4914,7 @@ MP__FN void mp__init_globals(void) {
     mp__g.ppid = mp__os_getppid();
     mp__g.method = MP__OS_FORKS ? MP_FORK : MP_SPAWN;
     m = getenv("MP_START_METHOD");
-    if (m && strcmp(m, "spawn") == 0) mp__g.method = MP_SPAWN;
+    if (m && *m) mp__method_from_env(m);
     mp__g.self.mp__magic = MP__PROCESS_MAGIC;
     mp__g.self.mp__state = MP__STARTED;
     mp__g.self.mp__pid = mp__g.pid;
@@ -4527,15 +4927,25 @@ MP__FN void mp__init_globals(void) {
 }
 
 MPDEF int mp_set_start_method(int method) {
+    int r;
     mp__init_globals();
-    if (method == MP_FORK && !MP__OS_FORKS) return MP_ENOSYS;
-    if (method != MP_FORK && method != MP_SPAWN) return MP_EINVAL;
+    r = mp__method_check(method);
+    if (r != MP_OK) return r;
     mp__g.method = method;
+    mp__g.method_error = 0; /* the program's own choice overrides the environment */
     return MP_OK;
 }
 MPDEF int mp_get_start_method(void) {
     mp__init_globals();
-    return mp__g.method;
+    return mp__g.method_error ? mp__g.method_error : mp__g.method;
+}
+MPDEF int mp_process_set_start_method(mp_process *p, int method) {
+    int r = mp__check(p);
+    if (r != MP_OK) return r;
+    if (p->mp__state != MP__INIT) return MP_ESTARTED;
+    r = method ? mp__method_check(method) : MP_OK;
+    if (r == MP_OK) p->mp__method = method;
+    return r;
 }
 MPDEF int mp_set_executable(const char *path) {
     char *copy = NULL;
@@ -4562,7 +4972,7 @@ MPDEF long mp_getpid(void) {
 }
 MPDEF long mp_getppid(void) {
     mp__init_globals();
-    return mp__os_getppid();
+    return mp__g.fs_child ? mp__g.ppid : mp__os_getppid(); /* the program's, not the server */
 }
 MPDEF int mp_cpu_count(void) {
     return mp__os_cpu_count();
@@ -4580,25 +4990,53 @@ typedef struct mp__child {
     int daemon, ended, exitcode;
     int waiters; /* threads waiting on it outside the os lock: the reaper leaves it to them */
     int listed;  /* in mp__g.children; a reaped child leaves the list, its record stays */
+    int kind;    /* MP__CHILD_*: how it is waited for */
+    int fs_code, fs_have; /* a forkserver child: the exit code its records gave so far */
     mp_process *proc;
     struct mp__child *next;
 } mp__child;
+/* A child of ours; a child of our forkserver (handle: its status channel); our parent. */
+enum { MP__CHILD_OWN = 0, MP__CHILD_FS, MP__CHILD_PARENT };
+MP__FN int mp__fs_wait(mp__child *c, double timeout, int *code);
+MP__FN int mp__parent_wait(mp__child *c, double timeout);
+/* MP_OK with *code once it has ended, else MP_ETIMEDOUT (or an error). */
+MP__FN int mp__proc_wait(mp__child *c, double timeout, int *code) {
+    if (c->kind == MP__CHILD_FS) return mp__fs_wait(c, timeout, code);
+    if (c->kind == MP__CHILD_PARENT) return mp__parent_wait(c, timeout);
+    return mp__os_proc_wait(c->pid, &c->handle, timeout, code);
+}
 
 MP__FN int mp__check(const mp_process *p) {
     if (!p || p->mp__magic != MP__PROCESS_MAGIC) return MP_EINVAL;
     return p->mp__state == MP__CLOSED ? MP_ECLOSED : MP_OK;
 }
+/* Python's _identity: the creator's, then this process's place among the creator's (so the
+   first child of Process-3 is Process-3:1). Deeper than MP__IDENT_MAX can say: the creator's. */
+MP__FN void mp__child_identity(char *dst, unsigned number) {
+    char num[24];
+    size_t n = strlen(mp__g.identity), k;
+    mp__fmt_name(num, "", number);
+    k = strlen(num);
+    memmove(dst, mp__g.identity, n + 1);
+    if (!n)
+        memcpy(dst, num, k + 1);
+    else if (n + 1 + k < MP__IDENT_MAX)
+        dst[n] = ':', memcpy(dst + n + 1, num, k + 1);
+}
 MP__FN int mp__init_common(mp_process *p, const char *name) {
+    char id[MP__IDENT_MAX], dflt[MP__IDENT_MAX + 16];
     mp__init_globals();
     if (name && strlen(name) >= MP_NAME_MAX) return MP_ENAMETOOLONG;
     memset(p, 0, sizeof *p);
     p->mp__magic = MP__PROCESS_MAGIC;
     p->mp__state = MP__INIT;
     p->mp__daemon = mp__g.self.mp__daemon; /* Python: inherits the creator's flag */
-    if (name)
-        mp__copy_name(p->mp__name, name);
-    else
-        mp__fmt_name(p->mp__name, "Process-", mp__fetch_add(&mp__g.counter, 1) + 1);
+    /* numbered whether named or not, as in Python */
+    p->mp__number = mp__fetch_add(&mp__g.counter, 1) + 1;
+    mp__child_identity(id, p->mp__number);
+    memcpy(dflt, "Process-", 8);
+    memcpy(dflt + 8, id, strlen(id) + 1);
+    mp__copy_name(p->mp__name, name ? name : dflt);
     return MP_OK;
 }
 MPDEF int mp_process_init(mp_process *p, mp_target_fn target, const void *arg, size_t arg_size,
@@ -4706,7 +5144,7 @@ MP__FN int mp__child_wait(mp__child *c, double timeout) {
     }
     c->waiters++;
     mp__os_unlock();
-    r = mp__os_proc_wait(c->pid, &c->handle, timeout, &code);
+    r = mp__proc_wait(c, timeout, &code);
     mp__os_lock();
     c->waiters--;
     if (r == MP_OK) {
@@ -4728,7 +5166,7 @@ MP__FN void mp__reap_ended(void) {
     while (*pp) {
         mp__child *c = *pp;
         int code = 0;
-        if (!c->ended && !c->waiters && mp__os_proc_wait(c->pid, &c->handle, 0, &code) == MP_OK) {
+        if (!c->ended && !c->waiters && mp__proc_wait(c, 0, &code) == MP_OK) {
             c->exitcode = code;
             c->ended = 1;
         }
@@ -4743,6 +5181,7 @@ MP__FN void mp__reap_ended(void) {
 }
 
 /* Python's _exit_function: terminate the daemonic children, then join the others. */
+MP__FN void mp__fs_stop(void);
 MP__FN void mp__reap_all(void) {
     mp__child *c;
     /* The process ends: its last waits (for its non-daemonic children) are its own, as after
@@ -4754,6 +5193,7 @@ MP__FN void mp__reap_all(void) {
     c = mp__g.children;
     mp__os_unlock();
     for (; c; c = c->next) mp__child_wait(c, MP_FOREVER);
+    mp__fs_stop(); /* its children are all gone: the forkserver goes too */
 }
 static void mp__atexit(void) {
     mp__reap_all();
@@ -4779,6 +5219,8 @@ MP__FN void mp__atexit_register(void) {
 MP__FN void mp__child_exit(int code) {
     mp__reap_all();
     mp__conn_exit();
+    /* a forkserver child tells its parent itself too: the server may have died meanwhile */
+    if (mp__g.fs_child) mp__os_fs_note(mp__g.fs_status, MP__FS_SELF_EXIT, code & 0xff, mp__g.pid);
     mp__os_exit(code);
 }
 
@@ -4787,6 +5229,12 @@ MP__FN void mp__become_child(const char *name, int daemon, long ppid) {
     mp__g.ppid = ppid;
     mp__g.counter = 0;
     mp__g.children = NULL;
+    if (mp__g.parent.mp__magic && mp__g.parent.mp__child) { /* made again, for the new parent */
+        mp__child *old = (mp__child *)mp__g.parent.mp__child;
+        mp__os_proc_release(&old->handle);
+        MP_FREE(old);
+    }
+    mp__g.parent.mp__magic = 0;
     mp__copy_name(mp__g.self.mp__name, name);
     mp__g.self.mp__daemon = daemon;
     mp__g.self.mp__pid = mp__g.pid;
@@ -4803,6 +5251,8 @@ MP__FN int mp__start_fork(mp_process *p) {
     if (r == 0) {
         mp__child *c; /* the parent's children are not ours: drop their handles */
         for (c = mp__g.children; c; c = c->next) mp__os_proc_release(&c->handle);
+        mp__child_identity(mp__g.identity, p->mp__number);
+        memcpy(mp__g.parent_name, mp__g.self.mp__name, MP_NAME_MAX);
         mp__become_child(p->mp__name, p->mp__daemon, parent);
         mp__os_unlock();
         p->mp__state = MP__STARTED;
@@ -4837,16 +5287,14 @@ MP__FN int mp__boot_failure(int code) {
     }
 }
 
-MP__FN int mp__start_spawn(mp_process *p) {
+/* The boot block of a spawned (or forkserver) child: what it runs, with what, as whom. */
+MP__FN int mp__boot_new(mp_process *p, mp__boot **out) {
     const void *payload = p->mp__run ? (const void *)p : p->mp__arg;
     size_t size = p->mp__run ? p->mp__object_size : p->mp__arg_size;
     void *fn = p->mp__run ? mp__fn_addr((void (*)(void))p->mp__run)
                           : mp__fn_addr((void (*)(void))p->mp__target);
     mp__boot *b;
-    mp__pass *pass = NULL;
-    long pid = 0;
-    long long handle = -1;
-    int r, code, npass = 0;
+    int r;
     b = (mp__boot *)mp__arena_alloc(sizeof(mp__boot) + size);
     if (!b) return size > mp__g.arena_size / 2 ? MP_ETOOBIG : MP_ENOMEM;
     r = mp__os_module_locate(fn, b->module, sizeof b->module, &b->fn_offset);
@@ -4862,7 +5310,21 @@ MP__FN int mp__start_spawn(mp_process *p) {
     b->payload_size = size;
     b->authkey_len = mp__authkey_copy(b->authkey);
     memcpy(b->name, p->mp__name, MP_NAME_MAX);
+    memcpy(b->parent_name, mp__g.self.mp__name, MP_NAME_MAX);
+    mp__child_identity(b->identity, p->mp__number);
     if (size) memcpy(b + 1, payload, size);
+    *out = b;
+    return MP_OK;
+}
+
+MP__FN int mp__start_spawn(mp_process *p) {
+    mp__boot *b;
+    mp__pass *pass = NULL;
+    long pid = 0;
+    long long handle = -1;
+    int r, code, npass = 0;
+    r = mp__boot_new(p, &b);
+    if (r != MP_OK) return r;
     mp__os_lock(); /* a concurrent fork must not copy a half-made child's handle */
     r = mp__conn_snapshot(&pass, &npass); /* the connection ends open now go to the child */
     if (pass) {
@@ -4912,6 +5374,22 @@ static void mp__boot_guard(void) {
     mp__os_exit(MP__EXIT_NOINIT);
 }
 
+/* A boot block in the arena, bounds-checked (it is memory shared with another process). */
+MP__FN mp__boot *mp__boot_at(mp__u64 off) {
+    mp__boot *b;
+    if (off > mp__g.arena_size || mp__g.arena_size - off < sizeof(mp__boot)) return NULL;
+    b = (mp__boot *)(mp__g.arena + off);
+    if (b->payload_size > mp__g.arena_size - off - sizeof(mp__boot) ||
+        b->npass > mp__g.arena_size / (sizeof(mp__pass) + MP__OS_PASS_EXTRA) ||
+        b->pass_off > mp__g.arena_size - b->npass * (sizeof(mp__pass) + MP__OS_PASS_EXTRA) ||
+        memchr(b->module, 0, sizeof b->module) == NULL || memchr(b->name, 0, MP_NAME_MAX) == NULL ||
+        memchr(b->parent_name, 0, MP_NAME_MAX) == NULL ||
+        memchr(b->identity, 0, MP__IDENT_MAX) == NULL)
+        return NULL;
+    if (mp__method_check((int)b->method) == MP_OK) mp__g.method = (int)b->method;
+    return b;
+}
+
 /* A spawned child, at the first call into mp.h: map the arena and check the boot block. The
    block is the parent's until the child says it has taken it (status 1, in mp__spawn_run):
    everything in it is bounds-checked, as memory shared with another process. */
@@ -4921,39 +5399,41 @@ MP__FN void mp__spawn_attach(const char *token) {
     mp__boot *b;
     int code = mp__os_arena_attach(token, &off, nonce);
     if (code) mp__os_exit(code); /* with a message when the token was refused */
-    if (off > mp__g.arena_size || mp__g.arena_size - off < sizeof(mp__boot))
-        mp__os_exit(MP__EXIT_BOOT);
-    b = (mp__boot *)(mp__g.arena + off);
-    if (b->nonce[0] != nonce[0] || b->nonce[1] != nonce[1] ||
-        b->payload_size > mp__g.arena_size - off - sizeof(mp__boot) ||
-        b->npass > mp__g.arena_size / (sizeof(mp__pass) + MP__OS_PASS_EXTRA) ||
-        b->pass_off > mp__g.arena_size - b->npass * (sizeof(mp__pass) + MP__OS_PASS_EXTRA) ||
-        memchr(b->module, 0, sizeof b->module) == NULL)
-        mp__os_exit(MP__EXIT_BOOT);
-    if (b->method == MP_SPAWN || (b->method == MP_FORK && MP__OS_FORKS))
-        mp__g.method = (int)b->method;
+    b = mp__boot_at(off);
+    if (!b || b->nonce[0] != nonce[0] || b->nonce[1] != nonce[1]) mp__os_exit(MP__EXIT_BOOT);
     mp__g.boot_off = off;
     mp__g.boot_pending = 1;
     atexit(mp__boot_guard);
 }
 
-/* Then, from the constructor or mp_init(): take the boot block, run, exit. */
-MP__FN void mp__spawn_run(void) {
-    mp__boot *b = (mp__boot *)(mp__g.arena + mp__g.boot_off);
+/* Then, from the constructor or mp_init(): take the boot block, run, exit. A forkserver child
+   comes here too, with the connection ends it received (fds: its own numbers for them). */
+MP__FN void mp__boot_run(mp__boot *b, const long long *fds, int nfds) {
     void *fn, *payload;
     mp_process *self;
-    mp__g.boot_pending = 0;
     fn = mp__os_module_resolve(b->module, b->fn_offset);
     if (!fn) mp__os_exit(MP__EXIT_MODULE);
     payload = MP_MALLOC(b->payload_size > sizeof(mp_process) ? (size_t)b->payload_size
                                                              : sizeof(mp_process));
     if (!payload) mp__os_exit(MP__EXIT_BOOT);
     memcpy(payload, b + 1, (size_t)b->payload_size);
+    memcpy(mp__g.identity, b->identity, MP__IDENT_MAX);
+    memcpy(mp__g.parent_name, b->parent_name, MP_NAME_MAX);
     mp__become_child(b->name, (int)b->daemon, b->parent_pid);
     mp__authkey_adopt(b->authkey, (size_t)b->authkey_len);
-    if (b->npass &&
-        mp__conn_adopt((const mp__pass *)(mp__g.arena + b->pass_off), (int)b->npass) != MP_OK)
-        mp__os_exit(MP__EXIT_BOOT);
+    if (b->npass) {
+        mp__pass *t = (mp__pass *)(mp__g.arena + b->pass_off);
+        int i, n = (int)b->npass;
+        if (fds) { /* our copy of the table, with the numbers the ends have here */
+            mp__pass *mine = (mp__pass *)MP_MALLOC((size_t)n * sizeof *mine);
+            if (!mine || nfds != n) mp__os_exit(MP__EXIT_BOOT);
+            memcpy(mine, t, (size_t)n * sizeof *mine);
+            for (i = 0; i < n; i++) mine[i].handle = fds[i];
+            t = mine;
+        }
+        if (mp__conn_adopt(t, n) != MP_OK) mp__os_exit(MP__EXIT_BOOT);
+        if (fds) MP_FREE(t);
+    }
     if (b->kind == MP__KIND_RUN) {
         if (b->payload_size < sizeof(mp_process)) mp__os_exit(MP__EXIT_BOOT);
         self = (mp_process *)payload;
@@ -4975,7 +5455,12 @@ MP__FN void mp__spawn_run(void) {
     self->mp__daemon = (int)b->daemon;
     mp__store(&b->status.value, 1); /* from here on the parent owns (and frees) the block */
     mp__wake(&b->status, 1);
+    if (mp__g.fs_child) mp__os_fs_note(mp__g.fs_status, MP__FS_STARTED, 0, mp__g.pid);
     mp__child_exit(mp__invoke(self));
+}
+MP__FN void mp__spawn_run(void) {
+    mp__g.boot_pending = 0;
+    mp__boot_run((mp__boot *)(mp__g.arena + mp__g.boot_off), NULL, 0);
 }
 
 MPDEF void mp_init(void) {
@@ -4983,23 +5468,273 @@ MPDEF void mp_init(void) {
     if (mp__g.boot_pending) mp__spawn_run();
 }
 
+/* ======================================================================================== */
+/* >>forkserver: a clean process that forks the children                                    */
+/* ======================================================================================== */
+/* The server is a spawn of the program, not a fork taken early. A fork is clean only if no
+   other thread exists at that moment, which mp.h cannot know when the server starts on
+   demand (the first forkserver start may come long after the program made its threads), and
+   it would copy whatever heap, locks and descriptors the program has then. A spawned server
+   is the program as it boots: one thread, nothing of the parent but the family arena (the
+   state a spawned child has), paid for once instead of at every start. Its children are
+   forks of that small process, and find their target as a spawned child does (module and
+   offset), so ASLR does not matter.
+   The server belongs to the process that started it: a forked child forgets it
+   (pthread_atfork) and starts its own when it needs one. Its request channel is a socketpair
+   whose other end only we hold, so the server sees EOF when this process ends, however it
+   ends; it then kills the children it still has (none is left an orphan) and exits. A child
+   has a status channel, a socketpair whose receiving end is its handle (what join and mp_wait
+   wait on): the child says STARTED once it has taken its boot block; just before it exits it
+   says SELF_EXIT with its code; the server says EXITED with the status once it has reaped it
+   (minus a signal), and its closing is the end. If the server is killed, a running child
+   still reports its own exit code, a start in flight fails with MP_EFORKSERVER (never hangs:
+   the channel reaches EOF), and the next start starts a new server. */
+static struct {
+    long pid;         /* the server, 0 when there is none */
+    long long handle; /* its process handle: we started it */
+    long long sock;   /* our end of its request channel */
+} mp__fs = {0, -1, -1};
+
+MP__FN void mp__fs_forget(void) { /* in a forked child: async-signal-safe */
+    if (!mp__fs.pid && mp__fs.sock < 0 && !mp__g.fs_child) return; /* no write, no COW fault */
+    if (mp__fs.sock >= 0) mp__os_close_handle(mp__fs.sock);
+    if (mp__fs.handle >= 0) mp__os_proc_release(&mp__fs.handle);
+    mp__fs.sock = mp__fs.handle = -1;
+    mp__fs.pid = 0;
+    if (mp__g.fs_child) mp__os_close_handle(mp__g.fs_status);
+    mp__g.fs_child = 0;
+    mp__g.fs_status = -1;
+}
+/* The server is gone or unusable: reap it, so that the next start makes a new one. */
+MP__FN void mp__fs_drop(int hard) {
+    int code;
+    if (mp__fs.sock >= 0) mp__os_close_handle(mp__fs.sock);
+    mp__fs.sock = -1;
+    if (mp__fs.pid) {
+        if (hard) mp__os_proc_signal(mp__fs.pid, mp__fs.handle, 1);
+        if (mp__os_proc_wait(mp__fs.pid, &mp__fs.handle, 5, &code) != MP_OK) {
+            mp__os_proc_signal(mp__fs.pid, mp__fs.handle, 1);
+            mp__os_proc_wait(mp__fs.pid, &mp__fs.handle, MP_FOREVER, &code);
+        }
+    }
+    mp__os_proc_release(&mp__fs.handle);
+    mp__fs.pid = 0;
+}
+/* At the end of the process that owns it: EOF on its channel ends it. */
+MP__FN void mp__fs_stop(void) {
+    mp__os_lock();
+    if (mp__fs.pid) mp__fs_drop(0);
+    mp__os_unlock();
+}
+
+/* The server's target (it runs as a spawned child of the program). */
+MP__FN int mp__fs_serve_main(void *arg, size_t size) {
+    mp__u64 fd;
+    long long sock;
+    mp__fs_job job;
+    mp__boot *b;
+    if (size != sizeof fd) return 1;
+    memcpy(&fd, arg, sizeof fd);
+    sock = (long long)fd;
+    if (mp__os_adopt(&sock, NULL) != 0) return 1;
+    if (mp__os_fs_serve(sock, &job) != MP_OK) return 0; /* the program is gone */
+    /* a child, forked for a request */
+    mp__g.fs_child = 1;
+    mp__g.fs_status = job.status;
+    b = mp__boot_at(job.boot_off);
+    if (!b) mp__os_exit(MP__EXIT_BOOT);
+    mp__boot_run(b, job.fds, job.nfds); /* does not return */
+    return 0;
+}
+
+/* Called with the os lock held. */
+MP__FN int mp__fs_launch(void) {
+    mp_process srv;
+    mp__boot *b = NULL;
+    mp__pass pass[1];
+    long long h[2], handle = -1;
+    long pid = 0;
+    mp__u64 fd;
+    int r, code = 0;
+    r = mp__os_pipe(1, h);
+    if (r != MP_OK) return r;
+    fd = (mp__u64)h[1];
+    memset(&srv, 0, sizeof srv);
+    srv.mp__target = mp__fs_serve_main;
+    srv.mp__arg = &fd;
+    srv.mp__arg_size = sizeof fd;
+    mp__copy_name(srv.mp__name, "ForkServer");
+    r = mp__boot_new(&srv, &b);
+    if (r == MP_OK) {
+        pass[0].conn = 0; /* not an end of ours: only kept open at its number in the server */
+        pass[0].handle = h[1];
+        r = mp__os_spawn((size_t)((char *)b - mp__g.arena), b->nonce, pass, 1, &pid, &handle);
+    }
+    mp__os_close_handle(h[1]);
+    while (r == MP_OK && mp__load(&b->status.value) == 0) {
+        if (mp__os_proc_wait(pid, &handle, 0, &code) == MP_OK) {
+            r = mp__boot_failure(code);
+            pid = 0; /* reaped */
+            break;
+        }
+        mp__wait(&b->status, 0, 0.05);
+    }
+    if (b) mp__arena_free(b);
+    if (r != MP_OK) {
+        if (pid) {
+            mp__os_proc_signal(pid, handle, 1);
+            mp__os_proc_wait(pid, &handle, MP_FOREVER, &code);
+        }
+        mp__os_proc_release(&handle);
+        mp__os_close_handle(h[0]);
+        return r;
+    }
+    mp__fs.pid = pid;
+    mp__fs.handle = handle;
+    mp__fs.sock = h[0];
+    return MP_OK;
+}
+
+MP__FN int mp__start_prepare(void);
+MPDEF int mp_forkserver_start(void) {
+    int r;
+    mp__init_globals();
+    if (!MP__OS_FORKSERVER) return MP_ENOSYS;
+    r = mp__start_prepare();
+    if (r != MP_OK) return r;
+    mp__os_lock();
+    r = mp__fs.pid ? MP_OK : mp__fs_launch();
+    mp__os_unlock();
+    return r;
+}
+
+MP__FN int mp__start_forkserver(mp_process *p) {
+    mp__boot *b;
+    mp__pass *pass = NULL;
+    mp__fs_rec rec;
+    long long status = -1;
+    long pid = 0;
+    size_t got = 0;
+    int r, npass = 0, tries, started = 0;
+    if (!MP__OS_FORKSERVER) return MP_ENOSYS;
+    r = mp__boot_new(p, &b);
+    if (r != MP_OK) return r;
+    mp__os_lock(); /* the ends open now go to the child: none may close before it has them */
+    r = mp__conn_snapshot(&pass, &npass);
+    if (pass) {
+        b->pass_off = (mp__u64)((char *)pass - mp__g.arena);
+        b->npass = (mp__u64)npass;
+    }
+    for (tries = 0; r == MP_OK && tries < 2; tries++) {
+        if (!mp__fs.pid) r = mp__fs_launch();
+        if (r == MP_OK)
+            r = mp__os_fs_request(mp__fs.sock, (mp__u64)((char *)b - mp__g.arena), pass, npass,
+                                  &status);
+        if (r != MP_EOF || tries) break;
+        mp__fs_drop(1); /* killed since the last start: start a new one */
+        r = MP_OK;
+    }
+    mp__os_unlock();
+    if (r == MP_EOF) r = MP_EFORKSERVER;
+    /* The first record: the child started, or the server says why not. EOF: the server died
+       before it forked (or the child died with it). */
+    while (r == MP_OK && !started) {
+        r = mp__os_recv(status, &rec, sizeof rec, &got);
+        if (r == MP_EOF) r = MP_EFORKSERVER;
+        if (r != MP_OK) break;
+        if (rec.kind == MP__FS_STARTED)
+            started = 1, pid = (long)rec.pid;
+        else if (rec.kind == MP__FS_EXITED)
+            r = mp__boot_failure(rec.code);
+        else if (rec.kind == MP__FS_FAILED)
+            r = rec.code < 0 && rec.code > MP__ERROR_END ? rec.code : MP_ESYS;
+    }
+    if (r == MP_OK) {
+        mp__os_lock();
+        r = mp__child_add(p, pid, status);
+        if (r == MP_OK) ((mp__child *)p->mp__child)->kind = MP__CHILD_FS;
+        mp__os_unlock();
+        if (r != MP_OK) mp__os_proc_signal(pid, -1, 1);
+    }
+    if (r != MP_OK) mp__os_close_handle(status);
+    mp__conn_snapshot_done(pass, npass, started);
+    mp__arena_free(b);
+    return r;
+}
+
+/* A forkserver child's end: its records, then EOF once both it and the server are done. */
+MP__FN int mp__fs_wait(mp__child *c, double timeout, int *code) {
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    unsigned char one = 0;
+    for (;;) {
+        mp__fs_rec rec[4];
+        size_t got = 0, i;
+        double left;
+        int r, rdy = 0;
+        if (c->handle < 0) return MP_ESYS;
+        r = mp__os_recv_some(c->handle, rec, sizeof rec, &got);
+        for (i = 0; i < got / sizeof *rec; i++) {
+            if (rec[i].kind == MP__FS_EXITED)
+                c->fs_code = rec[i].code, c->fs_have = 2;
+            else if (rec[i].kind == MP__FS_SELF_EXIT && c->fs_have < 2)
+                c->fs_code = rec[i].code, c->fs_have = 1;
+        }
+        if (r == MP_EOF || c->fs_have == 2) { /* EXITED: the server has reaped it */
+            /* no record at all: it was killed while the server was gone; say SIGKILL */
+            *code = c->fs_have ? c->fs_code : -9;
+            mp__os_close_handle(c->handle);
+            c->handle = -1;
+            return MP_OK;
+        }
+        if (r != MP_OK) return r;
+        if (got) continue;
+        left = deadline - mp__os_now();
+        if (left <= 0 || timeout == 0) return MP_ETIMEDOUT;
+        r = mp__os_poll(&c->handle, &one, 1, timeout >= 1e9 ? MP_FOREVER : left, &rdy);
+        if (r < 0) return r;
+    }
+}
+
+/* Before the first child (or forkserver): the arena, so that the whole family shares it,
+   and the exit handler that joins the children. */
+MP__FN int mp__start_prepare(void) {
+    int r = mp__arena_ensure();
+    if (r != MP_OK) return r;
+    mp__atexit_register();
+    return MP_OK;
+}
 MPDEF int mp_process_start(mp_process *p) {
-    int r = mp__check(p);
+    int r = mp__check(p), method;
     if (r != MP_OK) return r;
     if (p->mp__state != MP__INIT) return MP_ESTARTED;
     mp__init_globals();
     if (mp__g.boot_pending) mp__boot_guard(); /* main of a spawned child, going on as a parent */
+    method = p->mp__method ? p->mp__method : mp__g.method;
+    if (!p->mp__method && mp__g.method_error) {
+        static int said;
+        if (!said++)
+            fprintf(stderr,
+                    "mp.h: MP_START_METHOD is not a start method here (fork, spawn or "
+                    "forkserver; fork and forkserver are POSIX only): %s\n",
+                    mp_strerror(mp__g.method_error));
+        return mp__g.method_error;
+    }
     if (mp__g.self.mp__daemon) return MP_EDAEMON;
-    r = mp__arena_ensure(); /* before the first child, so that the whole family shares it */
+    if (method == MP_FORK && mp__g.fork_hook) { /* a look only when the program asked for one */
+        int n = mp__os_thread_count();          /* (before the flush: the hook may print) */
+        if (n > 1 && mp__g.fork_hook(n, mp__g.fork_hook_user) != 0) return MP_ETHREADS;
+    }
+    r = mp__start_prepare();
     if (r != MP_OK) return r;
-    mp__atexit_register();
     /* Python flushes too: a forked child would print the buffered output again, and a
        spawned one would print before what its parent printed earlier. */
     fflush(NULL);
     mp__os_lock();
     mp__reap_ended();
     mp__os_unlock();
-    return mp__g.method == MP_FORK ? mp__start_fork(p) : mp__start_spawn(p);
+    return method == MP_FORK         ? mp__start_fork(p)
+           : method == MP_FORKSERVER ? mp__start_forkserver(p)
+                                     : mp__start_spawn(p);
 }
 
 /* The child record of a started process, if this process is its parent. */
@@ -5039,6 +5774,7 @@ MPDEF int mp_process_exitcode(mp_process *p, int *code) {
     if (p->mp__state == MP__INIT || p->mp__pid == mp__g.pid) return 0;
     r = mp__started(p, &c);
     if (r != MP_OK) return r;
+    if (c->kind == MP__CHILD_PARENT) return 0; /* a parent's exit code is not ours to know */
     r = mp__child_wait(c, 0);
     if (r == MP_ETIMEDOUT) return 0;
     if (r != MP_OK) return r;
@@ -5090,6 +5826,64 @@ MPDEF int mp_active_children(mp_process **out, int max) {
     }
     mp__os_unlock();
     return n;
+}
+
+/* parent_process(): a record of kind MP__CHILD_PARENT, which no reaper touches; it ends when
+   the parent's pid is gone (or, for a real parent, when we are adopted by another). */
+MP__FN int mp__parent_wait(mp__child *c, double timeout) {
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    unsigned char one = 1;
+    for (;;) {
+        double left;
+        int rdy = 0;
+        if (!mp__os_pid_alive(c->pid) || (!mp__g.fs_child && mp__os_getppid() != c->pid))
+            return MP_OK;
+        left = deadline - mp__os_now();
+        if (left <= 0 || timeout == 0) return MP_ETIMEDOUT;
+        if (c->handle >= 0) {
+            if (mp__os_poll(&c->handle, &one, 1, left < 0.1 ? left : 0.1, &rdy) < 0) return MP_ESYS;
+        } else {
+            mp__os_sleep(left < 0.01 ? left : 0.01);
+        }
+    }
+}
+MPDEF mp_process *mp_parent_process(void) {
+    mp_process *p = &mp__g.parent;
+    mp__init_globals();
+    if (!mp__g.identity[0]) return NULL; /* the main process (or a fork mp.h did not make) */
+    mp__os_lock();
+    if (p->mp__magic != MP__PROCESS_MAGIC || p->mp__state == MP__CLOSED) {
+        mp__child *c = (mp__child *)MP_MALLOC(sizeof *c);
+        if (!c) {
+            mp__os_unlock();
+            return NULL;
+        }
+        memset(c, 0, sizeof *c);
+        memset(p, 0, sizeof *p);
+        c->pid = mp__g.ppid;
+        c->owner = mp__g.pid;
+        c->kind = MP__CHILD_PARENT;
+        c->handle = mp__os_proc_open(mp__g.ppid);
+        c->proc = p;
+        p->mp__magic = MP__PROCESS_MAGIC;
+        p->mp__state = MP__STARTED;
+        p->mp__pid = mp__g.ppid;
+        p->mp__child = c;
+        memcpy(p->mp__name, mp__g.parent_name, MP_NAME_MAX);
+    }
+    mp__os_unlock();
+    return p;
+}
+
+MPDEF int mp_thread_count(void) {
+    return mp__os_thread_count();
+}
+MPDEF void mp_set_fork_hook(mp_fork_hook_fn hook, void *user) {
+    mp__init_globals();
+    mp__os_lock();
+    mp__g.fork_hook = hook;
+    mp__g.fork_hook_user = user;
+    mp__os_unlock();
 }
 
 /* ======================================================================================== */
@@ -6489,6 +7283,7 @@ struct mp_pool {
     mp_batch *batches;
     mp_async *cb_head, *cb_tail;   /* finished results whose callback has not run yet */
     mp_batch *bcb_head, *bcb_tail; /* finished batches whose callback has not run yet */
+    int start_method;              /* the workers' (0: the global one) */
 };
 
 MP__FN int mp__pool_check(mp_pool *p) {
@@ -6543,6 +7338,7 @@ MP__FN int mp__pool_start_worker(mp_pool *p, int w) {
     mp__fmt_name(name, "PoolWorker-", (unsigned long)w + 1);
     r = mp_process_init(&p->workers[w], mp__pool_worker, arg, sizeof arg, name);
     if (r == MP_OK) r = mp_process_set_daemon(&p->workers[w], 1);
+    if (r == MP_OK) r = mp_process_set_start_method(&p->workers[w], p->start_method);
     if (r == MP_OK) r = mp_process_start(&p->workers[w]);
     return r;
 }
@@ -6880,12 +7676,14 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
         return MP_EINVAL;
     if (opts->initargs_size > MP_MESSAGE_MAX) return MP_ETOOBIG;
     mp__init_globals();
+    if (opts->start_method && (r = mp__method_check(opts->start_method)) != MP_OK) return r;
     if (mp__g.self.mp__daemon) return MP_EDAEMON;
     p = (mp_pool *)MP_MALLOC(sizeof *p);
     if (!p) return MP_ENOMEM;
     memset(p, 0, sizeof *p);
     p->n = processes;
     p->task_timeout = opts->task_timeout;
+    p->start_method = opts->start_method;
     p->sh = (mp__pool_shared *)mp__obj_new(
         sizeof(mp__pool_shared) + (size_t)(processes - 1) * sizeof(mp__pool_slot), MP__T_POOL);
     p->workers = (mp_process *)MP_MALLOC((size_t)processes * sizeof(mp_process));

@@ -35,7 +35,8 @@
    - Sleeps scaled down: 10 s becomes 0.1 s, 1 s becomes 0.1 s.
    - The seed prints only the name it was given; info() here also prints
      current_process().name, the name mp.h gave the process: "MainProcess" in the parent,
-     "Process-N" in a child that was not named (N counts from 1 in each parent).
+     "Process-N" in a child that was not named (N counts from 1 in each parent, and a
+     child of Process-3 names its own Process-3:1, as Python does).
    - The parent's pid printed by the children is the pid "process:" printed for the main
      process, as in the seed's output.
 */

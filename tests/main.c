@@ -16,10 +16,11 @@
 #include "test_badinput.c"
 #include "test_helpers.c"
 #include "test_conn.c"
+#include "test_forkserver.c"
 
-static const mp_test *const test_groups[] = {process_tests,  arena_tests,   sync_tests,
-                                             queue_tests,    pool_tests,    pipe_tests,
-                                             badinput_tests, helpers_tests, conn_tests};
+static const mp_test *const test_groups[] = {
+    process_tests, arena_tests,    sync_tests,    queue_tests, pool_tests,
+    pipe_tests,    badinput_tests, helpers_tests, conn_tests,  forkserver_tests};
 
 static const mp_test *test_at(int index) {
     size_t g;
@@ -62,7 +63,11 @@ int main(int argc, char **argv) {
             exact = 1;
         first++;
     }
-    printf("mp.h tests: start method %s, %s\n", mp_get_start_method() == MP_FORK ? "fork" : "spawn",
+    printf("mp.h tests: start method %s, %s\n",
+           mp_get_start_method() == MP_FORK         ? "fork"
+           : mp_get_start_method() == MP_FORKSERVER ? "forkserver"
+           : mp_get_start_method() == MP_SPAWN      ? "spawn"
+                                                    : "invalid (MP_START_METHOD)",
 #ifdef _WIN32
            "windows"
 #elif defined(MP_PORTABLE)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every leg of the test suite, then one closing line "N passed, N failed".
-# Legs: the suite under fork and spawn (gcc), with the portable POSIX fallbacks forced
+# Legs: the suite under fork, spawn and forkserver (gcc), with the portable POSIX fallbacks forced
 # (the stand-in for macOS and the BSDs), under AddressSanitizer + UBSan and ThreadSanitizer
 # (clang), built by g++ as C++, musl-gcc and tcc, the mingw-w64 build under Wine, and mp.h
 # against real Python (tests/interop.sh: every interpreter found); then the
@@ -209,11 +209,13 @@ BG=$!
 if build gcc; then
     run_suite fork env MP_START_METHOD=fork $B/tests_gcc
     run_suite spawn env MP_START_METHOD=spawn $B/tests_gcc
+    run_suite forkserver env MP_START_METHOD=forkserver $B/tests_gcc
 fi
 # -- the portable POSIX fallbacks forced on
 if build portable; then
     run_suite portable-fork env MP_START_METHOD=fork $B/tests_portable
     run_suite portable-spawn env MP_START_METHOD=spawn $B/tests_portable
+    run_suite portable-forkserver env MP_START_METHOD=forkserver $B/tests_portable
 fi
 # -- AddressSanitizer + UndefinedBehaviorSanitizer
 if have clang; then
@@ -221,6 +223,7 @@ if have clang; then
         export ASAN_OPTIONS=handle_segv=0:handle_abort=0:detect_leaks=1
         run_suite asan-fork env MP_START_METHOD=fork $B/tests_asan
         run_suite asan-spawn env MP_START_METHOD=spawn $B/tests_asan
+        run_suite asan-forkserver env MP_START_METHOD=forkserver $B/tests_asan
         unset ASAN_OPTIONS
     fi
 else skip asan "clang not installed"; fi

@@ -9,8 +9,8 @@
 #   STRESS_ROUNDS    MP_TEST_ROUNDS for each run: multiplies each fault test's own loop
 #                    (default 5; quick: 2)
 #   STRESS_QUICK=1   the short, bounded version CI runs (about 3 minutes)
-#   STRESS_LEGS      legs to run (default "fork spawn portable-fork portable-spawn wine";
-#                    also asan-fork, asan-spawn)
+#   STRESS_LEGS      legs to run (default "fork spawn forkserver portable-fork portable-spawn
+#                    wine"; also portable-forkserver, asan-fork, asan-spawn, asan-forkserver)
 #   STRESS_TIMEOUT   seconds one test may take before it counts as hung (default 180; quick 90)
 #   STRESS_LOAD=0    no background load
 #   MP_REQUIRE_ALL=1 a leg whose tool is missing (wine) fails the run instead of a note
@@ -34,7 +34,7 @@ else
     ROUNDS=${STRESS_ROUNDS:-5}
     TIMEOUT=${STRESS_TIMEOUT:-180}
 fi
-read -r -a LEGS <<<"${STRESS_LEGS:-fork spawn portable-fork portable-spawn wine}"
+read -r -a LEGS <<<"${STRESS_LEGS:-fork spawn forkserver portable-fork portable-spawn wine}"
 MINGW=x86_64-w64-mingw32-gcc
 export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winedbg.exe=d"
 export WINEPREFIX="${WINEPREFIX:-$PWD/build/wineprefix}"
@@ -50,7 +50,7 @@ need() { # need BINARY: is a leg that uses it selected?
     local l
     for l in "${LEGS[@]}"; do
         case "$1:$l" in
-        gcc:fork | gcc:spawn | portable:portable-* | asan:asan-* | wine:wine) return 0 ;;
+        gcc:fork | gcc:spawn | gcc:forkserver | portable:portable-* | asan:asan-* | wine:wine) return 0 ;;
         esac
     done
     return 1
@@ -175,9 +175,11 @@ for leg in "${LEGS[@]}"; do
     SEL=("${TESTS[@]}")
     [ "$leg" = wine ] && SEL=("${FAULT[@]}")
     case $leg in
-    fork | spawn) run_leg "$leg" $share env MP_START_METHOD=$leg $B/t ;;
-    portable-fork | portable-spawn) run_leg "$leg" $share env MP_START_METHOD=${leg#portable-} $B/t_portable ;;
-    asan-fork | asan-spawn)
+    fork | spawn | forkserver) run_leg "$leg" $share env MP_START_METHOD=$leg $B/t ;;
+    portable-fork | portable-spawn | portable-forkserver)
+        run_leg "$leg" $share env MP_START_METHOD=${leg#portable-} $B/t_portable
+        ;;
+    asan-fork | asan-spawn | asan-forkserver)
         run_leg "$leg" $share env ASAN_OPTIONS=handle_segv=0:handle_abort=0:detect_leaks=1 \
             MP_START_METHOD=${leg#asan-} $B/t_asan
         ;;

@@ -66,9 +66,13 @@ static int test_names(void) {
     CHECK_EQ(strcmp(mp_process_name(mp_current_process()), "process_names"), 0);
     CHECK_EQ(mp_process_init(&a, names_child, &shared, sizeof shared, NULL), MP_OK);
     CHECK_EQ(mp_process_init(&b, names_child, &shared, sizeof shared, NULL), MP_OK);
-    /* N counts from 1 in each process: this test runs in a fresh child */
-    CHECK_EQ(strcmp(mp_process_name(&a), "Process-1"), 0);
-    CHECK_EQ(strcmp(mp_process_name(&b), "Process-2"), 0);
+    /* as Python names them: this test is the runner's child number K (named after the test,
+       numbered all the same), so its children are Process-K:1 and Process-K:2 */
+    CHECK_EQ(strncmp(mp_process_name(&a), "Process-", 8), 0);
+    CHECK(strlen(mp_process_name(&a)) > 10);
+    CHECK_EQ(strcmp(mp_process_name(&a) + strlen(mp_process_name(&a)) - 2, ":1"), 0);
+    CHECK_EQ(strncmp(mp_process_name(&a), mp_process_name(&b), strlen(mp_process_name(&a)) - 1), 0);
+    CHECK_EQ(strcmp(mp_process_name(&b) + strlen(mp_process_name(&b)) - 2, ":2"), 0);
     CHECK_EQ(mp_process_set_name(&b, "dongGe"), MP_OK);
     CHECK_EQ(mp_process_start(&b), MP_OK);
     CHECK_EQ(mp_process_join(&b, MP_FOREVER), MP_OK);
@@ -458,13 +462,21 @@ static int test_big_argument(void) {
     return 0;
 }
 
+static int ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && strcmp(s + n - k, tail) == 0;
+}
 static int grandparent(void *arg, size_t size) {
     mp_process c;
     int v = 9, code = 0;
     (void)arg;
     (void)size;
     if (mp_process_init(&c, ret_arg, &v, sizeof v, NULL) != MP_OK) return 2;
-    if (strcmp(mp_process_name(&c), "Process-1") != 0) return 3;
+    /* named as Python names it: the first child of Process-N is Process-N:1 */
+    if (!ends_with(mp_process_name(&c), ":1") ||
+        strncmp(mp_process_name(&c), mp_process_name(mp_current_process()),
+                strlen(mp_process_name(mp_current_process()))) != 0)
+        return 3;
     if (mp_process_start(&c) != MP_OK) return 4;
     if (mp_process_join(&c, 30) != MP_OK) return 5;
     mp_process_exitcode(&c, &code);
@@ -474,7 +486,7 @@ static int grandparent(void *arg, size_t size) {
 static int test_grandchildren(void) {
     mp_process p;
     int code = -1;
-    CHECK_EQ(mp_process_init(&p, grandparent, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_init(&p, grandparent, NULL, 0, NULL), MP_OK); /* named Process-N */
     CHECK_EQ(mp_process_start(&p), MP_OK);
     CHECK_EQ(mp_process_join(&p, 30), MP_OK);
     CHECK_EQ(mp_process_exitcode(&p, &code), 1);
@@ -488,6 +500,8 @@ static int test_start_method(void) {
     int m = mp_get_start_method();
     if (env && strcmp(env, "spawn") == 0)
         CHECK_EQ(m, MP_SPAWN);
+    else if (env && strcmp(env, "forkserver") == 0)
+        CHECK_EQ(m, MP__WIN ? (int)MP_ENOSYS : (int)MP_FORKSERVER);
     else
         CHECK_EQ(m, MP__WIN ? MP_SPAWN : MP_FORK);
 #ifdef _WIN32
@@ -498,6 +512,9 @@ static int test_start_method(void) {
 #endif
     CHECK_EQ(mp_set_start_method(MP_SPAWN), MP_OK);
     CHECK_EQ(mp_get_start_method(), MP_SPAWN);
+    CHECK_EQ(mp_set_start_method(MP_FORKSERVER), MP__WIN ? MP_ENOSYS : MP_OK);
+    CHECK_EQ(mp_set_start_method(0), MP_EINVAL);
+    CHECK_EQ(mp_set_start_method(4), MP_EINVAL);
     return 0;
 }
 
@@ -516,6 +533,9 @@ static int list_fds(void *arg, size_t size) {
             n++;
         }
     f->counter = (mp__u32)n;
+    /* a forkserver child's numbers are the server's: it holds only stdio, the arena and its
+       status channel (the counter says), whatever numbers its siblings have in the parent */
+    if (mp_get_start_method() == MP_FORKSERVER) return 0;
     for (fd = 0; fd < (int)((size - sizeof f) / sizeof(int)); fd++) {
         int h;
         memcpy(&h, (char *)arg + sizeof f + fd * sizeof(int), sizeof h);
@@ -552,6 +572,7 @@ static int test_no_leaked_descriptors(void) {
         CHECK(f->counter == 4 || f->counter == 5);
         for (i = 0; i < (int)f->counter; i++) CHECK_EQ(f->values[i], i);
     }
+    if (mp_get_start_method() == MP_FORKSERVER) CHECK_EQ(f->counter, 5);
     flag_set(&f->go, 1);
     for (i = 0; i < 3; i++) {
         CHECK_EQ(mp_process_join(&sib[i], 30), MP_OK);
@@ -610,12 +631,34 @@ static int count_handles(void) {
 static int count_zombie_children(void) {
     return 0; /* a process handle nobody closed is counted by count_handles */
 }
+static void wait_ended_fs(mp_process *p) {
+    (void)p; /* no forkserver on Windows */
+}
 #else
 #include <dirent.h>
 #include <sys/wait.h>
 static void wait_ended_unreaped(long pid) {
     siginfo_t si;
     while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) != 0 && errno == EINTR) {}
+}
+#include <poll.h>
+/* Under forkserver the server reaps it, then says EXITED on its status channel. */
+static void wait_ended_fs(mp_process *p) {
+    struct pollfd pf;
+    pf.fd = (int)((mp__child *)p->mp__child)->handle;
+    pf.events = POLLIN;
+    for (;;) {
+        mp__fs_rec rec[4];
+        ssize_t k;
+        int i;
+        pf.revents = 0;
+        if (poll(&pf, 1, 30000) <= 0) return;
+        k = recv(pf.fd, rec, sizeof rec, MSG_PEEK | MSG_DONTWAIT);
+        if (k <= 0) return;
+        for (i = 0; i < (int)(k / (ssize_t)sizeof *rec); i++)
+            if (rec[i].kind == MP__FS_EXITED) return;
+        sched_yield(); /* its SELF_EXIT came first: the server's EXITED follows at once */
+    }
 }
 static int count_handles(void) {
     DIR *d = opendir("/proc/self/fd");
@@ -660,13 +703,17 @@ static int test_unjoined_children_reaped(void) {
         int v = i % 100;
         CHECK_EQ(mp_process_init(&p[i], ret_arg, &v, sizeof v, NULL), MP_OK);
         CHECK_EQ(mp_process_start(&p[i]), MP_OK);
-        wait_ended_unreaped(mp_process_pid(&p[i])); /* so the next start finds it ended */
+        if (mp_get_start_method() == MP_FORKSERVER)
+            wait_ended_fs(&p[i]);
+        else
+            wait_ended_unreaped(mp_process_pid(&p[i])); /* so the next start finds it ended */
     }
     zombies = count_zombie_children();
     handles = count_handles();
     fprintf(stderr, "  %d children: %d zombies, %d -> %d handles\n", n, zombies, before, handles);
     CHECK(zombies >= 0 && zombies <= 1); /* only the last one is not reaped yet */
-    if (before >= 0) CHECK(handles <= before + 2);
+    /* forkserver: and the server's request channel and process handle */
+    if (before >= 0) CHECK(handles <= before + (mp_get_start_method() == MP_FORKSERVER ? 4 : 2));
     for (i = 0; i + 1 < n; i++) /* every child before the last: reaped, its handle closed */
         CHECK_EQ(((mp__child *)p[i].mp__child)->handle, -1);
     CHECK_EQ(mp_active_children(NULL, 0), 0); /* reaps the last one */
@@ -1088,9 +1135,64 @@ static int test_forged_spawn_token_windows(void) {
 #endif
 }
 
+/* Issue 14: parent_process(): the parent's pid and name, is_alive, and a sentinel that
+   mp_wait and join see when the parent ends (here: killed while its child runs). */
+static int pp_grandchild(void *arg, size_t size) {
+    shared_flags *f;
+    mp_process *parent = mp_parent_process(), *list[1];
+    int code = 5, ready[1] = {0};
+    (void)size;
+    memcpy(&f, arg, sizeof f);
+    if (!parent || mp_process_pid(parent) != mp_getppid()) return 2;
+    if (mp_parent_process() != parent) return 3;
+    if (mp_process_is_alive(parent) != 1 || mp_process_exitcode(parent, &code) != 0) return 4;
+    if (strcmp(mp_process_name(parent), (const char *)(uintptr_t)f->values) != 0) return 5;
+    list[0] = parent;
+    if (mp_wait(NULL, 0, list, 1, 0, ready) != MP_ETIMEDOUT) return 6;
+    flag_add(&f->ready);
+    if (mp_wait(NULL, 0, list, 1, 60, ready) != 1 || !ready[0]) return 7; /* killed now */
+    if (mp_process_join(parent, 30) != MP_OK || mp_process_is_alive(parent) != 0) return 8;
+    f->counter = 1;
+    flag_add(&f->ready);
+    return 0;
+}
+static int pp_child(void *arg, size_t size) {
+    shared_flags *f;
+    mp_process g;
+    (void)size;
+    memcpy(&f, arg, sizeof f);
+    strcpy((char *)(uintptr_t)f->values, mp_process_name(mp_current_process()));
+    if (mp_process_init(&g, pp_grandchild, &f, sizeof f, NULL) != MP_OK) return 2;
+    /* not forkserver: its server ends its children with the program that is killed here */
+    if (mp_get_start_method() == MP_FORKSERVER) mp_process_set_start_method(&g, MP_SPAWN);
+    if (mp_process_start(&g) != MP_OK) return 3;
+    flag_wait(&f->go, 1); /* until killed */
+    return 0;
+}
+static int test_parent_process(void) {
+    shared_flags *f = flags_new();
+    mp_process c;
+    mp_process *me = mp_parent_process();
+    CHECK(f != NULL);
+    CHECK(me != NULL); /* this test runs in a child of the runner */
+    CHECK_EQ(mp_process_pid(me), mp_getppid());
+    CHECK_EQ(strcmp(mp_process_name(me), "MainProcess"), 0);
+    CHECK_EQ(mp_process_is_alive(me), 1);
+    CHECK_EQ(mp_process_init(&c, pp_child, &f, sizeof f, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&c), MP_OK);
+    flag_wait(&f->ready, 1);
+    CHECK_EQ(mp_process_kill(&c), MP_OK);
+    CHECK_EQ(mp_process_join(&c, 30), MP_OK);
+    flag_wait(&f->ready, 2); /* the grandchild saw its parent end */
+    CHECK_EQ(f->counter, 1);
+    mp_process_close(&c);
+    return 0;
+}
+
 static const mp_test process_tests[] = {
     {"process_start_join_exitcode", test_start_join_exitcode},
     {"process_names", test_names},
+    {"process_parent_process", test_parent_process},
     {"process_subclass_run", test_subclass_run},
     {"process_join_timeout_is_alive", test_join_timeout_is_alive},
     {"process_terminate_and_kill", test_terminate_and_kill},

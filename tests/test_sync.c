@@ -734,13 +734,31 @@ static int pause_process(long pid, int stop) {
     return n ? 0 : -1;
 }
 #else
+/* A process that is not our child (the forkserver's): its state in /proc says stopped. */
+static int stopped_not_ours(long pid) {
+    for (;;) {
+        char path[64], buf[512], *p;
+        size_t k;
+        FILE *f;
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        if (!(f = fopen(path, "r"))) return -1;
+        k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = 0;
+        p = strrchr(buf, ')');
+        if (p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't')) return 0;
+        sched_yield();
+    }
+}
 static int pause_process(long pid, int stop) {
     siginfo_t si;
     if (kill((pid_t)pid, stop ? SIGSTOP : SIGCONT) != 0) return -1;
     memset(&si, 0, sizeof si);
     if (stop) /* wait until it is stopped (the report is consumed: mp.h only asks for exits) */
-        while (waitid(P_PID, (id_t)pid, &si, WSTOPPED) != 0)
+        while (waitid(P_PID, (id_t)pid, &si, WSTOPPED) != 0) {
+            if (errno == ECHILD) return stopped_not_ours(pid); /* forkserver: the server's */
             if (errno != EINTR) return -1;
+        }
     return 0;
 }
 #endif
