@@ -8536,7 +8536,7 @@ MP__FN int mp__conn_header_py(mp__cent *e, double deadline) {
     int r = mp__conn_fill(e, p, 4, &e->have, deadline);
     n32 = (mp__u32)p[0] << 24 | (mp__u32)p[1] << 16 | (mp__u32)p[2] << 8 | p[3];
     if (r == MP_OK && n32 == 0xffffffffu) r = mp__conn_fill(e, p, 12, &e->have, deadline);
-    if (r == MP_ETIMEDOUT || r == MP_ESYS) return r;
+    if (r == MP_ETIMEDOUT || r == MP_ESYS || r == MP_EINTERRUPTED) return r;
     if (r == MP_EOF && e->have == 0) return MP_EOF;
     if (r != MP_OK) return mp__conn_broken(e, MP_ECORRUPT);
     n = n32;
