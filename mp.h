@@ -627,6 +627,7 @@ extern char **environ;
 #endif
 #include <windows.h>
 #include <tlhelp32.h>
+#include <ntsecapi.h> /* RtlGenRandom */
 #ifdef _MSC_VER
 #pragma comment(lib, "advapi32.lib") /* OpenProcessToken: a spawned child's integrity check */
 #endif
@@ -1871,83 +1872,254 @@ MP__FN int mp__os_parent_alive(long parent) {
     return mp__os_pid_alive(parent);
 }
 
-/* A futex for Windows: WaitOnAddress does not cross processes, so each word in the arena gets
-   a named semaphore (named by the arena and the word's offset), opened once per process. */
-static struct mp__sem_slot {
-    size_t off;
-    HANDLE h;
-} * mp__os_sems;
-static size_t mp__os_sem_cap, mp__os_sem_count;
-static SRWLOCK mp__os_sem_srw = SRWLOCK_INIT;
-MP__FN HANDLE mp__os_sem_open(size_t off) {
-    wchar_t name[64];
-    char ascii[64], *t;
-    int i;
-    memcpy(ascii, "Local\\mp-", 9);
-    t = mp__put_hex(ascii + 9, mp__os_arena_id, '-');
-    mp__put_hex(t, (mp__u64)off, 0);
-    for (i = 0; ascii[i]; i++) name[i] = (wchar_t)ascii[i];
-    name[i] = 0;
-    return CreateSemaphoreW(NULL, 0, 0x7fffffff, name);
+/* Random bytes from the system (RtlGenRandom, advapi32): 128 of them name a pipe, others
+   tie a boot block to its token. Should it fail, a mix of counters and clocks stands in. */
+MP__FN void mp__os_random(void *buf, size_t n) {
+    static volatile mp__u32 seq;
+    unsigned char *p = (unsigned char *)buf;
+    size_t got = 0;
+    if (n <= 0xffffffffu && RtlGenRandom(buf, (ULONG)n)) return;
+    while (got < n) {
+        LARGE_INTEGER c;
+        mp__u64 v;
+        size_t k;
+        QueryPerformanceCounter(&c);
+        v = (mp__u64)c.QuadPart ^ ((mp__u64)GetCurrentProcessId() << 32) ^
+            ((mp__u64)mp__fetch_add(&seq, 1) * 0x9e3779b97f4a7c15ull) ^ (mp__u64)(uintptr_t)&c;
+        k = n - got < sizeof v ? n - got : sizeof v;
+        memcpy(p + got, &v, k);
+        got += k;
+    }
 }
-MP__FN HANDLE mp__os_sem(volatile mp__u32 *addr) {
-    size_t off = (size_t)((char *)addr - mp__g.arena), i, mask;
-    HANDLE h = NULL;
-    MP_ASSERT((char *)addr >= mp__g.arena && off < mp__g.arena_size);
-    AcquireSRWLockExclusive(&mp__os_sem_srw);
-    if (mp__os_sem_count * 2 >= mp__os_sem_cap) { /* grow and rehash */
-        size_t cap = mp__os_sem_cap ? mp__os_sem_cap * 2 : 64, j;
-        struct mp__sem_slot *t =
-            (struct mp__sem_slot *)MP_MALLOC(cap * sizeof(struct mp__sem_slot));
-        if (t) {
-            memset(t, 0, cap * sizeof *t);
-            for (j = 0; j < mp__os_sem_cap; j++) {
-                if (!mp__os_sems[j].h) continue;
-                i = (mp__os_sems[j].off * 0x9e3779b97f4a7c15ull >> 7) & (cap - 1);
-                while (t[i].h) i = (i + 1) & (cap - 1);
-                t[i] = mp__os_sems[j];
-            }
-            MP_FREE(mp__os_sems);
-            mp__os_sems = t;
-            mp__os_sem_cap = cap;
+
+/* >>windows wait: a futex for Windows. WaitOnAddress does not cross processes, so a waiting
+   thread sleeps on its own unnamed auto-reset event and registers in a wait table kept just
+   past the end of the arena (the same section, at the same address in every process). A
+   waker that changed the word scans the slots of the word's bucket and moves exactly the
+   waiters it wakes from WAITING to WOKEN, then sets their events (duplicated out of the
+   waiter's process, and cached): a wakeup cannot be lost (a waiter rechecks the word after
+   it is WAITING, a waker scans after its store, both sequentially consistent) nor stolen (a
+   waker signals only the waiters it moved). No locks: every change of a slot is one CAS, so a
+   process killed anywhere leaves at most slots whose owner is dead; a waker finds such an
+   owner when it signals, and a waiter that finds the table full collects them. Shared memory
+   is input: indices are computed here, spans are clamped, handles from a slot are used only
+   through DuplicateHandle out of the process the slot names. */
+#define MP__WIN_SLOTS   1024u /* threads of a family that sleep at once (more: 1 ms naps) */
+#define MP__WIN_BUCKETS 64u
+#define MP__WIN_SPAN    (MP__WIN_SLOTS / MP__WIN_BUCKETS)
+enum { MP__WS_FREE, MP__WS_CLAIMED, MP__WS_WAITING, MP__WS_WOKEN };
+typedef struct mp__win_slot {
+    volatile mp__u32 state;
+    volatile mp__u32 pid;
+    volatile mp__u32 word; /* the word's offset in the arena / 4 */
+    volatile mp__u32 evid; /* which event of that process (its events are numbered) */
+    volatile mp__u32 handle[2]; /* the event's handle value in that process */
+    volatile mp__u32 spare[2];
+} mp__win_slot;
+typedef struct mp__win_table {
+    volatile mp__u32 span[MP__WIN_BUCKETS]; /* slots a waker scans from the bucket's first */
+    mp__win_slot slot[MP__WIN_SLOTS];
+} mp__win_table;
+#define MP__WIN_TABLE_BYTES ((sizeof(mp__win_table) + 65535) & ~(size_t)65535)
+
+/* One more handle every wait also sleeps on (mp_interrupt's event, when there is one): its
+   signal ends the wait like a timeout does, with MP__WIN_WAIT_ALSO as the result. */
+static HANDLE mp__os_wait_also;
+#ifndef MP__WIN_WAIT_ALSO
+#define MP__WIN_WAIT_ALSO MP_OK
+#endif
+
+/* This thread's event, closed when the thread ends (a fiber-local slot's callback). */
+static volatile mp__u32 mp__os_fls_state; /* 0, 1: being made, 2: made, 3: failed */
+static DWORD mp__os_fls;
+static volatile mp__u32 mp__os_evids;
+typedef struct mp__win_ev {
+    HANDLE h;
+    mp__u32 id;
+} mp__win_ev;
+static void WINAPI mp__os_ev_free(PVOID p) {
+    mp__win_ev *e = (mp__win_ev *)p;
+    if (!e) return;
+    CloseHandle(e->h);
+    HeapFree(GetProcessHeap(), 0, e);
+}
+MP__FN mp__win_ev *mp__os_ev(void) {
+    mp__win_ev *e;
+    if (mp__os_fls_state != 2) {
+        if (mp__cas(&mp__os_fls_state, 0, 1)) {
+            mp__os_fls = FlsAlloc(mp__os_ev_free);
+            mp__store(&mp__os_fls_state, mp__os_fls == FLS_OUT_OF_INDEXES ? 3 : 2);
         }
+        while (mp__load(&mp__os_fls_state) == 1) Sleep(0);
+        if (mp__os_fls_state != 2) return NULL;
     }
-    if (mp__os_sem_cap) {
-        mask = mp__os_sem_cap - 1;
-        i = (off * 0x9e3779b97f4a7c15ull >> 7) & mask;
-        while (mp__os_sems[i].h && mp__os_sems[i].off != off) i = (i + 1) & mask;
-        if (!mp__os_sems[i].h && mp__os_sem_count * 2 < mp__os_sem_cap) {
-            mp__os_sems[i].h = mp__os_sem_open(off);
-            mp__os_sems[i].off = off;
-            if (mp__os_sems[i].h) mp__os_sem_count++;
+    e = (mp__win_ev *)FlsGetValue(mp__os_fls);
+    if (e) return e;
+    e = (mp__win_ev *)HeapAlloc(GetProcessHeap(), 0, sizeof *e);
+    if (!e) return NULL;
+    e->h = CreateEventW(NULL, FALSE, FALSE, NULL);
+    e->id = mp__fetch_add(&mp__os_evids, 1);
+    if (!e->h || !FlsSetValue(mp__os_fls, e)) {
+        if (e->h) CloseHandle(e->h);
+        HeapFree(GetProcessHeap(), 0, e);
+        return NULL;
+    }
+    return e;
+}
+
+/* A waker's cache: (pid, handle, event id) -> the event duplicated here, and the process
+   (which, held open, keeps the pid from being reused while the entry lives). */
+#define MP__WIN_CACHE 64u
+static struct mp__win_peer {
+    mp__u32 pid, evid;
+    mp__u64 handle;
+    HANDLE ev, proc;
+} mp__os_peers[MP__WIN_CACHE];
+static SRWLOCK mp__os_peer_srw = SRWLOCK_INIT;
+
+MP__FN mp__win_table *mp__os_table(void) {
+    return mp__g.arena ? (mp__win_table *)(void *)(mp__g.arena + mp__g.arena_size) : NULL;
+}
+/* Sets the event of the waiter in slot s (already moved to WOKEN). 1: delivered; 0: its
+   process is gone (check_alive: looked at, for a wake that must not be spent on the dead). */
+MP__FN int mp__os_signal(mp__win_slot *s, int check_alive) {
+    mp__u32 pid = mp__load(&s->pid), evid = mp__load(&s->evid);
+    mp__u64 hv = (mp__u64)mp__load(&s->handle[0]) | (mp__u64)mp__load(&s->handle[1]) << 32;
+    struct mp__win_peer *p;
+    int ok = 1;
+    if (pid == GetCurrentProcessId()) { /* a thread of ours: its handle is valid here */
+        SetEvent((HANDLE)(uintptr_t)hv);
+        return 1;
+    }
+    AcquireSRWLockExclusive(&mp__os_peer_srw);
+    p = &mp__os_peers[((pid * 0x9e3779b1u) ^ evid ^ (mp__u32)(hv >> 2)) % MP__WIN_CACHE];
+    if (!p->ev || p->pid != pid || p->evid != evid || p->handle != hv) {
+        HANDLE proc, ev = NULL;
+        if (p->ev) CloseHandle(p->ev);
+        if (p->proc) CloseHandle(p->proc);
+        p->ev = p->proc = NULL;
+        proc = OpenProcess(PROCESS_DUP_HANDLE | SYNCHRONIZE, FALSE, pid);
+        if (proc && !DuplicateHandle(proc, (HANDLE)(uintptr_t)hv, GetCurrentProcess(), &ev,
+                                     EVENT_MODIFY_STATE, FALSE, 0))
+            ev = NULL;
+        if (!ev) {
+            if (proc) CloseHandle(proc);
+            ReleaseSRWLockExclusive(&mp__os_peer_srw);
+            return 0;
         }
-        h = mp__os_sems[i].h;
+        p->pid = pid;
+        p->evid = evid;
+        p->handle = hv;
+        p->ev = ev;
+        p->proc = proc;
+        check_alive = 0; /* it had the handle a moment ago */
     }
-    ReleaseSRWLockExclusive(&mp__os_sem_srw);
-    return h;
+    SetEvent(p->ev);
+    if (check_alive && WaitForSingleObject(p->proc, 0) == WAIT_OBJECT_0) ok = 0;
+    ReleaseSRWLockExclusive(&mp__os_peer_srw);
+    return ok;
+}
+/* The table is full: free the slots of processes that are gone (rare: only killed waiters
+   leave slots behind). */
+MP__FN void mp__os_collect(mp__win_table *t) {
+    mp__u32 i, me = GetCurrentProcessId();
+    for (i = 0; i < MP__WIN_SLOTS; i++) {
+        mp__win_slot *s = &t->slot[i];
+        mp__u32 st = mp__load(&s->state), pid = mp__load(&s->pid);
+        if (st != MP__WS_FREE && pid != me && !mp__os_pid_alive((long)pid))
+            mp__cas(&s->state, st, MP__WS_FREE);
+    }
+}
+MP__FN mp__u32 mp__os_bucket(mp__u32 word) {
+    return ((word * 0x9e3779b1u) >> 26) % MP__WIN_BUCKETS;
 }
 MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
-    HANDLE h = mp__os_sem(addr);
-    double deadline = mp__os_now() + timeout;
+    mp__win_table *t = mp__os_table();
+    size_t off = (size_t)((char *)addr - mp__g.arena);
+    mp__win_ev *e = mp__os_ev();
+    mp__win_slot *s = NULL;
+    mp__u32 word, b, i, k, me = GetCurrentProcessId();
+    double deadline;
+    HANDLE hs[2];
+    if (mp__load(addr) != expect) return MP_OK;
+    if (timeout <= 0) return MP_ETIMEDOUT;
+    if (timeout > 1e9) timeout = 1e9;
+    deadline = mp__os_now() + timeout;
+    if (!t || !e || (char *)addr < mp__g.arena || off >= mp__g.arena_size || (off & 3) ||
+        off / 4 > 0xffffffffu) {
+        Sleep(1); /* not a word of the arena, or no event: a nap, then the caller looks */
+        return MP_OK;
+    }
+    word = (mp__u32)(off / 4);
+    b = mp__os_bucket(word);
+    for (k = 0; k < 2 && !s; k++) {
+        for (i = 0; i < MP__WIN_SLOTS; i++) {
+            mp__win_slot *c = &t->slot[(b * MP__WIN_SPAN + i) % MP__WIN_SLOTS];
+            if (mp__load(&c->state) == MP__WS_FREE &&
+                mp__cas(&c->state, MP__WS_FREE, MP__WS_CLAIMED)) {
+                mp__u32 span;
+                while ((span = mp__load(&t->span[b])) < i + 1 && !mp__cas(&t->span[b], span, i + 1))
+                    ;
+                s = c;
+                break;
+            }
+        }
+        if (!s && k == 0) mp__os_collect(t);
+    }
+    if (!s) {
+        Sleep(1); /* more sleepers than slots: a nap, then the caller looks */
+        return MP_OK;
+    }
+    mp__store(&s->pid, me);
+    mp__store(&s->word, word);
+    mp__store(&s->evid, e->id);
+    mp__store(&s->handle[0], (mp__u32)(uintptr_t)e->h);
+    mp__store(&s->handle[1], (mp__u32)((mp__u64)(uintptr_t)e->h >> 32));
+    mp__store(&s->state, MP__WS_WAITING);
+    hs[0] = e->h;
+    hs[1] = mp__os_wait_also;
     for (;;) {
         double left;
-        if (mp__load(addr) != expect) return MP_OK;
+        DWORD r;
+        if (mp__load(addr) != expect) break;
         left = deadline - mp__os_now();
-        if (left <= 0) return MP_ETIMEDOUT;
-        if (!h) {
-            Sleep(1);
-            continue;
-        }
-        /* Unlike a futex, a semaphore's wake can be taken by a waiter that came after it:
-           look at the word again every 20 ms, so that such a theft costs latency, not a
-           hang. */
-        if (WaitForSingleObject(h, mp__os_ms(left < 0.02 ? left : 0.02)) == WAIT_OBJECT_0)
+        if (left <= 0) break;
+        r = WaitForMultipleObjects(hs[1] ? 2 : 1, hs, FALSE, mp__os_ms(left));
+        if (mp__load(&s->state) == MP__WS_WOKEN) { /* ours, whatever r says */
+            mp__store(&s->state, MP__WS_FREE);
             return MP_OK;
+        }
+        if (r == WAIT_OBJECT_0 + 1) {
+            if (mp__cas(&s->state, MP__WS_WAITING, MP__WS_FREE)) return MP__WIN_WAIT_ALSO;
+            continue; /* woken meanwhile */
+        }
+        if (r == WAIT_FAILED) Sleep(1);
+        /* WAIT_OBJECT_0 with the slot still WAITING: a late signal of an earlier wait */
     }
+    /* The word changed or the time is up: leave, unless a waker chose us meanwhile. */
+    if (mp__cas(&s->state, MP__WS_WAITING, MP__WS_FREE))
+        return mp__load(addr) != expect ? MP_OK : MP_ETIMEDOUT;
+    mp__store(&s->state, MP__WS_FREE); /* woken: its signal comes as a late one, skipped */
+    return MP_OK;
 }
 MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
-    HANDLE h = mp__os_sem(addr);
-    if (h) ReleaseSemaphore(h, n > 0x7fffffffu ? 0x7fffffff : (LONG)n, NULL);
+    mp__win_table *t = mp__os_table();
+    size_t off = (size_t)((char *)addr - mp__g.arena);
+    mp__u32 word, b, i, span, done = 0;
+    if (!t || (char *)addr < mp__g.arena || off >= mp__g.arena_size || (off & 3) || !n) return;
+    word = (mp__u32)(off / 4);
+    b = mp__os_bucket(word);
+    span = mp__load(&t->span[b]);
+    if (span > MP__WIN_SLOTS) span = MP__WIN_SLOTS;
+    for (i = 0; i < span && done < n; i++) {
+        mp__win_slot *s = &t->slot[(b * MP__WIN_SPAN + i) % MP__WIN_SLOTS];
+        if (mp__load(&s->state) != MP__WS_WAITING || mp__load(&s->word) != word) continue;
+        if (!mp__cas(&s->state, MP__WS_WAITING, MP__WS_WOKEN)) continue;
+        if (mp__os_signal(s, n != 0xffffffffu))
+            done++;
+        else
+            mp__cas(&s->state, MP__WS_WOKEN, MP__WS_FREE); /* its process is gone */
+    }
 }
 
 MP__FN void *mp__os_arena_hint(void) {
@@ -1957,19 +2129,24 @@ MP__FN void *mp__os_arena_hint(void) {
     return NULL;
 #endif
 }
+/* The section: the arena, then the wait table (>>windows wait). */
+MP__FN size_t mp__os_map_size(size_t arena) {
+    return arena + MP__WIN_TABLE_BYTES;
+}
 MP__FN int mp__os_arena_create(size_t size, char **base) {
+    size_t all = mp__os_map_size(size);
     HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE,
-                                  (DWORD)((mp__u64)size >> 32), (DWORD)size, NULL);
+                                  (DWORD)((mp__u64)all >> 32), (DWORD)all, NULL);
     void *p;
     if (!h) return MP_ENOMEM;
-    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, size, mp__os_arena_hint());
-    if (!p) p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, size, NULL);
+    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, all, mp__os_arena_hint());
+    if (!p) p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, all, NULL);
     if (!p) {
         CloseHandle(h);
         return MP_ENOMEM;
     }
     mp__os_section = h;
-    mp__os_arena_id = ((mp__u64)GetCurrentProcessId() << 32) ^ (mp__u64)GetTickCount64();
+    mp__os_random(&mp__os_arena_id, sizeof mp__os_arena_id); /* names nothing: the token's */
     *base = (char *)p;
     return MP_OK;
 }
@@ -2008,23 +2185,6 @@ MP__FN DWORD mp__os_integrity(HANDLE process) { /* 0 when unknown */
     CloseHandle(tok);
     return rid;
 }
-MP__FN void mp__os_random(void *buf, size_t n) {
-    /* Not secret here (the command line carries it): it ties the boot block to the token. */
-    static volatile mp__u32 seq;
-    unsigned char *p = (unsigned char *)buf;
-    size_t got = 0;
-    while (got < n) {
-        LARGE_INTEGER c;
-        mp__u64 v;
-        size_t k;
-        QueryPerformanceCounter(&c);
-        v = (mp__u64)c.QuadPart ^ ((mp__u64)GetCurrentProcessId() << 32) ^
-            ((mp__u64)mp__fetch_add(&seq, 1) * 0x9e3779b97f4a7c15ull) ^ (mp__u64)(uintptr_t)&c;
-        k = n - got < sizeof v ? n - got : sizeof v;
-        memcpy(p + got, &v, k);
-        got += k;
-    }
-}
 MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonce[2]) {
     mp__u64 f[8];
     HANDLE parent, h = NULL;
@@ -2052,13 +2212,13 @@ MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonc
         h = NULL;
     CloseHandle(parent);
     if (!h) return MP__EXIT_BOOT;
-    if (f[4] >= f[3]) {
+    if (f[4] >= f[3] || f[3] > (mp__u64)(SIZE_MAX - MP__WIN_TABLE_BYTES)) {
         CloseHandle(h);
         return MP__EXIT_BOOT;
     }
     want = (void *)(uintptr_t)f[2];
     VirtualFree(want, 0, MEM_RELEASE); /* the parent's reservation, made while we slept */
-    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, (SIZE_T)f[3], want);
+    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, mp__os_map_size((size_t)f[3]), want);
     if (p != want) {
         if (p) UnmapViewOfFile(p);
         CloseHandle(h);
@@ -2183,7 +2343,8 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], mp__pass *pass,
     }
     MP_FREE(cmd);
     if (!ok) return MP_EEXEC;
-    got = VirtualAllocEx(pi.hProcess, mp__g.arena, mp__g.arena_size, MEM_RESERVE, PAGE_NOACCESS);
+    got = VirtualAllocEx(pi.hProcess, mp__g.arena, mp__os_map_size(mp__g.arena_size), MEM_RESERVE,
+                         PAGE_NOACCESS);
     ok = got == (void *)mp__g.arena;
     for (i = 0; ok && i < (size_t)npass; i++) {
         HANDLE mine = (HANDLE)(uintptr_t)pass[i].handle, theirs = NULL;
