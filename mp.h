@@ -2105,17 +2105,23 @@ MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
 MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
     mp__win_table *t = mp__os_table();
     size_t off = (size_t)((char *)addr - mp__g.arena);
-    mp__u32 word, b, i, span, done = 0;
+    mp__u32 word, b, i, span, done = 0, many = 0;
     if (!t || (char *)addr < mp__g.arena || off >= mp__g.arena_size || (off & 3) || !n) return;
     word = (mp__u32)(off / 4);
     b = mp__os_bucket(word);
     span = mp__load(&t->span[b]);
     if (span > MP__WIN_SLOTS) span = MP__WIN_SLOTS;
+    /* More waiters than wakes: each chosen one is looked at, so that no wake is spent on a
+       waiter that was killed (that costs a call; a ping-pong has one waiter and skips it). */
+    for (i = 0; i < span && many <= n; i++) {
+        mp__win_slot *s = &t->slot[(b * MP__WIN_SPAN + i) % MP__WIN_SLOTS];
+        many += mp__load(&s->state) == MP__WS_WAITING && mp__load(&s->word) == word;
+    }
     for (i = 0; i < span && done < n; i++) {
         mp__win_slot *s = &t->slot[(b * MP__WIN_SPAN + i) % MP__WIN_SLOTS];
         if (mp__load(&s->state) != MP__WS_WAITING || mp__load(&s->word) != word) continue;
         if (!mp__cas(&s->state, MP__WS_WAITING, MP__WS_WOKEN)) continue;
-        if (mp__os_signal(s, n != 0xffffffffu))
+        if (mp__os_signal(s, many > n))
             done++;
         else
             mp__cas(&s->state, MP__WS_WOKEN, MP__WS_FREE); /* its process is gone */
@@ -2263,6 +2269,32 @@ MP__FN const wchar_t *mp__os_exe_path(void) {
     return mp__os_exe;
 }
 
+/* No orphans: every child goes, still suspended, into one job object of this process that
+   kills its members when its last handle closes, so a parent killed by TerminateProcess
+   takes its children (and theirs, through their own jobs) with it, mid-task too. A program
+   that already runs in a job (an IDE, a CI runner) nests ours in it (Windows 8 and later);
+   where a job cannot be made or joined, the child runs without one, as before (pool workers
+   still watch their parent). BREAKAWAY_OK: a child may start a process of its own outside
+   the job with CREATE_BREAKAWAY_FROM_JOB. Called under mp__os_lock. */
+static HANDLE mp__os_job;
+static int mp__os_job_failed;
+MP__FN void mp__os_job_add(HANDLE proc) {
+    if (!mp__os_job && !mp__os_job_failed) {
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
+        HANDLE j = CreateJobObjectW(NULL, NULL);
+        memset(&li, 0, sizeof li);
+        li.BasicLimitInformation.LimitFlags =
+            JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_BREAKAWAY_OK;
+        if (j && !SetInformationJobObject(j, JobObjectExtendedLimitInformation, &li, sizeof li)) {
+            CloseHandle(j);
+            j = NULL;
+        }
+        mp__os_job = j;
+        mp__os_job_failed = j == NULL;
+    }
+    if (mp__os_job) AssignProcessToJobObject(mp__os_job, proc);
+}
+
 /* CreateProcess suspended, reserve the arena's range in the child before any of its code
    runs (PostgreSQL's technique), then let it go: the child swaps the reservation for the
    mapping. Only the standard handles are inherited; the open connection ends are duplicated
@@ -2359,6 +2391,7 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], mp__pass *pass,
         CloseHandle(pi.hProcess);
         return got == (void *)mp__g.arena ? MP_ESYS : MP_EADDR;
     }
+    mp__os_job_add(pi.hProcess);
     ResumeThread(pi.hThread);
     CloseHandle(pi.hThread);
     *pid = (long)pi.dwProcessId;

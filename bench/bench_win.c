@@ -248,6 +248,7 @@ static double pipe_raw(int n) {
 }
 
 static void row(const char *what, double mp_v, double raw_v, const char *unit, const char *label) {
+    if (mp_v >= 1e9) return; /* not run (MP_BENCH_ONLY) */
     printf("%-44s %9.2f %s", what, mp_v, unit);
     if (raw_v > 0) {
         printf("   raw %9.2f %s   %5.2fx\n", raw_v, unit, raw_v / mp_v);
@@ -260,6 +261,7 @@ int main(int argc, char **argv) {
     shared *s;
     double st = 1e9, st_raw = 1e9, ev = 1e9, sem = 1e9, sem_r = 1e9, qu = 1e9, pi = 1e9,
            pi_r = 1e9;
+    const char *only = getenv("MP_BENCH_ONLY"); /* start, event, semaphore, queue or pipe */
     int r, quick = getenv("MP_BENCH_QUICK") != NULL, trips = quick ? 2000 : 10000;
     if (argc >= 3) return raw_child(argc, argv);
     if (argc == 2) return raw_child(argc, argv);
@@ -272,14 +274,18 @@ int main(int argc, char **argv) {
     s->q = mp_queue_new(1 << 16, 0);
     s->back = mp_queue_new(1 << 16, 0);
     for (r = 0; r < ROUNDS; r++) {
-        st_raw = best(st_raw, start_raw(quick ? 5 : 20));
-        st = best(st, start_mp(quick ? 5 : 20));
-        sem_r = best(sem_r, sem_raw(trips));
-        ev = best(ev, trips_mp(s, event_ponger, 0, trips));
-        sem = best(sem, trips_mp(s, sem_ponger, 1, trips));
-        qu = best(qu, trips_mp(s, queue_echo, 2, trips));
-        pi_r = best(pi_r, pipe_raw(trips));
-        if (mp_pipe(1, &s->a, &s->b) == MP_OK) {
+        if (!only || strstr("start", only)) {
+            st_raw = best(st_raw, start_raw(quick ? 5 : 20));
+            st = best(st, start_mp(quick ? 5 : 20));
+        }
+        if (!only || strstr("event semaphore", only)) {
+            sem_r = best(sem_r, sem_raw(trips));
+            ev = best(ev, trips_mp(s, event_ponger, 0, trips));
+            sem = best(sem, trips_mp(s, sem_ponger, 1, trips));
+        }
+        if (!only || strstr("queue", only)) qu = best(qu, trips_mp(s, queue_echo, 2, trips));
+        if ((!only || strstr("pipe", only)) && mp_pipe(1, &s->a, &s->b) == MP_OK) {
+            pi_r = best(pi_r, pipe_raw(trips));
             pi = best(pi, trips_mp(s, pipe_echo, 3, trips));
             mp_conn_close(s->a);
             mp_conn_close(s->b);
