@@ -1813,7 +1813,7 @@ MP__FN void mp__os_worker_init(long parent) {
 MP__FN mp__u64 mp__os_tid(void) {
     return (mp__u64)GetCurrentThreadId();
 }
-#define MP__OS_FORKS 0
+#define MP__OS_FORKS        0
 /* The process that created this one, as the system records it. */
 MP__FN long mp__os_real_parent(void) {
     DWORD me = GetCurrentProcessId(), parent = 0;
@@ -1904,15 +1904,15 @@ MP__FN void mp__os_random(void *buf, size_t n) {
    owner when it signals, and a waiter that finds the table full collects them. Shared memory
    is input: indices are computed here, spans are clamped, handles from a slot are used only
    through DuplicateHandle out of the process the slot names. */
-#define MP__WIN_SLOTS   1024u /* threads of a family that sleep at once (more: 1 ms naps) */
-#define MP__WIN_BUCKETS 64u
-#define MP__WIN_SPAN    (MP__WIN_SLOTS / MP__WIN_BUCKETS)
+#define MP__WIN_SLOTS       1024u /* threads of a family that sleep at once (more: 1 ms naps) */
+#define MP__WIN_BUCKETS     64u
+#define MP__WIN_SPAN        (MP__WIN_SLOTS / MP__WIN_BUCKETS)
 enum { MP__WS_FREE, MP__WS_CLAIMED, MP__WS_WAITING, MP__WS_WOKEN };
 typedef struct mp__win_slot {
     volatile mp__u32 state;
     volatile mp__u32 pid;
-    volatile mp__u32 word; /* the word's offset in the arena / 4 */
-    volatile mp__u32 evid; /* which event of that process (its events are numbered) */
+    volatile mp__u32 word;      /* the word's offset in the arena / 4 */
+    volatile mp__u32 evid;      /* which event of that process (its events are numbered) */
     volatile mp__u32 handle[2]; /* the event's handle value in that process */
     volatile mp__u32 spare[2];
 } mp__win_slot;
@@ -2433,10 +2433,13 @@ MP__FN void mp__os_exit(int code) {
     ExitProcess((UINT)code);
 }
 
-/* Connection ends: a named pipe with a unique name (server end: a, client end: b), in byte
-   mode, overlapped so that one thread may read while another writes the same end. */
+/* Connection ends: a named pipe (server end: a, client end: b), in byte mode, overlapped so
+   that one thread may read while another writes the same end. Private: its name is 128
+   random bits (nothing to guess), its DACL admits only this process's user, it rejects
+   remote clients, and it allows one instance, made first (FILE_FLAG_FIRST_PIPE_INSTANCE: a
+   squatter who made the name first fails our create, and we draw another name), whose one
+   client we connect at once (a second client finds it busy). */
 static SRWLOCK mp__os_reg_srw = SRWLOCK_INIT;
-static volatile mp__u32 mp__os_pipe_count;
 #define MP__WIN_PIPE_BUF 65536
 MP__FN void mp__os_reg_lock(void) {
     AcquireSRWLockExclusive(&mp__os_reg_srw);
@@ -2461,26 +2464,76 @@ MP__FN int mp__os_io(HANDLE h, HANDLE ev, int write, void *buf, DWORD n, DWORD *
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
     return MP_OK;
 }
+#ifndef PIPE_REJECT_REMOTE_CLIENTS
+#define PIPE_REJECT_REMOTE_CLIENTS 0x00000008
+#endif
+/* A security descriptor whose DACL allows this process's user and no one else (made once;
+   NULL, the default DACL, if the token cannot be read). */
+static SECURITY_ATTRIBUTES *mp__os_private_sa;
+static union {
+    SECURITY_DESCRIPTOR sd;
+    void *align;
+} mp__os_sd;
+static union {
+    ACL acl;
+    unsigned char bytes[256];
+} mp__os_acl;
+static union {
+    TOKEN_USER user;
+    unsigned char bytes[256];
+} mp__os_user;
+static SECURITY_ATTRIBUTES mp__os_sa;
+static INIT_ONCE mp__os_sa_once = INIT_ONCE_STATIC_INIT;
+static BOOL CALLBACK mp__os_sa_make(PINIT_ONCE once, PVOID arg, PVOID *ctx) {
+    HANDLE tok;
+    DWORD len = 0;
+    BOOL ok;
+    (void)once;
+    (void)arg;
+    (void)ctx;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) return TRUE;
+    ok = GetTokenInformation(tok, TokenUser, &mp__os_user, sizeof mp__os_user, &len);
+    CloseHandle(tok);
+    if (ok && InitializeAcl(&mp__os_acl.acl, sizeof mp__os_acl, ACL_REVISION) &&
+        AddAccessAllowedAce(&mp__os_acl.acl, ACL_REVISION, GENERIC_ALL,
+                            mp__os_user.user.User.Sid) &&
+        InitializeSecurityDescriptor(&mp__os_sd.sd, SECURITY_DESCRIPTOR_REVISION) &&
+        SetSecurityDescriptorDacl(&mp__os_sd.sd, TRUE, &mp__os_acl.acl, FALSE)) {
+        mp__os_sa.nLength = sizeof mp__os_sa;
+        mp__os_sa.lpSecurityDescriptor = &mp__os_sd.sd;
+        mp__os_sa.bInheritHandle = FALSE;
+        mp__os_private_sa = &mp__os_sa;
+    }
+    return TRUE;
+}
+MP__FN SECURITY_ATTRIBUTES *mp__os_private(void) {
+    InitOnceExecuteOnce(&mp__os_sa_once, mp__os_sa_make, NULL, NULL);
+    return mp__os_private_sa;
+}
+static wchar_t mp__os_pipe_name[64]; /* the last name made here (for the tests) */
 MP__FN int mp__os_pipe(int duplex, long long h[2]) {
     int tries;
     for (tries = 0; tries < 64; tries++) {
-        wchar_t name[96];
-        char ascii[96], *t;
+        wchar_t name[64];
+        char ascii[64], *t;
+        mp__u64 rnd[2];
         HANDLE srv, cli, ev;
         OVERLAPPED ov;
         DWORD err = 0, n;
         int i;
+        mp__os_random(rnd, sizeof rnd);
         memcpy(ascii, "\\\\.\\pipe\\mp-", 12);
-        t = mp__put_hex(ascii + 12, (mp__u64)GetCurrentProcessId(), '-');
-        t = mp__put_hex(t, (mp__u64)mp__fetch_add(&mp__os_pipe_count, 1), '-');
-        mp__put_hex(t, (mp__u64)(mp__os_now() * 1e7) ^ ((mp__u64)(uintptr_t)&ov << 7), 0);
+        t = mp__put_hex(ascii + 12, rnd[0], '-');
+        mp__put_hex(t, rnd[1], 0);
         for (i = 0; ascii[i]; i++) name[i] = (wchar_t)ascii[i];
         name[i] = 0;
         srv = CreateNamedPipeW(name,
                                (duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) |
                                    FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
-                               PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1, MP__WIN_PIPE_BUF,
-                               MP__WIN_PIPE_BUF, 0, NULL);
+                               PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT |
+                                   PIPE_REJECT_REMOTE_CLIENTS,
+                               1, MP__WIN_PIPE_BUF, MP__WIN_PIPE_BUF, 0, mp__os_private());
+        if (srv != INVALID_HANDLE_VALUE) memcpy(mp__os_pipe_name, name, sizeof name);
         if (srv == INVALID_HANDLE_VALUE) {
             err = GetLastError();
             if (err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY) continue; /* name taken */

@@ -68,8 +68,8 @@ static int raw_child(int argc, char **argv) {
     if (strcmp(argv[1], "raw-pipe") == 0) { /* raw-pipe NAME N: echo 64-byte messages */
         char msg[64];
         DWORD got, put;
-        HANDLE h = CreateFileA(argv[2], GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0,
-                               NULL);
+        HANDLE h =
+            CreateFileA(argv[2], GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
         if (h == INVALID_HANDLE_VALUE) return 1;
         for (i = 0; i < n; i++) {
             if (!ReadFile(h, msg, sizeof msg, &got, NULL) || !WriteFile(h, msg, got, &put, NULL))
@@ -226,8 +226,8 @@ static double pipe_raw(int n) {
     double t0;
     int i;
     snprintf(name, sizeof name, "\\\\.\\pipe\\bench-win-%lu", (unsigned long)GetCurrentProcessId());
-    srv = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 65536, 65536,
-                           0, NULL);
+    srv = CreateNamedPipeA(name, PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 65536, 65536, 0,
+                           NULL);
     if (srv == INVALID_HANDLE_VALUE) return -1;
     _snwprintf(args, 159, L"raw-pipe %hs %d", name, n);
     args[159] = 0;
@@ -259,8 +259,7 @@ static void row(const char *what, double mp_v, double raw_v, const char *unit, c
 
 int main(int argc, char **argv) {
     shared *s;
-    double st = 1e9, st_raw = 1e9, ev = 1e9, sem = 1e9, sem_r = 1e9, qu = 1e9, pi = 1e9,
-           pi_r = 1e9;
+    double st = 1e9, st_raw = 1e9, ev = 1e9, sem = 1e9, sem_r = 1e9, qu = 1e9, pi = 1e9, pi_r = 1e9;
     const char *only = getenv("MP_BENCH_ONLY"); /* start, event, semaphore, queue or pipe */
     int r, quick = getenv("MP_BENCH_QUICK") != NULL, trips = quick ? 2000 : 10000;
     if (argc >= 3) return raw_child(argc, argv);
@@ -293,7 +292,8 @@ int main(int argc, char **argv) {
     }
     printf("Windows: mp.h against raw Win32 between two processes (best of %d)\n", ROUNDS);
     row("process start+join", st, st_raw, "ms", "spawn start+join vs raw CreateProcess+Wait");
-    row("Event ping-pong round trip", ev, sem_r, "us", "Event ping-pong vs raw semaphore ping-pong");
+    row("Event ping-pong round trip", ev, sem_r, "us",
+        "Event ping-pong vs raw semaphore ping-pong");
     row("Semaphore ping-pong round trip", sem, sem_r, "us",
         "Semaphore ping-pong vs raw semaphore ping-pong");
     row("Pipe round trip, 64 B", pi, pi_r, "us", "Pipe round trip 64 B vs raw named pipe");

@@ -14,9 +14,11 @@
 #include "test_pool.c"
 #include "test_pipe.c"
 #include "test_badinput.c"
+#include "test_win.c"
 
-static const mp_test *const test_groups[] = {process_tests, arena_tests, sync_tests,    queue_tests,
-                                             pool_tests,    pipe_tests,  badinput_tests};
+static const mp_test *const test_groups[] = {process_tests,  arena_tests, sync_tests,
+                                             queue_tests,    pool_tests,  pipe_tests,
+                                             badinput_tests, win_tests};
 
 static const mp_test *test_at(int index) {
     size_t g;
