@@ -680,8 +680,16 @@ typedef unsigned long long mp__u64;
 /* Windows: TerminateProcess status that reads back as minus a signal number. */
 #define MP__WIN_SIGNALLED 0x10000
 
+/* The paths that only cl.exe takes (clang-cl takes the GCC ones). MP__TEST_MSVC_PATHS forces
+   them under clang, so that CI compiles them (tests/run_all.sh, with clang's MSVC target). */
+#if defined(_MSC_VER) && (!defined(__clang__) || defined(MP__TEST_MSVC_PATHS))
+#define MP__MSVC 1
+#else
+#define MP__MSVC 0
+#endif
+
 /* >>atomics: 32-bit words (and 64-bit loads and stores), sequentially consistent --------- */
-#if defined(_MSC_VER) && !defined(__clang__)
+#if MP__MSVC
 #include <intrin.h>
 MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
     return (mp__u32)_InterlockedOr((volatile long *)p, 0);
@@ -2295,6 +2303,8 @@ MP__FN void mp__os_job_add(HANDLE proc) {
     if (mp__os_job) AssignProcessToJobObject(mp__os_job, proc);
 }
 
+MP__FN int mp__auto_init_kept(void); /* >>autoinit: keeps the MSVC constructor linked in */
+
 /* CreateProcess suspended, reserve the arena's range in the child before any of its code
    runs (PostgreSQL's technique), then let it go: the child swaps the reservation for the
    mapping. Only the standard handles are inherited; the open connection ends are duplicated
@@ -2312,7 +2322,7 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], mp__pass *pass,
     SIZE_T alsize = 0;
     BOOL ok;
     void *got;
-    if (!exe) return MP_EEXEC;
+    if (!exe || !mp__auto_init_kept()) return MP_EEXEC;
     elen = wcslen(exe);
     t = mp__put_hex(token, (mp__u64)GetCurrentProcessId(), ':');
     t = mp__put_hex(t, (mp__u64)(uintptr_t)mp__os_section, ':');
@@ -3281,8 +3291,10 @@ MP__FN void mp__init_globals(void) {
     mp__g.pid = mp__os_getpid();
     mp__g.ppid = mp__os_getppid();
     mp__g.method = MP__OS_FORKS ? MP_FORK : MP_SPAWN;
+#if MP__OS_FORKS /* (Windows only spawns; and MSVC's /sdl rejects getenv) */
     m = getenv("MP_START_METHOD");
     if (m && strcmp(m, "spawn") == 0) mp__g.method = MP_SPAWN;
+#endif
     mp__g.self.mp__magic = MP__PROCESS_MAGIC;
     mp__g.self.mp__state = MP__STARTED;
     mp__g.self.mp__pid = mp__g.pid;
@@ -4973,7 +4985,7 @@ MP__FN int mp__pool_fnref(mp__pool_shared *sh, void *fn, mp__u32 *module, mp__u6
         if (strcmp(sh->modules[i], name) == 0) break;
     if (i == sh->nmodules) {
         if (i == MP__POOL_MODULES) return MP_ETOOBIG;
-        strcpy(sh->modules[i], name);
+        memcpy(sh->modules[i], name, strlen(name) + 1); /* both 512 bytes (no strcpy: C4996) */
         sh->nmodules++;
     }
     *module = i;
@@ -6441,17 +6453,46 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
 #else
 #define MP__AUTO_INIT() mp_init()
 #endif
-#if defined(_MSC_VER) && !defined(__clang__)
+#if MP__MSVC
+/* The CRT calls every pointer in .CRT$XCU before main. /OPT:REF and whole-program
+   optimisation drop an object nothing refers to, section or not: so the linker is told to
+   keep the pointer (/include, for an external one), and spawn reads it (a volatile read,
+   which no optimiser removes), which keeps a static one (MP_STATIC) too. */
 static void mp__auto_init(void) {
     MP__AUTO_INIT();
 }
 #pragma section(".CRT$XCU", read)
+#ifdef MP_STATIC
 __declspec(allocate(".CRT$XCU")) static void (*mp__auto_init_ptr)(void) = mp__auto_init;
+#else
+#ifdef __cplusplus
+extern "C" {
+#endif
+__declspec(allocate(".CRT$XCU")) void (*mp__auto_init_ptr)(void) = mp__auto_init;
+#ifdef __cplusplus
+}
+#endif
+#if defined(_M_IX86)
+#pragma comment(linker, "/include:_mp__auto_init_ptr")
+#else
+#pragma comment(linker, "/include:mp__auto_init_ptr")
+#endif
+#endif
+MP__FN int mp__auto_init_kept(void) {
+    return *(void (*volatile *)(void))&mp__auto_init_ptr != 0;
+}
 #else
 __attribute__((constructor)) static void mp__auto_init(void) {
     MP__AUTO_INIT();
 }
+MP__FN int mp__auto_init_kept(void) {
+    return 1;
+}
 #endif
+#else
+MP__FN int mp__auto_init_kept(void) {
+    return 1;
+}
 #endif
 
 #endif /* MP__IMPLEMENTATION_DONE */
