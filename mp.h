@@ -711,12 +711,12 @@ MP__FN void mp__pause(void) {
     _mm_pause();
 }
 MP__FN mp__u64 mp__load64(volatile mp__u64 *p) {
-    return (mp__u64)_InterlockedCompareExchange64((volatile __int64 *)p, 0, 0);
+    return (mp__u64)_InterlockedCompareExchange64((volatile long long *)p, 0, 0);
 }
 MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
-    __int64 old = *(volatile __int64 *)p;
+    long long old = *(volatile long long *)p;
     for (;;) {
-        __int64 seen = _InterlockedCompareExchange64((volatile __int64 *)p, (__int64)v, old);
+        long long seen = _InterlockedCompareExchange64((volatile long long *)p, (long long)v, old);
         if (seen == old) return;
         old = seen;
     }
@@ -6479,7 +6479,7 @@ __declspec(allocate(".CRT$XCU")) void (*mp__auto_init_ptr)(void) = mp__auto_init
 #endif
 #endif
 MP__FN int mp__auto_init_kept(void) {
-    return *(void (*volatile *)(void))&mp__auto_init_ptr != 0;
+    return *(void (*volatile *)(void)) & mp__auto_init_ptr != 0;
 }
 #else
 __attribute__((constructor)) static void mp__auto_init(void) {
