@@ -280,7 +280,8 @@ static int test_sync_wake_latency(void) {
     CHECK_EQ(mp_process_exitcode(&p, &code), 1);
     CHECK_EQ(code, 0);
     mp_process_close(&p);
-    fprintf(stderr, "  wake latency: worst %.3f ms, mean %.3f ms over %u wakes, %u of 20 ms or more\n",
+    fprintf(stderr,
+            "  wake latency: worst %.3f ms, mean %.3f ms over %u wakes, %u of 20 ms or more\n",
             w->worst * 1e3, w->sum / w->rounds * 1e3, (unsigned)w->rounds, (unsigned)w->stalls);
     mp_event_free(w->ev);
     mp_event_free(w->ack);
@@ -288,7 +289,80 @@ static int test_sync_wake_latency(void) {
     return 0;
 }
 
+/* A wake is not spent on a waiter that was killed while it slept: two waiters on a semaphore
+   are woken once (so that the waker knows them), wait again and are killed asleep; a third
+   one waits, and one release must wake the third (Windows: the dead waiters' slots are still
+   in the wait table, first in the scan, and their events still open in the waker). */
+typedef struct win_sem_arg {
+    mp_semaphore *sem, *pre[2];
+    volatile mp__u32 acquired, next;
+} win_sem_arg;
+static int win_sem_waiter(void *arg, size_t size) {
+    win_sem_arg *a;
+    (void)size;
+    memcpy(&a, arg, sizeof a);
+    return mp_semaphore_acquire(a->sem, 60) == MP_OK ? 0 : 2;
+}
+static int win_sem_victim(void *arg, size_t size) {
+    win_sem_arg *a;
+    (void)size;
+    memcpy(&a, arg, sizeof a);
+    if (mp_semaphore_acquire(a->pre[mp__fetch_add(&a->next, 1) & 1], 60) != MP_OK) return 2;
+    mp__fetch_add(&a->acquired, 1);
+    return mp_semaphore_acquire(a->sem, 60) == MP_OK ? 0 : 2;
+}
+static int win_sleepers(mp_semaphore *s, mp__u32 n) { /* n waiters counted on the word */
+    double t0 = mp__os_now();
+    while (mp__load(&s->value.waiters) < n && mp__os_now() - t0 < 30) mp__os_sleep(0.002);
+    mp__os_sleep(0.05); /* from counted to asleep in the kernel: a few instructions */
+    return mp__load(&s->value.waiters) >= n;
+}
+static int test_sync_waiter_killed_wake_not_lost(void) {
+    int round, rounds = test_rounds(2);
+    for (round = 0; round < rounds; round++) {
+        win_sem_arg *a = (win_sem_arg *)mp_shared_alloc(sizeof(win_sem_arg));
+        mp_process v[2], live;
+        int k, code = -1;
+        CHECK(a != NULL);
+        a->acquired = a->next = 0;
+        a->sem = mp_semaphore_new(0);
+        a->pre[0] = mp_semaphore_new(0);
+        a->pre[1] = mp_semaphore_new(0);
+        CHECK(a->sem && a->pre[0] && a->pre[1]);
+        for (k = 0; k < 2; k++) {
+            CHECK_EQ(mp_process_init(&v[k], win_sem_victim, &a, sizeof a, NULL), MP_OK);
+            CHECK_EQ(mp_process_start(&v[k]), MP_OK);
+        }
+        for (k = 0; k < 2; k++) { /* each woken once, from its own semaphore */
+            CHECK(win_sleepers(a->pre[k], 1));
+            CHECK_EQ(mp_semaphore_release(a->pre[k]), MP_OK);
+        }
+        for (k = 0; k < 3000 && mp__load(&a->acquired) < 2; k++) mp__os_sleep(0.01);
+        CHECK_EQ(a->acquired, 2);
+        CHECK(win_sleepers(a->sem, 2));
+        for (k = 0; k < 2; k++) {
+            CHECK_EQ(mp_process_kill(&v[k]), MP_OK);
+            CHECK_EQ(mp_process_join(&v[k], 30), MP_OK);
+            mp_process_close(&v[k]);
+        }
+        CHECK_EQ(mp_process_init(&live, win_sem_waiter, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&live), MP_OK);
+        CHECK(win_sleepers(a->sem, 3)); /* the dead never uncount themselves */
+        CHECK_EQ(mp_semaphore_release(a->sem), MP_OK);
+        CHECK_EQ(mp_process_join(&live, 60), MP_OK);
+        CHECK_EQ(mp_process_exitcode(&live, &code), 1);
+        CHECK_EQ(code, 0);
+        mp_process_close(&live);
+        mp_semaphore_free(a->sem);
+        mp_semaphore_free(a->pre[0]);
+        mp_semaphore_free(a->pre[1]);
+        mp_shared_free(a);
+    }
+    return 0;
+}
+
 static const mp_test win_tests[] = {
+    {"sync_waiter_killed_wake_not_lost", test_sync_waiter_killed_wake_not_lost},
     {"win_parent_killed_no_orphans", test_win_parent_killed_no_orphans},
     {"win_names_private", test_win_names_private},
     {"sync_wake_latency", test_sync_wake_latency},
