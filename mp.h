@@ -108,6 +108,15 @@
    16. A process killed inside it loses at most the block it was handling; a corrupted arena
    gives NULL or loses memory, never a pointer outside the arena.
 
+   WINDOWS
+   Waits sleep on a per-thread event registered in a wait table in the family's section (a
+   futex's protocol: no polling, no lost or stolen wakeups). Children and pool workers run
+   in a job object of their parent (kill on close): a parent killed by TerminateProcess takes
+   them with it. Kernel objects are unnamed and passed by handle duplication, except a
+   Pipe's named pipe: 128 random bits, a DACL for the current user only, no remote clients,
+   one instance. Link with advapi32 (mingw-w64 does by default; MSVC: a #pragma does it).
+   Builds with mingw-w64, clang-cl and (as far as CI can check without it) cl.exe.
+
    COMPILE-TIME OPTIONS (define before including mp.h in the implementation file)
       MP_STATIC          all functions static (one translation unit only)
       MP_MALLOC, MP_REALLOC, MP_FREE  allocator for process-local memory (all or none)
