@@ -1953,11 +1953,13 @@ static volatile mp__u32 mp__os_evids;
 typedef struct mp__win_ev {
     HANDLE h;
     mp__u32 id;
+    HANDLE io; /* a manual-reset event for this thread's overlapped pipe I/O */
 } mp__win_ev;
 static void WINAPI mp__os_ev_free(PVOID p) {
     mp__win_ev *e = (mp__win_ev *)p;
     if (!e) return;
     CloseHandle(e->h);
+    if (e->io) CloseHandle(e->io);
     HeapFree(GetProcessHeap(), 0, e);
 }
 MP__FN mp__win_ev *mp__os_ev(void) {
@@ -1976,6 +1978,7 @@ MP__FN mp__win_ev *mp__os_ev(void) {
     if (!e) return NULL;
     e->h = CreateEventW(NULL, FALSE, FALSE, NULL);
     e->id = mp__fetch_add(&mp__os_evids, 1);
+    e->io = NULL;
     if (!e->h || !FlsSetValue(mp__os_fls, e)) {
         if (e->h) CloseHandle(e->h);
         HeapFree(GetProcessHeap(), 0, e);
@@ -2469,6 +2472,15 @@ MP__FN void mp__os_reg_unlock(void) {
 MP__FN int mp__os_pipe_gone(DWORD err) {
     return err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA || err == ERROR_PIPE_NOT_CONNECTED;
 }
+/* The event an overlapped read or write waits on: one per thread, kept (a send or receive
+   that made and closed its own paid two more kernel calls per message). ReadFile and
+   WriteFile reset it as they start. */
+MP__FN HANDLE mp__os_io_event(void) {
+    mp__win_ev *e = mp__os_ev();
+    if (!e) return NULL;
+    if (!e->io) e->io = CreateEventW(NULL, TRUE, FALSE, NULL);
+    return e->io;
+}
 /* One overlapped read or write, waited for: MP_OK with *done, MP_EOF or MP_ESYS. */
 MP__FN int mp__os_io(HANDLE h, HANDLE ev, int write, void *buf, DWORD n, DWORD *done) {
     OVERLAPPED ov;
@@ -2609,7 +2621,7 @@ MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, siz
         len[0] = na + nb;
         len[1] = 0;
     }
-    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ev = mp__os_io_event();
     if (!ev) return MP_ESYS;
     for (k = 0; k < 2 && r == MP_OK; k++) {
         size_t off = 0;
@@ -2620,7 +2632,6 @@ MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, siz
             off += done;
         }
     }
-    CloseHandle(ev);
     return r;
 }
 MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
@@ -2631,7 +2642,7 @@ MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
         *got = 0;
         return MP_OK;
     }
-    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ev = mp__os_io_event();
     if (!ev) return MP_ESYS;
     while (k < n && r == MP_OK) {
         size_t chunk = n - k > 0x40000000u ? 0x40000000u : n - k;
@@ -2639,7 +2650,6 @@ MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
         r = mp__os_io(fh, ev, 0, (char *)buf + k, (DWORD)chunk, &done);
         k += done; /* 0 bytes and success: someone wrote 0 bytes; read on */
     }
-    CloseHandle(ev);
     *got = k;
     return r;
 }
@@ -2651,10 +2661,9 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
     if (!PeekNamedPipe((HANDLE)(uintptr_t)h, NULL, 0, NULL, &avail, NULL))
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
     if (avail == 0 || n == 0) return MP_OK;
-    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ev = mp__os_io_event();
     if (!ev) return MP_ESYS;
     r = mp__os_io((HANDLE)(uintptr_t)h, ev, 0, buf, (DWORD)(avail < n ? avail : n), &done);
-    CloseHandle(ev);
     *got = done;
     return r;
 }
