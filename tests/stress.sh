@@ -14,9 +14,11 @@
 #   wine-wake        Windows waits (issue 12): the condition, barrier and queue tests and
 #                    sync_wake_latency, STRESS_WAKE_RUNS passes (default 200) under Wine, after
 #                    the background load has stopped (it would measure the scheduler); fails
-#                    on any failure or timeout and on any wake that took 20 ms or more (the
-#                    old Windows wait re-read its word every 20 ms), and prints the worst wake
-#                    latency seen. Not timed by STRESS_SECONDS (about 2 s a pass).
+#                    on any failure or timeout, and when more than 1 wake in 1000 took 20 ms
+#                    or more (the old Windows wait re-read its word every 20 ms: a lost wake
+#                    showed as a steady share of 20 ms wakes; a lone outlier on a busy
+#                    machine is the scheduler's); prints the worst wake latency seen. Not
+#                    timed by STRESS_SECONDS (3 to 4 s a pass).
 #   STRESS_TIMEOUT   seconds one test may take before it counts as hung (default 180; quick 90)
 #   STRESS_LOAD=0    no background load
 #   MP_REQUIRE_ALL=1 a leg whose tool is missing (wine) fails the run instead of a note
@@ -174,7 +176,7 @@ run_leg() {
 
 # run_wake_leg: the wine-wake leg (see the top).
 run_wake_leg() {
-    local runs=${STRESS_WAKE_RUNS:-200} i out rc last p f w s worst=0 stalls=0 bad=0 start
+    local runs=${STRESS_WAKE_RUNS:-200} i out rc last p f w s n worst=0 stalls=0 wakes=0 bad=0 start
     start=$(now)
     echo "== leg wine-wake: $runs passes of ${WAKE_TESTS[*]} (no background load)"
     for ((i = 1; i <= runs; i++)); do
@@ -200,13 +202,15 @@ run_wake_leg() {
         [ "$f" -gt 0 ] && printf '%s\n' "$out" | grep -v -E '^(ok |mp\.h tests:)' | sed 's/^/      /' | head -n 40
         w=$(printf '%s\n' "$out" | sed -n 's/.*wake latency: worst \([0-9.]*\) ms.*/\1/p' | head -n 1)
         s=$(printf '%s\n' "$out" | sed -n 's/.*wakes, \([0-9]*\) of 20 ms or more.*/\1/p' | head -n 1)
+        n=$(printf '%s\n' "$out" | sed -n 's/.* over \([0-9]*\) wakes,.*/\1/p' | head -n 1)
+        wakes=$((wakes + ${n:-0}))
         [ -n "$w" ] && worst=$(awk -v a="$worst" -v b="$w" 'BEGIN { print (b > a) ? b : a }')
         stalls=$((stalls + ${s:-0}))
     done
     echo "   wine-wake: $runs passes, $bad failed, worst wake latency $worst ms," \
-        "$stalls wakes of 20 ms or more, $(($(now) - start)) s"
-    if [ "$stalls" -gt 0 ]; then
-        echo "   FAIL wine-wake: wakes of 20 ms or more"
+        "$stalls of $wakes wakes took 20 ms or more, $(($(now) - start)) s"
+    if [ $((stalls * 1000)) -gt "$wakes" ]; then
+        echo "   FAIL wine-wake: more than 1 wake in 1000 took 20 ms or more"
         failed=$((failed + 1))
     fi
 }
