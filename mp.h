@@ -168,6 +168,15 @@
    16. A process killed inside it loses at most the block it was handling; a corrupted arena
    gives NULL or loses memory, never a pointer outside the arena.
 
+   WINDOWS
+   Waits sleep on a per-thread event registered in a wait table in the family's section (a
+   futex's protocol: no polling, no lost or stolen wakeups). Children and pool workers run
+   in a job object of their parent (kill on close): a parent killed by TerminateProcess takes
+   them with it. Kernel objects are unnamed and passed by handle duplication, except a
+   Pipe's named pipe: 128 random bits, a DACL for the current user only, no remote clients,
+   one instance. Link with advapi32 (mingw-w64 does by default; MSVC: a #pragma does it).
+   Builds with mingw-w64, clang-cl and (as far as CI can check without it) cl.exe.
+
    COMPILE-TIME OPTIONS (define before including mp.h in the implementation file)
       MP_STATIC          all functions static (one translation unit only)
       MP_NO_IMPLEMENTATION  ignore MP_IMPLEMENTATION: the implementation is linked from
@@ -907,6 +916,7 @@ extern char **environ;
 #endif
 #include <windows.h>
 #include <tlhelp32.h>
+#include <ntsecapi.h> /* RtlGenRandom */
 #ifdef _MSC_VER
 #pragma comment(lib, "advapi32.lib") /* OpenProcessToken: a spawned child's integrity check */
 #endif
@@ -959,8 +969,16 @@ typedef unsigned long long mp__u64;
 /* Windows: TerminateProcess status that reads back as minus a signal number. */
 #define MP__WIN_SIGNALLED 0x10000
 
+/* The paths that only cl.exe takes (clang-cl takes the GCC ones). MP__TEST_MSVC_PATHS forces
+   them under clang, so that CI compiles them (tests/run_all.sh, with clang's MSVC target). */
+#if defined(_MSC_VER) && (!defined(__clang__) || defined(MP__TEST_MSVC_PATHS))
+#define MP__MSVC 1
+#else
+#define MP__MSVC 0
+#endif
+
 /* >>atomics: 32-bit words (and 64-bit loads and stores), sequentially consistent --------- */
-#if defined(_MSC_VER) && !defined(__clang__)
+#if MP__MSVC
 #include <intrin.h>
 MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
     return (mp__u32)_InterlockedOr((volatile long *)p, 0);
@@ -982,12 +1000,12 @@ MP__FN void mp__pause(void) {
     _mm_pause();
 }
 MP__FN mp__u64 mp__load64(volatile mp__u64 *p) {
-    return (mp__u64)_InterlockedCompareExchange64((volatile __int64 *)p, 0, 0);
+    return (mp__u64)_InterlockedCompareExchange64((volatile long long *)p, 0, 0);
 }
 MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
-    __int64 old = *(volatile __int64 *)p;
+    long long old = *(volatile long long *)p;
     for (;;) {
-        __int64 seen = _InterlockedCompareExchange64((volatile __int64 *)p, (__int64)v, old);
+        long long seen = _InterlockedCompareExchange64((volatile long long *)p, (long long)v, old);
         if (seen == old) return;
         old = seen;
     }
@@ -2919,6 +2937,7 @@ static HANDLE mp__os_intr_ev;
 MP__FN void mp__os_init(void) {
     mp__os_intr_ev = CreateEventW(NULL, TRUE, FALSE, NULL); /* mp_interrupt's */
 }
+MP__FN void mp__os_at_exit(void) {} /* nothing allocated: the waits keep handles only */
 /* Pool workers: a crashing worker must die, not wait in an error dialog; and a thread ends
    the worker when the pool's process ends, busy or idle (the parent waits for a spawned
    child's boot, so its pid still names it here). */
@@ -2940,7 +2959,7 @@ MP__FN void mp__os_worker_init(long parent) {
 MP__FN mp__u64 mp__os_tid(void) {
     return (mp__u64)GetCurrentThreadId();
 }
-#define MP__OS_FORKS 0
+#define MP__OS_FORKS        0
 /* The process that created this one, as the system records it. */
 MP__FN long mp__os_real_parent(void) {
     DWORD me = GetCurrentProcessId(), parent = 0;
@@ -3005,96 +3024,265 @@ MP__FN int mp__os_parent_alive(long parent) {
     return mp__os_pid_alive(parent);
 }
 
-/* A futex for Windows: WaitOnAddress does not cross processes, so each word in the arena gets
-   a named semaphore (named by the arena and the word's offset), opened once per process. */
-static struct mp__sem_slot {
-    size_t off;
-    HANDLE h;
-} * mp__os_sems;
-static size_t mp__os_sem_cap, mp__os_sem_count;
-static SRWLOCK mp__os_sem_srw = SRWLOCK_INIT;
-/* At exit: the table goes (the handles stay open for a thread still waiting on one, and close
-   with the process); a later wait builds a new table. */
-MP__FN void mp__os_at_exit(void) {
-    AcquireSRWLockExclusive(&mp__os_sem_srw);
-    MP_FREE(mp__os_sems);
-    mp__os_sems = NULL;
-    mp__os_sem_cap = mp__os_sem_count = 0;
-    ReleaseSRWLockExclusive(&mp__os_sem_srw);
-}
-MP__FN HANDLE mp__os_sem_open(size_t off) {
-    wchar_t name[64];
-    char ascii[64], *t;
-    int i;
-    memcpy(ascii, "Local\\mp-", 9);
-    t = mp__put_hex(ascii + 9, mp__os_arena_id, '-');
-    mp__put_hex(t, (mp__u64)off, 0);
-    for (i = 0; ascii[i]; i++) name[i] = (wchar_t)ascii[i];
-    name[i] = 0;
-    return CreateSemaphoreW(NULL, 0, 0x7fffffff, name);
-}
-MP__FN HANDLE mp__os_sem(volatile mp__u32 *addr) {
-    size_t off = (size_t)((char *)addr - mp__g.arena), i, mask;
-    HANDLE h = NULL;
-    MP_ASSERT((char *)addr >= mp__g.arena && off < mp__g.arena_size);
-    AcquireSRWLockExclusive(&mp__os_sem_srw);
-    if (mp__os_sem_count * 2 >= mp__os_sem_cap) { /* grow and rehash */
-        size_t cap = mp__os_sem_cap ? mp__os_sem_cap * 2 : 64, j;
-        struct mp__sem_slot *t =
-            (struct mp__sem_slot *)MP_MALLOC(cap * sizeof(struct mp__sem_slot));
-        if (t) {
-            memset(t, 0, cap * sizeof *t);
-            for (j = 0; j < mp__os_sem_cap; j++) {
-                if (!mp__os_sems[j].h) continue;
-                i = (mp__os_sems[j].off * 0x9e3779b97f4a7c15ull >> 7) & (cap - 1);
-                while (t[i].h) i = (i + 1) & (cap - 1);
-                t[i] = mp__os_sems[j];
-            }
-            MP_FREE(mp__os_sems);
-            mp__os_sems = t;
-            mp__os_sem_cap = cap;
-        }
+/* Random bytes from the system (RtlGenRandom, advapi32): 128 of them name a pipe, others
+   tie a boot block to its token. Should it fail, a mix of counters and clocks stands in. */
+MP__FN void mp__os_random(void *buf, size_t n) {
+    static volatile mp__u32 seq;
+    unsigned char *p = (unsigned char *)buf;
+    size_t got = 0;
+    if (n <= 0xffffffffu && RtlGenRandom(buf, (ULONG)n)) return;
+    while (got < n) {
+        LARGE_INTEGER c;
+        mp__u64 v;
+        size_t k;
+        QueryPerformanceCounter(&c);
+        v = (mp__u64)c.QuadPart ^ ((mp__u64)GetCurrentProcessId() << 32) ^
+            ((mp__u64)mp__fetch_add(&seq, 1) * 0x9e3779b97f4a7c15ull) ^ (mp__u64)(uintptr_t)&c;
+        k = n - got < sizeof v ? n - got : sizeof v;
+        memcpy(p + got, &v, k);
+        got += k;
     }
-    if (mp__os_sem_cap) {
-        mask = mp__os_sem_cap - 1;
-        i = (off * 0x9e3779b97f4a7c15ull >> 7) & mask;
-        while (mp__os_sems[i].h && mp__os_sems[i].off != off) i = (i + 1) & mask;
-        if (!mp__os_sems[i].h && mp__os_sem_count * 2 < mp__os_sem_cap) {
-            mp__os_sems[i].h = mp__os_sem_open(off);
-            mp__os_sems[i].off = off;
-            if (mp__os_sems[i].h) mp__os_sem_count++;
-        }
-        h = mp__os_sems[i].h;
-    }
-    ReleaseSRWLockExclusive(&mp__os_sem_srw);
-    return h;
-}
-MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
-    HANDLE h = mp__os_sem(addr);
-    double deadline = mp__os_now() + timeout;
-    for (;;) {
-        double left;
-        if (mp__load(addr) != expect) return MP_OK;
-        left = deadline - mp__os_now();
-        if (left <= 0) return MP_ETIMEDOUT;
-        if (!h) {
-            Sleep(1);
-            continue;
-        }
-        /* Unlike a futex, a semaphore's wake can be taken by a waiter that came after it:
-           look at the word again every 20 ms, so that such a theft costs latency, not a
-           hang. */
-        if (WaitForSingleObject(h, mp__os_ms(left < 0.02 ? left : 0.02)) == WAIT_OBJECT_0)
-            return MP_OK;
-    }
-}
-MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
-    HANDLE h = mp__os_sem(addr);
-    if (h) ReleaseSemaphore(h, n > 0x7fffffffu ? 0x7fffffff : (LONG)n, NULL);
 }
 
-/* mp_interrupt: a flag, and a manual-reset event that the handle waits also wait on. The
-   word waits look at the flag every 10 ms. */
+/* >>windows wait: a futex for Windows. WaitOnAddress does not cross processes, so a waiting
+   thread sleeps on its own unnamed auto-reset event and registers in a wait table kept just
+   past the end of the arena (the same section, at the same address in every process). A
+   waker that changed the word scans the slots of the word's bucket and moves exactly the
+   waiters it wakes from WAITING to WOKEN, then sets their events (duplicated out of the
+   waiter's process, and cached): a wakeup cannot be lost (a waiter rechecks the word after
+   it is WAITING, a waker scans after its store, both sequentially consistent) nor stolen (a
+   waker signals only the waiters it moved). No locks: every change of a slot is one CAS, so a
+   process killed anywhere leaves at most slots whose owner is dead; a waker finds such an
+   owner when it signals, and a waiter that finds the table full collects them. Shared memory
+   is input: indices are computed here, spans are clamped, handles from a slot are used only
+   through DuplicateHandle out of the process the slot names. */
+#define MP__WIN_SLOTS       1024u /* threads of a family that sleep at once (more: 1 ms naps) */
+#define MP__WIN_BUCKETS     64u
+#define MP__WIN_SPAN        (MP__WIN_SLOTS / MP__WIN_BUCKETS)
+enum { MP__WS_FREE, MP__WS_CLAIMED, MP__WS_WAITING, MP__WS_WOKEN };
+typedef struct mp__win_slot {
+    volatile mp__u32 state;
+    volatile mp__u32 pid;
+    volatile mp__u32 word;      /* the word's offset in the arena / 4 */
+    volatile mp__u32 evid;      /* which event of that process (its events are numbered) */
+    volatile mp__u32 handle[2]; /* the event's handle value in that process */
+    volatile mp__u32 spare[2];
+} mp__win_slot;
+typedef struct mp__win_table {
+    volatile mp__u32 span[MP__WIN_BUCKETS]; /* slots a waker scans from the bucket's first */
+    mp__win_slot slot[MP__WIN_SLOTS];
+} mp__win_table;
+#define MP__WIN_TABLE_BYTES ((sizeof(mp__win_table) + 65535) & ~(size_t)65535)
+
+/* This thread's event, closed when the thread ends (a fiber-local slot's callback). */
+static volatile mp__u32 mp__os_fls_state; /* 0, 1: being made, 2: made, 3: failed */
+static DWORD mp__os_fls;
+static volatile mp__u32 mp__os_evids;
+typedef struct mp__win_ev {
+    HANDLE h;
+    mp__u32 id;
+    HANDLE io; /* a manual-reset event for this thread's overlapped pipe I/O */
+} mp__win_ev;
+static void WINAPI mp__os_ev_free(PVOID p) {
+    mp__win_ev *e = (mp__win_ev *)p;
+    if (!e) return;
+    CloseHandle(e->h);
+    if (e->io) CloseHandle(e->io);
+    HeapFree(GetProcessHeap(), 0, e);
+}
+MP__FN mp__win_ev *mp__os_ev(void) {
+    mp__win_ev *e;
+    if (mp__os_fls_state != 2) {
+        if (mp__cas(&mp__os_fls_state, 0, 1)) {
+            mp__os_fls = FlsAlloc(mp__os_ev_free);
+            mp__store(&mp__os_fls_state, mp__os_fls == FLS_OUT_OF_INDEXES ? 3 : 2);
+        }
+        while (mp__load(&mp__os_fls_state) == 1) Sleep(0);
+        if (mp__os_fls_state != 2) return NULL;
+    }
+    e = (mp__win_ev *)FlsGetValue(mp__os_fls);
+    if (e) return e;
+    e = (mp__win_ev *)HeapAlloc(GetProcessHeap(), 0, sizeof *e);
+    if (!e) return NULL;
+    e->h = CreateEventW(NULL, FALSE, FALSE, NULL);
+    e->id = mp__fetch_add(&mp__os_evids, 1);
+    e->io = NULL;
+    if (!e->h || !FlsSetValue(mp__os_fls, e)) {
+        if (e->h) CloseHandle(e->h);
+        HeapFree(GetProcessHeap(), 0, e);
+        return NULL;
+    }
+    return e;
+}
+
+/* A waker's cache: (pid, handle, event id) -> the event duplicated here, and the process
+   (which, held open, keeps the pid from being reused while the entry lives). */
+#define MP__WIN_CACHE       64u
+static struct mp__win_peer {
+    mp__u32 pid, evid;
+    mp__u64 handle;
+    HANDLE ev, proc;
+} mp__os_peers[MP__WIN_CACHE];
+static SRWLOCK mp__os_peer_srw = SRWLOCK_INIT;
+
+MP__FN mp__win_table *mp__os_table(void) {
+    return mp__g.arena ? (mp__win_table *)(void *)(mp__g.arena + mp__g.arena_size) : NULL;
+}
+/* Sets the event of the waiter in slot s (already moved to WOKEN). 1: delivered; 0: its
+   process is gone (check_alive: looked at, for a wake that must not be spent on the dead). */
+MP__FN int mp__os_signal(mp__win_slot *s, int check_alive) {
+    mp__u32 pid = mp__load(&s->pid), evid = mp__load(&s->evid);
+    mp__u64 hv = (mp__u64)mp__load(&s->handle[0]) | (mp__u64)mp__load(&s->handle[1]) << 32;
+    struct mp__win_peer *p;
+    int ok = 1;
+    if (pid == GetCurrentProcessId()) { /* a thread of ours: its handle is valid here */
+        SetEvent((HANDLE)(uintptr_t)hv);
+        return 1;
+    }
+    AcquireSRWLockExclusive(&mp__os_peer_srw);
+    p = &mp__os_peers[((pid * 0x9e3779b1u) ^ evid ^ (mp__u32)(hv >> 2)) % MP__WIN_CACHE];
+    if (!p->ev || p->pid != pid || p->evid != evid || p->handle != hv) {
+        HANDLE proc, ev = NULL;
+        if (p->ev) CloseHandle(p->ev);
+        if (p->proc) CloseHandle(p->proc);
+        p->ev = p->proc = NULL;
+        proc = OpenProcess(PROCESS_DUP_HANDLE | SYNCHRONIZE, FALSE, pid);
+        if (proc && !DuplicateHandle(proc, (HANDLE)(uintptr_t)hv, GetCurrentProcess(), &ev,
+                                     EVENT_MODIFY_STATE, FALSE, 0))
+            ev = NULL;
+        if (!ev) {
+            if (proc) CloseHandle(proc);
+            ReleaseSRWLockExclusive(&mp__os_peer_srw);
+            return 0;
+        }
+        p->pid = pid;
+        p->evid = evid;
+        p->handle = hv;
+        p->ev = ev;
+        p->proc = proc;
+        check_alive = 0; /* it had the handle a moment ago */
+    }
+    SetEvent(p->ev);
+    if (check_alive && WaitForSingleObject(p->proc, 0) == WAIT_OBJECT_0) ok = 0;
+    ReleaseSRWLockExclusive(&mp__os_peer_srw);
+    return ok;
+}
+/* The table is full: free the slots of processes that are gone (rare: only killed waiters
+   leave slots behind). */
+MP__FN void mp__os_collect(mp__win_table *t) {
+    mp__u32 i, me = GetCurrentProcessId();
+    for (i = 0; i < MP__WIN_SLOTS; i++) {
+        mp__win_slot *s = &t->slot[i];
+        mp__u32 st = mp__load(&s->state), pid = mp__load(&s->pid);
+        if (st != MP__WS_FREE && pid != me && !mp__os_pid_alive((long)pid))
+            mp__cas(&s->state, st, MP__WS_FREE);
+    }
+}
+MP__FN mp__u32 mp__os_bucket(mp__u32 word) {
+    return ((word * 0x9e3779b1u) >> 26) % MP__WIN_BUCKETS;
+}
+/* also: one more handle the wait sleeps on (mp_interrupt's event for an interruptible wait,
+   or NULL); its signal ends the wait with MP_EINTERRUPTED. */
+MP__FN int mp__os_wait_also(volatile mp__u32 *addr, mp__u32 expect, double timeout, HANDLE also) {
+    mp__win_table *t = mp__os_table();
+    size_t off = (size_t)((char *)addr - mp__g.arena);
+    mp__win_ev *e = mp__os_ev();
+    mp__win_slot *s = NULL;
+    mp__u32 word, b, i, k, me = GetCurrentProcessId();
+    double deadline;
+    HANDLE hs[2];
+    if (mp__load(addr) != expect) return MP_OK;
+    if (timeout <= 0) return MP_ETIMEDOUT;
+    if (timeout > 1e9) timeout = 1e9;
+    deadline = mp__os_now() + timeout;
+    if (!t || !e || (char *)addr < mp__g.arena || off >= mp__g.arena_size || (off & 3) ||
+        off / 4 > 0xffffffffu) {
+        Sleep(1); /* not a word of the arena, or no event: a nap, then the caller looks */
+        return MP_OK;
+    }
+    word = (mp__u32)(off / 4);
+    b = mp__os_bucket(word);
+    for (k = 0; k < 2 && !s; k++) {
+        for (i = 0; i < MP__WIN_SLOTS; i++) {
+            mp__win_slot *c = &t->slot[(b * MP__WIN_SPAN + i) % MP__WIN_SLOTS];
+            if (mp__load(&c->state) == MP__WS_FREE &&
+                mp__cas(&c->state, MP__WS_FREE, MP__WS_CLAIMED)) {
+                mp__u32 span;
+                while ((span = mp__load(&t->span[b])) < i + 1 && !mp__cas(&t->span[b], span, i + 1))
+                    ;
+                s = c;
+                break;
+            }
+        }
+        if (!s && k == 0) mp__os_collect(t);
+    }
+    if (!s) {
+        Sleep(1); /* more sleepers than slots: a nap, then the caller looks */
+        return MP_OK;
+    }
+    mp__store(&s->pid, me);
+    mp__store(&s->word, word);
+    mp__store(&s->evid, e->id);
+    mp__store(&s->handle[0], (mp__u32)(uintptr_t)e->h);
+    mp__store(&s->handle[1], (mp__u32)((mp__u64)(uintptr_t)e->h >> 32));
+    mp__store(&s->state, MP__WS_WAITING);
+    hs[0] = e->h;
+    hs[1] = also;
+    for (;;) {
+        double left;
+        DWORD r;
+        if (mp__load(addr) != expect) break;
+        left = deadline - mp__os_now();
+        if (left <= 0) break;
+        r = WaitForMultipleObjects(hs[1] ? 2 : 1, hs, FALSE, mp__os_ms(left));
+        if (mp__load(&s->state) == MP__WS_WOKEN) { /* ours, whatever r says */
+            mp__store(&s->state, MP__WS_FREE);
+            return MP_OK;
+        }
+        if (r == WAIT_OBJECT_0 + 1) {
+            if (mp__cas(&s->state, MP__WS_WAITING, MP__WS_FREE)) return MP_EINTERRUPTED;
+            continue; /* woken meanwhile */
+        }
+        if (r == WAIT_FAILED) Sleep(1);
+        /* WAIT_OBJECT_0 with the slot still WAITING: a late signal of an earlier wait */
+    }
+    /* The word changed or the time is up: leave, unless a waker chose us meanwhile. */
+    if (mp__cas(&s->state, MP__WS_WAITING, MP__WS_FREE))
+        return mp__load(addr) != expect ? MP_OK : MP_ETIMEDOUT;
+    mp__store(&s->state, MP__WS_FREE); /* woken: its signal comes as a late one, skipped */
+    return MP_OK;
+}
+MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
+    return mp__os_wait_also(addr, expect, timeout, NULL);
+}
+MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
+    mp__win_table *t = mp__os_table();
+    size_t off = (size_t)((char *)addr - mp__g.arena);
+    mp__u32 word, b, i, span, done = 0, many = 0;
+    if (!t || (char *)addr < mp__g.arena || off >= mp__g.arena_size || (off & 3) || !n) return;
+    word = (mp__u32)(off / 4);
+    b = mp__os_bucket(word);
+    span = mp__load(&t->span[b]);
+    if (span > MP__WIN_SLOTS) span = MP__WIN_SLOTS;
+    /* More waiters than wakes: each chosen one is looked at, so that no wake is spent on a
+       waiter that was killed (that costs a call; a ping-pong has one waiter and skips it). */
+    for (i = 0; i < span && many <= n; i++) {
+        mp__win_slot *s = &t->slot[(b * MP__WIN_SPAN + i) % MP__WIN_SLOTS];
+        many += mp__load(&s->state) == MP__WS_WAITING && mp__load(&s->word) == word;
+    }
+    for (i = 0; i < span && done < n; i++) {
+        mp__win_slot *s = &t->slot[(b * MP__WIN_SPAN + i) % MP__WIN_SLOTS];
+        if (mp__load(&s->state) != MP__WS_WAITING || mp__load(&s->word) != word) continue;
+        if (!mp__cas(&s->state, MP__WS_WAITING, MP__WS_WOKEN)) continue;
+        if (mp__os_signal(s, many > n))
+            done++;
+        else
+            mp__cas(&s->state, MP__WS_WOKEN, MP__WS_FREE); /* its process is gone */
+    }
+}
+
+/* mp_interrupt: a flag, and a manual-reset event that the handle waits and the
+   interruptible word waits also sleep on. */
 static volatile mp__u32 mp__os_intr;
 /* The interrupt event: set by mp_interrupt until mp_interrupt_clear (NULL if none). */
 MP__FN HANDLE mp__os_intr_event(void) {
@@ -3115,9 +3303,8 @@ MP__FN void mp__os_interrupt_forked(void) {}
 MP__FN int mp__os_wait_intr(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
     int r;
     if (mp__os_interrupted()) return MP_EINTERRUPTED;
-    r = mp__os_wait(addr, expect, timeout < 0.01 ? timeout : 0.01);
-    if (mp__os_interrupted()) return MP_EINTERRUPTED;
-    return r == MP_ETIMEDOUT && timeout > 0.01 ? MP_OK : r;
+    r = mp__os_wait_also(addr, expect, timeout, mp__os_intr_ev);
+    return mp__os_interrupted() ? MP_EINTERRUPTED : r;
 }
 /* No robust list: the liveness check finds a dead owner. */
 MP__FN void mp__os_robust_link(volatile mp__u32 *word) {
@@ -3129,7 +3316,7 @@ MP__FN void mp__os_robust_unlink(volatile mp__u32 *word) {
 MP__FN void mp__os_robust_pending(volatile mp__u32 *word) {
     (void)word;
 }
-#define MP__RL_ROOM  (8 + 4 * sizeof(void *))
+#define MP__RL_ROOM         (8 + 4 * sizeof(void *))
 
 MP__FN void *mp__os_arena_hint(void) {
 #ifdef _WIN64
@@ -3138,19 +3325,24 @@ MP__FN void *mp__os_arena_hint(void) {
     return NULL;
 #endif
 }
+/* The section: the arena, then the wait table (>>windows wait). */
+MP__FN size_t mp__os_map_size(size_t arena) {
+    return arena + MP__WIN_TABLE_BYTES;
+}
 MP__FN int mp__os_arena_create(size_t size, char **base) {
+    size_t all = mp__os_map_size(size);
     HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE,
-                                  (DWORD)((mp__u64)size >> 32), (DWORD)size, NULL);
+                                  (DWORD)((mp__u64)all >> 32), (DWORD)all, NULL);
     void *p;
     if (!h) return MP_ENOMEM;
-    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, size, mp__os_arena_hint());
-    if (!p) p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, size, NULL);
+    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, all, mp__os_arena_hint());
+    if (!p) p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, all, NULL);
     if (!p) {
         CloseHandle(h);
         return MP_ENOMEM;
     }
     mp__os_section = h;
-    mp__os_arena_id = ((mp__u64)GetCurrentProcessId() << 32) ^ (mp__u64)GetTickCount64();
+    mp__os_random(&mp__os_arena_id, sizeof mp__os_arena_id); /* names nothing: the token's */
     *base = (char *)p;
     return MP_OK;
 }
@@ -3189,23 +3381,6 @@ MP__FN DWORD mp__os_integrity(HANDLE process) { /* 0 when unknown */
     CloseHandle(tok);
     return rid;
 }
-MP__FN void mp__os_random(void *buf, size_t n) {
-    /* Not secret here (the command line carries it): it ties the boot block to the token. */
-    static volatile mp__u32 seq;
-    unsigned char *p = (unsigned char *)buf;
-    size_t got = 0;
-    while (got < n) {
-        LARGE_INTEGER c;
-        mp__u64 v;
-        size_t k;
-        QueryPerformanceCounter(&c);
-        v = (mp__u64)c.QuadPart ^ ((mp__u64)GetCurrentProcessId() << 32) ^
-            ((mp__u64)mp__fetch_add(&seq, 1) * 0x9e3779b97f4a7c15ull) ^ (mp__u64)(uintptr_t)&c;
-        k = n - got < sizeof v ? n - got : sizeof v;
-        memcpy(p + got, &v, k);
-        got += k;
-    }
-}
 MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonce[2]) {
     mp__u64 f[8];
     HANDLE parent, h = NULL;
@@ -3233,13 +3408,13 @@ MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonc
         h = NULL;
     CloseHandle(parent);
     if (!h) return MP__EXIT_BOOT;
-    if (f[4] >= f[3]) {
+    if (f[4] >= f[3] || f[3] > (mp__u64)(SIZE_MAX - MP__WIN_TABLE_BYTES)) {
         CloseHandle(h);
         return MP__EXIT_BOOT;
     }
     want = (void *)(uintptr_t)f[2];
     VirtualFree(want, 0, MEM_RELEASE); /* the parent's reservation, made while we slept */
-    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, (SIZE_T)f[3], want);
+    p = MapViewOfFileEx(h, FILE_MAP_ALL_ACCESS, 0, 0, mp__os_map_size((size_t)f[3]), want);
     if (p != want) {
         if (p) UnmapViewOfFile(p);
         CloseHandle(h);
@@ -3604,6 +3779,33 @@ MP__FN int mp__ws_recv_some(long long h, void *buf, size_t n, size_t *got) {
    WSAPROTOCOL_INFOW (628 bytes) travels in the extra bytes of its mp__pass entry. */
 #define MP__OS_PASS_EXTRA 640
 #define MP__PASS_SOCK     (-2LL)
+/* No orphans: every child goes, still suspended, into one job object of this process that
+   kills its members when its last handle closes, so a parent killed by TerminateProcess
+   takes its children (and theirs, through their own jobs) with it, mid-task too. A program
+   that already runs in a job (an IDE, a CI runner) nests ours in it (Windows 8 and later);
+   where a job cannot be made or joined, the child runs without one, as before (pool workers
+   still watch their parent). BREAKAWAY_OK: a child may start a process of its own outside
+   the job with CREATE_BREAKAWAY_FROM_JOB. Called under mp__os_lock. */
+static HANDLE mp__os_job;
+static int mp__os_job_failed;
+MP__FN void mp__os_job_add(HANDLE proc) {
+    if (!mp__os_job && !mp__os_job_failed) {
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
+        HANDLE j = CreateJobObjectW(NULL, NULL);
+        memset(&li, 0, sizeof li);
+        li.BasicLimitInformation.LimitFlags =
+            JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_BREAKAWAY_OK;
+        if (j && !SetInformationJobObject(j, JobObjectExtendedLimitInformation, &li, sizeof li)) {
+            CloseHandle(j);
+            j = NULL;
+        }
+        mp__os_job = j;
+        mp__os_job_failed = j == NULL;
+    }
+    if (mp__os_job) AssignProcessToJobObject(mp__os_job, proc);
+}
+
+MP__FN int mp__auto_init_kept(void); /* >>autoinit: keeps the MSVC constructor linked in */
 
 /* CreateProcess suspended, reserve the arena's range in the child before any of its code
    runs (PostgreSQL's technique), then let it go: the child swaps the reservation for the
@@ -3622,7 +3824,7 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], mp__pass *pass,
     SIZE_T alsize = 0;
     BOOL ok;
     void *got;
-    if (!exe) return MP_EEXEC;
+    if (!exe || !mp__auto_init_kept()) return MP_EEXEC;
     elen = wcslen(exe);
     t = mp__put_hex(token, (mp__u64)GetCurrentProcessId(), ':');
     t = mp__put_hex(t, (mp__u64)(uintptr_t)mp__os_section, ':');
@@ -3685,7 +3887,8 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], mp__pass *pass,
     }
     MP_FREE(cmd);
     if (!ok) return MP_EEXEC;
-    got = VirtualAllocEx(pi.hProcess, mp__g.arena, mp__g.arena_size, MEM_RESERVE, PAGE_NOACCESS);
+    got = VirtualAllocEx(pi.hProcess, mp__g.arena, mp__os_map_size(mp__g.arena_size), MEM_RESERVE,
+                         PAGE_NOACCESS);
     ok = got == (void *)mp__g.arena;
     for (i = 0; ok && i < (size_t)npass; i++) {
         HANDLE mine = (HANDLE)(uintptr_t)pass[i].handle, theirs = NULL;
@@ -3706,6 +3909,7 @@ MP__FN int mp__os_spawn(size_t boot_off, const mp__u64 nonce[2], mp__pass *pass,
         CloseHandle(pi.hProcess);
         return got == (void *)mp__g.arena ? MP_ESYS : MP_EADDR;
     }
+    mp__os_job_add(pi.hProcess);
     ResumeThread(pi.hThread);
     CloseHandle(pi.hThread);
     *pid = (long)pi.dwProcessId;
@@ -3753,8 +3957,12 @@ MP__FN void mp__os_exit(int code) {
     ExitProcess((UINT)code);
 }
 
-/* Connection ends: a named pipe with a unique name (server end: a, client end: b), in byte
-   mode, overlapped so that one thread may read while another writes the same end. */
+/* Connection ends: a named pipe (server end: a, client end: b), in byte mode, overlapped so
+   that one thread may read while another writes the same end. Private: its name is 128
+   random bits (nothing to guess), its DACL admits only this process's user, it rejects
+   remote clients, and it allows one instance, made first (FILE_FLAG_FIRST_PIPE_INSTANCE: a
+   squatter who made the name first fails our create, and we draw another name), whose one
+   client we connect at once (a second client finds it busy). */
 static SRWLOCK mp__os_reg_srw = SRWLOCK_INIT;
 static volatile mp__u32 mp__os_pipe_count;
 #define MP__WIN_PIPE_BUF  65536
@@ -3766,6 +3974,15 @@ MP__FN void mp__os_reg_unlock(void) {
 }
 MP__FN int mp__os_pipe_gone(DWORD err) {
     return err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA || err == ERROR_PIPE_NOT_CONNECTED;
+}
+/* The event an overlapped read or write waits on: one per thread, kept (a send or receive
+   that made and closed its own paid two more kernel calls per message). ReadFile and
+   WriteFile reset it as they start. */
+MP__FN HANDLE mp__os_io_event(void) {
+    mp__win_ev *e = mp__os_ev();
+    if (!e) return NULL;
+    if (!e->io) e->io = CreateEventW(NULL, TRUE, FALSE, NULL);
+    return e->io;
 }
 /* One overlapped read or write, waited for: MP_OK with *done, MP_EOF or MP_ESYS. */
 MP__FN int mp__os_io(HANDLE h, HANDLE ev, int write, void *buf, DWORD n, DWORD *done) {
@@ -3792,26 +4009,76 @@ MP__FN int mp__os_io(HANDLE h, HANDLE ev, int write, void *buf, DWORD n, DWORD *
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
     return MP_OK;
 }
+#ifndef PIPE_REJECT_REMOTE_CLIENTS
+#define PIPE_REJECT_REMOTE_CLIENTS 0x00000008
+#endif
+/* A security descriptor whose DACL allows this process's user and no one else (made once;
+   NULL, the default DACL, if the token cannot be read). */
+static SECURITY_ATTRIBUTES *mp__os_private_sa;
+static union {
+    SECURITY_DESCRIPTOR sd;
+    void *align;
+} mp__os_sd;
+static union {
+    ACL acl;
+    unsigned char bytes[256];
+} mp__os_acl;
+static union {
+    TOKEN_USER user;
+    unsigned char bytes[256];
+} mp__os_user;
+static SECURITY_ATTRIBUTES mp__os_sa;
+static INIT_ONCE mp__os_sa_once = INIT_ONCE_STATIC_INIT;
+static BOOL CALLBACK mp__os_sa_make(PINIT_ONCE once, PVOID arg, PVOID *ctx) {
+    HANDLE tok;
+    DWORD len = 0;
+    BOOL ok;
+    (void)once;
+    (void)arg;
+    (void)ctx;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) return TRUE;
+    ok = GetTokenInformation(tok, TokenUser, &mp__os_user, sizeof mp__os_user, &len);
+    CloseHandle(tok);
+    if (ok && InitializeAcl(&mp__os_acl.acl, sizeof mp__os_acl, ACL_REVISION) &&
+        AddAccessAllowedAce(&mp__os_acl.acl, ACL_REVISION, GENERIC_ALL,
+                            mp__os_user.user.User.Sid) &&
+        InitializeSecurityDescriptor(&mp__os_sd.sd, SECURITY_DESCRIPTOR_REVISION) &&
+        SetSecurityDescriptorDacl(&mp__os_sd.sd, TRUE, &mp__os_acl.acl, FALSE)) {
+        mp__os_sa.nLength = sizeof mp__os_sa;
+        mp__os_sa.lpSecurityDescriptor = &mp__os_sd.sd;
+        mp__os_sa.bInheritHandle = FALSE;
+        mp__os_private_sa = &mp__os_sa;
+    }
+    return TRUE;
+}
+MP__FN SECURITY_ATTRIBUTES *mp__os_private(void) {
+    InitOnceExecuteOnce(&mp__os_sa_once, mp__os_sa_make, NULL, NULL);
+    return mp__os_private_sa;
+}
+static wchar_t mp__os_pipe_name[64]; /* the last name made here (for the tests) */
 MP__FN int mp__os_pipe(int duplex, long long h[2]) {
     int tries;
     for (tries = 0; tries < 64; tries++) {
-        wchar_t name[96];
-        char ascii[96], *t;
+        wchar_t name[64];
+        char ascii[64], *t;
+        mp__u64 rnd[2];
         HANDLE srv, cli, ev;
         OVERLAPPED ov;
         DWORD err = 0, n;
         int i;
+        mp__os_random(rnd, sizeof rnd);
         memcpy(ascii, "\\\\.\\pipe\\mp-", 12);
-        t = mp__put_hex(ascii + 12, (mp__u64)GetCurrentProcessId(), '-');
-        t = mp__put_hex(t, (mp__u64)mp__fetch_add(&mp__os_pipe_count, 1), '-');
-        mp__put_hex(t, (mp__u64)(mp__os_now() * 1e7) ^ ((mp__u64)(uintptr_t)&ov << 7), 0);
+        t = mp__put_hex(ascii + 12, rnd[0], '-');
+        mp__put_hex(t, rnd[1], 0);
         for (i = 0; ascii[i]; i++) name[i] = (wchar_t)ascii[i];
         name[i] = 0;
         srv = CreateNamedPipeW(name,
                                (duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) |
                                    FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
-                               PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1, MP__WIN_PIPE_BUF,
-                               MP__WIN_PIPE_BUF, 0, NULL);
+                               PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT |
+                                   PIPE_REJECT_REMOTE_CLIENTS,
+                               1, MP__WIN_PIPE_BUF, MP__WIN_PIPE_BUF, 0, mp__os_private());
+        if (srv != INVALID_HANDLE_VALUE) memcpy(mp__os_pipe_name, name, sizeof name);
         if (srv == INVALID_HANDLE_VALUE) {
             err = GetLastError();
             if (err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY) continue; /* name taken */
@@ -3884,7 +4151,7 @@ MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, siz
         for (k = 0; k < 2 && r == MP_OK; k++) r = mp__ws_send(h, part[k], len[k]);
         return r;
     }
-    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ev = mp__os_io_event();
     if (!ev) return MP_ESYS;
     for (k = 0; k < 2 && r == MP_OK; k++) {
         size_t off = 0;
@@ -3895,7 +4162,6 @@ MP__FN int mp__os_send(long long h, const void *a, size_t na, const void *b, siz
             off += done;
         }
     }
-    CloseHandle(ev);
     return r;
 }
 MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
@@ -3907,7 +4173,7 @@ MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
         return MP_OK;
     }
     if (mp__os_is_sock(h)) return mp__ws_recv(h, buf, n, got);
-    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ev = mp__os_io_event();
     if (!ev) return MP_ESYS;
     while (k < n && r == MP_OK) {
         size_t chunk = n - k > 0x40000000u ? 0x40000000u : n - k;
@@ -3915,7 +4181,6 @@ MP__FN int mp__os_recv(long long h, void *buf, size_t n, size_t *got) {
         r = mp__os_io(fh, ev, 0, (char *)buf + k, (DWORD)chunk, &done);
         k += done; /* 0 bytes and success: someone wrote 0 bytes; read on */
     }
-    CloseHandle(ev);
     *got = k;
     return r;
 }
@@ -3928,10 +4193,9 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
     if (!PeekNamedPipe((HANDLE)(uintptr_t)h, NULL, 0, NULL, &avail, NULL))
         return mp__os_pipe_gone(GetLastError()) ? MP_EOF : MP_ESYS;
     if (avail == 0 || n == 0) return MP_OK;
-    ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ev = mp__os_io_event();
     if (!ev) return MP_ESYS;
     r = mp__os_io((HANDLE)(uintptr_t)h, ev, 0, buf, (DWORD)(avail < n ? avail : n), &done);
-    CloseHandle(ev);
     *got = done;
     return r;
 }
@@ -4913,8 +5177,10 @@ MP__FN void mp__init_globals(void) {
     mp__g.pid = mp__os_getpid();
     mp__g.ppid = mp__os_getppid();
     mp__g.method = MP__OS_FORKS ? MP_FORK : MP_SPAWN;
+#if MP__OS_FORKS /* (Windows only spawns; and MSVC's /sdl rejects getenv) */
     m = getenv("MP_START_METHOD");
     if (m && *m) mp__method_from_env(m);
+#endif
     mp__g.self.mp__magic = MP__PROCESS_MAGIC;
     mp__g.self.mp__state = MP__STARTED;
     mp__g.self.mp__pid = mp__g.pid;
@@ -7110,7 +7376,7 @@ MP__FN int mp__pool_fnref(mp__pool_shared *sh, void *fn, mp__u32 *module, mp__u6
         if (strcmp(sh->modules[i], name) == 0) break;
     if (i == sh->nmodules) {
         if (i == MP__POOL_MODULES) return MP_ETOOBIG;
-        strcpy(sh->modules[i], name);
+        memcpy(sh->modules[i], name, strlen(name) + 1); /* both 512 bytes (no strcpy: C4996) */
         sh->nmodules++;
     }
     *module = i;
@@ -9383,17 +9649,46 @@ MPDEF int mp_shm_unlink(const char *name) {
 #else
 #define MP__AUTO_INIT() mp_init()
 #endif
-#if defined(_MSC_VER) && !defined(__clang__)
+#if MP__MSVC
+/* The CRT calls every pointer in .CRT$XCU before main. /OPT:REF and whole-program
+   optimisation drop an object nothing refers to, section or not: so the linker is told to
+   keep the pointer (/include, for an external one), and spawn reads it (a volatile read,
+   which no optimiser removes), which keeps a static one (MP_STATIC) too. */
 static void mp__auto_init(void) {
     MP__AUTO_INIT();
 }
 #pragma section(".CRT$XCU", read)
+#ifdef MP_STATIC
 __declspec(allocate(".CRT$XCU")) static void (*mp__auto_init_ptr)(void) = mp__auto_init;
+#else
+#ifdef __cplusplus
+extern "C" {
+#endif
+__declspec(allocate(".CRT$XCU")) void (*mp__auto_init_ptr)(void) = mp__auto_init;
+#ifdef __cplusplus
+}
+#endif
+#if defined(_M_IX86)
+#pragma comment(linker, "/include:_mp__auto_init_ptr")
+#else
+#pragma comment(linker, "/include:mp__auto_init_ptr")
+#endif
+#endif
+MP__FN int mp__auto_init_kept(void) {
+    return *(void (*volatile *)(void)) & mp__auto_init_ptr != 0;
+}
 #else
 __attribute__((constructor)) static void mp__auto_init(void) {
     MP__AUTO_INIT();
 }
+MP__FN int mp__auto_init_kept(void) {
+    return 1;
+}
 #endif
+#else
+MP__FN int mp__auto_init_kept(void) {
+    return 1;
+}
 #endif
 
 #endif /* MP__IMPLEMENTATION_DONE */

@@ -8,6 +8,7 @@
 #   x86_64-w64-mingw32-gcc / -g++    gcc-mingw-w64-x86-64, g++-mingw-w64-x86-64
 #   wine -> /usr/lib/wine/wine64     wine, wine64 (64-bit only, no i386 multiarch)
 #   clang-format                     clang-format
+#   lld-link                         lld (the clang-cl leg links with it; clang-cl is clang's)
 #   python3                          python3 (benchmarks vs. Python multiprocessing)
 #   cmake, pkg-config                cmake, pkg-config (the consumers leg: the installed package)
 #   (make stress also uses timeout, dd and awk: coreutils and mawk, always installed)
@@ -25,6 +26,7 @@ declare -A PKG=(
     [x86_64-w64-mingw32-g++]=g++-mingw-w64-x86-64
     [wine]=wine
     [clang-format]=clang-format
+    [lld-link]=lld
     [python3]=python3
     [cmake]=cmake
     [pkg-config]=pkg-config

@@ -12,6 +12,14 @@ for src in bench/*.c; do
     "$exe" | tee -a build/bench/results.txt
     echo
 done
+# Windows: the mingw-w64 build of bench_win.c under Wine, mp.h against raw Win32 calls
+# (CreateProcess + WaitForSingleObject, a named pipe, a semaphore ping-pong) in the same run.
+if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 && command -v wine >/dev/null 2>&1; then
+    x86_64-w64-mingw32-gcc -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -static \
+        -o build/bench/bench_win.exe bench/bench_win.c
+    WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winedbg.exe=d" \
+        WINEPREFIX="${WINEPREFIX:-$PWD/build/wineprefix}" wine build/bench/bench_win.exe | tr -d '\r' | tee -a build/bench/results.txt
+fi
 if command -v python3 >/dev/null 2>&1; then # bench/chart-results.txt: the run behind bench/chart.svg
     python3 bench/chart.py build/bench/results.txt "${BENCH_CHART:-build/bench/chart.svg}"
 else

@@ -17,10 +17,11 @@
 #include "test_helpers.c"
 #include "test_conn.c"
 #include "test_forkserver.c"
+#include "test_win.c"
 
 static const mp_test *const test_groups[] = {
-    process_tests, arena_tests,    sync_tests,    queue_tests, pool_tests,
-    pipe_tests,    badinput_tests, helpers_tests, conn_tests,  forkserver_tests};
+    process_tests,  arena_tests,   sync_tests, queue_tests,      pool_tests, pipe_tests,
+    badinput_tests, helpers_tests, conn_tests, forkserver_tests, win_tests};
 
 static const mp_test *test_at(int index) {
     size_t g;

@@ -141,6 +141,20 @@ build() {
         matrix "mingw-w64 windows.h after" $MINGW -std=c99 $WARN -c -o $B/m.o tests/compile_win_after.c
         have x86_64-w64-mingw32-g++ && matrix "mingw-w64 C++" x86_64-w64-mingw32-g++ $WARN -c -o $B/m.o tests/compile_cpp.cpp
     fi
+    # -- MSVC, as far as CI can see it: clang's MSVC target (_MSC_VER defined, -fms-compatibility)
+    #    over the mingw-w64 headers, as C11 and C++17, warnings as errors, once through the paths
+    #    clang takes and once with the cl.exe-only paths forced (MP__TEST_MSVC_PATHS);
+    #    tests/msvc_prelude.h marks what cl.exe /sdl deprecates (C4996: getenv, strcpy...).
+    if have clang && [ -d /usr/x86_64-w64-mingw32/include ]; then
+        MSVCT="--target=x86_64-pc-windows-msvc -fms-compatibility -fsyntax-only
+            -isystem $(clang -print-resource-dir)/include -isystem /usr/x86_64-w64-mingw32/include
+            -include tests/msvc_prelude.h $WARN -Wshorten-64-to-32"
+        for forced in "" -DMP__TEST_MSVC_PATHS; do
+            matrix "clang MSVC target C11 $forced" clang $MSVCT $forced -std=c11 tests/compile_c.c
+            matrix "clang MSVC target C++17 $forced" clang $MSVCT $forced -x c++ -std=c++17 tests/compile_cpp.cpp
+            matrix "clang MSVC target MP_STATIC $forced" clang $MSVCT $forced -std=c11 tests/compile_static.c
+        done
+    fi
     # -- include order: system headers before mp.h, in strict and gnu modes of every compiler
     for std in c99 gnu99 c11 gnu11; do
         matrix "include order: gcc -std=$std" order x gcc -std=$std $WARN
@@ -261,6 +275,39 @@ else skip wine "$MINGW or wine not installed"; fi
 if have python3; then
     run_suite interop bash tests/interop.sh
 else skip interop "python3 not installed"; fi
+# -- Windows, MSVC-style: clang-cl (MSVC target, /W4), linked by lld-link against the mingw-w64
+#    C runtime and import libraries (no MSVC libraries here), run under Wine; once as clang-cl
+#    compiles it and once with the cl.exe-only paths forced (MP__TEST_MSVC_PATHS: _Interlocked
+#    atomics, the .CRT$XCU constructor) under -flto and /OPT:REF. tests/msvc_prelude.h makes
+#    the mingw-w64 headers readable for clang's MSVC target; tests/clangcl_shim.c adds _fltused.
+CLANGCL=$(command -v clang-cl || command -v clang-cl-14 || true)
+MINGW_LIB=/usr/x86_64-w64-mingw32/lib
+MINGW_GCC_LIB=$(ls -d /usr/lib/gcc/x86_64-w64-mingw32/*-win32 2>/dev/null | head -n 1)
+if [ -n "$CLANGCL" ] && have lld-link && have wine && [ -f $MINGW_LIB/crt2.o ] && [ -n "$MINGW_GCC_LIB" ]; then
+    CLF="--target=x86_64-pc-windows-msvc /nologo /O2 /W4 /WX /GS- /clang:-mno-stack-arg-probe
+        -Wno-deprecated-declarations /imsvc $(clang -print-resource-dir)/include
+        /imsvc /usr/x86_64-w64-mingw32/include /FItests/msvc_prelude.h"
+    clangcl_exe() { # OUT FLAGS...: builds the suite with clang-cl and lld-link
+        local out=$1
+        shift
+        $CLANGCL $CLF "$@" /c tests/main.c /Fo$out.obj && $CLANGCL $CLF /c tests/clangcl_shim.c \
+            /Fo$B/clangcl_shim.obj && lld-link /nologo /out:$out /subsystem:console \
+            /entry:mainCRTStartup /nodefaultlib /opt:ref /alternatename:__image_base__=__ImageBase \
+            $out.obj $B/clangcl_shim.obj $MINGW_LIB/crt2.o $MINGW_LIB/libmingw32.a \
+            $MINGW_GCC_LIB/libgcc.a $MINGW_LIB/libmingwex.a $MINGW_LIB/libmsvcrt.a \
+            $MINGW_LIB/libkernel32.a $MINGW_LIB/libadvapi32.a $MINGW_LIB/libuser32.a \
+            $MINGW_LIB/libntdll.a $MINGW_GCC_LIB/libgcc.a
+    }
+    export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winedbg.exe=d" WINEPREFIX="${WINEPREFIX:-$PWD/build/wineprefix}"
+    bg_build clang-cl clangcl_exe $B/tests_clangcl.exe
+    if build clang-cl; then
+        run_suite clang-cl wine $B/tests_clangcl.exe
+    fi
+    bg_build clang-cl-msvc-paths clangcl_exe $B/tests_clangcl_msvc.exe -DMP__TEST_MSVC_PATHS -flto
+    if build clang-cl-msvc-paths; then
+        run_suite clang-cl-msvc-paths wine $B/tests_clangcl_msvc.exe
+    fi
+else skip clang-cl "clang-cl, lld-link, wine or the mingw-w64 CRT not installed"; fi
 
 # -- consumers: a small project built against the installed package (make install and
 #    cmake --install into temporary prefixes) with find_package and with pkg-config, and

@@ -1092,7 +1092,8 @@ static int test_forged_spawn_token_windows(void) {
     SKIP("Windows, 64-bit");
 #else
     HANDLE sec =
-        CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, FORGED_SIZE, NULL);
+        CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+                           (DWORD)mp__os_map_size(FORGED_SIZE), NULL); /* + the wait table */
     char *view = sec ? (char *)MapViewOfFile(sec, FILE_MAP_ALL_ACCESS, 0, 0, FORGED_SIZE) : NULL;
     wchar_t exe[1024], cmd[2048];
     char token[256], *t;
