@@ -185,7 +185,8 @@ extern "C" {
     X(MP_ETASK, -25, "the task reported an error (see its status)")                                \
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
     X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
-    X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")
+    X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")   \
+    X(MP_ESHUTDOWN, -29, "the queue was shut down")
 
 enum mp_error {
 #define MP__ENUM(name, value, text) name = value,
@@ -368,6 +369,11 @@ MPDEF long mp_queue_qsize(mp_queue *q); /* messages in the queue, or an error */
 MPDEF int mp_queue_empty(mp_queue *q);  /* 1 or 0, or an error */
 MPDEF int mp_queue_full(mp_queue *q);   /* 1 or 0, or an error */
 MPDEF int mp_queue_close(mp_queue *q);
+MPDEF int mp_queue_shutdown(mp_queue *q, int immediate);
+MPDEF int mp_queue_put_many(mp_queue *q, const void *const *data, const size_t *sizes, size_t n,
+                            size_t *done, double timeout);
+MPDEF int mp_queue_get_many(mp_queue *q, void *buf, size_t cap, size_t *sizes, size_t max,
+                            size_t *got, double timeout);
 MPDEF int mp_queue_task_done(mp_queue *q); /* JoinableQueue; MP_EOVERFLOW if too many */
 MPDEF int mp_queue_join(mp_queue *q, double timeout);
 MPDEF int mp_queue_free(mp_queue *q);
@@ -4174,20 +4180,43 @@ struct mp_queue {
     mp__u64 stream_start;                     /* where the stream's FIRST record is */
     mp__word readable, writable;              /* bumped when records come and go */
     mp__word unfinished;                      /* JoinableQueue: put and not task_done */
-    mp__u64 data[1];                          /* the ring: cap bytes */
+    mp__u32 grow;                             /* no capacity given: the ring grows */
+    mp__u32 shut;                             /* 1: shut down, 2: immediately */
+    /* processes that will wait on readable / writable, counted under the lock before they
+       let it go: only then does a put or a get bump the word (one atomic less per message) */
+    volatile mp__u32 rd_spin, wr_spin;
+    unsigned char *volatile ring; /* NULL: the ring is data; else a grown ring (mp__qring) */
+    mp__u64 data[1];              /* the first ring: cap bytes */
 };
+/* A grown ring: an arena block that names its queue and its size, then the bytes. Written
+   whole before the single store to q->ring that publishes it. */
+typedef struct mp__qring {
+    mp__u64 owner, cap;
+} mp__qring;
+#define MP__QRING_MAX ((mp__u64)1 << 29) /* a record's length has 29 bits */
 
 /* The ring's size, read once and checked against the object's arena block: 0 if it was
    overwritten. Every ring access uses the value checked here, never the shared field. */
-MP__FN mp__u64 mp__queue_cap(mp_queue *q) {
+MP__FN mp__u64 mp__queue_cap0(mp_queue *q) { /* the first ring's */
     mp__u64 cap = *(volatile mp__u64 *)&q->cap;
-    if (cap < 4096 || cap > ((mp__u64)1 << 29) || (cap & (cap - 1)) ||
+    if (cap < 4096 || cap > MP__QRING_MAX || (cap & (cap - 1)) ||
         sizeof(mp_queue) + cap > (mp__u64)mp__arena_block_size(q))
         return 0;
     return cap;
 }
+MP__FN mp__u64 mp__queue_cap(mp_queue *q) {
+    mp__qring *g = (mp__qring *)q->ring;
+    mp__u64 cap;
+    if (!g) return mp__queue_cap0(q);
+    if (!mp__in_arena(g)) return 0;
+    cap = *(volatile mp__u64 *)&g->cap;
+    if (g->owner != (mp__u64)(uintptr_t)q || cap < 4096 || cap > MP__QRING_MAX ||
+        (cap & (cap - 1)) || sizeof(mp__qring) + cap > (mp__u64)mp__arena_block_size(g))
+        return 0;
+    return cap;
+}
 MP__FN unsigned char *mp__ring(mp_queue *q) {
-    return (unsigned char *)q->data;
+    return q->ring ? q->ring + sizeof(mp__qring) : (unsigned char *)q->data;
 }
 MP__FN void mp__ring_put(mp_queue *q, mp__u64 cap, mp__u64 pos, const void *src, size_t n) {
     size_t off = (size_t)(pos & (cap - 1)), first = (size_t)cap - off;
@@ -4212,12 +4241,14 @@ MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *
     memcpy(mp__ring(q) + (q->tail & (cap - 8)), h, sizeof h);
     mp__ring_put(q, cap, q->tail + 8, src, n);
     q->tail += 8 + MP__PAD8(n); /* the commit */
-    mp__fetch_add(&q->readable.value, 1);
+    if (mp__load(&q->rd_spin)) mp__fetch_add(&q->readable.value, 1);
 }
 MP__FN void mp__ring_drop(mp_queue *q, mp__u32 len) {
     q->head += 8 + MP__PAD8(len);
-    mp__fetch_add(&q->writable.value, 1);
-    mp__wake(&q->writable, 1);
+    if (mp__load(&q->wr_spin)) {
+        mp__fetch_add(&q->writable.value, 1);
+        mp__wake(&q->writable, 1);
+    }
 }
 /* Free bytes, less the 8 always kept for an ABORT record. */
 MP__FN mp__u64 mp__queue_free_bytes(mp_queue *q, mp__u64 cap) {
@@ -4309,11 +4340,29 @@ MP__FN int mp__queue_reap(mp_queue *q, mp__u64 cap, int always) {
     return mp__queue_recount(q, cap) == MP_OK ? 1 : MP_ECORRUPT;
 }
 
-/* Takes the lock and checks the queue: MP_OK, or MP_ECORRUPT; the lock is held either way.
+/* Takes the lock and checks the queue: MP_OK, or MP_ECORRUPT, with the lock held (*held);
+   or the error of the lock's wait (MP_EINTERRUPTED), without it.
    *cap is the checked ring size (0 if it cannot be trusted, and then nothing is touched). */
-MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap) {
-    int dead = mp__mutex_lock(&q->m, MP_FOREVER) == MP_EOWNERDEAD, r;
+#ifndef MP__QLOCKSPIN
+#define MP__QLOCKSPIN 64 /* tries at a lock held by a put or get (a few hundred ns) */
+#endif
+MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap, int *held) {
+    int dead = 0, r, i;
+    for (i = 0; i < MP__QLOCKSPIN; i++) { /* a put or get holds it briefly: no syscall */
+        if (mp__load(&q->m.w.value) == 0 && mp__cas(&q->m.w.value, 0, (mp__u32)mp__g.pid)) break;
+        mp__pause();
+    }
+    if (i == MP__QLOCKSPIN) {
+        r = mp__mutex_lock(&q->m, MP_FOREVER);
+        if (r != MP_OK && r != MP_EOWNERDEAD) return r;
+        dead = r == MP_EOWNERDEAD;
+    }
+    *held = 1;
     *cap = mp__queue_cap(q);
+    if (!*cap && q->ring && (*cap = mp__queue_cap0(q)) != 0) {
+        q->ring = NULL; /* a grown ring that cannot be trusted: back to the first (it leaks) */
+        return mp__queue_reset(q);
+    }
     if (!*cap) return MP_ECORRUPT;
     if (((q->head | q->tail) & 7) || q->tail - q->head > *cap ||
         (q->stream_producer && ((q->stream_start & 7) || q->stream_start > q->tail)))
@@ -4328,45 +4377,99 @@ MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap) {
     }
     return MP_OK;
 }
-MP__FN void mp__queue_unlock(mp_queue *q) {
-    mp__mutex_unlock(&q->m);
+MP__FN void mp__queue_unlock(mp_queue *q, int *held) {
+    if (*held) mp__mutex_unlock(&q->m);
+    *held = 0;
 }
 /* Sleeps on a word with the lock released, a slice at a time (10 ms while a stream is under
    way). A dead stream partner is looked for when a slice passes with nothing happening, and
-   before a timeout is reported (so that put_nowait and get_nowait see it too). MP_OK, MP_ETIMEDOUT or MP_ECORRUPT; the lock is held
-   again in every case. */
+   before a timeout is reported (so that put_nowait and get_nowait see it too). MP_OK,
+   MP_ETIMEDOUT or MP_ECORRUPT with the lock held again; or the error of a wait (an
+   interrupt), given to the caller as it is, and the lock held if *held says so. */
 MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline, double timeout,
-                           int spin) {
+                           int spin, int *held) {
+    volatile mp__u32 *waiting = w == &q->readable ? &q->rd_spin : &q->wr_spin;
     mp__u32 v = mp__load(&w->value);
     double left, slice = q->stream_producer || q->stream_consumer ? 0.01 : 0.1;
-    int r, idle = 0;
+    int r, idle = 0, woke = MP_OK;
     if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
     left = mp__left(*deadline);
     if (left <= 0) {
         r = mp__queue_reap(q, *cap, 0);
         return r < 0 ? r : r ? MP_OK : MP_ETIMEDOUT;
     }
-    mp__queue_unlock(q);
+    mp__fetch_add(waiting, 1); /* under the lock: whoever changes the queue next sees it */
+    mp__queue_unlock(q, held);
     while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
-    if (mp__load(&w->value) == v)
-        idle = mp__wait(w, v, left < slice ? left : slice) == MP_ETIMEDOUT;
-    r = mp__queue_lock(q, cap);
+    if (mp__load(&w->value) == v) {
+        woke = mp__wait(w, v, left < slice ? left : slice);
+        idle = woke == MP_ETIMEDOUT;
+    }
+    mp__fetch_add(waiting, (mp__u32)-1);
+    if (woke != MP_OK && woke != MP_ETIMEDOUT) return woke; /* interrupted: not locked again */
+    r = mp__queue_lock(q, cap, held);
     if (r == MP_OK && idle) r = mp__queue_reap(q, *cap, 0);
     return r < 0 ? r : MP_OK;
+}
+
+/* Moves the records to a ring of ncap bytes (a grown one, or the first ring again when
+   ncap is its size), at the same positions. MP_ENOMEM if the arena has no room. A death in
+   here loses at most the new block: the queue changes by the store to q->ring. */
+MP__FN int mp__queue_resize(mp_queue *q, mp__u64 *cap, mp__u64 ncap, int first) {
+    unsigned char *old = q->ring, *src = mp__ring(q), *dst;
+    mp__qring *g = NULL;
+    mp__u64 pos = q->head, n = q->tail - q->head;
+    if (first) {
+        dst = (unsigned char *)q->data;
+    } else {
+        g = (mp__qring *)mp__arena_alloc((size_t)(sizeof(mp__qring) + ncap));
+        if (!g) return MP_ENOMEM;
+        g->owner = (mp__u64)(uintptr_t)q;
+        g->cap = ncap;
+        dst = (unsigned char *)g + sizeof(mp__qring);
+    }
+    while (n) { /* the piece up to where either ring wraps */
+        mp__u64 a = pos & (*cap - 1), b = pos & (ncap - 1), k = n;
+        if (k > *cap - a) k = *cap - a;
+        if (k > ncap - b) k = ncap - b;
+        memcpy(dst + b, src + a, (size_t)k);
+        pos += k;
+        n -= k;
+    }
+    q->ring = (unsigned char *)g; /* the commit */
+    *cap = ncap;
+    if (old) mp__arena_free(old);
+    return MP_OK;
+}
+/* An unbounded queue that has no room for rec bytes: a ring twice as large, or more. */
+MP__FN int mp__queue_grow(mp_queue *q, mp__u64 *cap, mp__u64 rec) {
+    mp__u64 ncap = *cap * 2, need = q->tail - q->head + rec + 8;
+    while (ncap < need && ncap < MP__QRING_MAX) ncap <<= 1;
+    if (ncap < need) return MP_ENOMEM;
+    return mp__queue_resize(q, cap, ncap, 0);
+}
+/* Back to the first ring once the records fit in a quarter of it: a queue that drains
+   gives its memory back. */
+MP__FN void mp__queue_shrink(mp_queue *q, mp__u64 *cap) {
+    mp__u64 cap0;
+    if (!q->ring || (cap0 = mp__queue_cap0(q)) == 0 || q->tail - q->head > cap0 / 4) return;
+    (void)mp__queue_resize(q, cap, cap0, 1);
 }
 
 MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
     mp_queue *q;
     mp__u64 cap = 4096;
+    int grow = capacity == 0;
     mp__init_globals();
-    if (!capacity) capacity = (size_t)1 << 20;
-    while (cap < capacity && cap < ((mp__u64)1 << 29)) cap <<= 1;
+    if (grow) capacity = (size_t)64 << 10; /* the first ring of an unbounded queue */
+    while (cap < capacity && cap < MP__QRING_MAX) cap <<= 1;
     if (cap < capacity) return NULL;
     q = (mp_queue *)mp__obj_new(sizeof(mp_queue) + (size_t)cap, MP__T_QUEUE);
     if (!q) return NULL;
     q->cap = cap;
     q->maxsize = maxsize;
     q->joinable = (mp__u32)joinable;
+    q->grow = (mp__u32)grow;
     return q;
 }
 MPDEF mp_queue *mp_queue_new(size_t capacity, size_t maxsize) {
@@ -4379,34 +4482,50 @@ MPDEF mp_queue *mp_joinable_queue_new(size_t capacity, size_t maxsize) {
     return mp__queue_new(capacity, maxsize, 1);
 }
 
+/* A record of rec bytes goes whole (else it is streamed): when it fits in half the ring, or
+   in an unbounded queue, whose ring grows to hold it. */
+MP__FN int mp__queue_whole(mp_queue *q, mp__u64 cap, mp__u64 rec) {
+    return rec <= cap / 2 || (q->grow && rec + 8 <= MP__QRING_MAX);
+}
+/* After an interrupted wait: the lock again, to undo a half-done stream (one try). */
+MP__FN int mp__queue_relock(mp_queue *q, mp__u64 *cap, int *held) {
+    if (!*held) (void)mp__queue_lock(q, cap, held);
+    return *held && *cap;
+}
+
 MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeout) {
     const unsigned char *src = (const unsigned char *)data;
     mp__u32 me = (mp__u32)mp__g.pid;
     mp__u64 cap, rec;
     double deadline = -1; /* set when first needed */
     size_t sent = 0;
-    int r = mp__obj_check(q, MP__T_QUEUE);
+    int held = 0, r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
     if ((!data && size) || mp__bad_timeout(timeout)) return MP_EINVAL;
     if (size > MP_MESSAGE_MAX || (mp__u64)size > 0xffffffffu) return MP_ETOOBIG; /* 32-bit total */
     rec = 8 + MP__PAD8(size);
-    r = mp__queue_lock(q, &cap);
+    r = mp__queue_lock(q, &cap, &held);
     while (r == MP_OK) { /* room for the message (or its first piece), and no other stream */
-        if (q->closed) {
+        int room = (!q->maxsize || q->count < q->maxsize) && !q->stream_producer;
+        if (q->shut) {
+            r = MP_ESHUTDOWN;
+        } else if (q->closed) {
             r = MP_ECLOSED;
-        } else if ((!q->maxsize || q->count < q->maxsize) && !q->stream_producer &&
-                   mp__queue_free_bytes(q, cap) >= (rec <= cap / 2 ? rec : cap / 4)) {
+        } else if (room &&
+                   mp__queue_free_bytes(q, cap) >= (mp__queue_whole(q, cap, rec) ? rec : cap / 4)) {
             break;
+        } else if (room && q->grow && mp__queue_whole(q, cap, rec)) {
+            r = mp__queue_grow(q, &cap, rec); /* never waits for a reader: MP_ENOMEM at most */
         } else {
-            r = mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100);
+            r = mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100, &held);
             if (r == MP_ETIMEDOUT) r = MP_EFULL;
         }
     }
-    if (r == MP_OK && rec <= cap / 2) {
+    if (r == MP_OK && mp__queue_whole(q, cap, rec)) {
         mp__ring_append(q, cap, MP__REC_WHOLE, src, size, size);
         q->count++;
         if (q->joinable) mp__fetch_add(&q->unfinished.value, 1); /* before anyone can get it */
-        mp__queue_unlock(q);
+        mp__queue_unlock(q, &held);
         mp__wake(&q->readable, 1);
         return MP_OK;
     }
@@ -4428,37 +4547,83 @@ MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeou
             if (kind == MP__REC_LAST) {
                 if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
                 q->stream_producer = 0;
-                mp__queue_unlock(q);
+                mp__queue_unlock(q, &held);
                 mp__wake(&q->writable, 0xffffffffu); /* producers waiting for the stream to end */
                 return MP_OK;
             }
             continue;
         }
-        r = q->closed ? MP_ECLOSED
-                      : mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100);
-        if (r == MP_OK && q->stream_producer != me) r = MP_ECORRUPT; /* emptied under it */
+        r = q->shut     ? MP_ESHUTDOWN
+            : q->closed ? MP_ECLOSED
+                        : mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100, &held);
+        if (r == MP_OK && q->stream_producer != me) /* emptied under it */
+            r = q->shut ? MP_ESHUTDOWN : MP_ECORRUPT;
+        if (r == MP_OK && q->shut) r = MP_ESHUTDOWN;
         if (r == MP_OK && q->closed) r = MP_ECLOSED;
         if (r == MP_ETIMEDOUT) r = MP_EFULL;
         /* giving up: the message is taken back, or dropped by the consumer that began it */
-        if (r != MP_OK && cap && q->stream_producer == me && mp__queue_end_stream(q, cap) != MP_OK)
+        if (r != MP_OK && mp__queue_relock(q, &cap, &held) && q->stream_producer == me &&
+            mp__queue_end_stream(q, cap) != MP_OK)
             r = MP_ECORRUPT;
     }
-    mp__queue_unlock(q);
+    mp__queue_unlock(q, &held);
+    return r;
+}
+
+/* Several messages in order, under one lock while they fit; one that does not waits as
+   mp_queue_put (the timeout bounds the whole call). */
+MPDEF int mp_queue_put_many(mp_queue *q, const void *const *data, const size_t *sizes, size_t n,
+                            size_t *done, double timeout) {
+    double deadline = -1;
+    size_t i = 0;
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    if (done) *done = 0;
+    if (r != MP_OK) return r;
+    if ((n && (!data || !sizes)) || mp__bad_timeout(timeout)) return MP_EINVAL;
+    while (i < n && r == MP_OK) {
+        size_t first = i;
+        mp__u64 cap;
+        int held = 0;
+        r = mp__queue_lock(q, &cap, &held);
+        while (r == MP_OK && i < n) {
+            mp__u64 rec = 8 + MP__PAD8(sizes[i]);
+            if ((!data[i] && sizes[i]) || sizes[i] > MP_MESSAGE_MAX ||
+                (mp__u64)sizes[i] > 0xffffffffu || q->shut || q->closed || q->stream_producer ||
+                (q->maxsize && q->count >= q->maxsize) || !mp__queue_whole(q, cap, rec))
+                break; /* mp_queue_put says why, or waits */
+            if (mp__queue_free_bytes(q, cap) < rec &&
+                (!q->grow || mp__queue_grow(q, &cap, rec) != MP_OK))
+                break;
+            mp__ring_append(q, cap, MP__REC_WHOLE, data[i], sizes[i], sizes[i]);
+            q->count++;
+            if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
+            i++;
+        }
+        mp__queue_unlock(q, &held);
+        if (i > first) mp__wake(&q->readable, (mp__u32)(i - first));
+        if (r != MP_OK || i == n) break;
+        if (deadline < 0) deadline = mp__deadline(timeout);
+        r = mp_queue_put(q, data[i], sizes[i],
+                         timeout ? (mp__left(deadline) > 0 ? mp__left(deadline) : 0) : 0);
+        if (r == MP_OK) i++;
+    }
+    if (done) *done = i;
     return r;
 }
 
 /* The rest of a streamed message, after its FIRST piece (got bytes): MP_OK once its LAST is
-   taken, MP__QEND if its producer gave up or died (the ABORT is dropped), or MP_ECORRUPT. */
-MP__FN int mp__queue_stream(mp_queue *q, mp__u64 *cap, unsigned char *buf, size_t got,
-                            size_t total) {
+   taken, MP__QEND if its producer gave up or died (the ABORT is dropped), or an error. */
+MP__FN int mp__queue_stream(mp_queue *q, mp__u64 *cap, unsigned char *buf, size_t got, size_t total,
+                            int *held) {
     mp__u32 me = (mp__u32)mp__g.pid, kind, len, t;
     double never = -1;
     for (;;) {
         int r;
         if (q->head == q->tail) {
-            r = mp__queue_sleep(q, cap, &q->readable, &never, MP_FOREVER, MP__QSPIN);
+            r = mp__queue_sleep(q, cap, &q->readable, &never, MP_FOREVER, MP__QSPIN, held);
             if (r != MP_OK) return r;
-            if (q->stream_consumer != me) return MP_ECORRUPT; /* emptied under it */
+            if (q->stream_consumer != me) /* emptied under it */
+                return q->shut ? MP_ESHUTDOWN : MP_ECORRUPT;
             continue;
         }
         if (mp__ring_header(q, *cap, q->head, &kind, &len, &t) != MP_OK) return MP_ECORRUPT;
@@ -4481,14 +4646,18 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     mp__u32 me = (mp__u32)mp__g.pid, kind, len, total;
     mp__u64 ring;
     double deadline = -1; /* set when first needed */
-    int r = mp__obj_check(q, MP__T_QUEUE);
+    int held = 0, r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
     if (!size || (!buf && cap && !out) || mp__bad_timeout(timeout)) return MP_EINVAL;
-    r = mp__queue_lock(q, &ring);
+    r = mp__queue_lock(q, &ring, &held);
     while (r == MP_OK) { /* a message to begin: a WHOLE or a FIRST at head */
+        if (q->shut == 2) {
+            r = MP_ESHUTDOWN;
+            break;
+        }
         if (q->head == q->tail || q->stream_consumer) {
-            if (q->head == q->tail && q->closed && !q->stream_producer) {
-                r = MP_EOF;
+            if (q->head == q->tail && (q->closed || q->shut) && !q->stream_producer) {
+                r = q->shut ? MP_ESHUTDOWN : MP_EOF;
                 break;
             }
             if (q->head != q->tail) { /* another consumer's stream: its pieces are at head */
@@ -4501,7 +4670,7 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
                 }
             }
             r = mp__queue_sleep(q, &ring, q->stream_consumer ? &q->writable : &q->readable,
-                                &deadline, timeout, MP__QSPIN);
+                                &deadline, timeout, MP__QSPIN, &held);
             if (r == MP_ETIMEDOUT) r = MP_EEMPTY;
             continue;
         }
@@ -4525,8 +4694,8 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
         mp__ring_drop(q, len);
         if (kind == MP__REC_FIRST) { /* claimed once its first piece is taken */
             q->stream_consumer = me;
-            r = mp__queue_stream(q, &ring, buf, len, total);
-            if (q->stream_consumer == me) {
+            r = mp__queue_stream(q, &ring, buf, len, total, &held);
+            if (mp__queue_relock(q, &ring, &held) && q->stream_consumer == me) {
                 q->stream_consumer = 0;
                 q->count--;
             }
@@ -4535,14 +4704,15 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
             q->count--;
         }
         if (r == MP_OK) {
-            mp__queue_unlock(q);
+            if (q->ring) mp__queue_shrink(q, &ring);
+            mp__queue_unlock(q, &held);
             if (out) *out = buf;
             return MP_OK;
         }
         if (out) MP_FREE(buf);
         if (r == MP__QEND) r = MP_OK; /* aborted: the next message, within the deadline */
     }
-    mp__queue_unlock(q);
+    mp__queue_unlock(q, &held);
     return r;
 }
 MPDEF int mp_queue_get(mp_queue *q, void *buf, size_t cap, size_t *size, double timeout) {
@@ -4552,13 +4722,44 @@ MPDEF int mp_queue_get_alloc(mp_queue *q, void **data, size_t *size, double time
     if (!data) return MP_EINVAL;
     return mp__queue_get(q, NULL, 0, data, size, timeout);
 }
+/* The first message as mp_queue_get; then, under one lock, the whole messages that are
+   there and fit in what is left of buf, packed one after another. */
+MPDEF int mp_queue_get_many(mp_queue *q, void *buf, size_t cap, size_t *sizes, size_t max,
+                            size_t *got, double timeout) {
+    unsigned char *b = (unsigned char *)buf;
+    mp__u32 kind, len, total;
+    mp__u64 ring;
+    size_t used, n = 1;
+    int held = 0, r;
+    if (got) *got = 0;
+    if (!got || !sizes || !max) return MP_EINVAL;
+    r = mp__queue_get(q, b, cap, NULL, &sizes[0], timeout);
+    if (r != MP_OK) return r;
+    used = sizes[0];
+    if (max > 1 && mp__queue_lock(q, &ring, &held) == MP_OK) {
+        while (n < max && !q->shut && q->head != q->tail && !q->stream_consumer &&
+               mp__ring_header(q, ring, q->head, &kind, &len, &total) == MP_OK &&
+               kind == MP__REC_WHOLE && len <= cap - used) {
+            mp__ring_take(q, ring, q->head + 8, b + used, len);
+            mp__ring_drop(q, len);
+            q->count--;
+            sizes[n++] = len;
+            used += len;
+        }
+        if (q->ring) mp__queue_shrink(q, &ring);
+    }
+    mp__queue_unlock(q, &held);
+    *got = n;
+    return MP_OK;
+}
 /* The count, read without the lock: MP_ECORRUPT if no ring of this queue could hold it. */
 MP__FN long mp__queue_count(mp_queue *q) {
     mp__u64 cap, n;
     int r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
-    cap = mp__queue_cap(q);
+    cap = mp__queue_cap0(q);
     n = q->count;
+    if (q->grow) cap = MP__QRING_MAX;
     return !cap || n > cap / 8 + 1 ? (long)MP_ECORRUPT : (long)n;
 }
 MPDEF long mp_queue_qsize(mp_queue *q) {
@@ -4572,17 +4773,47 @@ MPDEF int mp_queue_full(mp_queue *q) {
     long n = mp__queue_count(q);
     return n < 0 ? (int)n : q->maxsize != 0 && (mp__u64)n >= q->maxsize;
 }
-MPDEF int mp_queue_close(mp_queue *q) {
-    mp__u64 cap;
-    int r = mp__obj_check(q, MP__T_QUEUE);
-    if (r != MP_OK) return r;
-    r = mp__queue_lock(q, &cap); /* closed even if it was found corrupted */
-    q->closed = 1;
+/* close and shutdown: wake every waiter, who then finds the queue's new state. */
+MP__FN void mp__queue_wake_all(mp_queue *q, int *held) {
     mp__fetch_add(&q->readable.value, 1);
     mp__fetch_add(&q->writable.value, 1);
-    mp__queue_unlock(q);
+    mp__queue_unlock(q, held);
     mp__wake(&q->readable, 0xffffffffu);
     mp__wake(&q->writable, 0xffffffffu);
+}
+MPDEF int mp_queue_close(mp_queue *q) {
+    mp__u64 cap;
+    int held = 0, r = mp__obj_check(q, MP__T_QUEUE);
+    if (r != MP_OK) return r;
+    r = mp__queue_lock(q, &cap, &held); /* closed even if it was found corrupted */
+    if (!held) return r;
+    q->closed = 1;
+    mp__queue_wake_all(q, &held);
+    return r;
+}
+MPDEF int mp_queue_shutdown(mp_queue *q, int immediate) {
+    mp__u64 cap;
+    int held = 0, r = mp__obj_check(q, MP__T_QUEUE);
+    if (r != MP_OK) return r;
+    r = mp__queue_lock(q, &cap, &held); /* shut down even if it was found corrupted */
+    if (!held) return r;
+    if (q->shut != 2) q->shut = immediate ? 2 : 1;
+    if (immediate && cap) {
+        /* the messages dropped are done with, for join (a stream still being put is not
+           counted there yet) */
+        mp__u64 n = q->count;
+        if (q->stream_producer && q->tail != q->stream_start && n) n--;
+        (void)mp__queue_reset(q);
+        if (q->ring) mp__queue_shrink(q, &cap);
+        while (q->joinable) {
+            mp__u32 v = mp__load(&q->unfinished.value), d = n < v ? (mp__u32)n : v;
+            if (mp__cas(&q->unfinished.value, v, v - d)) {
+                if (v && v == d) mp__wake(&q->unfinished, 0xffffffffu);
+                break;
+            }
+        }
+    }
+    mp__queue_wake_all(q, &held);
     return r;
 }
 MPDEF int mp_queue_task_done(mp_queue *q) {
@@ -4609,7 +4840,8 @@ MPDEF int mp_queue_join(mp_queue *q, double timeout) {
         double left = mp__left(deadline);
         if (v == 0) return MP_OK;
         if (left <= 0) return MP_ETIMEDOUT;
-        mp__wait(&q->unfinished, v, left);
+        r = mp__wait(&q->unfinished, v, left);
+        if (r != MP_OK && r != MP_ETIMEDOUT) return r; /* interrupted */
     }
 }
 MPDEF int mp_queue_free(mp_queue *q) {
