@@ -4172,21 +4172,33 @@ enum { MP__REC_WHOLE = 0, MP__REC_FIRST, MP__REC_MORE, MP__REC_LAST, MP__REC_ABO
 
 struct mp_queue {
     mp__u32 type, joinable;
-    mp__mutex m;
-    mp__u64 cap, head, tail, maxsize;
-    volatile mp__u64 count; /* messages in the ring, and the one a stream consumer takes */
+    mp__u64 cap, maxsize;
     mp__u32 closed;
-    mp__u32 stream_producer, stream_consumer; /* pids, 0 when no stream is under way */
-    mp__u64 stream_start;                     /* where the stream's FIRST record is */
-    mp__word readable, writable;              /* bumped when records come and go */
-    mp__word unfinished;                      /* JoinableQueue: put and not task_done */
     mp__u32 grow;                             /* no capacity given: the ring grows */
     mp__u32 shut;                             /* 1: shut down, 2: immediately */
-    /* processes that will wait on readable / writable, counted under the lock before they
-       let it go: only then does a put or a get bump the word (one atomic less per message) */
-    volatile mp__u32 rd_spin, wr_spin;
+    volatile mp__u32 recover;                 /* a fast path found a dead lock owner */
+    mp__u32 stream_producer, stream_consumer; /* pids, 0 when no stream is under way */
+    mp__u64 stream_start;                     /* where the stream's FIRST record is */
     unsigned char *volatile ring; /* NULL: the ring is data; else a grown ring (mp__qring) */
-    mp__u64 data[1];              /* the first ring: cap bytes */
+    mp__word unfinished;          /* JoinableQueue: put and not task_done */
+    char pad0[64];                /* each side's fields on cache lines of their own */
+    mp__mutex m;                  /* producers' */
+    volatile mp__u64 tail;
+    volatile mp__u64 count; /* messages put (in the ring, and the one a stream consumer takes) */
+    char pad1[64];
+    mp__mutex cm; /* consumers' */
+    volatile mp__u64 head;
+    volatile mp__u64 taken; /* messages the fast get took since the slow path last counted */
+    char pad2[64];
+    /* A word to sleep on, and the processes that will: counted under the locks before they
+       let them go, so a put or get bumps the word (an atomic) only when someone waits. */
+    mp__word readable;
+    volatile mp__u32 rd_spin;
+    char pad3[64];
+    mp__word writable;
+    volatile mp__u32 wr_spin;
+    char pad4[64];
+    mp__u64 data[1]; /* the first ring: cap bytes */
 };
 /* A grown ring: an arena block that names its queue and its size, then the bytes. Written
    whole before the single store to q->ring that publishes it. */
@@ -4340,23 +4352,36 @@ MP__FN int mp__queue_reap(mp_queue *q, mp__u64 cap, int always) {
     return mp__queue_recount(q, cap) == MP_OK ? 1 : MP_ECORRUPT;
 }
 
-/* Takes the lock and checks the queue: MP_OK, or MP_ECORRUPT, with the lock held (*held);
-   or the error of the lock's wait (MP_EINTERRUPTED), without it.
-   *cap is the checked ring size (0 if it cannot be trusted, and then nothing is touched). */
 #ifndef MP__QLOCKSPIN
 #define MP__QLOCKSPIN 64 /* tries at a lock held by a put or get (a few hundred ns) */
 #endif
-MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap, int *held) {
-    int dead = 0, r, i;
-    for (i = 0; i < MP__QLOCKSPIN; i++) { /* a put or get holds it briefly: no syscall */
-        if (mp__load(&q->m.w.value) == 0 && mp__cas(&q->m.w.value, 0, (mp__u32)mp__g.pid)) break;
+/* One of the two locks: a few tries (a put or a get holds it briefly), then the robust wait.
+   MP_OK, MP_EOWNERDEAD (held), or the wait's error (not held). */
+MP__FN int mp__queue_mutex(mp__mutex *m) {
+    int i;
+    for (i = 0; i < MP__QLOCKSPIN; i++) {
+        if (mp__load(&m->w.value) == 0 && mp__cas(&m->w.value, 0, (mp__u32)mp__g.pid)) return MP_OK;
         mp__pause();
     }
-    if (i == MP__QLOCKSPIN) {
-        r = mp__mutex_lock(&q->m, MP_FOREVER);
-        if (r != MP_OK && r != MP_EOWNERDEAD) return r;
-        dead = r == MP_EOWNERDEAD;
+    return mp__mutex_lock(m, MP_FOREVER);
+}
+/* The slow paths: takes both locks (the consumers', then the producers') and checks the
+   queue: MP_OK, or MP_ECORRUPT, with the locks held (*held); or the error of a lock's wait
+   (MP_EINTERRUPTED), without them. The fast gets' count is folded into count here.
+   *cap is the checked ring size (0 if it cannot be trusted, and then nothing is touched). */
+MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap, int *held) {
+    int dead, r = mp__queue_mutex(&q->cm);
+    if (r != MP_OK && r != MP_EOWNERDEAD) return r;
+    dead = r == MP_EOWNERDEAD;
+    r = mp__queue_mutex(&q->m);
+    if (r != MP_OK && r != MP_EOWNERDEAD) {
+        mp__mutex_unlock(&q->cm);
+        return r;
     }
+    dead |= r == MP_EOWNERDEAD || mp__load(&q->recover);
+    mp__store(&q->recover, 0);
+    q->count -= q->taken;
+    q->taken = 0;
     *held = 1;
     *cap = mp__queue_cap(q);
     if (!*cap && q->ring && (*cap = mp__queue_cap0(q)) != 0) {
@@ -4378,7 +4403,10 @@ MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap, int *held) {
     return MP_OK;
 }
 MP__FN void mp__queue_unlock(mp_queue *q, int *held) {
-    if (*held) mp__mutex_unlock(&q->m);
+    if (*held) {
+        mp__mutex_unlock(&q->m);
+        mp__mutex_unlock(&q->cm);
+    }
     *held = 0;
 }
 /* Sleeps on a word with the lock released, a slice at a time (10 ms while a stream is under
@@ -4456,6 +4484,120 @@ MP__FN void mp__queue_shrink(mp_queue *q, mp__u64 *cap) {
     (void)mp__queue_resize(q, cap, cap0, 1);
 }
 
+/* The fast paths, one lock each, so that a producer and a consumer never wait for each
+   other: a put of whole records that fit (producers' lock), a get of whole records
+   (consumers' lock). The other side's position is read with one atomic load and a record is
+   published by one atomic store of tail (head), after it is written (read). Anything else
+   (a stream under way, a full or empty queue, a ring to grow, a dead lock owner, a field that does
+   not check) goes to the slow path, under both locks.
+   Put: how many of the n were put (0: the slow path), or a lock's error. */
+MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_t *sizes,
+                               size_t n) {
+    mp__u64 cap, head, tail;
+    size_t i = 0;
+    mp__u32 bump;
+    int r = mp__queue_mutex(&q->m);
+    if (r != MP_OK) {
+        if (r != MP_EOWNERDEAD) return r;
+        mp__store(&q->recover, 1); /* for the slow path, which counts again */
+        mp__mutex_unlock(&q->m);
+        return 0;
+    }
+    cap = mp__queue_cap(q);
+    tail = q->tail;
+    head = mp__load64(&q->head);
+    if (cap && !q->shut && !q->closed && !q->stream_producer && !mp__load(&q->recover) &&
+        !(tail & 7) && tail - head <= cap) {
+        for (; i < n; i++) {
+            size_t size = sizes[i];
+            mp__u64 rec = 8 + MP__PAD8(size);
+            mp__u32 h[2];
+            if ((!data[i] && size) || size > MP_MESSAGE_MAX || rec > cap / 2 ||
+                (q->maxsize && q->count - mp__load64(&q->taken) >= q->maxsize) ||
+                tail - head + rec + 8 > cap)
+                break;
+            h[0] = ((mp__u32)MP__REC_WHOLE << 29) | (mp__u32)size;
+            h[1] = (mp__u32)size;
+            memcpy(mp__ring(q) + (tail & (cap - 8)), h, sizeof h);
+            mp__ring_put(q, cap, tail + 8, data[i], size);
+            tail += rec;
+            mp__store64(&q->tail, tail); /* the commit */
+            q->count++;
+            if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
+        }
+    }
+    bump = i ? mp__load(&q->rd_spin) : 0; /* read under the lock: see mp__queue_sleep */
+    mp__mutex_unlock(&q->m);
+    if (bump) {
+        mp__fetch_add(&q->readable.value, 1);
+        mp__wake(&q->readable, (mp__u32)i);
+    }
+    return (long)i;
+}
+/* Get: up to max whole records, packed into buf (bufcap bytes), or one allocated (out); how
+   many (0: the slow path), or an error: a lock's, or MP_ETOOBIG (*sizes set) or MP_ENOMEM
+   for the first. */
+MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, void **out,
+                               size_t *sizes, size_t max) {
+    mp__u64 cap, head, tail, cap0;
+    size_t i = 0, used = 0;
+    mp__u32 bump;
+    int r = mp__queue_mutex(&q->cm), shrink = 0;
+    if (r != MP_OK) {
+        if (r != MP_EOWNERDEAD) return r;
+        mp__store(&q->recover, 1);
+        mp__mutex_unlock(&q->cm);
+        return 0;
+    }
+    cap = mp__queue_cap(q);
+    head = q->head;
+    tail = mp__load64(&q->tail);
+    if (cap && q->shut != 2 && !q->stream_consumer && !q->stream_producer &&
+        !mp__load(&q->recover) && !(head & 7) && tail - head <= cap) {
+        while (i < max && head != tail) {
+            mp__u32 h[2], len;
+            memcpy(h, mp__ring(q) + (head & (cap - 8)), sizeof h);
+            len = MP__REC_LEN(h[0]);
+            if (MP__REC_KIND(h[0]) != MP__REC_WHOLE || h[1] != len ||
+                MP__PAD8(len) + 8 > tail - head)
+                break; /* the slow path checks it */
+            if (out) {
+                buf = (unsigned char *)MP_MALLOC(len ? len : 1);
+                if (!buf) {
+                    r = MP_ENOMEM;
+                    break;
+                }
+                *out = buf;
+            } else if (len > bufcap - used) {
+                if (i == 0) {
+                    r = MP_ETOOBIG;
+                    sizes[0] = len;
+                }
+                break;
+            }
+            mp__ring_take(q, cap, head + 8, buf ? buf + used : NULL, len);
+            head += 8 + MP__PAD8(len);
+            mp__store64(&q->head, head); /* the commit */
+            mp__store64(&q->taken, q->taken + 1);
+            sizes[i++] = len;
+            used += len;
+        }
+        shrink = q->ring && (cap0 = mp__queue_cap0(q)) != 0 && tail - head <= cap0 / 4;
+    }
+    bump = i ? mp__load(&q->wr_spin) : 0;
+    mp__mutex_unlock(&q->cm);
+    if (bump) {
+        mp__fetch_add(&q->writable.value, 1);
+        mp__wake(&q->writable, (mp__u32)i);
+    }
+    if (i && shrink) { /* drained: the grown ring goes, under both locks */
+        int held = 0;
+        if (mp__queue_lock(q, &cap, &held) == MP_OK && q->ring) mp__queue_shrink(q, &cap);
+        mp__queue_unlock(q, &held);
+    }
+    return i ? (long)i : r;
+}
+
 MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
     mp_queue *q;
     mp__u64 cap = 4096;
@@ -4504,6 +4646,12 @@ MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeou
     if ((!data && size) || mp__bad_timeout(timeout)) return MP_EINVAL;
     if (size > MP_MESSAGE_MAX || (mp__u64)size > 0xffffffffu) return MP_ETOOBIG; /* 32-bit total */
     rec = 8 + MP__PAD8(size);
+    {
+        const void *one[1];
+        long k;
+        one[0] = data;
+        if ((k = mp__queue_put_fast(q, one, &size, 1)) != 0) return k < 0 ? (int)k : MP_OK;
+    }
     r = mp__queue_lock(q, &cap, &held);
     while (r == MP_OK) { /* room for the message (or its first piece), and no other stream */
         int room = (!q->maxsize || q->count < q->maxsize) && !q->stream_producer;
@@ -4580,32 +4728,19 @@ MPDEF int mp_queue_put_many(mp_queue *q, const void *const *data, const size_t *
     if (done) *done = 0;
     if (r != MP_OK) return r;
     if ((n && (!data || !sizes)) || mp__bad_timeout(timeout)) return MP_EINVAL;
-    while (i < n && r == MP_OK) {
-        size_t first = i;
-        mp__u64 cap;
-        int held = 0;
-        r = mp__queue_lock(q, &cap, &held);
-        while (r == MP_OK && i < n) {
-            mp__u64 rec = 8 + MP__PAD8(sizes[i]);
-            if ((!data[i] && sizes[i]) || sizes[i] > MP_MESSAGE_MAX ||
-                (mp__u64)sizes[i] > 0xffffffffu || q->shut || q->closed || q->stream_producer ||
-                (q->maxsize && q->count >= q->maxsize) || !mp__queue_whole(q, cap, rec))
-                break; /* mp_queue_put says why, or waits */
-            if (mp__queue_free_bytes(q, cap) < rec &&
-                (!q->grow || mp__queue_grow(q, &cap, rec) != MP_OK))
-                break;
-            mp__ring_append(q, cap, MP__REC_WHOLE, data[i], sizes[i], sizes[i]);
-            q->count++;
-            if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
-            i++;
+    while (i < n) {
+        long k = mp__queue_put_fast(q, data + i, sizes + i, n - i);
+        if (k < 0) {
+            r = (int)k;
+            break;
         }
-        mp__queue_unlock(q, &held);
-        if (i > first) mp__wake(&q->readable, (mp__u32)(i - first));
-        if (r != MP_OK || i == n) break;
+        i += (size_t)k;
+        if (i == n) break;
+        /* the next one does not go the fast way: mp_queue_put says why, or waits */
         if (deadline < 0) deadline = mp__deadline(timeout);
-        r = mp_queue_put(q, data[i], sizes[i],
-                         timeout ? (mp__left(deadline) > 0 ? mp__left(deadline) : 0) : 0);
-        if (r == MP_OK) i++;
+        r = mp_queue_put(q, data[i], sizes[i], mp__left(deadline) > 0 ? mp__left(deadline) : 0);
+        if (r != MP_OK) break;
+        i++;
     }
     if (done) *done = i;
     return r;
@@ -4649,6 +4784,10 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     int held = 0, r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
     if (!size || (!buf && cap && !out) || mp__bad_timeout(timeout)) return MP_EINVAL;
+    {
+        long k = mp__queue_get_fast(q, buf, cap, out, size, 1);
+        if (k != 0) return k < 0 ? (int)k : MP_OK;
+    }
     r = mp__queue_lock(q, &ring, &held);
     while (r == MP_OK) { /* a message to begin: a WHOLE or a FIRST at head */
         if (q->shut == 2) {
@@ -4727,29 +4866,22 @@ MPDEF int mp_queue_get_alloc(mp_queue *q, void **data, size_t *size, double time
 MPDEF int mp_queue_get_many(mp_queue *q, void *buf, size_t cap, size_t *sizes, size_t max,
                             size_t *got, double timeout) {
     unsigned char *b = (unsigned char *)buf;
-    mp__u32 kind, len, total;
-    mp__u64 ring;
-    size_t used, n = 1;
-    int held = 0, r;
+    long k;
+    int r = mp__obj_check(q, MP__T_QUEUE);
     if (got) *got = 0;
-    if (!got || !sizes || !max) return MP_EINVAL;
-    r = mp__queue_get(q, b, cap, NULL, &sizes[0], timeout);
     if (r != MP_OK) return r;
-    used = sizes[0];
-    if (max > 1 && mp__queue_lock(q, &ring, &held) == MP_OK) {
-        while (n < max && !q->shut && q->head != q->tail && !q->stream_consumer &&
-               mp__ring_header(q, ring, q->head, &kind, &len, &total) == MP_OK &&
-               kind == MP__REC_WHOLE && len <= cap - used) {
-            mp__ring_take(q, ring, q->head + 8, b + used, len);
-            mp__ring_drop(q, len);
-            q->count--;
-            sizes[n++] = len;
-            used += len;
-        }
-        if (q->ring) mp__queue_shrink(q, &ring);
+    if (!got || !sizes || !max || (!buf && cap) || mp__bad_timeout(timeout)) return MP_EINVAL;
+    if ((k = mp__queue_get_fast(q, b, cap, NULL, sizes, max)) != 0) {
+        if (k < 0) return (int)k;
+        *got = (size_t)k;
+        return MP_OK;
     }
-    mp__queue_unlock(q, &held);
-    *got = n;
+    r = mp__queue_get(q, b, cap, NULL, &sizes[0], timeout); /* waits, or streams */
+    if (r != MP_OK) return r;
+    k = max > 1 ? mp__queue_get_fast(q, b ? b + sizes[0] : NULL, cap - sizes[0], NULL, sizes + 1,
+                                     max - 1)
+                : 0;
+    *got = 1 + (k > 0 ? (size_t)k : 0);
     return MP_OK;
 }
 /* The count, read without the lock: MP_ECORRUPT if no ring of this queue could hold it. */
@@ -4758,7 +4890,9 @@ MP__FN long mp__queue_count(mp_queue *q) {
     int r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
     cap = mp__queue_cap0(q);
-    n = q->count;
+    n = mp__load64(&q->taken);
+    n = q->count - n;
+    if (n > ((mp__u64)1 << 63)) n = 0; /* read while the slow path counted: about 0 */
     if (q->grow) cap = MP__QRING_MAX;
     return !cap || n > cap / 8 + 1 ? (long)MP_ECORRUPT : (long)n;
 }

@@ -234,8 +234,8 @@ static unsigned qt_seed(unsigned salt) {
                  (unsigned)(mp__u64)(mp__os_now() * 1e6);
     return s ? s : 1;
 }
-static mp__u64 qt_load64(mp__u64 *p) {
-    return *(volatile mp__u64 *)p;
+static mp__u64 qt_load64(volatile mp__u64 *p) {
+    return *p;
 }
 /* Writes bytes into the ring, wrapping, as a producer would (the tests build states with it). */
 static void qt_write(mp_queue *q, mp__u64 pos, const void *src, size_t n) {
@@ -613,6 +613,7 @@ static int qt_finish_then_die(void *arg, size_t size) {
         if (mp__load(&d->done.value)) return 0; /* too late: the get gave up first */
         mp__pause();
     }
+    mp__mutex_lock(&q->cm, MP_FOREVER); /* both locks, as a slow get holds them */
     mp__mutex_lock(&q->m, MP_FOREVER);
     memcpy(h, (unsigned char *)q->data + (q->head & (q->cap - 1)), sizeof h);
     q->head += 8 + ((MP__REC_LEN(h[0]) + 7) & ~7u);
@@ -620,6 +621,7 @@ static int qt_finish_then_die(void *arg, size_t size) {
     q->count--;
     mp__fetch_add(&q->writable.value, 1);
     mp__mutex_unlock(&q->m);
+    mp__mutex_unlock(&q->cm);
     mp__wake(&q->writable, 0xffffffffu);
     while (*(volatile mp__u32 *)&q->stream_consumer != d->getter && !mp__load(&d->done.value))
         mp__os_sleep(0.0001);
