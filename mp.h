@@ -59,10 +59,13 @@
       Event(): set, clear, is_set, wait    mp_event_new(), mp_event_set(e) ... mp_event_wait(e, t)
       Condition(l): wait, wait_for, notify mp_condition_new(l), mp_condition_wait(c, t), ...
       Barrier(n, action): wait, abort      mp_barrier_new(n, action), mp_barrier_wait(b, t), ...
-      Queue(maxsize) / SimpleQueue()       mp_queue_new(capacity, maxsize) / mp_simple_queue_new()
+      Queue(maxsize) / SimpleQueue()       mp_queue_new(0, maxsize) / mp_simple_queue_new()
+                                           (0: unbounded; capacity > 0 bounds the bytes)
       JoinableQueue(): task_done, join     mp_joinable_queue_new(0, 0), mp_queue_task_done(q) ...
       q.put(b, timeout=t) / q.get()        mp_queue_put(q, data, size, t) / mp_queue_get(q, ...)
       q.put_nowait(b) / q.get_nowait()     mp_queue_put(q, data, size, 0) / (..., 0)
+      q.shutdown(immediate=False) (3.13)   mp_queue_shutdown(q, 0) (MP_ESHUTDOWN, not ShutDown)
+      (several at once, no Python twin)    mp_queue_put_many / mp_queue_get_many
       Pool(n, initializer, ...)            mp_pool_new(&pool, n, &options)
       pool.apply(f, (x,))                  mp_pool_apply(pool, f, &x, sizeof x, &res, &size)
       r = pool.apply_async(f, (x,))        mp_pool_apply_async(pool, f, &x, sizeof x, NULL, &r)
@@ -340,15 +343,38 @@ MPDEF mp_lock *mp_value_lock(mp_value *v); /* get_lock() */
 MPDEF int mp_value_free(mp_value *v);
 
 /* Queue, SimpleQueue and JoinableQueue: messages of bytes, of any size, between any number of
-   producers and consumers, kept in the family arena (no pipe, no feeder thread). The memory
-   is bounded: a ring of `capacity` bytes (0: 1 MiB; rounded up to a power of two) and, if
-   maxsize > 0, at most maxsize messages. A message too large for the ring is streamed
-   through it in pieces, never interleaved with another producer's message.
-   - put: MP_OK, MP_EFULL (timeout; 0 is put_nowait), MP_ECLOSED, MP_ETOOBIG (> MP_MESSAGE_MAX)
+   producers and consumers, kept in the family arena (no pipe, no feeder thread).
+   - capacity 0 (and mp_simple_queue_new): UNBOUNDED, as Python's Queue(): a put never waits
+     for a reader (unless maxsize is reached). The ring (64 KiB at first) grows in the arena
+     to hold what is put, up to what the arena has (then MP_ENOMEM) and to 512 MiB of
+     records (a larger message is streamed, and then waits for a reader); it goes back to
+     64 KiB once a get leaves 16 KiB or less in it, so a queue used for days stays in
+     constant memory.
+   - capacity > 0: BOUNDED to a ring of that many bytes (rounded up to a power of two, at
+     least 4 KiB): put waits for room; a message larger than half the ring is streamed
+     through it in pieces, never interleaved with another producer's message.
+   - maxsize > 0: at most maxsize messages in either kind (put waits, as in Python).
+   - put: MP_OK, MP_EFULL (timeout; 0 is put_nowait), MP_ECLOSED, MP_ESHUTDOWN,
+     MP_ETOOBIG (> MP_MESSAGE_MAX), MP_ENOMEM (unbounded: the arena is full)
    - get: MP_OK, MP_EEMPTY (timeout; 0 is get_nowait), MP_EOF (closed and drained),
-     MP_ETOOBIG (cap too small: *size is set and the message stays in the queue)
+     MP_ESHUTDOWN, MP_ETOOBIG (cap too small: *size is set and the message stays queued)
+   - a wait that another part of the program interrupts returns that error (as it is) from
+     put, get, join.
    - close (any process): later puts fail with MP_ECLOSED; gets drain what is left, then
      return MP_EOF.
+   - shutdown (Python 3.13's Queue.shutdown): later puts, and puts and gets waiting now,
+     return MP_ESHUTDOWN at once; gets drain what is left, then return MP_ESHUTDOWN. With
+     immediate != 0 what is left is dropped (and counted done for mp_queue_join). A second
+     call may make it immediate, never the reverse.
+   - put_many(q, data, sizes, n, &done, t): n messages in order, under one lock while they
+     fit; MP_OK, or the error that stopped it, with *done (may be NULL) put.
+   - get_many(q, buf, cap, sizes, max, &got, t): waits as get for the first message, then
+     takes those that are there, up to max, while they fit in buf; they are packed one
+     after another (message i is sizes[i] bytes). MP_OK and *got >= 1, or get's errors.
+   Speed: producers take one lock and consumers another, so one producer and one consumer
+   never wait for each other; a whole message is published by one store, and a put or get
+   makes a system call only when someone sleeps. put_many and get_many take the lock once
+   for many messages.
    Faults: a producer killed in the middle of a put never delivers half a message (a
    streamed one is dropped whole); a consumer killed in the middle of a get loses that message
    and nothing else; nobody else deadlocks, and put_nowait/get_nowait see the dead at once.

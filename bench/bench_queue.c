@@ -179,10 +179,11 @@ int main(void) {
     job *j = (job *)mp_shared_alloc(sizeof(job));
     double q1 = 0, q2 = 0, q4 = 0, q8 = 0, b1 = 0, b2 = 0, rt = 1e9, rw = 0, v;
     double boost[5], py[5];
-    int r, have_boost = system("test -d /usr/include/boost/interprocess") == 0;
+    int r, rounds = getenv("BENCH_ROUNDS") ? atoi(getenv("BENCH_ROUNDS")) : 3;
+    int have_boost = system("test -d /usr/include/boost/interprocess") == 0;
     j->q = mp_queue_new((size_t)1 << 20, 0);
     j->back = mp_queue_new((size_t)1 << 20, 0);
-    for (r = 0; r < 3; r++) {
+    for (r = 0; r < rounds; r++) {
         if ((v = throughput(j, 1, 4000000, 0)) > q1) q1 = v;
         if ((v = throughput(j, 2, 4000000, 0)) > q2) q2 = v;
         if ((v = throughput(j, 4, 4000000, 0)) > q4) q4 = v;
@@ -203,7 +204,7 @@ int main(void) {
         printf("(Boost.Interprocess not installed (libboost-dev): no Boost rows)\n");
     }
     rows("python3 bench/bench_queue.py 2>/dev/null", keys, 5, py);
-    printf("queue, 64-byte messages (best of 3)\n");
+    printf("queue, 64-byte messages (best of %d)\n", rounds);
     row("raw SPSC ring + futex 1/1", rw / 1e6, "M msg/s");
     row("mp.h Queue 1 producer / 1 consumer", q1 / 1e6, "M msg/s");
     row("mp.h Queue 2 producers / 2 consumers", q2 / 1e6, "M msg/s");
