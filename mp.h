@@ -744,6 +744,13 @@ MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
         old = seen;
     }
 }
+/* publishing a position: the release and acquire halves (here the full fences) */
+MP__FN mp__u64 mp__load64_acquire(volatile mp__u64 *p) {
+    return mp__load64(p);
+}
+MP__FN void mp__store64_release(volatile mp__u64 *p, mp__u64 v) {
+    mp__store64(p, v);
+}
 #elif defined(__TINYC__) && defined(__x86_64__)
 /* tcc has no __atomic builtins: x86-64 is TSO, so a locked instruction is a full fence. */
 MP__FN mp__u32 mp__xchg(volatile mp__u32 *p, mp__u32 v) {
@@ -781,6 +788,13 @@ MP__FN mp__u64 mp__load64(volatile mp__u64 *p) { /* an aligned 8-byte load is at
 MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
     __asm__ __volatile__("xchgq %0, %1" : "+r"(v), "+m"(*p) : : "memory");
 }
+MP__FN mp__u64 mp__load64_acquire(volatile mp__u64 *p) {
+    return mp__load64(p);
+}
+MP__FN void mp__store64_release(volatile mp__u64 *p, mp__u64 v) { /* TSO */
+    __asm__ __volatile__("" : : : "memory");
+    *p = v;
+}
 #else
 MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
     return __atomic_load_n(p, __ATOMIC_SEQ_CST);
@@ -802,6 +816,12 @@ MP__FN mp__u64 mp__load64(volatile mp__u64 *p) {
 }
 MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
     __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
+MP__FN mp__u64 mp__load64_acquire(volatile mp__u64 *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+MP__FN void mp__store64_release(volatile mp__u64 *p, mp__u64 v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 #if defined(__x86_64__) || defined(__i386__)
 MP__FN void mp__pause(void) {
@@ -4211,10 +4231,12 @@ struct mp_queue {
     mp__mutex m;                  /* producers' */
     volatile mp__u64 tail;
     volatile mp__u64 count; /* messages put (in the ring, and the one a stream consumer takes) */
+    mp__u64 head_seen;      /* head as a fast put last read it: it reads head only when full */
     char pad1[64];
     mp__mutex cm; /* consumers' */
     volatile mp__u64 head;
     volatile mp__u64 taken; /* messages the fast get took since the slow path last counted */
+    mp__u64 tail_seen;      /* tail as a fast get last read it: it reads tail only when empty */
     char pad2[64];
     /* A word to sleep on, and the processes that will: counted under the locks before they
        let them go, so a put or get bumps the word (an atomic) only when someone waits. */
@@ -4429,7 +4451,9 @@ MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap, int *held) {
     return MP_OK;
 }
 MP__FN void mp__queue_unlock(mp_queue *q, int *held) {
-    if (*held) {
+    if (*held) { /* a slow path may have moved either way: the fast paths look again */
+        q->head_seen = q->head;
+        q->tail_seen = q->tail;
         mp__mutex_unlock(&q->m);
         mp__mutex_unlock(&q->cm);
     }
@@ -4531,13 +4555,15 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
     }
     cap = mp__queue_cap(q);
     tail = q->tail;
-    head = mp__load64(&q->head);
+    head = q->head_seen; /* head only grows between slow paths: a bound that costs no miss */
+    if (tail - head > cap) head = q->head_seen = mp__load64_acquire(&q->head);
     if (cap && !q->shut && !q->closed && !q->stream_producer && !mp__load(&q->recover) &&
         !(tail & 7) && tail - head <= cap) {
         for (; i < n; i++) {
             size_t size = sizes[i];
             mp__u64 rec = 8 + MP__PAD8(size);
             mp__u32 h[2];
+            if (tail - head + rec + 8 > cap) head = q->head_seen = mp__load64_acquire(&q->head);
             if ((!data[i] && size) || size > MP_MESSAGE_MAX || rec > cap / 2 ||
                 (q->maxsize && q->count - mp__load64(&q->taken) >= q->maxsize) ||
                 tail - head + rec + 8 > cap)
@@ -4547,7 +4573,7 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
             memcpy(mp__ring(q) + (tail & (cap - 8)), h, sizeof h);
             mp__ring_put(q, cap, tail + 8, data[i], size);
             tail += rec;
-            mp__store64(&q->tail, tail); /* the commit */
+            mp__store64_release(&q->tail, tail); /* the commit */
             q->count++;
             if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
         }
@@ -4577,7 +4603,8 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
     }
     cap = mp__queue_cap(q);
     head = q->head;
-    tail = mp__load64(&q->tail);
+    tail = q->tail_seen; /* what was published when last read (a slow path resets it) */
+    if (head == tail || tail - head > cap) tail = q->tail_seen = mp__load64_acquire(&q->tail);
     if (cap && q->shut != 2 && !q->stream_consumer && !q->stream_producer &&
         !mp__load(&q->recover) && !(head & 7) && tail - head <= cap) {
         while (i < max && head != tail) {
@@ -4603,8 +4630,9 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
             }
             mp__ring_take(q, cap, head + 8, buf ? buf + used : NULL, len);
             head += 8 + MP__PAD8(len);
-            mp__store64(&q->head, head); /* the commit */
-            mp__store64(&q->taken, q->taken + 1);
+            mp__store64_release(&q->head, head); /* the commit */
+            mp__store64_release(&q->taken, q->taken + 1);
+            if (head == tail && i + 1 < max) tail = q->tail_seen = mp__load64_acquire(&q->tail);
             sizes[i++] = len;
             used += len;
         }

@@ -1018,6 +1018,8 @@ static int test_queue_unbounded_default(void) {
     mp_queue *q = mp_queue_new(0, 0), *sq = mp_simple_queue_new();
     heap_stats before;
     CHECK(b != NULL && q != NULL && sq != NULL);
+    CHECK_EQ(mp_queue_put(q, b, 64, 0), MP_OK); /* whatever a process makes once, made */
+    CHECK_EQ(mp_queue_get(q, b, 64, &n, 0), MP_OK);
     before = qt_heap();
     for (i = 0; i < 20000; i++) {
         memset(m, (int)(i & 0xff), sizeof m);
@@ -1064,7 +1066,7 @@ static int test_queue_unbounded_constant_memory(void) {
     heap_stats base;
     int round;
     CHECK(q != NULL && b != NULL);
-    base = qt_heap();
+    memset(&base, 0, sizeof base);
     for (round = 0; round < test_rounds(40); round++) {
         mp__u32 k, count = qt_rand(&rng) % 3000, id, seq;
         size_t n;
@@ -1078,6 +1080,7 @@ static int test_queue_unbounded_constant_memory(void) {
             CHECK(qt_valid(b, n, &id, &seq) && id == 1 && seq == k);
         }
         CHECK_EQ(mp_queue_qsize(q), 0);
+        if (round == 0) base = qt_heap(); /* after one round: what a process makes once */
         CHECK_EQ(qt_heap().used, base.used);
     }
     free(b);
@@ -1304,6 +1307,126 @@ static int test_queue_put_get_many(void) {
     return 0;
 }
 
+/* -- an unbounded queue whose producer and consumer are killed at random moments ----------- */
+/* In the fast paths (one lock each), in the middle of growing the ring, in put_many and
+   get_many: what arrives is whole and in order, the consumer loses at most what it was
+   taking, the queue goes on with an exact count, and nobody hangs. */
+typedef struct qt_kill {
+    mp_queue *q;
+    unsigned seed;
+    mp__u32 last; /* the consumer's last seq seen, plus 1 */
+    mp__u32 bad, started_p, started_c;
+} qt_kill;
+static int qt_kill_producer(void *arg, size_t size) {
+    qt_kill *k = *(qt_kill **)arg;
+    unsigned rng = k->seed;
+    unsigned char *b = (unsigned char *)malloc((size_t)8 * 70000);
+    mp__u32 seq;
+    (void)size;
+    if (!b) return 2;
+    mp__store(&k->started_p, 1);
+    for (seq = 0;;) {
+        unsigned mode = qt_rand(&rng) % 4;
+        if (mode == 0) { /* a batch of small ones */
+            const void *d[8];
+            size_t s[8], done, i;
+            for (i = 0; i < 8; i++) {
+                s[i] = 16 + qt_rand(&rng) % 100;
+                qt_make(b + i * 128, seq + (mp__u32)i, 3, s[i]);
+                d[i] = b + i * 128;
+            }
+            if (mp_queue_put_many(k->q, d, s, 8, &done, MP_FOREVER) != MP_OK) return 3;
+            seq += 8;
+        } else { /* one, now and then big enough to grow the ring */
+            size_t n = mode == 1 ? 16 + qt_rand(&rng) % 60000 : 16 + qt_rand(&rng) % 200;
+            qt_make(b, seq, 3, n);
+            if (mp_queue_put(k->q, b, n, MP_FOREVER) != MP_OK) return 4;
+            seq++;
+        }
+    }
+}
+static int qt_kill_consumer(void *arg, size_t size) {
+    qt_kill *k = *(qt_kill **)arg;
+    unsigned char *b = (unsigned char *)malloc((size_t)1 << 20);
+    unsigned rng = k->seed * 3u + 1u;
+    (void)size;
+    if (!b) return 2;
+    mp__store(&k->started_c, 1);
+    for (;;) {
+        size_t sizes[8], got = 0, i, off = 0;
+        mp__u32 id, seq;
+        int r;
+        if (qt_rand(&rng) % 2) {
+            r = mp_queue_get_many(k->q, b, (size_t)1 << 20, sizes, 8, &got, MP_FOREVER);
+        } else {
+            r = mp_queue_get(k->q, b, (size_t)1 << 20, &sizes[0], MP_FOREVER);
+            got = 1;
+        }
+        if (r != MP_OK) return 3;
+        for (i = 0; i < got; i++) {
+            if (!qt_valid(b + off, sizes[i], &id, &seq) || id != 3 || seq + 1 <= k->last)
+                mp__fetch_add(&k->bad, 1);
+            else
+                k->last = seq + 1;
+            off += sizes[i];
+        }
+    }
+}
+static int test_queue_unbounded_killed(void) {
+    qt_kill *k = (qt_kill *)mp_shared_alloc(sizeof *k);
+    unsigned char *b = (unsigned char *)malloc((size_t)1 << 20);
+    mp_queue *q = mp_queue_new(0, 0);
+    unsigned rng = qt_seed(11);
+    int round;
+    CHECK(k != NULL && b != NULL && q != NULL);
+    k->q = q;
+    for (round = 0; round < test_rounds(10); round++) {
+        mp_process p, c;
+        mp__u32 id, seq, last;
+        size_t n, i;
+        int r;
+        k->seed = qt_rand(&rng) | 1;
+        k->last = 0;
+        k->started_p = k->started_c = 0;
+        CHECK_EQ(mp_process_init(&p, qt_kill_producer, &k, sizeof k, NULL), MP_OK);
+        CHECK_EQ(mp_process_init(&c, qt_kill_consumer, &k, sizeof k, NULL), MP_OK);
+        mp_process_set_daemon(&p, 1);
+        mp_process_set_daemon(&c, 1);
+        CHECK_EQ(mp_process_start(&p), MP_OK);
+        CHECK_EQ(mp_process_start(&c), MP_OK);
+        while (!mp__load(&k->started_p) || !mp__load(&k->started_c)) mp__os_sleep(0.0005);
+        for (i = qt_rand(&rng) % 200000; i > 0; i--) mp__pause();
+        if (qt_rand(&rng) % 2) { /* in either order */
+            CHECK_EQ(mp_process_kill(&p), MP_OK);
+            for (i = qt_rand(&rng) % 20000; i > 0; i--) mp__pause();
+            CHECK_EQ(mp_process_kill(&c), MP_OK);
+        } else {
+            CHECK_EQ(mp_process_kill(&c), MP_OK);
+            for (i = qt_rand(&rng) % 20000; i > 0; i--) mp__pause();
+            CHECK_EQ(mp_process_kill(&p), MP_OK);
+        }
+        CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+        CHECK_EQ(mp_process_join(&c, 30), MP_OK);
+        mp_process_close(&p);
+        mp_process_close(&c);
+        CHECK_EQ(k->bad, 0);
+        /* the rest arrives whole, after what the consumer saw (it may have lost one) */
+        last = k->last;
+        while ((r = mp_queue_get(q, b, (size_t)1 << 20, &n, 0)) == MP_OK) {
+            CHECK(qt_valid(b, n, &id, &seq) && id == 3 && seq + 1 > last);
+            last = seq + 1;
+        }
+        CHECK_EQ(r, MP_EEMPTY);
+        CHECK_EQ(mp_queue_qsize(q), 0);
+        CHECK_EQ(mp_queue_put(q, "ok", 2, 5), MP_OK);
+        CHECK_EQ(mp_queue_get(q, b, 16, &n, 5), MP_OK);
+        CHECK(n == 2 && memcmp(b, "ok", 2) == 0);
+    }
+    free(b);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    return 0;
+}
+
 static const mp_test queue_tests[] = {
     {"queue_basic", test_queue_basic},
     {"queue_close", test_queue_close},
@@ -1323,4 +1446,5 @@ static const mp_test queue_tests[] = {
     {"queue_shutdown", test_queue_shutdown},
     {"queue_shutdown_wakes_waiters", test_queue_shutdown_wakes_waiters},
     {"queue_put_get_many", test_queue_put_get_many},
+    {"queue_unbounded_killed", test_queue_unbounded_killed},
     {NULL, NULL}};
