@@ -4652,6 +4652,17 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
     return i ? (long)i : r;
 }
 
+/* A bounded spin on the other side's position, before the slow path: 1 if it moved. */
+MP__FN int mp__queue_watch(volatile mp__u64 *pos) {
+    mp__u64 v = mp__load64_acquire(pos);
+    int i;
+    for (i = 0; i < MP__QSPIN; i++) {
+        mp__pause();
+        if (mp__load64_acquire(pos) != v) return 1;
+    }
+    return 0;
+}
+
 MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
     mp_queue *q;
     mp__u64 cap = 4096;
@@ -4705,6 +4716,11 @@ MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeou
         long k;
         one[0] = data;
         if ((k = mp__queue_put_fast(q, one, &size, 1)) != 0) return k < 0 ? (int)k : MP_OK;
+        /* full, most likely: watch head a while without a lock (the consumers take theirs
+           and need not wait for ours), then the slow path, which sleeps */
+        if (timeout > 0 && mp__queue_watch(&q->head) &&
+            (k = mp__queue_put_fast(q, one, &size, 1)) != 0)
+            return k < 0 ? (int)k : MP_OK;
     }
     r = mp__queue_lock(q, &cap, &held);
     while (r == MP_OK) { /* room for the message (or its first piece), and no other stream */
@@ -4841,6 +4857,9 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     {
         long k = mp__queue_get_fast(q, buf, cap, out, size, 1);
         if (k != 0) return k < 0 ? (int)k : MP_OK;
+        if (timeout > 0 && mp__queue_watch(&q->tail) &&
+            (k = mp__queue_get_fast(q, buf, cap, out, size, 1)) != 0)
+            return k < 0 ? (int)k : MP_OK;
     }
     r = mp__queue_lock(q, &ring, &held);
     while (r == MP_OK) { /* a message to begin: a WHOLE or a FIRST at head */
