@@ -4541,8 +4541,8 @@ MP__FN void mp__queue_shrink(mp_queue *q, mp__u64 *cap) {
    (a stream under way, a full or empty queue, a ring to grow, a dead lock owner, a field that does
    not check) goes to the slow path, under both locks.
    Put: how many of the n were put (0: the slow path), or a lock's error. */
-MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_t *sizes,
-                               size_t n) {
+MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_t *sizes, size_t n,
+                               int *full) {
     mp__u64 cap, head, tail;
     size_t i = 0;
     mp__u32 bump;
@@ -4564,10 +4564,12 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
             mp__u64 rec = 8 + MP__PAD8(size);
             mp__u32 h[2];
             if (tail - head + rec + 8 > cap) head = q->head_seen = mp__load64_acquire(&q->head);
-            if ((!data[i] && size) || size > MP_MESSAGE_MAX || rec > cap / 2 ||
-                (q->maxsize && q->count - mp__load64(&q->taken) >= q->maxsize) ||
-                tail - head + rec + 8 > cap)
+            if ((!data[i] && size) || size > MP_MESSAGE_MAX || rec > cap / 2) break;
+            if ((q->maxsize && q->count - mp__load64(&q->taken) >= q->maxsize) ||
+                tail - head + rec + 8 > cap) {
+                *full = !q->grow || (q->maxsize && q->count - q->taken >= q->maxsize);
                 break;
+            }
             h[0] = ((mp__u32)MP__REC_WHOLE << 29) | (mp__u32)size;
             h[1] = (mp__u32)size;
             memcpy(mp__ring(q) + (tail & (cap - 8)), h, sizeof h);
@@ -4590,7 +4592,7 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
    many (0: the slow path), or an error: a lock's, or MP_ETOOBIG (*sizes set) or MP_ENOMEM
    for the first. */
 MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, void **out,
-                               size_t *sizes, size_t max) {
+                               size_t *sizes, size_t max, int *empty) {
     mp__u64 cap, head, tail, cap0;
     size_t i = 0, used = 0;
     mp__u32 bump;
@@ -4637,6 +4639,7 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
             used += len;
         }
         shrink = q->ring && (cap0 = mp__queue_cap0(q)) != 0 && tail - head <= cap0 / 4;
+        *empty = head == tail && !q->closed && !q->shut;
     }
     bump = i ? mp__load(&q->wr_spin) : 0;
     mp__mutex_unlock(&q->cm);
@@ -4714,12 +4717,13 @@ MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeou
     {
         const void *one[1];
         long k;
+        int full = 0;
         one[0] = data;
-        if ((k = mp__queue_put_fast(q, one, &size, 1)) != 0) return k < 0 ? (int)k : MP_OK;
-        /* full, most likely: watch head a while without a lock (the consumers take theirs
-           and need not wait for ours), then the slow path, which sleeps */
-        if (timeout > 0 && mp__queue_watch(&q->head) &&
-            (k = mp__queue_put_fast(q, one, &size, 1)) != 0)
+        if ((k = mp__queue_put_fast(q, one, &size, 1, &full)) != 0) return k < 0 ? (int)k : MP_OK;
+        /* full: watch head a while without a lock (the consumers take theirs and need not
+           wait for ours), then the slow path, which sleeps */
+        if (full && timeout > 0 && mp__queue_watch(&q->head) &&
+            (k = mp__queue_put_fast(q, one, &size, 1, &full)) != 0)
             return k < 0 ? (int)k : MP_OK;
     }
     r = mp__queue_lock(q, &cap, &held);
@@ -4799,7 +4803,8 @@ MPDEF int mp_queue_put_many(mp_queue *q, const void *const *data, const size_t *
     if (r != MP_OK) return r;
     if ((n && (!data || !sizes)) || mp__bad_timeout(timeout)) return MP_EINVAL;
     while (i < n) {
-        long k = mp__queue_put_fast(q, data + i, sizes + i, n - i);
+        int full = 0;
+        long k = mp__queue_put_fast(q, data + i, sizes + i, n - i, &full);
         if (k < 0) {
             r = (int)k;
             break;
@@ -4855,10 +4860,11 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     if (r != MP_OK) return r;
     if (!size || (!buf && cap && !out) || mp__bad_timeout(timeout)) return MP_EINVAL;
     {
-        long k = mp__queue_get_fast(q, buf, cap, out, size, 1);
+        int empty = 0;
+        long k = mp__queue_get_fast(q, buf, cap, out, size, 1, &empty);
         if (k != 0) return k < 0 ? (int)k : MP_OK;
-        if (timeout > 0 && mp__queue_watch(&q->tail) &&
-            (k = mp__queue_get_fast(q, buf, cap, out, size, 1)) != 0)
+        if (empty && timeout > 0 && mp__queue_watch(&q->tail) &&
+            (k = mp__queue_get_fast(q, buf, cap, out, size, 1, &empty)) != 0)
             return k < 0 ? (int)k : MP_OK;
     }
     r = mp__queue_lock(q, &ring, &held);
@@ -4940,11 +4946,11 @@ MPDEF int mp_queue_get_many(mp_queue *q, void *buf, size_t cap, size_t *sizes, s
                             size_t *got, double timeout) {
     unsigned char *b = (unsigned char *)buf;
     long k;
-    int r = mp__obj_check(q, MP__T_QUEUE);
+    int empty = 0, r = mp__obj_check(q, MP__T_QUEUE);
     if (got) *got = 0;
     if (r != MP_OK) return r;
     if (!got || !sizes || !max || (!buf && cap) || mp__bad_timeout(timeout)) return MP_EINVAL;
-    if ((k = mp__queue_get_fast(q, b, cap, NULL, sizes, max)) != 0) {
+    if ((k = mp__queue_get_fast(q, b, cap, NULL, sizes, max, &empty)) != 0) {
         if (k < 0) return (int)k;
         *got = (size_t)k;
         return MP_OK;
@@ -4952,7 +4958,7 @@ MPDEF int mp_queue_get_many(mp_queue *q, void *buf, size_t cap, size_t *sizes, s
     r = mp__queue_get(q, b, cap, NULL, &sizes[0], timeout); /* waits, or streams */
     if (r != MP_OK) return r;
     k = max > 1 ? mp__queue_get_fast(q, b ? b + sizes[0] : NULL, cap - sizes[0], NULL, sizes + 1,
-                                     max - 1)
+                                     max - 1, &empty)
                 : 0;
     *got = 1 + (k > 0 ? (size_t)k : 0);
     return MP_OK;
