@@ -4888,7 +4888,7 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
                 }
             }
             r = mp__queue_sleep(q, &ring, q->stream_consumer ? &q->writable : &q->readable,
-                                &deadline, timeout, MP__QSPIN, &held);
+                                &deadline, timeout, 100, &held); /* it spun in mp__queue_watch */
             if (r == MP_ETIMEDOUT) r = MP_EEMPTY;
             continue;
         }
