@@ -934,7 +934,7 @@ typedef struct mp__pass {
 /* ======================================================================================== */
 /* >>os: the platform layer. Each primitive has its POSIX and its Win32 half; everything    */
 /* above this section is written once.                                                      */
-/*   mp__os_getpid/getppid/now/sleep/cpu_count/pid_alive  identity, clock, liveness          */
+/*   mp__os_getpid/getppid/now/sleep/yield/cpu_count/pid_alive  identity, clock, liveness    */
 /*   mp__os_lock/unlock                                  one process-local mutex             */
 /*   mp__os_wait/wake                                    sleep on a 32-bit word in the arena */
 /*   mp__os_arena_create/attach                          the family arena at one address     */
@@ -990,6 +990,9 @@ MP__FN void mp__os_sleep(double s) {
     ts.tv_sec = (time_t)s;
     ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+MP__FN void mp__os_yield(void) {
+    sched_yield();
 }
 MP__FN int mp__os_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1905,6 +1908,9 @@ MP__FN DWORD mp__os_ms(double timeout) {
 }
 MP__FN void mp__os_sleep(double s) {
     if (s > 0) Sleep(mp__os_ms(s));
+}
+MP__FN void mp__os_yield(void) {
+    SwitchToThread();
 }
 MP__FN int mp__os_cpu_count(void) {
     SYSTEM_INFO si;
@@ -4238,8 +4244,9 @@ struct mp_queue {
     volatile mp__u64 taken; /* messages the fast get took since the slow path last counted */
     mp__u64 tail_seen;      /* tail as a fast get last read it: it reads tail only when empty */
     char pad2[64];
-    /* A word to sleep on, and the processes that will: counted under the locks before they
-       let them go, so a put or get bumps the word (an atomic) only when someone waits. */
+    /* A word to sleep on, and a flag that someone will: set under the locks before they let
+       them go; the next put (get) that finds it set clears it, bumps the word and wakes
+       every sleeper: one atomic and one system call per sleep, not per message. */
     mp__word readable;
     volatile mp__u32 rd_spin;
     char pad3[64];
@@ -4301,13 +4308,16 @@ MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *
     memcpy(mp__ring(q) + (q->tail & (cap - 8)), h, sizeof h);
     mp__ring_put(q, cap, q->tail + 8, src, n);
     q->tail += 8 + MP__PAD8(n); /* the commit */
-    if (mp__load(&q->rd_spin)) mp__fetch_add(&q->readable.value, 1);
+    if (mp__load(&q->rd_spin) && mp__xchg(&q->rd_spin, 0)) {
+        mp__fetch_add(&q->readable.value, 1);
+        mp__wake(&q->readable, 0xffffffffu);
+    }
 }
 MP__FN void mp__ring_drop(mp_queue *q, mp__u32 len) {
     q->head += 8 + MP__PAD8(len);
-    if (mp__load(&q->wr_spin)) {
+    if (mp__load(&q->wr_spin) && mp__xchg(&q->wr_spin, 0)) {
         mp__fetch_add(&q->writable.value, 1);
-        mp__wake(&q->writable, 1);
+        mp__wake(&q->writable, 0xffffffffu);
     }
 }
 /* Free bytes, less the 8 always kept for an ABORT record. */
@@ -4407,9 +4417,12 @@ MP__FN int mp__queue_reap(mp_queue *q, mp__u64 cap, int always) {
    MP_OK, MP_EOWNERDEAD (held), or the wait's error (not held). */
 MP__FN int mp__queue_mutex(mp__mutex *m) {
     int i;
-    for (i = 0; i < MP__QLOCKSPIN; i++) {
+    for (i = 0; i < MP__QLOCKSPIN + 4; i++) { /* the last tries give the holder the CPU */
         if (mp__load(&m->w.value) == 0 && mp__cas(&m->w.value, 0, (mp__u32)mp__g.pid)) return MP_OK;
-        mp__pause();
+        if (i < MP__QLOCKSPIN)
+            mp__pause();
+        else
+            mp__os_yield();
     }
     return mp__mutex_lock(m, MP_FOREVER);
 }
@@ -4476,14 +4489,13 @@ MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadl
         r = mp__queue_reap(q, *cap, 0);
         return r < 0 ? r : r ? MP_OK : MP_ETIMEDOUT;
     }
-    mp__fetch_add(waiting, 1); /* under the lock: whoever changes the queue next sees it */
+    mp__store(waiting, 1); /* under the locks: whoever changes the queue next sees it */
     mp__queue_unlock(q, held);
     while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
     if (mp__load(&w->value) == v) {
         woke = mp__wait(w, v, left < slice ? left : slice);
         idle = woke == MP_ETIMEDOUT;
     }
-    mp__fetch_add(waiting, (mp__u32)-1);
     if (woke != MP_OK && woke != MP_ETIMEDOUT) return woke; /* interrupted: not locked again */
     r = mp__queue_lock(q, cap, held);
     if (r == MP_OK && idle) r = mp__queue_reap(q, *cap, 0);
@@ -4580,11 +4592,11 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
             if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
         }
     }
-    bump = i ? mp__load(&q->rd_spin) : 0; /* read under the lock: see mp__queue_sleep */
+    bump = i && mp__load(&q->rd_spin) && mp__xchg(&q->rd_spin, 0); /* under the lock */
     mp__mutex_unlock(&q->m);
     if (bump) {
         mp__fetch_add(&q->readable.value, 1);
-        mp__wake(&q->readable, (mp__u32)i);
+        mp__wake(&q->readable, 0xffffffffu);
     }
     return (long)i;
 }
@@ -4641,11 +4653,11 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
         shrink = q->ring && (cap0 = mp__queue_cap0(q)) != 0 && tail - head <= cap0 / 4;
         *empty = head == tail && !q->closed && !q->shut;
     }
-    bump = i ? mp__load(&q->wr_spin) : 0;
+    bump = i && mp__load(&q->wr_spin) && mp__xchg(&q->wr_spin, 0);
     mp__mutex_unlock(&q->cm);
     if (bump) {
         mp__fetch_add(&q->writable.value, 1);
-        mp__wake(&q->writable, (mp__u32)i);
+        mp__wake(&q->writable, 0xffffffffu);
     }
     if (i && shrink) { /* drained: the grown ring goes, under both locks */
         int held = 0;
@@ -4655,13 +4667,21 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
     return i ? (long)i : r;
 }
 
-/* A bounded spin on the other side's position, before the slow path: 1 if it moved. */
+/* A bounded spin on the other side's position, before the slow path: 1 if it moved. It
+   yields the CPU between its rounds, so that on a machine with fewer cores than busy
+   processes the other side gets to run (spinning alone would hold it off: a collapse). */
+#ifndef MP__QYIELDS
+#define MP__QYIELDS 32
+#endif
 MP__FN int mp__queue_watch(volatile mp__u64 *pos) {
     mp__u64 v = mp__load64_acquire(pos);
-    int i;
-    for (i = 0; i < MP__QSPIN; i++) {
-        mp__pause();
-        if (mp__load64_acquire(pos) != v) return 1;
+    int i, k;
+    for (k = 0; k < MP__QYIELDS; k++) {
+        for (i = 0; i < MP__QSPIN / MP__QYIELDS; i++) {
+            mp__pause();
+            if (mp__load64_acquire(pos) != v) return 1;
+        }
+        mp__os_yield();
     }
     return 0;
 }

@@ -47,8 +47,9 @@ static int consumer(void *arg, size_t size) {
     return 0;
 }
 
-/* The raw limit: one producer, one consumer, a ring of fixed slots; each side sleeps on a
-   futex only when the ring is empty (full), and wakes the other only if it sleeps. */
+/* The raw limit: one producer, one consumer, a ring of fixed slots; each side spins a while
+   and then sleeps on a futex when the ring is empty (full), and wakes the other only if it
+   sleeps. */
 #define RAW_SLOTS 16384
 typedef struct raw_ring {
     mp__word head; /* consumer's */
@@ -59,15 +60,19 @@ typedef struct raw_ring {
 } raw_ring;
 static int raw_producer(void *arg, size_t size) {
     raw_ring *r = *(raw_ring **)arg;
-    mp__u32 t = 0, h = 0, i, n;
+    mp__u32 t = 0, h = 0, i, n, k;
     char msg[64];
     (void)size;
     memset(msg, 'x', sizeof msg);
     n = *(mp__u32 *)((char *)r + sizeof *r);
     for (i = 0; i < n; i++) {
-        while (t - h == RAW_SLOTS) {
+        for (k = 0; t - h == RAW_SLOTS; k++) { /* spin a while, then sleep */
             h = mp__load(&r->head.value);
-            if (t - h == RAW_SLOTS) mp__wait(&r->head, h, 0.01);
+            if (t - h < RAW_SLOTS) break;
+            if (k < 2000)
+                mp__pause();
+            else
+                mp__wait(&r->head, h, 0.01);
         }
         memcpy(r->slot[t % RAW_SLOTS], msg, 64);
         mp__store(&r->tail.value, ++t);
@@ -77,14 +82,18 @@ static int raw_producer(void *arg, size_t size) {
 }
 static int raw_consumer(void *arg, size_t size) {
     raw_ring *r = *(raw_ring **)arg;
-    mp__u32 t = 0, h = 0, i, n;
+    mp__u32 t = 0, h = 0, i, n, k;
     char msg[64] = {0};
     (void)size;
     n = *(mp__u32 *)((char *)r + sizeof *r);
     for (i = 0; i < n; i++) {
-        while (t == h) {
+        for (k = 0; t == h; k++) {
             t = mp__load(&r->tail.value);
-            if (t == h) mp__wait(&r->tail, t, 0.01);
+            if (t != h) break;
+            if (k < 2000)
+                mp__pause();
+            else
+                mp__wait(&r->tail, t, 0.01);
         }
         memcpy(msg, r->slot[h % RAW_SLOTS], 64);
         mp__store(&r->head.value, ++h);
