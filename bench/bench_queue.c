@@ -47,15 +47,17 @@ static int consumer(void *arg, size_t size) {
     return 0;
 }
 
-/* The raw limit: one producer, one consumer, a ring of fixed slots; each side spins a while
-   and then sleeps on a futex when the ring is empty (full), and wakes the other only if it
-   sleeps. */
+/* The raw limit: one producer, one consumer, a ring of fixed 64-byte slots, no lock, no
+   checks; each side spins a while and then sleeps on the other's position (a futex) when
+   the ring is empty (full), and the other makes the wake system call only if it sleeps. */
 #define RAW_SLOTS 16384
 typedef struct raw_ring {
     mp__word head; /* consumer's */
-    char pad1[56];
+    volatile mp__u32 producer_sleeps;
+    char pad1[52];
     mp__word tail; /* producer's */
-    char pad2[56];
+    volatile mp__u32 consumer_sleeps;
+    char pad2[52];
     char slot[RAW_SLOTS][64];
 } raw_ring;
 static int raw_producer(void *arg, size_t size) {
@@ -69,14 +71,18 @@ static int raw_producer(void *arg, size_t size) {
         for (k = 0; t - h == RAW_SLOTS; k++) { /* spin a while, then sleep */
             h = mp__load(&r->head.value);
             if (t - h < RAW_SLOTS) break;
-            if (k < 2000)
+            if (k < 2000) {
                 mp__pause();
-            else
-                mp__wait(&r->head, h, 0.01);
+            } else {
+                mp__store(&r->producer_sleeps, 1);
+                h = mp__load(&r->head.value);
+                if (t - h == RAW_SLOTS) mp__os_wait(&r->head.value, h, 0.01);
+            }
         }
         memcpy(r->slot[t % RAW_SLOTS], msg, 64);
         mp__store(&r->tail.value, ++t);
-        mp__wake(&r->tail, 1);
+        if (mp__load(&r->consumer_sleeps) && mp__xchg(&r->consumer_sleeps, 0))
+            mp__os_wake(&r->tail.value, 1);
     }
     return 0;
 }
@@ -90,14 +96,18 @@ static int raw_consumer(void *arg, size_t size) {
         for (k = 0; t == h; k++) {
             t = mp__load(&r->tail.value);
             if (t != h) break;
-            if (k < 2000)
+            if (k < 2000) {
                 mp__pause();
-            else
-                mp__wait(&r->tail, t, 0.01);
+            } else {
+                mp__store(&r->consumer_sleeps, 1);
+                t = mp__load(&r->tail.value);
+                if (t == h) mp__os_wait(&r->tail.value, t, 0.01);
+            }
         }
         memcpy(msg, r->slot[h % RAW_SLOTS], 64);
         mp__store(&r->head.value, ++h);
-        mp__wake(&r->head, 1);
+        if (mp__load(&r->producer_sleeps) && mp__xchg(&r->producer_sleeps, 0))
+            mp__os_wake(&r->head.value, 1);
     }
     return msg[0] == 'x' ? 0 : 1;
 }
