@@ -4202,23 +4202,30 @@ MPDEF int mp_value_free(mp_value *v) {
 }
 
 /* ======================================================================================== */
-/* >>queue: a ring of variable-length records in the arena, under one robust lock           */
+/* >>queue: a ring of variable-length records in the arena, under two robust locks          */
 /* A record is an 8-byte header (kind | piece length, total length) and its bytes, padded   */
 /* to 8. WHOLE is a message; FIRST, MORE..., LAST stream one that does not fit; ABORT ends  */
 /* a stream whose producer gave up or died. head and tail only grow; a record is published  */
-/* by the single store to tail, so a producer that dies before it leaves nothing behind.    */
+/* by the single store to tail, so a producer that dies before it leaves nothing behind,    */
+/* and taken by the single store to head, so a consumer that dies before it loses nothing.  */
+/* Why two locks: producers take m, consumers cm, so one producer and one consumer never    */
+/* wait for each other (the fast paths: whole records); everything else (streams, sleeps,   */
+/* growth, recovery after a death, corruption) runs under both, taken cm first.             */
 /* count is what the ring holds (its WHOLE and FIRST records) plus the message a stream     */
-/* consumer is taking; after a death inside the lock it is counted again from the ring.     */
+/* consumer is taking, less taken (the fast gets'), folded in under both locks; after a     */
+/* death inside a lock it is counted again from the ring.                                   */
+/* An unbounded queue (grow) moves its records to a larger ring block (q->ring, published   */
+/* by one store) when a put has no room, and back to the first ring when it drains.         */
 /* Every field is shared with the whole family, so it is input: cap is checked against the  */
-/* object at each lock, positions and record headers before use; a ring found corrupted is  */
-/* emptied (MP_ECORRUPT) and the queue goes on.                                             */
+/* object (or the ring block) at each lock, positions and record headers before use; a ring */
+/* found corrupted is emptied (MP_ECORRUPT) and the queue goes on.                          */
 /* ======================================================================================== */
 enum { MP__REC_WHOLE = 0, MP__REC_FIRST, MP__REC_MORE, MP__REC_LAST, MP__REC_ABORT };
 #define MP__REC_KIND(h) ((h) >> 29)
 #define MP__REC_LEN(h)  ((h)&0x1fffffffu)
 #define MP__PAD8(n)     (((mp__u64)(n) + 7) & ~(mp__u64)7)
 #ifndef MP__QSPIN
-#define MP__QSPIN 2000 /* spins of a consumer waiting for a message before it sleeps */
+#define MP__QSPIN 2000 /* spins of a process waiting for the other side before it sleeps */
 #endif
 #define MP__QEND 1 /* mp__queue_stream: the stream was aborted */
 
