@@ -4242,15 +4242,17 @@ struct mp_queue {
     mp__word unfinished;          /* JoinableQueue: put and not task_done */
     char pad0[64];                /* each side's fields on cache lines of their own */
     mp__mutex m;                  /* producers' */
-    volatile mp__u64 tail;
     volatile mp__u64 count; /* messages put (in the ring, and the one a stream consumer takes) */
     mp__u64 head_seen;      /* head as a fast put last read it: it reads head only when full */
     char pad1[64];
-    mp__mutex cm; /* consumers' */
-    volatile mp__u64 head;
+    volatile mp__u64 tail; /* alone: a consumer watching it does not take the lock's line */
+    char pad2[64];
+    mp__mutex cm;           /* consumers' */
     volatile mp__u64 taken; /* messages the fast get took since the slow path last counted */
     mp__u64 tail_seen;      /* tail as a fast get last read it: it reads tail only when empty */
-    char pad2[64];
+    char pad5[64];
+    volatile mp__u64 head;
+    char pad6[64];
     /* A word to sleep on, and a flag that someone will: set under the locks before they let
        them go; the next put (get) that finds it set clears it, bumps the word and wakes
        every sleeper: one atomic and one system call per sleep, not per message. */
