@@ -70,11 +70,13 @@
       Event(): set, clear, is_set, wait    mp_event_new(), mp_event_set(e) ... mp_event_wait(e, t)
       Condition(l): wait, wait_for, notify mp_condition_new(l), mp_condition_wait(c, t), ...
       Barrier(n, action): wait, abort      mp_barrier_new(n, action), mp_barrier_wait(b, t), ...
-      Barrier(n, action, timeout)          mp_barrier_new2(n, &opts): action(ctx), ctx, timeout
-      Queue(maxsize) / SimpleQueue()       mp_queue_new(capacity, maxsize) / mp_simple_queue_new()
+      Queue(maxsize) / SimpleQueue()       mp_queue_new(0, maxsize) / mp_simple_queue_new()
+                                           (0: unbounded; capacity > 0 bounds the bytes)
       JoinableQueue(): task_done, join     mp_joinable_queue_new(0, 0), mp_queue_task_done(q) ...
       q.put(b, timeout=t) / q.get()        mp_queue_put(q, data, size, t) / mp_queue_get(q, ...)
       q.put_nowait(b) / q.get_nowait()     mp_queue_put(q, data, size, 0) / (..., 0)
+      q.shutdown(immediate=False) (3.13)   mp_queue_shutdown(q, 0) (MP_ESHUTDOWN, not ShutDown)
+      (several at once, no Python twin)    mp_queue_put_many / mp_queue_get_many
       Pool(n, initializer, ...)            mp_pool_new(&pool, n, &options)
       Pool() (cpu_count() workers)         mp_pool_new(&pool, 0, NULL)
       pool.apply(f, (x,))                  mp_pool_apply(pool, f, &x, sizeof x, &res, &size)
@@ -264,15 +266,16 @@ extern "C" {
     X(MP_EWORKERDIED, -26, "the worker running the task died (see its status: the exit code)")     \
     X(MP_ETASKTIMEOUT, -27, "the task ran past the pool's task timeout; its worker was replaced")  \
     X(MP_EBROKENPOOL, -28, "the pool is broken: an initializer failed or a worker cannot start")   \
-    X(MP_ECANCELLED, -31, "the task was cancelled before it started")                              \
-    X(MP_EFORKSERVER, -33, "forkserver: the server died during this start (the next restarts it)") \
-    X(MP_ETHREADS, -34, "fork refused: the process has other threads (see mp_set_fork_hook)")      \
-    X(MP_EAUTH, -35,                                                                               \
+    X(MP_ESHUTDOWN, -29, "the queue was shut down")                                                \
+    X(MP_ECANCELLED, -30, "the task was cancelled before it started")                              \
+    X(MP_EFORKSERVER, -31, "forkserver: the server died during this start (the next restarts it)") \
+    X(MP_ETHREADS, -32, "fork refused: the process has other threads (see mp_set_fork_hook)")      \
+    X(MP_EAUTH, -33,                                                                               \
       "authentication failed: the peer holds another authkey (AuthenticationError)")               \
-    X(MP_EEXIST, -36, "the name exists already (an address in use, a shared memory name)")         \
-    X(MP_ENOENT, -37, "nothing of that name (nobody listens at the address, no such memory)")      \
-    X(MP_EPROTO, -38, "protocol error: the peer does not speak multiprocessing.connection")        \
-    X(MP_EINTERRUPTED, -39, "interrupted by mp_interrupt()")
+    X(MP_EEXIST, -34, "the name exists already (an address in use, a shared memory name)")         \
+    X(MP_ENOENT, -35, "nothing of that name (nobody listens at the address, no such memory)")      \
+    X(MP_EPROTO, -36, "protocol error: the peer does not speak multiprocessing.connection")        \
+    X(MP_EINTERRUPTED, -37, "interrupted by mp_interrupt()")
 
 enum mp_error {
 #define MP__ENUM(name, value, text) name = value,
@@ -495,15 +498,38 @@ MPDEF mp_lock *mp_value_lock(mp_value *v); /* get_lock() */
 MPDEF int mp_value_free(mp_value *v);
 
 /* Queue, SimpleQueue and JoinableQueue: messages of bytes, of any size, between any number of
-   producers and consumers, kept in the family arena (no pipe, no feeder thread). The memory
-   is bounded: a ring of `capacity` bytes (0: 1 MiB; rounded up to a power of two) and, if
-   maxsize > 0, at most maxsize messages. A message too large for the ring is streamed
-   through it in pieces, never interleaved with another producer's message.
-   - put: MP_OK, MP_EFULL (timeout; 0 is put_nowait), MP_ECLOSED, MP_ETOOBIG (> MP_MESSAGE_MAX)
+   producers and consumers, kept in the family arena (no pipe, no feeder thread).
+   - capacity 0 (and mp_simple_queue_new): UNBOUNDED, as Python's Queue(): a put never waits
+     for a reader (unless maxsize is reached). The ring (64 KiB at first) grows in the arena
+     to hold what is put, up to what the arena has (then MP_ENOMEM) and to 512 MiB of
+     records (a larger message is streamed, and then waits for a reader); it goes back to
+     64 KiB once a get leaves 16 KiB or less in it, so a queue used for days stays in
+     constant memory.
+   - capacity > 0: BOUNDED to a ring of that many bytes (rounded up to a power of two, at
+     least 4 KiB): put waits for room; a message larger than half the ring is streamed
+     through it in pieces, never interleaved with another producer's message.
+   - maxsize > 0: at most maxsize messages in either kind (put waits, as in Python).
+   - put: MP_OK, MP_EFULL (timeout; 0 is put_nowait), MP_ECLOSED, MP_ESHUTDOWN,
+     MP_ETOOBIG (> MP_MESSAGE_MAX), MP_ENOMEM (unbounded: the arena is full)
    - get: MP_OK, MP_EEMPTY (timeout; 0 is get_nowait), MP_EOF (closed and drained),
-     MP_ETOOBIG (cap too small: *size is set and the message stays in the queue)
+     MP_ESHUTDOWN, MP_ETOOBIG (cap too small: *size is set and the message stays queued)
+   - a wait that another part of the program interrupts returns that error (as it is) from
+     put, get, join.
    - close (any process): later puts fail with MP_ECLOSED; gets drain what is left, then
      return MP_EOF.
+   - shutdown (Python 3.13's Queue.shutdown): later puts, and puts and gets waiting now,
+     return MP_ESHUTDOWN at once; gets drain what is left, then return MP_ESHUTDOWN. With
+     immediate != 0 what is left is dropped (and counted done for mp_queue_join). A second
+     call may make it immediate, never the reverse.
+   - put_many(q, data, sizes, n, &done, t): n messages in order, under one lock while they
+     fit; MP_OK, or the error that stopped it, with *done (may be NULL) put.
+   - get_many(q, buf, cap, sizes, max, &got, t): waits as get for the first message, then
+     takes those that are there, up to max, while they fit in buf; they are packed one
+     after another (message i is sizes[i] bytes). MP_OK and *got >= 1, or get's errors.
+   Speed: producers take one lock and consumers another, so one producer and one consumer
+   never wait for each other; a whole message is published by one store, and a put or get
+   makes a system call only when someone sleeps. put_many and get_many take the lock once
+   for many messages.
    Faults: a producer killed in the middle of a put never delivers half a message (a
    streamed one is dropped whole); a consumer killed in the middle of a get loses that message
    and nothing else; nobody else deadlocks, and put_nowait/get_nowait see the dead at once.
@@ -524,6 +550,11 @@ MPDEF long mp_queue_qsize(mp_queue *q); /* messages in the queue, or an error */
 MPDEF int mp_queue_empty(mp_queue *q);  /* 1 or 0, or an error */
 MPDEF int mp_queue_full(mp_queue *q);   /* 1 or 0, or an error */
 MPDEF int mp_queue_close(mp_queue *q);
+MPDEF int mp_queue_shutdown(mp_queue *q, int immediate);
+MPDEF int mp_queue_put_many(mp_queue *q, const void *const *data, const size_t *sizes, size_t n,
+                            size_t *done, double timeout);
+MPDEF int mp_queue_get_many(mp_queue *q, void *buf, size_t cap, size_t *sizes, size_t max,
+                            size_t *got, double timeout);
 MPDEF int mp_queue_task_done(mp_queue *q); /* JoinableQueue; MP_EOVERFLOW if too many */
 MPDEF int mp_queue_join(mp_queue *q, double timeout);
 MPDEF int mp_queue_free(mp_queue *q);
@@ -1010,6 +1041,13 @@ MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
         old = seen;
     }
 }
+/* publishing a position: the release and acquire halves (here the full fences) */
+MP__FN mp__u64 mp__load64_acquire(volatile mp__u64 *p) {
+    return mp__load64(p);
+}
+MP__FN void mp__store64_release(volatile mp__u64 *p, mp__u64 v) {
+    mp__store64(p, v);
+}
 #elif defined(__TINYC__) && defined(__x86_64__)
 /* tcc has no __atomic builtins: x86-64 is TSO, so a locked instruction is a full fence. */
 MP__FN mp__u32 mp__xchg(volatile mp__u32 *p, mp__u32 v) {
@@ -1047,6 +1085,13 @@ MP__FN mp__u64 mp__load64(volatile mp__u64 *p) { /* an aligned 8-byte load is at
 MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
     __asm__ __volatile__("xchgq %0, %1" : "+r"(v), "+m"(*p) : : "memory");
 }
+MP__FN mp__u64 mp__load64_acquire(volatile mp__u64 *p) {
+    return mp__load64(p);
+}
+MP__FN void mp__store64_release(volatile mp__u64 *p, mp__u64 v) { /* TSO */
+    __asm__ __volatile__("" : : : "memory");
+    *p = v;
+}
 #else
 MP__FN mp__u32 mp__load(volatile mp__u32 *p) {
     return __atomic_load_n(p, __ATOMIC_SEQ_CST);
@@ -1068,6 +1113,12 @@ MP__FN mp__u64 mp__load64(volatile mp__u64 *p) {
 }
 MP__FN void mp__store64(volatile mp__u64 *p, mp__u64 v) {
     __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
+MP__FN mp__u64 mp__load64_acquire(volatile mp__u64 *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+MP__FN void mp__store64_release(volatile mp__u64 *p, mp__u64 v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 #if defined(__x86_64__) || defined(__i386__)
 MP__FN void mp__pause(void) {
@@ -1218,7 +1269,7 @@ typedef struct mp__fs_rec {
 /* ======================================================================================== */
 /* >>os: the platform layer. Each primitive has its POSIX and its Win32 half; everything    */
 /* above this section is written once.                                                      */
-/*   mp__os_getpid/getppid/now/sleep/cpu_count/pid_alive  identity, clock, liveness          */
+/*   mp__os_getpid/getppid/now/sleep/yield/cpu_count/pid_alive  identity, clock, liveness    */
 /*   mp__os_lock/unlock                                  one process-local mutex             */
 /*   mp__os_wait/wake                                    sleep on a 32-bit word in the arena */
 /*   mp__os_arena_create/attach                          the family arena at one address     */
@@ -1291,6 +1342,9 @@ MP__FN void mp__os_sleep(double s) {
     ts.tv_sec = (time_t)s;
     ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+MP__FN void mp__os_yield(void) {
+    sched_yield();
 }
 MP__FN int mp__os_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -3006,6 +3060,9 @@ MP__FN double mp__os_wall(void) {
     GetSystemTimeAsFileTime(&ft);
     return (double)(((mp__u64)ft.dwHighDateTime << 32 | ft.dwLowDateTime) - 116444736000000000ull) *
            1e-7;
+}
+MP__FN void mp__os_yield(void) {
+    SwitchToThread();
 }
 MP__FN int mp__os_cpu_count(void) {
     SYSTEM_INFO si;
@@ -6770,50 +6827,97 @@ MPDEF int mp_value_free(mp_value *v) {
 }
 
 /* ======================================================================================== */
-/* >>queue: a ring of variable-length records in the arena, under one robust lock           */
+/* >>queue: a ring of variable-length records in the arena, under two robust locks          */
 /* A record is an 8-byte header (kind | piece length, total length) and its bytes, padded   */
 /* to 8. WHOLE is a message; FIRST, MORE..., LAST stream one that does not fit; ABORT ends  */
 /* a stream whose producer gave up or died. head and tail only grow; a record is published  */
-/* by the single store to tail, so a producer that dies before it leaves nothing behind.    */
+/* by the single store to tail, so a producer that dies before it leaves nothing behind,    */
+/* and taken by the single store to head, so a consumer that dies before it loses nothing.  */
+/* Why two locks: producers take m, consumers cm, so one producer and one consumer never    */
+/* wait for each other (the fast paths: whole records); everything else (streams, sleeps,   */
+/* growth, recovery after a death, corruption) runs under both, taken cm first.             */
 /* count is what the ring holds (its WHOLE and FIRST records) plus the message a stream     */
-/* consumer is taking; after a death inside the lock it is counted again from the ring.     */
+/* consumer is taking, less taken (the fast gets'), folded in under both locks; after a     */
+/* death inside a lock it is counted again from the ring.                                   */
+/* An unbounded queue (grow) moves its records to a larger ring block (q->ring, published   */
+/* by one store) when a put has no room, and back to the first ring when it drains.         */
 /* Every field is shared with the whole family, so it is input: cap is checked against the  */
-/* object at each lock, positions and record headers before use; a ring found corrupted is  */
-/* emptied (MP_ECORRUPT) and the queue goes on.                                             */
+/* object (or the ring block) at each lock, positions and record headers before use; a ring */
+/* found corrupted is emptied (MP_ECORRUPT) and the queue goes on.                          */
 /* ======================================================================================== */
 enum { MP__REC_WHOLE = 0, MP__REC_FIRST, MP__REC_MORE, MP__REC_LAST, MP__REC_ABORT };
 #define MP__REC_KIND(h) ((h) >> 29)
 #define MP__REC_LEN(h)  ((h)&0x1fffffffu)
 #define MP__PAD8(n)     (((mp__u64)(n) + 7) & ~(mp__u64)7)
 #ifndef MP__QSPIN
-#define MP__QSPIN 2000 /* spins of a consumer waiting for a message before it sleeps */
+#define MP__QSPIN 2000 /* spins of a process waiting for the other side before it sleeps */
 #endif
 #define MP__QEND 1 /* mp__queue_stream: the stream was aborted */
 
 struct mp_queue {
     mp__u32 type, joinable;
-    mp__mutex m;
-    mp__u64 cap, head, tail, maxsize;
-    volatile mp__u64 count; /* messages in the ring, and the one a stream consumer takes */
+    mp__u64 cap, maxsize;
     mp__u32 closed;
+    mp__u32 grow;                             /* no capacity given: the ring grows */
+    mp__u32 shut;                             /* 1: shut down, 2: immediately */
+    volatile mp__u32 recover;                 /* a fast path found a dead lock owner */
     mp__u32 stream_producer, stream_consumer; /* pids, 0 when no stream is under way */
     mp__u64 stream_start;                     /* where the stream's FIRST record is */
-    mp__word readable, writable;              /* bumped when records come and go */
-    mp__word unfinished;                      /* JoinableQueue: put and not task_done */
-    mp__u64 data[1];                          /* the ring: cap bytes */
+    unsigned char *volatile ring; /* NULL: the ring is data; else a grown ring (mp__qring) */
+    mp__word unfinished;          /* JoinableQueue: put and not task_done */
+    char pad0[64];                /* each side's fields on cache lines of their own */
+    mp__mutex m;                  /* producers' */
+    volatile mp__u64 count; /* messages put (in the ring, and the one a stream consumer takes) */
+    mp__u64 head_seen;      /* head as a fast put last read it: it reads head only when full */
+    char pad1[64];
+    volatile mp__u64 tail; /* alone: a consumer watching it does not take the lock's line */
+    char pad2[64];
+    mp__mutex cm;           /* consumers' */
+    volatile mp__u64 taken; /* messages the fast get took since the slow path last counted */
+    mp__u64 tail_seen;      /* tail as a fast get last read it: it reads tail only when empty */
+    char pad5[64];
+    volatile mp__u64 head;
+    char pad6[64];
+    /* A word to sleep on, and a flag that someone will: set under the locks before they let
+       them go; the next put (get) that finds it set clears it, bumps the word and wakes
+       every sleeper: one atomic and one system call per sleep, not per message. */
+    mp__word readable;
+    volatile mp__u32 rd_spin;
+    char pad3[64];
+    mp__word writable;
+    volatile mp__u32 wr_spin;
+    char pad4[64];
+    mp__u64 data[1]; /* the first ring: cap bytes */
 };
+/* A grown ring: an arena block that names its queue and its size, then the bytes. Written
+   whole before the single store to q->ring that publishes it. */
+typedef struct mp__qring {
+    mp__u64 owner, cap;
+} mp__qring;
+#define MP__QRING_MAX ((mp__u64)1 << 29) /* a record's length has 29 bits */
 
 /* The ring's size, read once and checked against the object's arena block: 0 if it was
    overwritten. Every ring access uses the value checked here, never the shared field. */
-MP__FN mp__u64 mp__queue_cap(mp_queue *q) {
+MP__FN mp__u64 mp__queue_cap0(mp_queue *q) { /* the first ring's */
     mp__u64 cap = *(volatile mp__u64 *)&q->cap;
-    if (cap < 4096 || cap > ((mp__u64)1 << 29) || (cap & (cap - 1)) ||
+    if (cap < 4096 || cap > MP__QRING_MAX || (cap & (cap - 1)) ||
         sizeof(mp_queue) + cap > (mp__u64)mp__arena_block_size(q))
         return 0;
     return cap;
 }
+MP__FN mp__u64 mp__queue_cap(mp_queue *q) {
+    mp__qring *g = (mp__qring *)q->ring;
+    mp__u64 cap;
+    if (!g) return mp__queue_cap0(q);
+    if (!mp__in_arena(g)) return 0;
+    cap = *(volatile mp__u64 *)&g->cap;
+    if (g->owner != (mp__u64)(uintptr_t)q || cap < 4096 || cap > MP__QRING_MAX ||
+        (cap & (cap - 1)) || sizeof(mp__qring) + cap > (mp__u64)mp__arena_block_size(g))
+        return 0;
+    return cap;
+}
 MP__FN unsigned char *mp__ring(mp_queue *q) {
-    return (unsigned char *)q->data;
+    return q->ring ? q->ring + sizeof(mp__qring) : (unsigned char *)q->data;
 }
 MP__FN void mp__ring_put(mp_queue *q, mp__u64 cap, mp__u64 pos, const void *src, size_t n) {
     size_t off = (size_t)(pos & (cap - 1)), first = (size_t)cap - off;
@@ -6838,12 +6942,17 @@ MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *
     memcpy(mp__ring(q) + (q->tail & (cap - 8)), h, sizeof h);
     mp__ring_put(q, cap, q->tail + 8, src, n);
     q->tail += 8 + MP__PAD8(n); /* the commit */
-    mp__fetch_add(&q->readable.value, 1);
+    if (mp__load(&q->rd_spin) && mp__xchg(&q->rd_spin, 0)) {
+        mp__fetch_add(&q->readable.value, 1);
+        mp__wake(&q->readable, 0xffffffffu);
+    }
 }
 MP__FN void mp__ring_drop(mp_queue *q, mp__u32 len) {
     q->head += 8 + MP__PAD8(len);
-    mp__fetch_add(&q->writable.value, 1);
-    mp__wake(&q->writable, 1);
+    if (mp__load(&q->wr_spin) && mp__xchg(&q->wr_spin, 0)) {
+        mp__fetch_add(&q->writable.value, 1);
+        mp__wake(&q->writable, 0xffffffffu);
+    }
 }
 /* Free bytes, less the 8 always kept for an ABORT record. */
 MP__FN mp__u64 mp__queue_free_bytes(mp_queue *q, mp__u64 cap) {
@@ -6935,11 +7044,45 @@ MP__FN int mp__queue_reap(mp_queue *q, mp__u64 cap, int always) {
     return mp__queue_recount(q, cap) == MP_OK ? 1 : MP_ECORRUPT;
 }
 
-/* Takes the lock and checks the queue: MP_OK, or MP_ECORRUPT; the lock is held either way.
+#ifndef MP__QLOCKSPIN
+#define MP__QLOCKSPIN 64 /* tries at a lock held by a put or get (a few hundred ns) */
+#endif
+/* One of the two locks: a few tries (a put or a get holds it briefly), then the robust wait.
+   MP_OK, MP_EOWNERDEAD (held), or the wait's error (not held). */
+MP__FN int mp__queue_mutex(mp__mutex *m) {
+    int i;
+    for (i = 0; i < MP__QLOCKSPIN + 4; i++) { /* the last tries give the holder the CPU */
+        if (mp__load(&m->w.value) == 0 && mp__cas(&m->w.value, 0, (mp__u32)mp__g.pid)) return MP_OK;
+        if (i < MP__QLOCKSPIN)
+            mp__pause();
+        else
+            mp__os_yield();
+    }
+    return mp__mutex_lock(m, MP_FOREVER);
+}
+/* The slow paths: takes both locks (the consumers', then the producers') and checks the
+   queue: MP_OK, or MP_ECORRUPT, with the locks held (*held); or the error of a lock's wait
+   (MP_EINTERRUPTED), without them. The fast gets' count is folded into count here.
    *cap is the checked ring size (0 if it cannot be trusted, and then nothing is touched). */
-MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap) {
-    int dead = mp__mutex_lock(&q->m, MP_FOREVER) == MP_EOWNERDEAD, r;
+MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap, int *held) {
+    int dead, r = mp__queue_mutex(&q->cm);
+    if (r != MP_OK && r != MP_EOWNERDEAD) return r;
+    dead = r == MP_EOWNERDEAD;
+    r = mp__queue_mutex(&q->m);
+    if (r != MP_OK && r != MP_EOWNERDEAD) {
+        mp__mutex_unlock(&q->cm);
+        return r;
+    }
+    dead |= r == MP_EOWNERDEAD || mp__load(&q->recover);
+    mp__store(&q->recover, 0);
+    q->count -= q->taken;
+    q->taken = 0;
+    *held = 1;
     *cap = mp__queue_cap(q);
+    if (!*cap && q->ring && (*cap = mp__queue_cap0(q)) != 0) {
+        q->ring = NULL; /* a grown ring that cannot be trusted: back to the first (it leaks) */
+        return mp__queue_reset(q);
+    }
     if (!*cap) return MP_ECORRUPT;
     if (((q->head | q->tail) & 7) || q->tail - q->head > *cap ||
         (q->stream_producer && ((q->stream_start & 7) || q->stream_start > q->tail)))
@@ -6954,54 +7097,249 @@ MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap) {
     }
     return MP_OK;
 }
-MP__FN void mp__queue_unlock(mp_queue *q) {
-    mp__mutex_unlock(&q->m);
+MP__FN void mp__queue_unlock(mp_queue *q, int *held) {
+    if (*held) { /* a slow path may have moved either way: the fast paths look again */
+        q->head_seen = q->head;
+        q->tail_seen = q->tail;
+        mp__mutex_unlock(&q->m);
+        mp__mutex_unlock(&q->cm);
+    }
+    *held = 0;
 }
 /* Sleeps on a word with the lock released, a slice at a time (10 ms while a stream is under
    way). A dead stream partner is looked for when a slice passes with nothing happening, and
-   before a timeout is reported (so that put_nowait and get_nowait see it too). MP_OK, MP_ETIMEDOUT or MP_ECORRUPT; the lock is held
-   again in every case. */
+   before a timeout is reported (so that put_nowait and get_nowait see it too). MP_OK,
+   MP_ETIMEDOUT or MP_ECORRUPT with the lock held again; or the error of a wait (an
+   interrupt), given to the caller as it is, and the lock held if *held says so. */
 MP__FN int mp__queue_sleep2(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline,
-                            double timeout, int spin, int intr) {
+                            double timeout, int spin, int *held, int intr) {
+    volatile mp__u32 *waiting = w == &q->readable ? &q->rd_spin : &q->wr_spin;
     mp__u32 v = mp__load(&w->value);
     double left, slice = q->stream_producer || q->stream_consumer ? 0.01 : 0.1;
-    int r, idle = 0, stop = 0;
+    int r, idle = 0, woke = MP_OK;
     if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
     left = mp__left(*deadline);
     if (left <= 0) {
         r = mp__queue_reap(q, *cap, 0);
         return r < 0 ? r : r ? MP_OK : MP_ETIMEDOUT;
     }
-    mp__queue_unlock(q);
+    mp__store(waiting, 1); /* under the locks: whoever changes the queue next sees it */
+    mp__queue_unlock(q, held);
     while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
     if (mp__load(&w->value) == v) {
-        r = intr ? mp__wait_intr(w, v, left < slice ? left : slice)
-                 : mp__wait(w, v, left < slice ? left : slice);
-        idle = r == MP_ETIMEDOUT;
-        stop = r == MP_EINTERRUPTED;
+        woke = intr ? mp__wait_intr(w, v, left < slice ? left : slice)
+                    : mp__wait(w, v, left < slice ? left : slice);
+        idle = woke == MP_ETIMEDOUT;
     }
-    r = mp__queue_lock(q, cap);
+    if (woke != MP_OK && woke != MP_ETIMEDOUT) return woke; /* interrupted: not locked again */
+    r = mp__queue_lock(q, cap, held);
     if (r == MP_OK && idle) r = mp__queue_reap(q, *cap, 0);
-    return r < 0 ? r : stop ? MP_EINTERRUPTED : MP_OK;
+    return r < 0 ? r : MP_OK;
 }
-/* The same, and mp_interrupt ends it (MP_EINTERRUPTED, the lock held again). */
+/* The same, and mp_interrupt ends it. */
 MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline, double timeout,
-                           int spin) {
-    return mp__queue_sleep2(q, cap, w, deadline, timeout, spin, 1);
+                           int spin, int *held) {
+    return mp__queue_sleep2(q, cap, w, deadline, timeout, spin, held, 1);
+}
+
+/* Moves the records to a ring of ncap bytes (a grown one, or the first ring again when
+   ncap is its size), at the same positions. MP_ENOMEM if the arena has no room. A death in
+   here loses at most the new block: the queue changes by the store to q->ring. */
+MP__FN int mp__queue_resize(mp_queue *q, mp__u64 *cap, mp__u64 ncap, int first) {
+    unsigned char *old = q->ring, *src = mp__ring(q), *dst;
+    mp__qring *g = NULL;
+    mp__u64 pos = q->head, n = q->tail - q->head;
+    if (first) {
+        dst = (unsigned char *)q->data;
+    } else {
+        g = (mp__qring *)mp__arena_alloc((size_t)(sizeof(mp__qring) + ncap));
+        if (!g) return MP_ENOMEM;
+        g->owner = (mp__u64)(uintptr_t)q;
+        g->cap = ncap;
+        dst = (unsigned char *)g + sizeof(mp__qring);
+    }
+    while (n) { /* the piece up to where either ring wraps */
+        mp__u64 a = pos & (*cap - 1), b = pos & (ncap - 1), k = n;
+        if (k > *cap - a) k = *cap - a;
+        if (k > ncap - b) k = ncap - b;
+        memcpy(dst + b, src + a, (size_t)k);
+        pos += k;
+        n -= k;
+    }
+    q->ring = (unsigned char *)g; /* the commit */
+    *cap = ncap;
+    if (old) mp__arena_free(old);
+    return MP_OK;
+}
+/* An unbounded queue that has no room for rec bytes: a ring twice as large, or more. */
+MP__FN int mp__queue_grow(mp_queue *q, mp__u64 *cap, mp__u64 rec) {
+    mp__u64 ncap = *cap * 2, need = q->tail - q->head + rec + 8;
+    while (ncap < need && ncap < MP__QRING_MAX) ncap <<= 1;
+    if (ncap < need) return MP_ENOMEM;
+    return mp__queue_resize(q, cap, ncap, 0);
+}
+/* Back to the first ring once the records fit in a quarter of it: a queue that drains
+   gives its memory back. */
+MP__FN void mp__queue_shrink(mp_queue *q, mp__u64 *cap) {
+    mp__u64 cap0;
+    if (!q->ring || (cap0 = mp__queue_cap0(q)) == 0 || q->tail - q->head > cap0 / 4) return;
+    (void)mp__queue_resize(q, cap, cap0, 1);
+}
+
+/* The fast paths, one lock each, so that a producer and a consumer never wait for each
+   other: a put of whole records that fit (producers' lock), a get of whole records
+   (consumers' lock). The other side's position is read with one atomic load and a record is
+   published by one atomic store of tail (head), after it is written (read). Anything else
+   (a stream under way, a full or empty queue, a ring to grow, a dead lock owner, a field that does
+   not check) goes to the slow path, under both locks.
+   Put: how many of the n were put (0: the slow path), or a lock's error. */
+MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_t *sizes, size_t n,
+                               int *full) {
+    mp__u64 cap, head, tail;
+    size_t i = 0;
+    mp__u32 bump;
+    int r = mp__queue_mutex(&q->m);
+    if (r != MP_OK) {
+        if (r != MP_EOWNERDEAD) return r;
+        mp__store(&q->recover, 1); /* for the slow path, which counts again */
+        mp__mutex_unlock(&q->m);
+        return 0;
+    }
+    cap = mp__queue_cap(q);
+    tail = q->tail;
+    head = q->head_seen; /* head only grows between slow paths: a bound that costs no miss */
+    if (tail - head > cap) head = q->head_seen = mp__load64_acquire(&q->head);
+    if (cap && !q->shut && !q->closed && !q->stream_producer && !mp__load(&q->recover) &&
+        !(tail & 7) && tail - head <= cap) {
+        for (; i < n; i++) {
+            size_t size = sizes[i];
+            mp__u64 rec = 8 + MP__PAD8(size);
+            mp__u32 h[2];
+            if (tail - head + rec + 8 > cap) head = q->head_seen = mp__load64_acquire(&q->head);
+            if ((!data[i] && size) || size > MP_MESSAGE_MAX || rec > cap / 2) break;
+            if ((q->maxsize && q->count - mp__load64(&q->taken) >= q->maxsize) ||
+                tail - head + rec + 8 > cap) {
+                *full = !q->grow || (q->maxsize && q->count - q->taken >= q->maxsize);
+                break;
+            }
+            h[0] = ((mp__u32)MP__REC_WHOLE << 29) | (mp__u32)size;
+            h[1] = (mp__u32)size;
+            memcpy(mp__ring(q) + (tail & (cap - 8)), h, sizeof h);
+            mp__ring_put(q, cap, tail + 8, data[i], size);
+            tail += rec;
+            mp__store64_release(&q->tail, tail); /* the commit */
+            q->count++;
+            if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
+        }
+    }
+    bump = i && mp__load(&q->rd_spin) && mp__xchg(&q->rd_spin, 0); /* under the lock */
+    mp__mutex_unlock(&q->m);
+    if (bump) {
+        mp__fetch_add(&q->readable.value, 1);
+        mp__wake(&q->readable, 0xffffffffu);
+    }
+    return (long)i;
+}
+/* Get: up to max whole records, packed into buf (bufcap bytes), or one allocated (out); how
+   many (0: the slow path), or an error: a lock's, or MP_ETOOBIG (*sizes set) or MP_ENOMEM
+   for the first. */
+MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, void **out,
+                               size_t *sizes, size_t max, int *empty) {
+    mp__u64 cap, head, tail, cap0;
+    size_t i = 0, used = 0;
+    mp__u32 bump;
+    int r = mp__queue_mutex(&q->cm), shrink = 0;
+    if (r != MP_OK) {
+        if (r != MP_EOWNERDEAD) return r;
+        mp__store(&q->recover, 1);
+        mp__mutex_unlock(&q->cm);
+        return 0;
+    }
+    cap = mp__queue_cap(q);
+    head = q->head;
+    tail = q->tail_seen; /* what was published when last read (a slow path resets it) */
+    if (head == tail || tail - head > cap) tail = q->tail_seen = mp__load64_acquire(&q->tail);
+    if (cap && q->shut != 2 && !q->stream_consumer && !q->stream_producer &&
+        !mp__load(&q->recover) && !(head & 7) && tail - head <= cap) {
+        while (i < max && head != tail) {
+            mp__u32 h[2], len;
+            memcpy(h, mp__ring(q) + (head & (cap - 8)), sizeof h);
+            len = MP__REC_LEN(h[0]);
+            if (MP__REC_KIND(h[0]) != MP__REC_WHOLE || h[1] != len ||
+                MP__PAD8(len) + 8 > tail - head)
+                break; /* the slow path checks it */
+            if (out) {
+                buf = (unsigned char *)MP_MALLOC(len ? len : 1);
+                if (!buf) {
+                    r = MP_ENOMEM;
+                    break;
+                }
+                *out = buf;
+            } else if (len > bufcap - used) {
+                if (i == 0) {
+                    r = MP_ETOOBIG;
+                    sizes[0] = len;
+                }
+                break;
+            }
+            mp__ring_take(q, cap, head + 8, buf ? buf + used : NULL, len);
+            head += 8 + MP__PAD8(len);
+            mp__store64_release(&q->head, head); /* the commit */
+            mp__store64_release(&q->taken, q->taken + 1);
+            if (head == tail && i + 1 < max) tail = q->tail_seen = mp__load64_acquire(&q->tail);
+            sizes[i++] = len;
+            used += len;
+        }
+        shrink = q->ring && (cap0 = mp__queue_cap0(q)) != 0 && tail - head <= cap0 / 4;
+        *empty = head == tail && !q->closed && !q->shut;
+    }
+    bump = i && mp__load(&q->wr_spin) && mp__xchg(&q->wr_spin, 0);
+    mp__mutex_unlock(&q->cm);
+    if (bump) {
+        mp__fetch_add(&q->writable.value, 1);
+        mp__wake(&q->writable, 0xffffffffu);
+    }
+    if (i && shrink) { /* drained: the grown ring goes, under both locks */
+        int held = 0;
+        if (mp__queue_lock(q, &cap, &held) == MP_OK && q->ring) mp__queue_shrink(q, &cap);
+        mp__queue_unlock(q, &held);
+    }
+    return i ? (long)i : r;
+}
+
+/* A bounded spin on the other side's position, before the slow path: 1 if it moved. It
+   yields the CPU between its rounds, so that on a machine with fewer cores than busy
+   processes the other side gets to run (spinning alone would hold it off: a collapse). */
+#ifndef MP__QYIELDS
+#define MP__QYIELDS 32
+#endif
+MP__FN int mp__queue_watch(volatile mp__u64 *pos) {
+    mp__u64 v = mp__load64_acquire(pos);
+    int i, k;
+    for (k = 0; k < MP__QYIELDS; k++) {
+        for (i = 0; i < MP__QSPIN / MP__QYIELDS; i++) {
+            mp__pause();
+            if (mp__load64_acquire(pos) != v) return 1;
+        }
+        mp__os_yield();
+    }
+    return 0;
 }
 
 MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
     mp_queue *q;
     mp__u64 cap = 4096;
+    int grow = capacity == 0;
     mp__init_globals();
-    if (!capacity) capacity = (size_t)1 << 20;
-    while (cap < capacity && cap < ((mp__u64)1 << 29)) cap <<= 1;
+    if (grow) capacity = (size_t)64 << 10; /* the first ring of an unbounded queue */
+    while (cap < capacity && cap < MP__QRING_MAX) cap <<= 1;
     if (cap < capacity) return NULL;
     q = (mp_queue *)mp__obj_new(sizeof(mp_queue) + (size_t)cap, MP__T_QUEUE);
     if (!q) return NULL;
     q->cap = cap;
     q->maxsize = maxsize;
     q->joinable = (mp__u32)joinable;
+    q->grow = (mp__u32)grow;
     return q;
 }
 MPDEF mp_queue *mp_queue_new(size_t capacity, size_t maxsize) {
@@ -7014,34 +7352,62 @@ MPDEF mp_queue *mp_joinable_queue_new(size_t capacity, size_t maxsize) {
     return mp__queue_new(capacity, maxsize, 1);
 }
 
+/* A record of rec bytes goes whole (else it is streamed): when it fits in half the ring, or
+   in an unbounded queue, whose ring grows to hold it. */
+MP__FN int mp__queue_whole(mp_queue *q, mp__u64 cap, mp__u64 rec) {
+    return rec <= cap / 2 || (q->grow && rec + 8 <= MP__QRING_MAX);
+}
+/* After an interrupted wait: the lock again, to undo a half-done stream (one try). */
+MP__FN int mp__queue_relock(mp_queue *q, mp__u64 *cap, int *held) {
+    if (!*held) (void)mp__queue_lock(q, cap, held);
+    return *held && *cap;
+}
+
 MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeout) {
     const unsigned char *src = (const unsigned char *)data;
     mp__u32 me = (mp__u32)mp__g.pid;
     mp__u64 cap, rec;
     double deadline = -1; /* set when first needed */
     size_t sent = 0;
-    int r = mp__obj_check(q, MP__T_QUEUE);
+    int held = 0, r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
     if ((!data && size) || mp__bad_timeout(timeout)) return MP_EINVAL;
     if (size > MP_MESSAGE_MAX || (mp__u64)size > 0xffffffffu) return MP_ETOOBIG; /* 32-bit total */
     rec = 8 + MP__PAD8(size);
-    r = mp__queue_lock(q, &cap);
+    {
+        const void *one[1];
+        long k;
+        int full = 0;
+        one[0] = data;
+        if ((k = mp__queue_put_fast(q, one, &size, 1, &full)) != 0) return k < 0 ? (int)k : MP_OK;
+        /* full: watch head a while without a lock (the consumers take theirs and need not
+           wait for ours), then the slow path, which sleeps */
+        if (full && timeout > 0 && mp__queue_watch(&q->head) &&
+            (k = mp__queue_put_fast(q, one, &size, 1, &full)) != 0)
+            return k < 0 ? (int)k : MP_OK;
+    }
+    r = mp__queue_lock(q, &cap, &held);
     while (r == MP_OK) { /* room for the message (or its first piece), and no other stream */
-        if (q->closed) {
+        int room = (!q->maxsize || q->count < q->maxsize) && !q->stream_producer;
+        if (q->shut) {
+            r = MP_ESHUTDOWN;
+        } else if (q->closed) {
             r = MP_ECLOSED;
-        } else if ((!q->maxsize || q->count < q->maxsize) && !q->stream_producer &&
-                   mp__queue_free_bytes(q, cap) >= (rec <= cap / 2 ? rec : cap / 4)) {
+        } else if (room &&
+                   mp__queue_free_bytes(q, cap) >= (mp__queue_whole(q, cap, rec) ? rec : cap / 4)) {
             break;
+        } else if (room && q->grow && mp__queue_whole(q, cap, rec)) {
+            r = mp__queue_grow(q, &cap, rec); /* never waits for a reader: MP_ENOMEM at most */
         } else {
-            r = mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100);
+            r = mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100, &held);
             if (r == MP_ETIMEDOUT) r = MP_EFULL;
         }
     }
-    if (r == MP_OK && rec <= cap / 2) {
+    if (r == MP_OK && mp__queue_whole(q, cap, rec)) {
         mp__ring_append(q, cap, MP__REC_WHOLE, src, size, size);
         q->count++;
         if (q->joinable) mp__fetch_add(&q->unfinished.value, 1); /* before anyone can get it */
-        mp__queue_unlock(q);
+        mp__queue_unlock(q, &held);
         mp__wake(&q->readable, 1);
         return MP_OK;
     }
@@ -7063,38 +7429,72 @@ MPDEF int mp_queue_put(mp_queue *q, const void *data, size_t size, double timeou
             if (kind == MP__REC_LAST) {
                 if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
                 q->stream_producer = 0;
-                mp__queue_unlock(q);
+                mp__queue_unlock(q, &held);
                 mp__wake(&q->writable, 0xffffffffu); /* producers waiting for the stream to end */
                 return MP_OK;
             }
             continue;
         }
-        r = q->closed ? MP_ECLOSED
-                      : mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100);
-        if (r == MP_OK && q->stream_producer != me) r = MP_ECORRUPT; /* emptied under it */
+        r = q->shut     ? MP_ESHUTDOWN
+            : q->closed ? MP_ECLOSED
+                        : mp__queue_sleep(q, &cap, &q->writable, &deadline, timeout, 100, &held);
+        if (r == MP_OK && q->stream_producer != me) /* emptied under it */
+            r = q->shut ? MP_ESHUTDOWN : MP_ECORRUPT;
+        if (r == MP_OK && q->shut) r = MP_ESHUTDOWN;
         if (r == MP_OK && q->closed) r = MP_ECLOSED;
         if (r == MP_ETIMEDOUT) r = MP_EFULL;
         /* giving up: the message is taken back, or dropped by the consumer that began it */
-        if (r != MP_OK && cap && q->stream_producer == me && mp__queue_end_stream(q, cap) != MP_OK)
+        if (r != MP_OK && mp__queue_relock(q, &cap, &held) && q->stream_producer == me &&
+            mp__queue_end_stream(q, cap) != MP_OK)
             r = MP_ECORRUPT;
     }
-    mp__queue_unlock(q);
+    mp__queue_unlock(q, &held);
+    return r;
+}
+
+/* Several messages in order, under one lock while they fit; one that does not waits as
+   mp_queue_put (the timeout bounds the whole call). */
+MPDEF int mp_queue_put_many(mp_queue *q, const void *const *data, const size_t *sizes, size_t n,
+                            size_t *done, double timeout) {
+    double deadline = -1;
+    size_t i = 0;
+    int r = mp__obj_check(q, MP__T_QUEUE);
+    if (done) *done = 0;
+    if (r != MP_OK) return r;
+    if ((n && (!data || !sizes)) || mp__bad_timeout(timeout)) return MP_EINVAL;
+    while (i < n) {
+        int full = 0;
+        long k = mp__queue_put_fast(q, data + i, sizes + i, n - i, &full);
+        if (k < 0) {
+            r = (int)k;
+            break;
+        }
+        i += (size_t)k;
+        if (i == n) break;
+        /* the next one does not go the fast way: mp_queue_put says why, or waits */
+        if (deadline < 0) deadline = mp__deadline(timeout);
+        r = mp_queue_put(q, data[i], sizes[i], mp__left(deadline) > 0 ? mp__left(deadline) : 0);
+        if (r != MP_OK) break;
+        i++;
+    }
+    if (done) *done = i;
     return r;
 }
 
 /* The rest of a streamed message, after its FIRST piece (got bytes): MP_OK once its LAST is
-   taken, MP__QEND if its producer gave up or died (the ABORT is dropped), or MP_ECORRUPT. */
-MP__FN int mp__queue_stream(mp_queue *q, mp__u64 *cap, unsigned char *buf, size_t got,
-                            size_t total) {
+   taken, MP__QEND if its producer gave up or died (the ABORT is dropped), or an error. */
+MP__FN int mp__queue_stream(mp_queue *q, mp__u64 *cap, unsigned char *buf, size_t got, size_t total,
+                            int *held) {
     mp__u32 me = (mp__u32)mp__g.pid, kind, len, t;
     double never = -1;
     for (;;) {
         int r;
         if (q->head == q->tail) {
             /* not interrupted: the rest of a begun message is on its way */
-            r = mp__queue_sleep2(q, cap, &q->readable, &never, MP_FOREVER, MP__QSPIN, 0);
+            r = mp__queue_sleep2(q, cap, &q->readable, &never, MP_FOREVER, MP__QSPIN, held, 0);
             if (r != MP_OK) return r;
-            if (q->stream_consumer != me) return MP_ECORRUPT; /* emptied under it */
+            if (q->stream_consumer != me) /* emptied under it */
+                return q->shut ? MP_ESHUTDOWN : MP_ECORRUPT;
             continue;
         }
         if (mp__ring_header(q, *cap, q->head, &kind, &len, &t) != MP_OK) return MP_ECORRUPT;
@@ -7117,14 +7517,26 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
     mp__u32 me = (mp__u32)mp__g.pid, kind, len, total;
     mp__u64 ring;
     double deadline = -1; /* set when first needed */
-    int r = mp__obj_check(q, MP__T_QUEUE);
+    int held = 0, r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
     if (!size || (!buf && cap && !out) || mp__bad_timeout(timeout)) return MP_EINVAL;
-    r = mp__queue_lock(q, &ring);
+    {
+        int empty = 0;
+        long k = mp__queue_get_fast(q, buf, cap, out, size, 1, &empty);
+        if (k != 0) return k < 0 ? (int)k : MP_OK;
+        if (empty && timeout > 0 && mp__queue_watch(&q->tail) &&
+            (k = mp__queue_get_fast(q, buf, cap, out, size, 1, &empty)) != 0)
+            return k < 0 ? (int)k : MP_OK;
+    }
+    r = mp__queue_lock(q, &ring, &held);
     while (r == MP_OK) { /* a message to begin: a WHOLE or a FIRST at head */
+        if (q->shut == 2) {
+            r = MP_ESHUTDOWN;
+            break;
+        }
         if (q->head == q->tail || q->stream_consumer) {
-            if (q->head == q->tail && q->closed && !q->stream_producer) {
-                r = MP_EOF;
+            if (q->head == q->tail && (q->closed || q->shut) && !q->stream_producer) {
+                r = q->shut ? MP_ESHUTDOWN : MP_EOF;
                 break;
             }
             if (q->head != q->tail) { /* another consumer's stream: its pieces are at head */
@@ -7137,7 +7549,7 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
                 }
             }
             r = mp__queue_sleep(q, &ring, q->stream_consumer ? &q->writable : &q->readable,
-                                &deadline, timeout, MP__QSPIN);
+                                &deadline, timeout, 100, &held); /* it spun in mp__queue_watch */
             if (r == MP_ETIMEDOUT) r = MP_EEMPTY;
             continue;
         }
@@ -7161,8 +7573,8 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
         mp__ring_drop(q, len);
         if (kind == MP__REC_FIRST) { /* claimed once its first piece is taken */
             q->stream_consumer = me;
-            r = mp__queue_stream(q, &ring, buf, len, total);
-            if (q->stream_consumer == me) {
+            r = mp__queue_stream(q, &ring, buf, len, total, &held);
+            if (mp__queue_relock(q, &ring, &held) && q->stream_consumer == me) {
                 q->stream_consumer = 0;
                 q->count--;
             }
@@ -7171,14 +7583,15 @@ MP__FN int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **out
             q->count--;
         }
         if (r == MP_OK) {
-            mp__queue_unlock(q);
+            if (q->ring) mp__queue_shrink(q, &ring);
+            mp__queue_unlock(q, &held);
             if (out) *out = buf;
             return MP_OK;
         }
         if (out) MP_FREE(buf);
         if (r == MP__QEND) r = MP_OK; /* aborted: the next message, within the deadline */
     }
-    mp__queue_unlock(q);
+    mp__queue_unlock(q, &held);
     return r;
 }
 MPDEF int mp_queue_get(mp_queue *q, void *buf, size_t cap, size_t *size, double timeout) {
@@ -7188,13 +7601,39 @@ MPDEF int mp_queue_get_alloc(mp_queue *q, void **data, size_t *size, double time
     if (!data) return MP_EINVAL;
     return mp__queue_get(q, NULL, 0, data, size, timeout);
 }
+/* The first message as mp_queue_get; then, under one lock, the whole messages that are
+   there and fit in what is left of buf, packed one after another. */
+MPDEF int mp_queue_get_many(mp_queue *q, void *buf, size_t cap, size_t *sizes, size_t max,
+                            size_t *got, double timeout) {
+    unsigned char *b = (unsigned char *)buf;
+    long k;
+    int empty = 0, r = mp__obj_check(q, MP__T_QUEUE);
+    if (got) *got = 0;
+    if (r != MP_OK) return r;
+    if (!got || !sizes || !max || (!buf && cap) || mp__bad_timeout(timeout)) return MP_EINVAL;
+    if ((k = mp__queue_get_fast(q, b, cap, NULL, sizes, max, &empty)) != 0) {
+        if (k < 0) return (int)k;
+        *got = (size_t)k;
+        return MP_OK;
+    }
+    r = mp__queue_get(q, b, cap, NULL, &sizes[0], timeout); /* waits, or streams */
+    if (r != MP_OK) return r;
+    k = max > 1 ? mp__queue_get_fast(q, b ? b + sizes[0] : NULL, cap - sizes[0], NULL, sizes + 1,
+                                     max - 1, &empty)
+                : 0;
+    *got = 1 + (k > 0 ? (size_t)k : 0);
+    return MP_OK;
+}
 /* The count, read without the lock: MP_ECORRUPT if no ring of this queue could hold it. */
 MP__FN long mp__queue_count(mp_queue *q) {
     mp__u64 cap, n;
     int r = mp__obj_check(q, MP__T_QUEUE);
     if (r != MP_OK) return r;
-    cap = mp__queue_cap(q);
-    n = q->count;
+    cap = mp__queue_cap0(q);
+    n = mp__load64(&q->taken);
+    n = q->count - n;
+    if (n > ((mp__u64)1 << 63)) n = 0; /* read while the slow path counted: about 0 */
+    if (q->grow) cap = MP__QRING_MAX;
     return !cap || n > cap / 8 + 1 ? (long)MP_ECORRUPT : (long)n;
 }
 MPDEF long mp_queue_qsize(mp_queue *q) {
@@ -7208,17 +7647,47 @@ MPDEF int mp_queue_full(mp_queue *q) {
     long n = mp__queue_count(q);
     return n < 0 ? (int)n : q->maxsize != 0 && (mp__u64)n >= q->maxsize;
 }
-MPDEF int mp_queue_close(mp_queue *q) {
-    mp__u64 cap;
-    int r = mp__obj_check(q, MP__T_QUEUE);
-    if (r != MP_OK) return r;
-    r = mp__queue_lock(q, &cap); /* closed even if it was found corrupted */
-    q->closed = 1;
+/* close and shutdown: wake every waiter, who then finds the queue's new state. */
+MP__FN void mp__queue_wake_all(mp_queue *q, int *held) {
     mp__fetch_add(&q->readable.value, 1);
     mp__fetch_add(&q->writable.value, 1);
-    mp__queue_unlock(q);
+    mp__queue_unlock(q, held);
     mp__wake(&q->readable, 0xffffffffu);
     mp__wake(&q->writable, 0xffffffffu);
+}
+MPDEF int mp_queue_close(mp_queue *q) {
+    mp__u64 cap;
+    int held = 0, r = mp__obj_check(q, MP__T_QUEUE);
+    if (r != MP_OK) return r;
+    r = mp__queue_lock(q, &cap, &held); /* closed even if it was found corrupted */
+    if (!held) return r;
+    q->closed = 1;
+    mp__queue_wake_all(q, &held);
+    return r;
+}
+MPDEF int mp_queue_shutdown(mp_queue *q, int immediate) {
+    mp__u64 cap;
+    int held = 0, r = mp__obj_check(q, MP__T_QUEUE);
+    if (r != MP_OK) return r;
+    r = mp__queue_lock(q, &cap, &held); /* shut down even if it was found corrupted */
+    if (!held) return r;
+    if (q->shut != 2) q->shut = immediate ? 2 : 1;
+    if (immediate && cap) {
+        /* the messages dropped are done with, for join (a stream still being put is not
+           counted there yet) */
+        mp__u64 n = q->count;
+        if (q->stream_producer && q->tail != q->stream_start && n) n--;
+        (void)mp__queue_reset(q);
+        if (q->ring) mp__queue_shrink(q, &cap);
+        while (q->joinable) {
+            mp__u32 v = mp__load(&q->unfinished.value), d = n < v ? (mp__u32)n : v;
+            if (mp__cas(&q->unfinished.value, v, v - d)) {
+                if (v && v == d) mp__wake(&q->unfinished, 0xffffffffu);
+                break;
+            }
+        }
+    }
+    mp__queue_wake_all(q, &held);
     return r;
 }
 MPDEF int mp_queue_task_done(mp_queue *q) {
@@ -7245,7 +7714,8 @@ MPDEF int mp_queue_join(mp_queue *q, double timeout) {
         double left = mp__left(deadline);
         if (v == 0) return MP_OK;
         if (left <= 0) return MP_ETIMEDOUT;
-        if (mp__wait_intr(&q->unfinished, v, left) == MP_EINTERRUPTED) return MP_EINTERRUPTED;
+        r = mp__wait_intr(&q->unfinished, v, left);
+        if (r != MP_OK && r != MP_ETIMEDOUT) return r; /* interrupted */
     }
 }
 MPDEF int mp_queue_free(mp_queue *q) {

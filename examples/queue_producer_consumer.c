@@ -41,9 +41,10 @@
            print('get_nowait(): Empty')
 
    C differences:
-   - mp_queue_new(capacity, maxsize) is Queue(maxsize): capacity is the size of its ring of
-     bytes in the family arena (0: 1 MiB). The queue pointer travels inside the argument
-     struct and is valid in the child under fork and spawn.
+   - mp_queue_new(0, maxsize) is Queue(maxsize): unbounded in bytes, as Python's (its ring
+     grows in the family arena); a capacity > 0 would bound its ring of bytes instead. The
+     queue pointer travels inside the argument struct and is valid in the child under fork
+     and spawn.
    - A message is bytes, not a pickled object: the producer puts the string with its NUL,
      and the consumer gets it into a buffer (mp_queue_get says how many bytes it wrote).
    - Instead of the None sentinel, the producer closes the queue: mp_queue_close() lets the

@@ -130,7 +130,7 @@ def c_listener_python_client(fam, address, sizes):
     check("C listener, Python client, %s, 0 B .. %d B" % (fam, max(sizes)),
           ok and code == 0 and "accept 0" in out, detail + out)
     check("C listener, Python client, %s, wrong key: AuthenticationError / MP_EAUTH" % fam,
-          wrong == "AuthenticationError" and "accept -35" in out, wrong + out)
+          wrong == "AuthenticationError" and "accept -33" in out, wrong + out)
 
 
 def c_listener_many_python_clients(address, n=16):

@@ -234,8 +234,8 @@ static unsigned qt_seed(unsigned salt) {
                  (unsigned)(mp__u64)(mp__os_now() * 1e6);
     return s ? s : 1;
 }
-static mp__u64 qt_load64(mp__u64 *p) {
-    return *(volatile mp__u64 *)p;
+static mp__u64 qt_load64(volatile mp__u64 *p) {
+    return *p;
 }
 /* Writes bytes into the ring, wrapping, as a producer would (the tests build states with it). */
 static void qt_write(mp_queue *q, mp__u64 pos, const void *src, size_t n) {
@@ -613,6 +613,7 @@ static int qt_finish_then_die(void *arg, size_t size) {
         if (mp__load(&d->done.value)) return 0; /* too late: the get gave up first */
         mp__pause();
     }
+    mp__mutex_lock(&q->cm, MP_FOREVER); /* both locks, as a slow get holds them */
     mp__mutex_lock(&q->m, MP_FOREVER);
     memcpy(h, (unsigned char *)q->data + (q->head & (q->cap - 1)), sizeof h);
     q->head += 8 + ((MP__REC_LEN(h[0]) + 7) & ~7u);
@@ -620,6 +621,7 @@ static int qt_finish_then_die(void *arg, size_t size) {
     q->count--;
     mp__fetch_add(&q->writable.value, 1);
     mp__mutex_unlock(&q->m);
+    mp__mutex_unlock(&q->cm);
     mp__wake(&q->writable, 0xffffffffu);
     while (*(volatile mp__u32 *)&q->stream_consumer != d->getter && !mp__load(&d->done.value))
         mp__os_sleep(0.0001);
@@ -999,6 +1001,436 @@ static int test_queue_stress_random_sizes(void) {
     return 0;
 }
 
+/* -- an unbounded queue (no capacity given): put never waits for a reader ------------------ */
+static heap_stats qt_heap(void) {
+    mp__heap v;
+    heap_stats st;
+    memset(&st, 0, sizeof st);
+    if (mp__heap_view(&v, mp__g.arena, mp__g.arena_size)) (void)heap_check(&v, &st);
+    return st;
+}
+/* As a Python user tries it: 20,000 puts of 100 bytes and one of 2 MiB into a default queue
+   with no reader, each put_nowait; then all of it comes back, and the memory goes back. */
+static int test_queue_unbounded_default(void) {
+    size_t big = (size_t)2 << 20, n, i;
+    unsigned char *b = (unsigned char *)malloc(big);
+    unsigned char m[100];
+    mp_queue *q = mp_queue_new(0, 0), *sq = mp_simple_queue_new();
+    heap_stats before;
+    CHECK(b != NULL && q != NULL && sq != NULL);
+    CHECK_EQ(mp_queue_put(q, b, 64, 0), MP_OK); /* whatever a process makes once, made */
+    CHECK_EQ(mp_queue_get(q, b, 64, &n, 0), MP_OK);
+    before = qt_heap();
+    for (i = 0; i < 20000; i++) {
+        memset(m, (int)(i & 0xff), sizeof m);
+        memcpy(m, &i, sizeof i);
+        CHECK_EQ(mp_queue_put(q, m, sizeof m, 0), MP_OK);
+    }
+    fill(b, big, 5);
+    CHECK_EQ(mp_queue_put(q, b, big, 0), MP_OK);
+    CHECK_EQ(mp_queue_put(sq, b, big, 0), MP_OK);
+    CHECK_EQ(mp_queue_qsize(q), 20001);
+    CHECK_EQ(mp_queue_full(q), 0);
+    for (i = 0; i < 20000; i++) {
+        size_t k;
+        CHECK_EQ(mp_queue_get(q, m, sizeof m, &n, 0), MP_OK);
+        memcpy(&k, m, sizeof k);
+        CHECK(n == sizeof m && k == i && m[99] == (unsigned char)(i & 0xff));
+    }
+    memset(b, 0, big);
+    CHECK_EQ(mp_queue_get(q, b, big, &n, 0), MP_OK);
+    CHECK(n == big && check_fill(b, n, 5));
+    memset(b, 0, big);
+    CHECK_EQ(mp_queue_get(sq, b, big, &n, 0), MP_OK);
+    CHECK(n == big && check_fill(b, n, 5));
+    CHECK_EQ(mp_queue_get(q, m, sizeof m, &n, 0), MP_EEMPTY);
+    /* drained: the grown rings are gone (the heap is the family's: under spawn the parent
+       may make an object of its own meanwhile, so each queue is asked too) */
+    CHECK(q->ring == NULL && sq->ring == NULL);
+    CHECK(qt_heap().used <= before.used + 1);
+    /* maxsize still bounds the count of an unbounded queue */
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    q = mp_queue_new(0, 2);
+    CHECK(q != NULL);
+    CHECK_EQ(mp_queue_put(q, b, big, 0), MP_OK);
+    CHECK_EQ(mp_queue_put(q, "a", 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_put(q, "b", 1, 0), MP_EFULL);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    CHECK_EQ(mp_queue_free(sq), MP_OK);
+    free(b);
+    return 0;
+}
+/* A queue alive for days: filled and drained many times, random sizes, runs in constant
+   memory. */
+static int test_queue_unbounded_constant_memory(void) {
+    mp_queue *q = mp_queue_new(0, 0);
+    unsigned rng = qt_seed(7);
+    unsigned char *b = (unsigned char *)malloc((size_t)64 << 10);
+    heap_stats base;
+    int round;
+    CHECK(q != NULL && b != NULL);
+    memset(&base, 0, sizeof base);
+    for (round = 0; round < test_rounds(40); round++) {
+        mp__u32 k, count = qt_rand(&rng) % 3000, id, seq;
+        size_t n;
+        for (k = 0; k < count; k++) {
+            n = qt_rand(&rng) % 8 ? 16 + qt_rand(&rng) % 300 : 16 + qt_rand(&rng) % 60000;
+            qt_make(b, k, 1, n);
+            CHECK_EQ(mp_queue_put(q, b, n, 0), MP_OK);
+        }
+        for (k = 0; k < count; k++) {
+            CHECK_EQ(mp_queue_get(q, b, (size_t)64 << 10, &n, 0), MP_OK);
+            CHECK(qt_valid(b, n, &id, &seq) && id == 1 && seq == k);
+        }
+        CHECK_EQ(mp_queue_qsize(q), 0);
+        if (round == 0) base = qt_heap(); /* after one round: what a process makes once */
+        CHECK(q->ring == NULL);
+        CHECK_EQ(qt_heap().used, base.used);
+    }
+    free(b);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    return 0;
+}
+/* Up to what the arena allows, then MP_ENOMEM (never a wait); everything put comes back, and
+   the queue works again once there is room. */
+static int test_queue_unbounded_enomem(void) {
+    static void *hog[4096];
+    size_t nhog = 0, sz = (size_t)256 << 20, n, i, put = 0;
+    unsigned char *b = (unsigned char *)malloc((size_t)100 << 10);
+    mp_queue *q = mp_queue_new(0, 0);
+    mp__u32 id, seq;
+    int r;
+    CHECK(q != NULL && b != NULL);
+    while (sz >= ((size_t)4 << 20) && nhog < 4096) { /* leave the arena a few MiB */
+        void *p = mp_shared_alloc(sz);
+        if (p)
+            hog[nhog++] = p;
+        else
+            sz /= 2;
+    }
+    for (;;) {
+        qt_make(b, (mp__u32)put, 2, (size_t)100 << 10);
+        r = mp_queue_put(q, b, (size_t)100 << 10, MP_FOREVER);
+        if (r != MP_OK) break;
+        put++;
+    }
+    CHECK_EQ(r, MP_ENOMEM);
+    CHECK(put > 0);
+    CHECK_EQ(mp_queue_qsize(q), (long)put);
+    for (i = 0; i < nhog; i++) mp_shared_free(hog[i]);
+    CHECK_EQ(mp_queue_put(q, "z", 1, 0), MP_OK);
+    for (i = 0; i < put; i++) {
+        CHECK_EQ(mp_queue_get(q, b, (size_t)100 << 10, &n, 0), MP_OK);
+        CHECK(qt_valid(b, n, &id, &seq) && id == 2 && seq == i);
+    }
+    CHECK_EQ(mp_queue_get(q, b, 16, &n, 0), MP_OK);
+    CHECK(n == 1 && b[0] == 'z');
+    free(b);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    return 0;
+}
+
+/* -- shutdown (Python 3.13's Queue.shutdown), ported from Lib/test/test_queue.py ------------ */
+static int test_queue_shutdown(void) {
+    char b[16];
+    size_t n;
+    int imm;
+    mp_queue *q;
+    /* test_shutdown_empty */
+    for (imm = 0; imm < 2; imm++) {
+        q = mp_queue_new(0, 0);
+        CHECK(q != NULL);
+        CHECK_EQ(mp_queue_shutdown(q, imm), MP_OK);
+        CHECK_EQ(mp_queue_put(q, "data", 4, 0), MP_ESHUTDOWN);
+        CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, MP_FOREVER), MP_ESHUTDOWN);
+        CHECK_EQ(mp_queue_free(q), MP_OK);
+    }
+    /* test_shutdown_nonempty: gets drain, then ShutDown; immediate drops the items */
+    for (imm = 0; imm < 2; imm++) {
+        q = mp_queue_new(0, 1);
+        CHECK(q != NULL);
+        CHECK_EQ(mp_queue_put(q, "data", 4, 0), MP_OK);
+        CHECK_EQ(mp_queue_shutdown(q, imm), MP_OK);
+        CHECK_EQ(mp_queue_put(q, "more", 4, 0), MP_ESHUTDOWN);
+        if (!imm) {
+            CHECK_EQ(mp_queue_qsize(q), 1);
+            CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+            CHECK(n == 4 && memcmp(b, "data", 4) == 0);
+        } else {
+            CHECK_EQ(mp_queue_qsize(q), 0);
+        }
+        CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, MP_FOREVER), MP_ESHUTDOWN);
+        CHECK_EQ(mp_queue_free(q), MP_OK);
+    }
+    /* test_shutdown_allowed_transitions: then immediate is allowed; immediate stays */
+    q = mp_queue_new(0, 0);
+    CHECK(q != NULL);
+    CHECK_EQ(mp_queue_put(q, "x", 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_shutdown(q, 0), MP_OK);
+    CHECK_EQ(mp_queue_shutdown(q, 1), MP_OK);
+    CHECK_EQ(mp_queue_qsize(q), 0);
+    CHECK_EQ(mp_queue_shutdown(q, 0), MP_OK);
+    CHECK_EQ(mp_queue_put(q, "y", 1, 0), MP_ESHUTDOWN);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_ESHUTDOWN);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    /* test_shutdown_immediate_put_join / _get_task_done_join: the dropped items are done */
+    q = mp_joinable_queue_new(0, 0);
+    CHECK(q != NULL);
+    CHECK_EQ(mp_queue_put(q, "Y", 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_put(q, "Z", 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+    CHECK_EQ(mp_queue_join(q, 0), MP_ETIMEDOUT);
+    CHECK_EQ(mp_queue_shutdown(q, 1), MP_OK);
+    CHECK_EQ(mp_queue_join(q, 0), MP_ETIMEDOUT); /* the one taken is not done yet */
+    CHECK_EQ(mp_queue_task_done(q), MP_OK);
+    CHECK_EQ(mp_queue_join(q, 0), MP_OK);
+    CHECK_EQ(mp_queue_task_done(q), MP_EOVERFLOW);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    /* a bounded queue: the same */
+    q = mp_queue_new(4096, 0);
+    CHECK(q != NULL);
+    CHECK_EQ(mp_queue_put(q, "x", 1, 0), MP_OK);
+    CHECK_EQ(mp_queue_shutdown(q, 0), MP_OK);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_OK);
+    CHECK_EQ(mp_queue_get(q, b, sizeof b, &n, 0), MP_ESHUTDOWN);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    return 0;
+}
+/* Getters waiting on an empty queue and putters waiting on a full one, in other processes,
+   wake at once with MP_ESHUTDOWN (test_shutdown_[immediate_]all_methods_in_many_threads). */
+typedef struct qt_shut {
+    mp_queue *empty, *full, *stream;
+    mp__u32 waiting;
+} qt_shut;
+static int qt_shut_waiter(void *arg, size_t size) {
+    qt_shut *s = *(qt_shut **)arg;
+    static unsigned char big[20000];
+    char b[16];
+    size_t n;
+    int r, kind = (int)(mp__fetch_add(&s->waiting, 1) % 3);
+    (void)size;
+    if (kind == 0)
+        r = mp_queue_get(s->empty, b, sizeof b, &n, MP_FOREVER);
+    else if (kind == 1)
+        r = mp_queue_put(s->full, "w", 1, MP_FOREVER);
+    else /* a stream into a 4 KiB ring that nobody reads */
+        r = mp_queue_put(s->stream, big, sizeof big, MP_FOREVER);
+    return r == MP_ESHUTDOWN ? 0 : 10 - r;
+}
+static int test_queue_shutdown_wakes_waiters(void) {
+    qt_shut *s = (qt_shut *)mp_shared_alloc(sizeof *s);
+    mp_process p[6];
+    int imm, i, code;
+    CHECK(s != NULL);
+    for (imm = 0; imm < 2; imm++) {
+        char b[16];
+        size_t n;
+        s->empty = mp_queue_new(0, 0);
+        s->full = mp_queue_new(0, 1);
+        s->stream = mp_queue_new(4096, 0);
+        s->waiting = 0;
+        CHECK(s->empty && s->full && s->stream);
+        CHECK_EQ(mp_queue_put(s->full, "f", 1, 0), MP_OK);
+        for (i = 0; i < 6; i++) {
+            CHECK_EQ(mp_process_init(&p[i], qt_shut_waiter, &s, sizeof s, NULL), MP_OK);
+            mp_process_set_daemon(&p[i], 1);
+            CHECK_EQ(mp_process_start(&p[i]), MP_OK);
+        }
+        /* wait until they sleep: 2 getters, 2 putters, and 2 streams (one waits for the other) */
+        while (mp__load(&s->empty->readable.waiters) + mp__load(&s->full->writable.waiters) +
+                   mp__load(&s->stream->writable.waiters) <
+               6)
+            mp__os_sleep(0.001);
+        CHECK_EQ(mp_queue_shutdown(s->empty, imm), MP_OK);
+        CHECK_EQ(mp_queue_shutdown(s->full, imm), MP_OK);
+        CHECK_EQ(mp_queue_shutdown(s->stream, imm), MP_OK);
+        for (i = 0; i < 6; i++) {
+            CHECK_EQ(mp_process_join(&p[i], 30), MP_OK);
+            CHECK_EQ(mp_process_exitcode(&p[i], &code), 1);
+            CHECK_EQ(code, 0);
+            mp_process_close(&p[i]);
+        }
+        /* the full queue's item: kept for a drain, or dropped */
+        CHECK_EQ(mp_queue_get(s->full, b, sizeof b, &n, 0), imm ? MP_ESHUTDOWN : MP_OK);
+        CHECK_EQ(mp_queue_get(s->stream, b, sizeof b, &n, 0), MP_ESHUTDOWN);
+        CHECK_EQ(mp_queue_qsize(s->stream), 0);
+        CHECK_EQ(mp_queue_free(s->empty), MP_OK);
+        CHECK_EQ(mp_queue_free(s->full), MP_OK);
+        CHECK_EQ(mp_queue_free(s->stream), MP_OK);
+    }
+    return 0;
+}
+
+/* -- put_many / get_many -------------------------------------------------------------------- */
+static int test_queue_put_get_many(void) {
+    mp_queue *q = mp_queue_new(4096, 0);
+    const void *d[8];
+    size_t s[8], sizes[8], done = 99, got = 99, i;
+    static unsigned char big[3000], buf[8192];
+    char one[8] = "abcdefg";
+    CHECK(q != NULL);
+    for (i = 0; i < 8; i++) d[i] = one, s[i] = i;
+    CHECK_EQ(mp_queue_put_many(q, d, s, 8, &done, 0), MP_OK);
+    CHECK_EQ(done, 8);
+    CHECK_EQ(mp_queue_qsize(q), 8);
+    CHECK_EQ(mp_queue_get_many(q, buf, 10, sizes, 8, &got, 0), MP_OK); /* 0+1+2+3+4 fit */
+    CHECK_EQ(got, 5);
+    for (i = 0; i < got; i++) CHECK_EQ(sizes[i], i);
+    CHECK(memcmp(buf, "aababcabcd", 10) == 0);
+    CHECK_EQ(mp_queue_get_many(q, buf, 4, sizes, 8, &got, 0), MP_ETOOBIG); /* 5 > 4 */
+    CHECK_EQ(sizes[0], 5);
+    CHECK_EQ(mp_queue_get_many(q, buf, sizeof buf, sizes, 8, &got, 0), MP_OK);
+    CHECK_EQ(got, 3);
+    CHECK_EQ(mp_queue_get_many(q, buf, sizeof buf, sizes, 8, &got, 0), MP_EEMPTY);
+    CHECK_EQ(got, 0);
+    /* a streamed message in the middle, and a full ring: the timeout ends it */
+    d[1] = big;
+    s[1] = sizeof big;
+    fill(big, sizeof big, 3);
+    CHECK_EQ(mp_queue_put_many(q, d, s, 3, &done, 0), MP_OK); /* streams, with no reader */
+    CHECK_EQ(done, 3);
+    CHECK_EQ(mp_queue_get_many(q, buf, sizeof buf, sizes, 8, &got, 0), MP_OK);
+    CHECK_EQ(got, 1); /* the stream is taken alone */
+    CHECK_EQ(mp_queue_get_many(q, buf, sizeof buf, sizes, 8, &got, 0), MP_OK);
+    CHECK(got == 2 && sizes[0] == sizeof big && check_fill(buf, sizeof big, 3));
+    CHECK(sizes[1] == 2 && memcmp(buf + sizeof big, "ab", 2) == 0); /* the next, whole */
+    for (i = 0; i < 8; i++) d[i] = big, s[i] = 1000;
+    CHECK_EQ(mp_queue_put_many(q, d, s, 8, &done, 0.01), MP_EFULL);
+    CHECK_EQ(done, 4); /* 4 records of 1008 bytes fill a 4 KiB ring */
+    /* bad input */
+    CHECK_EQ(mp_queue_put_many(q, NULL, s, 1, &done, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_put_many(q, d, s, 0, NULL, 0), MP_OK);
+    CHECK_EQ(mp_queue_get_many(q, buf, sizeof buf, NULL, 8, &got, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_get_many(q, buf, sizeof buf, sizes, 0, &got, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_get_many(q, buf, sizeof buf, sizes, 8, NULL, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_put_many(NULL, d, s, 1, &done, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_get_many(q, NULL, 8, sizes, 8, &got, 0), MP_EINVAL);
+    d[0] = NULL;
+    CHECK_EQ(mp_queue_put_many(q, d, s, 1, &done, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    return 0;
+}
+
+/* -- an unbounded queue whose producer and consumer are killed at random moments ----------- */
+/* In the fast paths (one lock each), in the middle of growing the ring, in put_many and
+   get_many: what arrives is whole and in order, the consumer loses at most what it was
+   taking, the queue goes on with an exact count, and nobody hangs. */
+typedef struct qt_kill {
+    mp_queue *q;
+    unsigned seed;
+    mp__u32 last; /* the consumer's last seq seen, plus 1 */
+    mp__u32 bad, started_p, started_c;
+} qt_kill;
+static int qt_kill_producer(void *arg, size_t size) {
+    qt_kill *k = *(qt_kill **)arg;
+    unsigned rng = k->seed;
+    unsigned char *b = (unsigned char *)malloc((size_t)8 * 70000);
+    mp__u32 seq;
+    (void)size;
+    if (!b) return 2;
+    mp__store(&k->started_p, 1);
+    for (seq = 0;;) {
+        unsigned mode = qt_rand(&rng) % 4;
+        if (mode == 0) { /* a batch of small ones */
+            const void *d[8];
+            size_t s[8], done, i;
+            for (i = 0; i < 8; i++) {
+                s[i] = 16 + qt_rand(&rng) % 100;
+                qt_make(b + i * 128, seq + (mp__u32)i, 3, s[i]);
+                d[i] = b + i * 128;
+            }
+            if (mp_queue_put_many(k->q, d, s, 8, &done, MP_FOREVER) != MP_OK) return 3;
+            seq += 8;
+        } else { /* one, now and then big enough to grow the ring */
+            size_t n = mode == 1 ? 16 + qt_rand(&rng) % 60000 : 16 + qt_rand(&rng) % 200;
+            qt_make(b, seq, 3, n);
+            if (mp_queue_put(k->q, b, n, MP_FOREVER) != MP_OK) return 4;
+            seq++;
+        }
+    }
+}
+static int qt_kill_consumer(void *arg, size_t size) {
+    qt_kill *k = *(qt_kill **)arg;
+    unsigned char *b = (unsigned char *)malloc((size_t)1 << 20);
+    unsigned rng = k->seed * 3u + 1u;
+    (void)size;
+    if (!b) return 2;
+    mp__store(&k->started_c, 1);
+    for (;;) {
+        size_t sizes[8], got = 0, i, off = 0;
+        mp__u32 id, seq;
+        int r;
+        if (qt_rand(&rng) % 2) {
+            r = mp_queue_get_many(k->q, b, (size_t)1 << 20, sizes, 8, &got, MP_FOREVER);
+        } else {
+            r = mp_queue_get(k->q, b, (size_t)1 << 20, &sizes[0], MP_FOREVER);
+            got = 1;
+        }
+        if (r != MP_OK) return 3;
+        for (i = 0; i < got; i++) {
+            if (!qt_valid(b + off, sizes[i], &id, &seq) || id != 3 || seq + 1 <= k->last)
+                mp__fetch_add(&k->bad, 1);
+            else
+                k->last = seq + 1;
+            off += sizes[i];
+        }
+    }
+}
+static int test_queue_unbounded_killed(void) {
+    qt_kill *k = (qt_kill *)mp_shared_alloc(sizeof *k);
+    unsigned char *b = (unsigned char *)malloc((size_t)1 << 20);
+    mp_queue *q = mp_queue_new(0, 0);
+    unsigned rng = qt_seed(11);
+    int round;
+    CHECK(k != NULL && b != NULL && q != NULL);
+    k->q = q;
+    for (round = 0; round < test_rounds(10); round++) {
+        mp_process p, c;
+        mp__u32 id, seq, last;
+        size_t n, i;
+        int r;
+        k->seed = qt_rand(&rng) | 1;
+        k->last = 0;
+        k->started_p = k->started_c = 0;
+        CHECK_EQ(mp_process_init(&p, qt_kill_producer, &k, sizeof k, NULL), MP_OK);
+        CHECK_EQ(mp_process_init(&c, qt_kill_consumer, &k, sizeof k, NULL), MP_OK);
+        mp_process_set_daemon(&p, 1);
+        mp_process_set_daemon(&c, 1);
+        CHECK_EQ(mp_process_start(&p), MP_OK);
+        CHECK_EQ(mp_process_start(&c), MP_OK);
+        while (!mp__load(&k->started_p) || !mp__load(&k->started_c)) mp__os_sleep(0.0005);
+        for (i = qt_rand(&rng) % 200000; i > 0; i--) mp__pause();
+        if (qt_rand(&rng) % 2) { /* in either order */
+            CHECK_EQ(mp_process_kill(&p), MP_OK);
+            for (i = qt_rand(&rng) % 20000; i > 0; i--) mp__pause();
+            CHECK_EQ(mp_process_kill(&c), MP_OK);
+        } else {
+            CHECK_EQ(mp_process_kill(&c), MP_OK);
+            for (i = qt_rand(&rng) % 20000; i > 0; i--) mp__pause();
+            CHECK_EQ(mp_process_kill(&p), MP_OK);
+        }
+        CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+        CHECK_EQ(mp_process_join(&c, 30), MP_OK);
+        mp_process_close(&p);
+        mp_process_close(&c);
+        CHECK_EQ(k->bad, 0);
+        /* the rest arrives whole, after what the consumer saw (it may have lost one) */
+        last = k->last;
+        while ((r = mp_queue_get(q, b, (size_t)1 << 20, &n, 0)) == MP_OK) {
+            CHECK(qt_valid(b, n, &id, &seq) && id == 3 && seq + 1 > last);
+            last = seq + 1;
+        }
+        CHECK_EQ(r, MP_EEMPTY);
+        CHECK_EQ(mp_queue_qsize(q), 0);
+        CHECK_EQ(mp_queue_put(q, "ok", 2, 5), MP_OK);
+        CHECK_EQ(mp_queue_get(q, b, 16, &n, 5), MP_OK);
+        CHECK(n == 2 && memcmp(b, "ok", 2) == 0);
+    }
+    free(b);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    return 0;
+}
+
 static const mp_test queue_tests[] = {
     {"queue_basic", test_queue_basic},
     {"queue_close", test_queue_close},
@@ -1012,4 +1444,11 @@ static const mp_test queue_tests[] = {
     {"queue_edges", test_queue_edges},
     {"queue_corrupt", test_queue_corrupt},
     {"queue_stress_random_sizes", test_queue_stress_random_sizes},
+    {"queue_unbounded_default", test_queue_unbounded_default},
+    {"queue_unbounded_constant_memory", test_queue_unbounded_constant_memory},
+    {"queue_unbounded_enomem", test_queue_unbounded_enomem},
+    {"queue_shutdown", test_queue_shutdown},
+    {"queue_shutdown_wakes_waiters", test_queue_shutdown_wakes_waiters},
+    {"queue_put_get_many", test_queue_put_get_many},
+    {"queue_unbounded_killed", test_queue_unbounded_killed},
     {NULL, NULL}};
