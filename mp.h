@@ -4690,6 +4690,17 @@ MP__FN int mp__mutex_lock2(mp__mutex *m, double timeout, int intr) {
 MP__FN int mp__mutex_lock(mp__mutex *m, double timeout) {
     return mp__mutex_lock2(m, timeout, 0);
 }
+/* One try, no wait: 1 if the lock is now ours (linked in the robust list like any other). */
+MP__FN int mp__mutex_trylock(mp__mutex *m) {
+    if (mp__load(&m->w.value) != 0) return 0;
+    mp__os_robust_pending(&m->w.value);
+    if (mp__cas(&m->w.value, 0, (mp__u32)mp__g.pid)) {
+        mp__os_robust_link(&m->w.value);
+        return 1;
+    }
+    mp__os_robust_pending(NULL);
+    return 0;
+}
 MP__FN int mp__mutex_unlock(mp__mutex *m) {
     mp__u32 v;
     if (!mp__mutex_owned(m)) return MP_ENOTOWNER;
@@ -7052,7 +7063,7 @@ MP__FN int mp__queue_reap(mp_queue *q, mp__u64 cap, int always) {
 MP__FN int mp__queue_mutex(mp__mutex *m) {
     int i;
     for (i = 0; i < MP__QLOCKSPIN + 4; i++) { /* the last tries give the holder the CPU */
-        if (mp__load(&m->w.value) == 0 && mp__cas(&m->w.value, 0, (mp__u32)mp__g.pid)) return MP_OK;
+        if (mp__mutex_trylock(m)) return MP_OK;
         if (i < MP__QLOCKSPIN)
             mp__pause();
         else
