@@ -1185,8 +1185,10 @@ static int test_parent_process(void) {
     flag_wait(&f->ready, 1);
     CHECK_EQ(mp_process_kill(&c), MP_OK);
     CHECK_EQ(mp_process_join(&c, 30), MP_OK);
+#ifndef _WIN32
     flag_wait(&f->ready, 2); /* the grandchild saw its parent end */
     CHECK_EQ(f->counter, 1);
+#endif /* Windows: the child's job object took the grandchild with it (no orphans) */
     mp_process_close(&c);
     return 0;
 }
