@@ -138,6 +138,25 @@ if [ "${STRESS_LOAD:-1}" != 0 ]; then
     echo "== load: 3 busy loops, fork + 64 MiB churn (pids ${load_pids[*]})"
 fi
 
+# tally OUT RC: the counts of one run (p, f; a run with no summary line, or that failed with no
+# failed test, counts as one failure), added to passed, failed and the leg's bad.
+tally() {
+    local last
+    last=$(printf '%s\n' "$1" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+    if [ -n "$last" ]; then
+        p=${last%% passed*}
+        f=${last#*, }
+        f=${f%% failed*}
+    else
+        p=0
+        f=1
+    fi
+    [ "$2" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    passed=$((passed + p))
+    failed=$((failed + f))
+    bad=$((bad + f))
+}
+
 # run_leg LEG SECONDS COMMAND...: passes over the selection (one run of the runner each)
 # until the time is up, at least one.
 run_leg() {
@@ -153,19 +172,7 @@ run_leg() {
                 "$@" -t "$TIMEOUT" -x "${SEL[@]}" 2>&1 | tr -d '\r'
         )
         rc=$?
-        last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-        if [ -n "$last" ]; then
-            p=${last%% passed*}
-            f=${last#*, }
-            f=${f%% failed*}
-        else
-            p=0
-            f=1
-        fi
-        [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-        passed=$((passed + p))
-        failed=$((failed + f))
-        bad=$((bad + f))
+        tally "$out" "$rc"
         if [ "$f" -gt 0 ]; then
             echo "   FAIL $leg pass $pass (exit $rc):"
             printf '%s\n' "$out" | grep -v -E '^(ok |mp\.h tests:)' | sed 's/^/      /' | head -n 60
@@ -187,19 +194,7 @@ run_wake_leg() {
                 wine $B/t.exe -t "$TIMEOUT" -x "${WAKE_TESTS[@]}" 2>&1 | tr -d '\r'
         )
         rc=$?
-        last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-        if [ -n "$last" ]; then
-            p=${last%% passed*}
-            f=${last#*, }
-            f=${f%% failed*}
-        else
-            p=0
-            f=1
-        fi
-        [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-        passed=$((passed + p))
-        failed=$((failed + f))
-        bad=$((bad + f))
+        tally "$out" "$rc"
         [ "$f" -gt 0 ] && printf '%s\n' "$out" | grep -v -E '^(ok |mp\.h tests:)' | sed 's/^/      /' | head -n 40
         w=$(printf '%s\n' "$out" | sed -n 's/.*wake latency: worst \([0-9.]*\) ms.*/\1/p' | head -n 1)
         s=$(printf '%s\n' "$out" | sed -n 's/.*wakes, \([0-9]*\) of 20 ms or more.*/\1/p' | head -n 1)
