@@ -1447,22 +1447,25 @@ MP__FN void mp__os_interrupt_clear(void) {
     if (fd >= 0)
         while (read(fd, buf, sizeof buf) > 0) {}
 }
-/* The read end of the interrupt pipe, for a poll (-1 if none could be made). */
+/* The read end of the interrupt pipe, for a poll (-1 if none could be made). Made without
+   mp__os_lock: a wait under it (the exit-time joins of mp__reap_all) may be the first. The
+   write end is claimed by a compare-and-swap; a thread that loses closes its pipe. */
 MP__FN int mp__os_intr_pollfd(void) {
-    int fds[2];
+    int fds[2], i;
     if (mp__load(&mp__os_intr_rd)) return (int)mp__load(&mp__os_intr_rd) - 1;
-    mp__os_lock();
-    if (!mp__os_intr_rd && pipe(fds) == 0) {
-        int i;
-        for (i = 0; i < 2; i++) {
-            fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-            fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-        }
-        mp__store(&mp__os_intr_wr, (mp__u32)fds[1] + 1);
+    if (pipe(fds) != 0) return -1;
+    for (i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+    }
+    if (mp__cas(&mp__os_intr_wr, 0, (mp__u32)fds[1] + 1)) {
         mp__store(&mp__os_intr_rd, (mp__u32)fds[0] + 1);
         if (mp__os_interrupted() && write(fds[1], "!", 1) < 0) {}
+    } else {
+        close(fds[0]);
+        close(fds[1]);
+        while (!mp__load(&mp__os_intr_rd)) sched_yield(); /* the winner publishes it at once */
     }
-    mp__os_unlock();
     return (int)mp__load(&mp__os_intr_rd) - 1;
 }
 /* A forked child starts uninterrupted, with a pipe of its own (made when needed). */
