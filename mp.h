@@ -10077,8 +10077,10 @@ MPDEF int mp_shm_open(mp_shm **out, const char *name, int create, size_t size) {
             memcpy(s->name, name, strlen(name) + 1);
         else { /* Python's _make_filename: a prefix and 4 random bytes in hex */
             unsigned char rnd[4];
-            char *p = s->name + strlen(strcpy(s->name, mp__os_shm_prefix()));
+            const char *prefix = mp__os_shm_prefix();
+            char *p = s->name + strlen(prefix);
             int i;
+            memcpy(s->name, prefix, strlen(prefix)); /* (no strcpy: C4996) */
             mp__os_random(rnd, sizeof rnd);
             for (i = 0; i < 4; i++) {
                 *p++ = "0123456789abcdef"[rnd[i] >> 4];

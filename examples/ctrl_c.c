@@ -1,5 +1,6 @@
 /* ctrl_c.c - Ctrl-C while the main process waits: every blocking mp.h call returns
    MP_EINTERRUPTED, and the program shuts down in order.
+   Build alone (in examples/): cc -std=c99 ctrl_c.c -o ctrl_c -pthread && ./ctrl_c
 
    Python:
        def producer(q):

@@ -3,6 +3,7 @@
    "serve ADDRESS", connects with multiprocessing.connection.Client and sends arrays of
    float64; the worker answers each with their sum and mean. Run alone (no arguments), the
    worker plays both sides itself, with a child process as the client.
+   Build alone (in examples/): cc -std=c99 listener_worker.c -o listener_worker -pthread && ./listener_worker
 
    Python (the same worker, written in Python):
        from multiprocessing.connection import Listener

@@ -1,6 +1,7 @@
 /* pool_as_completed.c - concurrent.futures with a process pool: results as they complete,
    a task that fails with a message, cancel, and a shutdown that cancels what has not started.
    (No seed example: the concurrent.futures documentation's as_completed loop.)
+   Build alone (in examples/): cc -std=c99 pool_as_completed.c -o pool_as_completed -pthread && ./pool_as_completed
 
    Python:
        import concurrent.futures, time

@@ -1,5 +1,6 @@
 /* queue_shutdown.c - Python 3.13's Queue.shutdown: workers blocked in get wake up when the
    queue is shut down, after they have drained it (or at once, with immediate=True).
+   Build alone (in examples/): cc -std=c99 queue_shutdown.c -o queue_shutdown -pthread && ./queue_shutdown
 
    Python (3.13, queue.Queue between threads; multiprocessing.Queue has no shutdown):
        import queue, threading

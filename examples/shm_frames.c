@@ -3,6 +3,7 @@
    starts this program with its name: the C side draws frames into it, the Python side reads
    them. Run alone (no arguments), the program creates a block of its own and a child process
    reads it, attaching by name as the Python side does.
+   Build alone (in examples/): cc -std=c99 shm_frames.c -o shm_frames -pthread && ./shm_frames
 
    Python (the reader; the block is the same memory under the same name):
        from multiprocessing import shared_memory

@@ -1,5 +1,6 @@
 /* start_methods_threads.c - why a multi-threaded program starts its processes with forkserver
    (or spawn) rather than fork, and how mp.h tells you that a fork copies only one thread.
+   Build alone (in examples/): cc -std=c99 start_methods_threads.c -o start_methods_threads -pthread && ./start_methods_threads
 
    Python (3.12 warns on the fork; 3.14 makes forkserver the default on Linux):
        import multiprocessing as mp, threading

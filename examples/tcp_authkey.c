@@ -5,6 +5,7 @@
        ./tcp_authkey client 127.0.0.1:6000 "shared secret"     (in another)
    Run alone (no arguments), it plays both: the server here, the client in a child process.
    Either side may be Python's multiprocessing.connection: the bytes on the wire are the same.
+   Build alone (in examples/): cc -std=c99 tcp_authkey.c -o tcp_authkey -pthread && ./tcp_authkey
 
    Python:
        # server                                   # client
