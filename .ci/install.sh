@@ -47,6 +47,10 @@ fi
 if ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1; then
     missing+=(libclang-rt-dev)
 fi
+# clang-cl (the clang-cl legs of the tests) comes with clang-tools, not with clang.
+if ! command -v clang-cl >/dev/null 2>&1 && ! command -v clang-cl-14 >/dev/null 2>&1; then
+    missing+=(clang-tools)
+fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "install.sh: all tools present, nothing to do"
