@@ -36,6 +36,9 @@
      A forked child inherits the parent's handlers: it restores SIGTERM's default, or
      mp_process_terminate would only interrupt it.
 */
+#ifndef _WIN32
+#define _POSIX_C_SOURCE 200809L /* kill and sigaction, with -std=c99 (mp.h may be built apart) */
+#endif
 #define MP_IMPLEMENTATION
 #include "../mp.h"
 
