@@ -36,6 +36,16 @@
                      mp_pool_terminate mp_pool_free mp_pool_worker_pids
    badinput_pipe     mp_pipe mp_conn_send_bytes mp_conn_recv_bytes mp_conn_recv_bytes_alloc
                      mp_conn_poll mp_conn_close mp_wait
+   badinput_new_api  mp_process_set_start_method mp_thread_count mp_set_fork_hook
+                     mp_parent_process mp_sleep mp_time mp_monotonic mp_process_init_str
+                     mp_interrupt mp_interrupted mp_interrupt_clear mp_lock_locked
+                     mp_barrier_new2 mp_value_new_init mp_array_new mp_queue_shutdown
+                     mp_queue_put_many mp_queue_get_many mp_async_cancel mp_async_wait_any
+                     mp_pool_map_async mp_pool_map_bytes_async mp_pool_shutdown mp_authkey_get
+                     mp_authkey_set mp_listener_new mp_listener_accept mp_listener_address
+                     mp_listener_fileno mp_listener_set_handshake_timeout mp_listener_close
+                     mp_client mp_conn_fileno mp_shm_open mp_shm_buf mp_shm_size mp_shm_name
+                     mp_shm_close mp_shm_unlink
    Not detectable, so not tried: a pointer to freed process-local memory (a freed pool,
    async or batch, mp_free of a foreign pointer), a buffer smaller than the size passed with
    it, and an arena object whose memory was reused. */
@@ -1375,8 +1385,133 @@ static int test_badinput_pipe(void) {
     return 0;
 }
 
-static const mp_test badinput_tests[] = {
-    {"badinput_process", test_badinput_process}, {"badinput_arena", test_badinput_arena},
-    {"badinput_lock", test_badinput_lock},       {"badinput_sync", test_badinput_sync},
-    {"badinput_queue", test_badinput_queue},     {"badinput_pool", test_badinput_pool},
-    {"badinput_pipe", test_badinput_pipe},       {NULL, NULL}};
+/* The functions of issues 10, 11, 13 and 14, the same way: NULL for each pointer, values out
+   of range, objects used after close. */
+static int test_badinput_new_api(void) {
+    mp_process p;
+    mp_queue *q;
+    mp_pool *pool;
+    mp_async *set[2] = {NULL, NULL};
+    mp_batch *b = NULL;
+    mp_listener *l = NULL;
+    mp_conn *c = NULL;
+    mp_shm *sh = NULL;
+    mp_barrier_options bo;
+    const void *data[1] = {NULL};
+    size_t sizes[2] = {0, 0}, n = 0, len = 0;
+    unsigned char key[64], buf[64];
+    int idx = -1, item = 3;
+    double nan_ = 0.0;
+    nan_ = nan_ / nan_;
+    mp_init();
+    /* start methods, forkserver, threads, parent */
+    CHECK_EQ(mp_process_set_start_method(NULL, MP_SPAWN), MP_EINVAL);
+    CHECK_EQ(mp_process_init(&p, bi_ret, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_set_start_method(&p, 12345), MP_EINVAL);
+    CHECK_EQ(mp_process_set_start_method(&p, -1), MP_EINVAL);
+    CHECK_EQ(mp_process_close(&p), MP_OK);
+    CHECK(mp_process_set_start_method(&p, MP_SPAWN) < 0); /* closed */
+    CHECK(mp_thread_count() >= 1 || mp_thread_count() == MP_ENOSYS);
+    mp_set_fork_hook(NULL, NULL); /* no hook: allowed */
+    (void)mp_parent_process();    /* a child of the runner: the runner, or NULL */
+    /* helpers */
+    CHECK_EQ(mp_sleep(-1), MP_EINVAL);
+    CHECK_EQ(mp_sleep(nan_), MP_EINVAL);
+    CHECK_EQ(mp_sleep(0), MP_OK);
+    CHECK(mp_time() > 0 && mp_monotonic() >= 0);
+    CHECK_EQ(mp_process_init_str(NULL, bi_ret, "x", NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_init_str(&p, NULL, "x", NULL), MP_EINVAL);
+    CHECK_EQ(mp_process_init_str(&p, bi_ret, NULL, NULL), MP_EINVAL);
+    /* interrupt: set, seen, cleared (nothing waits here) */
+    mp_interrupt();
+    CHECK_EQ(mp_interrupted(), 1);
+    mp_interrupt_clear();
+    CHECK_EQ(mp_interrupted(), 0);
+    /* sync */
+    CHECK_EQ(mp_lock_locked(NULL), MP_EINVAL);
+    CHECK(mp_barrier_new2(0, NULL) == NULL);
+    CHECK(mp_barrier_new2(-1, NULL) == NULL);
+    memset(&bo, 0, sizeof bo);
+    bo.timeout = -1;
+    CHECK(mp_barrier_new2(2, &bo) == NULL);
+    bo.timeout = nan_;
+    CHECK(mp_barrier_new2(2, &bo) == NULL);
+    CHECK(mp_value_new_init(0, NULL) == NULL);
+    CHECK(mp_array_new(0, 4, NULL) == NULL);
+    CHECK(mp_array_new((size_t)-1 / 2, 4, NULL) == NULL); /* the product overflows */
+    CHECK(mp_array_new(8, (size_t)-1 / 4, NULL) == NULL);
+    /* queue */
+    CHECK_EQ(mp_queue_shutdown(NULL, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_put_many(NULL, data, sizes, 1, &n, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_get_many(NULL, buf, sizeof buf, sizes, 2, &n, 0), MP_EINVAL);
+    q = mp_queue_new(0, 0);
+    CHECK(q != NULL);
+    data[0] = buf;
+    sizes[0] = 8;
+    CHECK_EQ(mp_queue_put_many(q, NULL, sizes, 1, &n, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_put_many(q, data, NULL, 1, &n, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_put_many(q, data, sizes, 1, &n, -1), MP_EINVAL);
+    CHECK_EQ(mp_queue_put_many(q, data, sizes, 1, &n, nan_), MP_EINVAL);
+    CHECK_EQ(mp_queue_get_many(q, buf, sizeof buf, NULL, 2, &n, 0), MP_EINVAL);
+    CHECK_EQ(mp_queue_get_many(q, buf, sizeof buf, sizes, 2, &n, -1), MP_EINVAL);
+    CHECK_EQ(mp_queue_shutdown(q, 1), MP_OK);
+    CHECK_EQ(mp_queue_shutdown(q, 1), MP_OK); /* again: harmless */
+    CHECK_EQ(mp_queue_put_many(q, data, sizes, 1, &n, 0), MP_ESHUTDOWN);
+    CHECK_EQ(mp_queue_free(q), MP_OK);
+    CHECK(mp_queue_shutdown(q, 0) < 0); /* freed: its magic is gone */
+    /* pool */
+    CHECK_EQ(mp_async_cancel(NULL), MP_EINVAL);
+    CHECK_EQ(mp_async_wait_any(NULL, 1, 0, &idx), MP_EINVAL);
+    CHECK_EQ(mp_async_wait_any(set, -1, 0, &idx), MP_EINVAL);
+    CHECK(mp_async_wait_any(set, 2, 0, &idx) < 0); /* nothing to wait for */
+    CHECK_EQ(mp_pool_shutdown(NULL, 1, 0), MP_EINVAL);
+    CHECK_EQ(mp_pool_map_async(NULL, bi_square, &item, sizeof item, 1, 1, NULL, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_map_bytes_async(NULL, bi_square, NULL, 1, 1, NULL, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_new(&pool, 1, NULL), MP_OK);
+    CHECK_EQ(mp_pool_map_async(pool, NULL, &item, sizeof item, 1, 1, NULL, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_map_async(pool, bi_square, NULL, sizeof item, 1, 1, NULL, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_map_async(pool, bi_square, &item, sizeof item, 1, 1, NULL, NULL), MP_EINVAL);
+    CHECK_EQ(mp_pool_map_bytes_async(pool, bi_square, NULL, 1, 1, NULL, &b), MP_EINVAL);
+    CHECK_EQ(mp_pool_shutdown(pool, 1, 1), MP_OK);
+    CHECK(mp_pool_map_async(pool, bi_square, &item, sizeof item, 1, 1, NULL, &b) < 0); /* shut */
+    CHECK_EQ(mp_pool_free(pool), MP_OK);
+    /* authkey, listener, client, shared memory */
+    CHECK_EQ(mp_authkey_get(NULL, sizeof key, &len), MP_EINVAL);
+    CHECK(mp_authkey_get(key, 1, &len) < 0); /* too small for 32 bytes */
+    CHECK_EQ(mp_authkey_get(key, sizeof key, &len), MP_OK);
+    CHECK_EQ(mp_authkey_set(NULL, 4), MP_EINVAL);
+    CHECK(mp_authkey_set(key, (size_t)-1) < 0);
+    CHECK_EQ(mp_listener_new(NULL, NULL, NULL, 0), MP_EINVAL);
+    CHECK(mp_listener_new(&l, "[::1", NULL, 0) < 0); /* an unclosed bracket */
+    CHECK(mp_listener_new(&l, "127.0.0.1:99999", NULL, 0) < 0);
+    CHECK(mp_listener_new(&l, "", NULL, 0) < 0);
+    CHECK_EQ(mp_listener_accept(NULL, 0, &c), MP_EINVAL);
+    (void)mp_listener_address(NULL); /* no crash: NULL or "" */
+    CHECK(mp_listener_fileno(NULL) < 0);
+    CHECK_EQ(mp_listener_set_handshake_timeout(NULL, 1), MP_EINVAL);
+    (void)mp_listener_close(NULL); /* as free(NULL) */
+    CHECK_EQ(mp_client(NULL, "127.0.0.1:1", NULL, 0, 0), MP_EINVAL);
+    CHECK_EQ(mp_client(&c, NULL, NULL, 0, 0), MP_EINVAL);
+    CHECK(mp_client(&c, "127.0.0.1:1", NULL, 0, -1) < 0);
+    CHECK(mp_conn_fileno(NULL) < 0);
+    CHECK_EQ(mp_shm_open(NULL, "x", 1, 16), MP_EINVAL);
+    CHECK(mp_shm_open(&sh, NULL, 0, 0) < 0);         /* attach needs a name */
+    CHECK(mp_shm_open(&sh, "a/b", 1, 16) < 0);       /* no slash in a name */
+    CHECK(mp_shm_open(&sh, "mp_bi_zero", 1, 0) < 0); /* create needs a size */
+    CHECK(mp_shm_buf(NULL) == NULL);
+    CHECK_EQ(mp_shm_size(NULL), 0);
+    (void)mp_shm_name(NULL);
+    (void)mp_shm_close(NULL); /* as free(NULL) */
+    CHECK_EQ(mp_shm_unlink(NULL), MP_EINVAL);
+    return 0;
+}
+
+static const mp_test badinput_tests[] = {{"badinput_process", test_badinput_process},
+                                         {"badinput_arena", test_badinput_arena},
+                                         {"badinput_lock", test_badinput_lock},
+                                         {"badinput_sync", test_badinput_sync},
+                                         {"badinput_queue", test_badinput_queue},
+                                         {"badinput_pool", test_badinput_pool},
+                                         {"badinput_pipe", test_badinput_pipe},
+                                         {"badinput_new_api", test_badinput_new_api},
+                                         {NULL, NULL}};
