@@ -260,11 +260,5 @@ int main(void) {
         ratio("2p/2c 64 B vs Python Queue", q2 / py[1]);
         ratio("round trip vs Python Queue", py[4] / rt);
     }
-    /* machine-readable comparisons for bench/chart.py: factor > 1 means mp.h is better */
-    if (p1 > 0) {
-        printf("@ratio queue | 1p/1c 64 B vs Python Queue | %.3f\n", q1 / p1);
-        printf("@ratio queue | 2p/2c 64 B vs Python Queue | %.3f\n", q2 / p2);
-        printf("@ratio queue | round trip vs Python Queue | %.3f\n", prt / rt);
-    }
     return 0;
 }
