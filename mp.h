@@ -6908,12 +6908,21 @@ typedef struct mp__qring {
 #define MP__QRING_MAX ((mp__u64)1 << 29) /* a record's length has 29 bits */
 
 /* The ring's size, read once and checked against the object's arena block: 0 if it was
-   overwritten. Every ring access uses the value checked here, never the shared field. */
+   overwritten. Every ring access uses the value checked here, never the shared field.
+   A queue's block keeps its size while it lives, so a cap that checked once is remembered
+   (a few slots, each one word that threads read whole: (offset in the arena / 16 + 1) << 30
+   | cap) and needs no second walk of the arena's headers: that walk was 16% of a put and a
+   get's instructions (callgrind: 930 -> 810 a pair). */
+static volatile mp__u64 mp__qcap_memo[8];
+#define MP__QCAP_OFF(q)  ((mp__u64)((const char *)(q)-mp__g.arena) / 16)
+#define MP__QCAP_SLOT(q) mp__qcap_memo[(MP__QCAP_OFF(q) ^ (MP__QCAP_OFF(q) >> 8)) & 7]
 MP__FN mp__u64 mp__queue_cap0(mp_queue *q) { /* the first ring's */
-    mp__u64 cap = *(volatile mp__u64 *)&q->cap;
+    mp__u64 cap = *(volatile mp__u64 *)&q->cap, key = ((MP__QCAP_OFF(q) + 1) << 30) | cap;
+    if (cap <= MP__QRING_MAX && mp__load64(&MP__QCAP_SLOT(q)) == key) return cap;
     if (cap < 4096 || cap > MP__QRING_MAX || (cap & (cap - 1)) ||
         sizeof(mp_queue) + cap > (mp__u64)mp__arena_block_size(q))
         return 0;
+    mp__store64(&MP__QCAP_SLOT(q), key);
     return cap;
 }
 MP__FN mp__u64 mp__queue_cap(mp_queue *q) {
@@ -7730,6 +7739,8 @@ MPDEF int mp_queue_join(mp_queue *q, double timeout) {
     }
 }
 MPDEF int mp_queue_free(mp_queue *q) {
+    if (mp__obj_check(q, MP__T_QUEUE) == MP_OK) /* its block may come back with another size */
+        mp__store64(&MP__QCAP_SLOT(q), 0);
     return mp__obj_free(q, MP__T_QUEUE);
 }
 
