@@ -984,6 +984,9 @@ extern char **environ;
 /* The few small functions on a lock's and a queue's fast path: a call each was a third of
    a lock+unlock's instructions. */
 #define MP__HOT static __attribute__((unused, always_inline)) __inline__
+#elif defined(_MSC_VER)
+#define MP__FN  static
+#define MP__HOT static __forceinline
 #else
 #define MP__FN  static
 #define MP__HOT static
