@@ -722,8 +722,10 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers n
      between processes or threads, guard it with a Lock. What a process has taken of a
      message (after MP_ETOOBIG, or part of a head when a receive timed out) is its own: a
      child started meanwhile does not see it, so do not hand the end over at that point.
-   - Windows: mp_conn_poll, mp_wait and receives with a timeout poll the pipe (PeekNamedPipe)
-     and the processes, sleeping 1 ms, growing to 10 ms, between looks.
+   - Windows: mp_conn_poll, mp_wait and receives with a timeout sleep in the kernel, in one
+     WaitForMultipleObjects over a zero-byte overlapped read per pipe end or socket (as
+     Python's connection.wait), the process handles and mp_interrupt's event. Over 63 handles
+     in one wait, they poll (every 1 ms, growing to 10 ms).
    - The object is freed when the last copy is closed; the copies of a killed process are
      never counted down, so such a pipe's few bytes of arena stay allocated. */
 typedef struct mp_conn mp_conn;
@@ -777,8 +779,9 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
    - Windows: named pipes in message mode, as Python's PipeListener (a message is one write,
      no length on the wire; remote clients are refused), and TCP through Winsock2, which mp.h
      loads at run time (no -lws2_32 to add, and no clash with <winsock2.h> included before
-     mp.h). Unix sockets there: MP_ENOSYS. A wait or poll does not see an empty message on a
-     named pipe (a receive gets it).
+     mp.h). Unix sockets there: MP_ENOSYS. A wait or poll sees an empty message on a named
+     pipe (it takes it, as Python's does, and the next receive returns it), except in an
+     mp_wait over more than 63 handles.
    - Errors: MP_EEXIST (address in use), MP_ENOENT (nobody listens there), MP_ETIMEDOUT,
      MP_ENAMETOOLONG (a Unix path over 107 bytes), MP_ENOSYS (a form this platform lacks). */
 #define MP_AUTHKEY_MAX 256
@@ -10194,8 +10197,10 @@ MPDEF int mp_shm_open(mp_shm **out, const char *name, int create, size_t size) {
             memcpy(s->name, name, strlen(name) + 1);
         else { /* Python's _make_filename: a prefix and 4 random bytes in hex */
             unsigned char rnd[4];
-            char *p = s->name + strlen(strcpy(s->name, mp__os_shm_prefix()));
+            const char *prefix = mp__os_shm_prefix();
+            char *p = s->name + strlen(prefix);
             int i;
+            memcpy(s->name, prefix, strlen(prefix)); /* no strcpy: C4996 under cl.exe /sdl */
             mp__os_random(rnd, sizeof rnd);
             for (i = 0; i < 4; i++) {
                 *p++ = "0123456789abcdef"[rnd[i] >> 4];
