@@ -724,8 +724,8 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers n
      child started meanwhile does not see it, so do not hand the end over at that point.
    - Windows: mp_conn_poll, mp_wait and receives with a timeout sleep in the kernel, in one
      WaitForMultipleObjects over a zero-byte overlapped read per pipe end or socket (as
-     Python's connection.wait), the process handles and mp_interrupt's event. Over 63 handles
-     in one wait, they poll (every 1 ms, growing to 10 ms).
+     Python's connection.wait), the process handles and mp_interrupt's event; over 63
+     handles, a helper thread sleeps on each 63. Only beyond 3969 handles do they poll.
    - The object is freed when the last copy is closed; the copies of a killed process are
      never counted down, so such a pipe's few bytes of arena stay allocated. */
 typedef struct mp_conn mp_conn;
@@ -780,8 +780,7 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
      no length on the wire; remote clients are refused), and TCP through Winsock2, which mp.h
      loads at run time (no -lws2_32 to add, and no clash with <winsock2.h> included before
      mp.h). Unix sockets there: MP_ENOSYS. A wait or poll sees an empty message on a named
-     pipe (it takes it, as Python's does, and the next receive returns it), except in an
-     mp_wait over more than 63 handles.
+     pipe (it takes it, as Python's does, and the next receive returns it).
    - Errors: MP_EEXIST (address in use), MP_ENOENT (nobody listens there), MP_ETIMEDOUT,
      MP_ENAMETOOLONG (a Unix path over 107 bytes), MP_ENOSYS (a form this platform lacks). */
 #define MP_AUTHKEY_MAX 256
@@ -4267,7 +4266,7 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
     *got = done;
     return r;
 }
-/* More handles than one WaitForMultipleObjects takes (63 and mp_interrupt's event): look at
+/* More handles than 63 threads of 63 handles take (3969), or no thread-local events: look at
    every handle (PeekNamedPipe: data or EOF; a process handle: signalled), then sleep on the
    first process handles (or Sleep) for 1 ms, growing to 10 ms. The one wait that polls. */
 static volatile mp__u32 mp__os_poll_sleeps; /* the sleeps of mp__os_poll (a test hook) */
@@ -4339,56 +4338,121 @@ MP__FN int mp__os_poll_end(long long h, int msg, OVERLAPPED *ov) {
     if (GetOverlappedResult(fh, ov, &n, TRUE)) return msg && !mp__os_is_sock(h) ? 2 : 1;
     return GetLastError() == ERROR_OPERATION_ABORTED ? 0 : 1;
 }
+/* Above 63 handles: a thread for each 63 of them sleeps on them and its stop event (the last
+   of h), and ends when one is signalled, which ends the caller's wait on the threads. */
+typedef struct mp__os_pgroup {
+    HANDLE h[MAXIMUM_WAIT_OBJECTS];
+    DWORD n;
+} mp__os_pgroup;
+static DWORD WINAPI mp__os_poll_group(LPVOID p) {
+    mp__os_pgroup *g = (mp__os_pgroup *)p;
+    WaitForMultipleObjects(g->n, g->h, FALSE, INFINITE);
+    return 0;
+}
 /* Sleeps in the kernel until a handle is ready: a zero-byte overlapped read on every pipe
-   end and socket (see mp__os_poll_start), the process handles themselves, and mp_interrupt's
-   event, in one WaitForMultipleObjects; the reads still pending are cancelled before it
+   end and socket (see mp__os_poll_start; libuv waits on its pipes and sockets so too), the
+   process handles themselves, and mp_interrupt's event, in one WaitForMultipleObjects (over
+   63 handles, a thread sleeps on each 63); the reads still pending are cancelled before it
    returns. is_proc[i]: 1 a process, 2 a message-mode pipe end (ready[i] = 2: its empty
    message was taken, the caller keeps it), 0 another end. */
 MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, double timeout,
                        int *ready) {
+    enum { SMALL = MAXIMUM_WAIT_OBJECTS - 1 };
     double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
-    HANDLE hs[MAXIMUM_WAIT_OBJECTS], intr = timeout > 0 ? mp__os_intr_event() : NULL;
-    OVERLAPPED ov[MAXIMUM_WAIT_OBJECTS - 1];
-    int at[MAXIMUM_WAIT_OBJECTS - 1], i, k, nw = 0, count = 0, took = 0, r = 0;
+    HANDLE hs_small[SMALL], *hs = hs_small, ws[MAXIMUM_WAIT_OBJECTS], stop = NULL;
+    HANDLE intr = timeout > 0 ? mp__os_intr_event() : NULL;
+    OVERLAPPED ov_small[SMALL], *ov = ov_small;
+    int at_small[SMALL], *at = at_small, i, k, nw = 0, nws = 0, groups = 0, count = 0;
+    int took = 0, r = 0;
+    mp__os_pgroup *grp = NULL;
     mp__win_ev *e;
     if (timeout > 0 && mp__os_interrupted()) return MP_EINTERRUPTED;
     for (i = k = 0; i < n; i++) k += h[i] != -1;
     e = mp__os_ev();
-    if (k > MAXIMUM_WAIT_OBJECTS - 1 || !e)
-        return mp__os_poll_slices(h, is_proc, n, timeout, ready);
+    groups = (k + SMALL - 1) / SMALL;
+    if (!e || groups > SMALL) return mp__os_poll_slices(h, is_proc, n, timeout, ready);
+    if (k > SMALL) {
+        hs = (HANDLE *)MP_MALLOC((size_t)k * sizeof *hs);
+        ov = (OVERLAPPED *)MP_MALLOC((size_t)k * sizeof *ov);
+        at = (int *)MP_MALLOC((size_t)k * sizeof *at);
+        grp = (mp__os_pgroup *)MP_MALLOC((size_t)groups * sizeof *grp);
+        if (!hs || !ov || !at || !grp) {
+            MP_FREE(hs);
+            MP_FREE(ov);
+            MP_FREE(at);
+            MP_FREE(grp);
+            return MP_ENOMEM;
+        }
+    }
     for (i = 0; i < n; i++) {
+        HANDLE ev;
         ready[i] = 0;
         if (h[i] == -1) continue;
         at[nw] = i;
+        ov[nw].hEvent = NULL;
         if (is_proc[i] == 1) {
             hs[nw++] = (HANDLE)(uintptr_t)h[i];
             continue;
         }
-        if (!e->poll[nw] && !(e->poll[nw] = CreateEventW(NULL, TRUE, FALSE, NULL))) {
+        /* the thread's cached events, then ones made for this wait (closed at its end) */
+        if (nw < MAXIMUM_WAIT_OBJECTS && !e->poll[nw])
+            e->poll[nw] = CreateEventW(NULL, TRUE, FALSE, NULL);
+        ev = nw < MAXIMUM_WAIT_OBJECTS ? e->poll[nw] : CreateEventW(NULL, TRUE, FALSE, NULL);
+        if (!ev) {
             r = MP_ESYS;
             break;
         }
         memset(&ov[nw], 0, sizeof ov[nw]);
-        ov[nw].hEvent = hs[nw] = e->poll[nw];
-        ResetEvent(hs[nw]);
+        ov[nw].hEvent = hs[nw] = ev;
+        ResetEvent(ev);
         ready[i] = mp__os_poll_start(h[i], is_proc[i] == 2, &ov[nw]);
         count += ready[i] != 0;
         if (ready[i]) ov[nw].hEvent = NULL; /* done: nothing to wait for or cancel */
         nw++;
     }
-    if (intr) hs[nw] = intr;
-    while (r == 0 && count == 0) { /* INFINITE is 49 days of milliseconds: loop past it */
+    if (r == 0 && count == 0 && timeout > 0) {
+        if (nw <= SMALL) {
+            memcpy(ws, hs, (size_t)nw * sizeof *hs);
+            nws = nw;
+        } else if (!(stop = CreateEventW(NULL, TRUE, FALSE, NULL)))
+            r = MP_ESYS;
+        for (k = 0; stop && k * SMALL < nw; k++) {
+            int m = nw - k * SMALL < SMALL ? nw - k * SMALL : SMALL;
+            memcpy(grp[k].h, hs + k * SMALL, (size_t)m * sizeof *hs);
+            grp[k].h[m] = stop;
+            grp[k].n = (DWORD)m + 1;
+            ws[nws] = CreateThread(NULL, 65536, mp__os_poll_group, &grp[k],
+                                   STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+            if (!ws[nws]) {
+                r = MP_ESYS;
+                break;
+            }
+            nws++;
+        }
+        if (intr) ws[nws] = intr;
+    }
+    while (r == 0 && count == 0 && timeout > 0) { /* INFINITE is 49 days of ms: loop past it */
         double left = deadline - mp__os_now();
         DWORD w;
         if (left <= 0) break;
         mp__fetch_add(&mp__os_poll_sleeps, 1);
-        w = WaitForMultipleObjects((DWORD)nw + (intr != NULL), hs, FALSE, mp__os_ms(left));
-        if (w == WAIT_OBJECT_0 + (DWORD)nw && intr)
+        if (nws == 0 && !intr) { /* nothing to wait for: the timeout */
+            Sleep(mp__os_ms(left));
+            continue;
+        }
+        w = WaitForMultipleObjects((DWORD)nws + (intr != NULL), ws, FALSE, mp__os_ms(left));
+        if (w == WAIT_OBJECT_0 + (DWORD)nws && intr)
             r = MP_EINTERRUPTED;
-        else if (w < WAIT_OBJECT_0 + (DWORD)nw)
+        else if (w < WAIT_OBJECT_0 + (DWORD)nws)
             break;
         else if (w != WAIT_TIMEOUT)
             r = MP_ESYS;
+    }
+    if (stop) { /* the threads end, then their handles are ours again */
+        SetEvent(stop);
+        if (nws) WaitForMultipleObjects((DWORD)nws, ws, TRUE, INFINITE);
+        for (k = 0; k < nws; k++) CloseHandle(ws[k]);
+        CloseHandle(stop);
     }
     for (k = 0; k < nw; k++) { /* every read ends here; an empty message it took is kept */
         i = at[k];
@@ -4397,6 +4461,13 @@ MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, 
         else if (ov[k].hEvent)
             ready[i] = mp__os_poll_end(h[i], is_proc[i] == 2, &ov[k]);
         took |= ready[i] == 2;
+        if (k >= MAXIMUM_WAIT_OBJECTS && is_proc[i] != 1) CloseHandle(hs[k]);
+    }
+    if (hs != hs_small) {
+        MP_FREE(hs);
+        MP_FREE(ov);
+        MP_FREE(at);
+        MP_FREE(grp);
     }
     for (i = count = 0; i < n; i++) count += ready[i] != 0;
     if (r == MP_ESYS && !took) return r;

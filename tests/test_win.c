@@ -363,19 +363,19 @@ static int test_sync_waiter_killed_wake_not_lost(void) {
 
 /* No wait on connections polls (issue 12): a 0.5 s wait that nothing ends sleeps once in the
    kernel (mp__os_poll_sleeps counts its sleeps; the old loop slept every 1-10 ms, 50 times or
-   more), over a pipe, a message-mode named pipe, a TCP socket and a process. The thread's CPU
-   time over the waits is printed, never asserted. */
+   more), over a pipe, a message-mode named pipe, a TCP socket, a process and 70 pipes. The
+   thread's CPU time over the waits is printed, never asserted. */
 static int test_win_wait_no_polling(void) {
 #ifndef _WIN32
     SKIP("the Windows wait");
 #else
-    mp_conn *a, *b, *set[4];
+    mp_conn *a, *b, *set[4], *many[70], *many_w[70];
     mp_listener *pl, *tl;
     mp_process p, *procs[1];
     FILETIME t0, t1, k0, k1, u0, u1;
     char buf[8];
     size_t n;
-    int ready[5], i;
+    int ready[70], i;
     mp__u32 before;
     double cpu;
     CHECK_EQ(mp_pipe(1, &a, &b), MP_OK);
@@ -400,11 +400,19 @@ static int test_win_wait_no_polling(void) {
     before = mp__load(&mp__os_poll_sleeps);
     CHECK_EQ(mp_wait(set, 3, procs, 1, 0.5, ready), MP_ETIMEDOUT);
     CHECK(mp__load(&mp__os_poll_sleeps) - before <= 2);
+    for (i = 0; i < 70; i++) CHECK_EQ(mp_pipe(0, &many[i], &many_w[i]), MP_OK);
+    before = mp__load(&mp__os_poll_sleeps); /* over 63 handles: threads wait on them */
+    CHECK_EQ(mp_wait(many, 70, NULL, 0, 0.5, ready), MP_ETIMEDOUT);
+    CHECK(mp__load(&mp__os_poll_sleeps) - before <= 2);
+    for (i = 0; i < 70; i++) {
+        CHECK_EQ(mp_conn_close(many[i]), MP_OK);
+        CHECK_EQ(mp_conn_close(many_w[i]), MP_OK);
+    }
     GetThreadTimes(GetCurrentThread(), &t0, &t1, &k1, &u1);
     cpu = ((double)(k1.dwLowDateTime - k0.dwLowDateTime) +
            (double)(u1.dwLowDateTime - u0.dwLowDateTime)) /
           1e4;
-    fprintf(stderr, "  CPU time over 2.5 s of waits: %.2f ms\n", cpu);
+    fprintf(stderr, "  CPU time over 3 s of waits: %.2f ms\n", cpu);
     CHECK_EQ(mp_process_kill(&p), MP_OK);
     CHECK_EQ(mp_process_join(&p, 30), MP_OK);
     mp_process_close(&p);
