@@ -200,7 +200,7 @@ def python_listener_c_client(fam, address, sizes):
     check("Python listener, C client, %s, 0 B .. %d B" % (fam, max(sizes)),
           right.returncode == 0 and "served" in results, right.stdout + str(results))
     check("Python listener, C client, %s, wrong key: MP_EAUTH / AuthenticationError" % fam,
-          wrong.returncode == 35 and "AuthenticationError" in results,
+          wrong.returncode == 33 and "AuthenticationError" in results,
           wrong.stdout + str(wrong.returncode) + str(results))
 
 
