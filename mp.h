@@ -722,8 +722,10 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers n
      between processes or threads, guard it with a Lock. What a process has taken of a
      message (after MP_ETOOBIG, or part of a head when a receive timed out) is its own: a
      child started meanwhile does not see it, so do not hand the end over at that point.
-   - Windows: mp_conn_poll, mp_wait and receives with a timeout poll the pipe (PeekNamedPipe)
-     and the processes, sleeping 1 ms, growing to 10 ms, between looks.
+   - Windows: mp_conn_poll, mp_wait and receives with a timeout sleep in the kernel, in one
+     WaitForMultipleObjects over a zero-byte overlapped read per pipe end or socket (as
+     Python's connection.wait), the process handles and mp_interrupt's event; over 63
+     handles, a helper thread sleeps on each 63. Only beyond 3969 handles do they poll.
    - The object is freed when the last copy is closed; the copies of a killed process are
      never counted down, so such a pipe's few bytes of arena stay allocated. */
 typedef struct mp_conn mp_conn;
@@ -777,8 +779,8 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
    - Windows: named pipes in message mode, as Python's PipeListener (a message is one write,
      no length on the wire; remote clients are refused), and TCP through Winsock2, which mp.h
      loads at run time (no -lws2_32 to add, and no clash with <winsock2.h> included before
-     mp.h). Unix sockets there: MP_ENOSYS. A wait or poll does not see an empty message on a
-     named pipe (a receive gets it).
+     mp.h). Unix sockets there: MP_ENOSYS. A wait or poll sees an empty message on a named
+     pipe (it takes it, as Python's does, and the next receive returns it).
    - Errors: MP_EEXIST (address in use), MP_ENOENT (nobody listens there), MP_ETIMEDOUT,
      MP_ENAMETOOLONG (a Unix path over 107 bytes), MP_ENOSYS (a form this platform lacks). */
 #define MP_AUTHKEY_MAX 256
@@ -3149,12 +3151,16 @@ typedef struct mp__win_ev {
     HANDLE h;
     mp__u32 id;
     HANDLE io; /* a manual-reset event for this thread's overlapped pipe I/O */
+    HANDLE poll[MAXIMUM_WAIT_OBJECTS]; /* mp__os_poll's, one per handle, made as needed */
 } mp__win_ev;
 static void WINAPI mp__os_ev_free(PVOID p) {
     mp__win_ev *e = (mp__win_ev *)p;
+    int i;
     if (!e) return;
     CloseHandle(e->h);
     if (e->io) CloseHandle(e->io);
+    for (i = 0; i < MAXIMUM_WAIT_OBJECTS; i++)
+        if (e->poll[i]) CloseHandle(e->poll[i]);
     HeapFree(GetProcessHeap(), 0, e);
 }
 MP__FN mp__win_ev *mp__os_ev(void) {
@@ -3174,6 +3180,7 @@ MP__FN mp__win_ev *mp__os_ev(void) {
     e->h = CreateEventW(NULL, FALSE, FALSE, NULL);
     e->id = mp__fetch_add(&mp__os_evids, 1);
     e->io = NULL;
+    memset(e->poll, 0, sizeof e->poll);
     if (!e->h || !FlsSetValue(mp__os_fls, e)) {
         if (e->h) CloseHandle(e->h);
         HeapFree(GetProcessHeap(), 0, e);
@@ -3586,6 +3593,8 @@ static struct {
     int(WINAPI *lasterror)(void);
     int(WINAPI *share)(mp__sock, DWORD, void *); /* WSADuplicateSocketW */
     mp__sock(WINAPI *socket_from)(int, int, int, const void *, unsigned, DWORD); /* WSASocketW */
+    int(WINAPI *recv_ov)(mp__sock, void *, DWORD, DWORD *, DWORD *, OVERLAPPED *,
+                         void *); /* WSARecv: mp__os_poll's zero-byte read */
 } mp__ws;
 static SRWLOCK mp__ws_srw = SRWLOCK_INIT;
 static mp__sock *mp__ws_list; /* this process's sockets */
@@ -3628,6 +3637,7 @@ MP__FN int mp__ws_load(void) {
             MP__WS(lasterror, "WSAGetLastError");
             MP__WS(share, "WSADuplicateSocketW");
             MP__WS(socket_from, "WSASocketW");
+            MP__WS(recv_ov, "WSARecv");
 #undef MP__WS
         }
         if (ok && mp__ws.startup(0x0202, wsadata) == 0) mp__ws.state = 1;
@@ -4266,16 +4276,17 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
     *got = done;
     return r;
 }
-/* No readiness notification that works for pipes and processes alike without a thread: look
-   at every handle (PeekNamedPipe: data or EOF; a process handle: signalled), then sleep on
-   the process handles (or Sleep) for 1 ms, growing to 10 ms. */
-MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, double timeout,
-                       int *ready) {
+/* More handles than 63 threads of 63 handles take (3969), or no thread-local events: look at
+   every handle (PeekNamedPipe: data or EOF; a process handle: signalled), then sleep on the
+   first process handles (or Sleep) for 1 ms, growing to 10 ms. The one wait that polls. */
+static volatile mp__u32 mp__os_poll_sleeps; /* the sleeps of mp__os_poll (a test hook) */
+MP__FN int mp__os_poll_slices(const long long *h, const unsigned char *is_proc, int n,
+                              double timeout, int *ready) {
     double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout), delay = 0.001;
     HANDLE procs[MAXIMUM_WAIT_OBJECTS];
     int i, np = 0;
     for (i = 0; i < n && np < MAXIMUM_WAIT_OBJECTS; i++)
-        if (is_proc[i] && h[i] != -1) procs[np++] = (HANDLE)(uintptr_t)h[i];
+        if (is_proc[i] == 1 && h[i] != -1) procs[np++] = (HANDLE)(uintptr_t)h[i];
     for (;;) {
         int count = 0;
         double left;
@@ -4284,7 +4295,7 @@ MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, 
             DWORD avail = 0;
             ready[i] = 0;
             if (h[i] == -1) continue;
-            if (is_proc[i])
+            if (is_proc[i] == 1)
                 ready[i] = WaitForSingleObject(x, 0) != WAIT_TIMEOUT;
             else if (mp__os_is_sock(h[i]))
                 ready[i] = mp__ws_readable(h[i]);
@@ -4296,6 +4307,7 @@ MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, 
         if (count || left <= 0) return count;
         if (mp__os_interrupted()) return MP_EINTERRUPTED;
         if (left > delay) left = delay;
+        mp__fetch_add(&mp__os_poll_sleeps, 1);
         if (np)
             WaitForMultipleObjects((DWORD)np, procs, FALSE, mp__os_ms(left));
         else if (mp__os_intr_event())
@@ -4304,6 +4316,172 @@ MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, 
             Sleep(mp__os_ms(left));
         if (delay < 0.01) delay *= 2;
     }
+}
+/* A zero-byte overlapped read, as Python's connection.wait makes on Windows: it completes
+   when data comes or the end breaks, and takes nothing, except an empty message of a
+   message-mode pipe (Windows 8 and later take it). Returns 0 (pending: wait on ov->hEvent),
+   1 (ready), 2 (ready, an empty message taken). */
+MP__FN int mp__os_poll_start(long long h, int msg, OVERLAPPED *ov) {
+    static char none[1]; /* the reads' buffer, of which they use 0 bytes */
+    struct {
+        unsigned long len;
+        char *buf;
+    } wsabuf;
+    DWORD n = 0, flags = 0, e;
+    BOOL ok;
+    if (mp__os_is_sock(h)) {
+        wsabuf.len = 0;
+        wsabuf.buf = none;
+        if (mp__ws.recv_ov((mp__sock)h, &wsabuf, 1, &n, &flags, ov, NULL) == 0) return 1;
+        return mp__ws.lasterror() == ERROR_IO_PENDING ? 0 : 1; /* an error: a receive says it */
+    }
+    ok = ReadFile((HANDLE)(uintptr_t)h, none, 0, NULL, ov);
+    e = ok ? 0 : GetLastError();
+    if (e == ERROR_IO_PENDING) return 0;
+    return ok && msg ? 2 : 1;
+}
+/* Ends a pending zero-byte read: what it came to (0: cancelled, 1 or 2 as above). */
+MP__FN int mp__os_poll_end(long long h, int msg, OVERLAPPED *ov) {
+    HANDLE fh = (HANDLE)(uintptr_t)h;
+    DWORD n = 0;
+    if (!HasOverlappedIoCompleted(ov)) CancelIoEx(fh, ov);
+    if (GetOverlappedResult(fh, ov, &n, TRUE)) return msg && !mp__os_is_sock(h) ? 2 : 1;
+    return GetLastError() == ERROR_OPERATION_ABORTED ? 0 : 1;
+}
+/* Above 63 handles: a thread for each 63 of them sleeps on them and its stop event (the last
+   of h), and ends when one is signalled, which ends the caller's wait on the threads. */
+typedef struct mp__os_pgroup {
+    HANDLE h[MAXIMUM_WAIT_OBJECTS];
+    DWORD n;
+} mp__os_pgroup;
+static DWORD WINAPI mp__os_poll_group(LPVOID p) {
+    mp__os_pgroup *g = (mp__os_pgroup *)p;
+    WaitForMultipleObjects(g->n, g->h, FALSE, INFINITE);
+    return 0;
+}
+/* Sleeps in the kernel until a handle is ready: a zero-byte overlapped read on every pipe
+   end and socket (see mp__os_poll_start; libuv waits on its pipes and sockets so too), the
+   process handles themselves, and mp_interrupt's event, in one WaitForMultipleObjects (over
+   63 handles, a thread sleeps on each 63); the reads still pending are cancelled before it
+   returns. is_proc[i]: 1 a process, 2 a message-mode pipe end (ready[i] = 2: its empty
+   message was taken, the caller keeps it), 0 another end. */
+MP__FN int mp__os_poll(const long long *h, const unsigned char *is_proc, int n, double timeout,
+                       int *ready) {
+    enum { SMALL = MAXIMUM_WAIT_OBJECTS - 1 };
+    double deadline = mp__os_now() + (timeout > 1e9 ? 1e9 : timeout);
+    HANDLE hs_small[SMALL], *hs = hs_small, ws[MAXIMUM_WAIT_OBJECTS], stop = NULL;
+    HANDLE intr = timeout > 0 ? mp__os_intr_event() : NULL;
+    OVERLAPPED ov_small[SMALL], *ov = ov_small;
+    int at_small[SMALL], *at = at_small, i, k, nw = 0, nws = 0, groups = 0, count = 0;
+    int took = 0, r = 0;
+    mp__os_pgroup *grp = NULL;
+    mp__win_ev *e;
+    if (timeout > 0 && mp__os_interrupted()) return MP_EINTERRUPTED;
+    for (i = k = 0; i < n; i++) k += h[i] != -1;
+    e = mp__os_ev();
+    groups = (k + SMALL - 1) / SMALL;
+    if (!e || groups > SMALL) return mp__os_poll_slices(h, is_proc, n, timeout, ready);
+    if (k > SMALL) {
+        hs = (HANDLE *)MP_MALLOC((size_t)k * sizeof *hs);
+        ov = (OVERLAPPED *)MP_MALLOC((size_t)k * sizeof *ov);
+        at = (int *)MP_MALLOC((size_t)k * sizeof *at);
+        grp = (mp__os_pgroup *)MP_MALLOC((size_t)groups * sizeof *grp);
+        if (!hs || !ov || !at || !grp) {
+            MP_FREE(hs);
+            MP_FREE(ov);
+            MP_FREE(at);
+            MP_FREE(grp);
+            return MP_ENOMEM;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        HANDLE ev;
+        ready[i] = 0;
+        if (h[i] == -1) continue;
+        at[nw] = i;
+        ov[nw].hEvent = NULL;
+        if (is_proc[i] == 1) {
+            hs[nw++] = (HANDLE)(uintptr_t)h[i];
+            continue;
+        }
+        /* the thread's cached events, then ones made for this wait (closed at its end) */
+        if (nw < MAXIMUM_WAIT_OBJECTS && !e->poll[nw])
+            e->poll[nw] = CreateEventW(NULL, TRUE, FALSE, NULL);
+        ev = nw < MAXIMUM_WAIT_OBJECTS ? e->poll[nw] : CreateEventW(NULL, TRUE, FALSE, NULL);
+        if (!ev) {
+            r = MP_ESYS;
+            break;
+        }
+        memset(&ov[nw], 0, sizeof ov[nw]);
+        ov[nw].hEvent = hs[nw] = ev;
+        ResetEvent(ev);
+        ready[i] = mp__os_poll_start(h[i], is_proc[i] == 2, &ov[nw]);
+        count += ready[i] != 0;
+        if (ready[i]) ov[nw].hEvent = NULL; /* done: nothing to wait for or cancel */
+        nw++;
+    }
+    if (r == 0 && count == 0 && timeout > 0) {
+        if (nw <= SMALL) {
+            memcpy(ws, hs, (size_t)nw * sizeof *hs);
+            nws = nw;
+        } else if (!(stop = CreateEventW(NULL, TRUE, FALSE, NULL)))
+            r = MP_ESYS;
+        for (k = 0; stop && k * SMALL < nw; k++) {
+            int m = nw - k * SMALL < SMALL ? nw - k * SMALL : SMALL;
+            memcpy(grp[k].h, hs + k * SMALL, (size_t)m * sizeof *hs);
+            grp[k].h[m] = stop;
+            grp[k].n = (DWORD)m + 1;
+            ws[nws] = CreateThread(NULL, 65536, mp__os_poll_group, &grp[k],
+                                   STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+            if (!ws[nws]) {
+                r = MP_ESYS;
+                break;
+            }
+            nws++;
+        }
+        if (intr) ws[nws] = intr;
+    }
+    while (r == 0 && count == 0 && timeout > 0) { /* INFINITE is 49 days of ms: loop past it */
+        double left = deadline - mp__os_now();
+        DWORD w;
+        if (left <= 0) break;
+        mp__fetch_add(&mp__os_poll_sleeps, 1);
+        if (nws == 0 && !intr) { /* nothing to wait for: the timeout */
+            Sleep(mp__os_ms(left));
+            continue;
+        }
+        w = WaitForMultipleObjects((DWORD)nws + (intr != NULL), ws, FALSE, mp__os_ms(left));
+        if (w == WAIT_OBJECT_0 + (DWORD)nws && intr)
+            r = MP_EINTERRUPTED;
+        else if (w < WAIT_OBJECT_0 + (DWORD)nws)
+            break;
+        else if (w != WAIT_TIMEOUT)
+            r = MP_ESYS;
+    }
+    if (stop) { /* the threads end, then their handles are ours again */
+        SetEvent(stop);
+        if (nws) WaitForMultipleObjects((DWORD)nws, ws, TRUE, INFINITE);
+        for (k = 0; k < nws; k++) CloseHandle(ws[k]);
+        CloseHandle(stop);
+    }
+    for (k = 0; k < nw; k++) { /* every read ends here; an empty message it took is kept */
+        i = at[k];
+        if (is_proc[i] == 1)
+            ready[i] = WaitForSingleObject(hs[k], 0) == WAIT_OBJECT_0;
+        else if (ov[k].hEvent)
+            ready[i] = mp__os_poll_end(h[i], is_proc[i] == 2, &ov[k]);
+        took |= ready[i] == 2;
+        if (k >= MAXIMUM_WAIT_OBJECTS && is_proc[i] != 1) CloseHandle(hs[k]);
+    }
+    if (hs != hs_small) {
+        MP_FREE(hs);
+        MP_FREE(ov);
+        MP_FREE(at);
+        MP_FREE(grp);
+    }
+    for (i = count = 0; i < n; i++) count += ready[i] != 0;
+    if (r == MP_ESYS && !took) return r;
+    return r == MP_EINTERRUPTED && !took ? r : count;
 }
 
 MP__FN int mp__os_module_locate(void *fn, char *module, size_t cap, mp__u64 *offset) {
@@ -9462,14 +9640,24 @@ MPDEF int mp_conn_recv_bytes_alloc(mp_conn *c, void **data, size_t *size, double
     e->rx = MP__RX_IDLE;
     return MP_OK;
 }
+/* A wait on a Windows message-mode pipe took its empty message (mp__os_poll's ready 2): it
+   is the next message received. */
+MP__FN void mp__conn_took_empty(mp__cent *e, int ready) {
+    if (ready != 2 || e->rx != MP__RX_IDLE) return;
+    e->rx = MP__RX_BODY;
+    e->pending = 0;
+    e->have = e->got = 0;
+}
 MPDEF int mp_conn_poll(mp_conn *c, double timeout) {
     mp__cent *e;
     int ready = 0, r = mp__conn_get(c, MP__CONN_R, &e);
-    unsigned char is_proc = 0;
+    unsigned char kind;
     if (r != MP_OK) return r;
     if (mp__bad_timeout(timeout)) return MP_EINVAL;
     if (mp__conn_ready_here(e)) return MP_OK; /* a whole message, or an error, is waiting */
-    r = mp__os_poll(&e->h, &is_proc, 1, timeout, &ready);
+    kind = e->msg ? 2 : 0;
+    r = mp__os_poll(&e->h, &kind, 1, timeout, &ready);
+    mp__conn_took_empty(e, ready);
     return r < 0 ? r : ready ? MP_OK : MP_ETIMEDOUT;
 }
 MPDEF int mp_conn_close(mp_conn *c) {
@@ -9514,7 +9702,7 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
         r = mp__conn_get(conns[i], MP__CONN_R, &e);
         if (r != MP_OK) break;
         h[i] = e->h;
-        is_proc[i] = 0;
+        is_proc[i] = e->msg ? 2 : 0; /* a message-mode pipe: see mp__os_poll */
         pre[i] = mp__conn_ready_here(e);
         child[i] = NULL;
     }
@@ -9536,12 +9724,18 @@ MPDEF int mp_wait(mp_conn *const *conns, int nconns, mp_process *const *procs, i
         for (i = count = 0; i < n; i++) count += pre[i];
         t = count || left <= 0 ? 0 : sliced && left > slice ? slice : left;
         count = mp__os_poll(h, is_proc, n, t, rdy);
+        for (i = 0; i < nconns; i++) {
+            mp__cent *e;
+            if (rdy[i] == 2 && mp__conn_get(conns[i], MP__CONN_R, &e) == MP_OK)
+                mp__conn_took_empty(e, 2);
+            if (rdy[i] == 2) rdy[i] = 1;
+        }
         if (count < 0) {
             r = count;
             break;
         }
         for (i = count = 0; i < n; i++) {
-            if (!rdy[i] && !pre[i] && is_proc[i] && h[i] == -1)
+            if (!rdy[i] && !pre[i] && is_proc[i] == 1 && h[i] == -1)
                 rdy[i] = mp__child_wait(child[i], 0) == MP_OK;
             rdy[i] = rdy[i] || pre[i];
             count += rdy[i];

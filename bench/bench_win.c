@@ -1,8 +1,9 @@
 /* Windows (run under Wine by `make bench` where it is installed): mp.h against raw Win32
    calls in the same run, as ratios. Rows: process start+join against CreateProcess +
-   WaitForSingleObject; a Pipe round trip against a raw overlapped named pipe; an Event and a
-   Semaphore ping-pong against a raw named-semaphore ping-pong; and the Queue round trip (no
-   raw counterpart: printed as a row, for before/after comparisons). */
+   WaitForSingleObject; a Pipe round trip against a raw overlapped named pipe (also with an
+   mp_wait before each answer is read: the connection wait); an Event and a Semaphore
+   ping-pong against a raw named-semaphore ping-pong; and the Queue round trip (no raw
+   counterpart: printed as a row, for before/after comparisons). */
 #define MP_IMPLEMENTATION
 #include "../mp.h"
 #ifndef _WIN32
@@ -181,9 +182,13 @@ static double trips_mp(shared *s, mp_target_fn fn, int kind, int n) {
         } else if (kind == 2) {
             mp_queue_put(s->q, msg, sizeof msg, MP_FOREVER);
             mp_queue_get(s->back, msg, sizeof msg, &got, MP_FOREVER);
-        } else {
+        } else if (kind == 3) {
             mp_conn_send_bytes(s->a, msg, sizeof msg);
             mp_conn_recv_bytes(s->a, msg, sizeof msg, &got, MP_FOREVER);
+        } else { /* the answer awaited by mp_wait, then a receive with a timeout */
+            mp_conn_send_bytes(s->a, msg, sizeof msg);
+            mp_wait(&s->a, 1, NULL, 0, 30, NULL);
+            mp_conn_recv_bytes(s->a, msg, sizeof msg, &got, 30);
         }
     }
     t0 = now() - t0;
@@ -259,7 +264,8 @@ static void row(const char *what, double mp_v, double raw_v, const char *unit, c
 
 int main(int argc, char **argv) {
     shared *s;
-    double st = 1e9, st_raw = 1e9, ev = 1e9, sem = 1e9, sem_r = 1e9, qu = 1e9, pi = 1e9, pi_r = 1e9;
+    double st = 1e9, st_raw = 1e9, ev = 1e9, sem = 1e9, sem_r = 1e9, qu = 1e9, pi = 1e9, pi_r = 1e9,
+           pw = 1e9;
     const char *only = getenv("MP_BENCH_ONLY"); /* start, event, semaphore, queue or pipe */
     int r, quick = getenv("MP_BENCH_QUICK") != NULL, trips = quick ? 2000 : 10000;
     if (argc >= 3) return raw_child(argc, argv);
@@ -286,6 +292,7 @@ int main(int argc, char **argv) {
         if ((!only || strstr("pipe", only)) && mp_pipe(1, &s->a, &s->b) == MP_OK) {
             pi_r = best(pi_r, pipe_raw(trips));
             pi = best(pi, trips_mp(s, pipe_echo, 3, trips));
+            pw = best(pw, trips_mp(s, pipe_echo, 4, trips / 5));
             mp_conn_close(s->a);
             mp_conn_close(s->b);
         }
@@ -297,6 +304,8 @@ int main(int argc, char **argv) {
     row("Semaphore ping-pong round trip", sem, sem_r, "us",
         "Semaphore ping-pong vs raw semaphore ping-pong");
     row("Pipe round trip, 64 B", pi, pi_r, "us", "Pipe round trip 64 B vs raw named pipe");
+    row("Pipe round trip, 64 B, mp_wait first", pw, pi_r, "us",
+        "Pipe round trip 64 B with mp_wait vs raw named pipe");
     row("Queue round trip, 64 B", qu, 0, "us", "");
     return 0;
 }

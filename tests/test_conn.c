@@ -505,6 +505,70 @@ static int conn_test_wait_and_fileno(void) {
     return 0;
 }
 
+/* A wait with a long timeout sleeps until the peer, another process, writes (an empty
+   message, then one byte) or dies with its end open (Windows: a message-mode named pipe and a
+   TCP socket, whose waits polled, and did not see an empty message, before issue 12). */
+static int conn_waker_child(void *arg, size_t size) {
+    conn_arg a = conn_arg_of(arg);
+    mp_conn *c;
+    char go[8];
+    size_t n;
+    (void)size;
+    if (mp_client(&c, a.address, NULL, 0, 20) != MP_OK) return 2;
+    /* after each "go", a pause, so that the parent is usually asleep when woken */
+    if (mp_conn_recv_bytes(c, go, sizeof go, &n, 30) != MP_OK) return 3;
+    mp_sleep(0.05);
+    if (mp_conn_send_bytes(c, "", 0) != MP_OK) return 4;
+    if (mp_conn_recv_bytes(c, go, sizeof go, &n, 30) != MP_OK) return 5;
+    mp_sleep(0.05);
+    if (mp_conn_send_bytes(c, "x", 1) != MP_OK) return 6;
+    if (mp_conn_recv_bytes(c, go, sizeof go, &n, 30) != MP_OK) return 7;
+    mp_sleep(0.05);
+    mp__os_exit(9); /* dies with its end open */
+    return 0;
+}
+static int conn_wait_wakes(const char *address) {
+    mp_listener *l;
+    mp_process p, *procs[1];
+    mp_conn *c;
+    conn_arg a;
+    char buf[8];
+    size_t n = 99;
+    int ready[2];
+    CHECK_EQ(mp_listener_new(&l, address, NULL, 0), MP_OK);
+    memset(&a, 0, sizeof a);
+    snprintf(a.address, sizeof a.address, "%s", mp_listener_address(l));
+    a.keylen = -1;
+    CHECK_EQ(mp_process_init(&p, conn_waker_child, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    CHECK_EQ(mp_listener_accept(l, 30, &c), MP_OK);
+    procs[0] = &p;
+    CHECK_EQ(mp_conn_send_bytes(c, "go", 2), MP_OK);
+    CHECK_EQ(mp_wait(&c, 1, procs, 1, 60, ready), 1); /* the empty message */
+    CHECK_EQ(ready[0], 1);
+    CHECK_EQ(ready[1], 0);
+    CHECK_EQ(mp_conn_poll(c, 0), MP_OK); /* still there: the wait kept it */
+    CHECK_EQ(mp_conn_recv_bytes(c, buf, sizeof buf, &n, 0), MP_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(mp_conn_poll(c, 0), MP_ETIMEDOUT);
+    CHECK_EQ(mp_conn_send_bytes(c, "go", 2), MP_OK);
+    CHECK_EQ(mp_conn_poll(c, 60), MP_OK); /* one byte */
+    CHECK_EQ(mp_conn_recv_bytes(c, buf, sizeof buf, &n, 0), MP_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(mp_conn_send_bytes(c, "go", 2), MP_OK);
+    CHECK_EQ(mp_wait(&c, 1, NULL, 0, 60, ready), 1); /* its death: the end is at EOF */
+    CHECK_EQ(mp_conn_recv_bytes(c, buf, sizeof buf, &n, 30), MP_EOF);
+    CHECK_EQ(join_code(&p), 9);
+    CHECK_EQ(mp_conn_close(c), MP_OK);
+    CHECK_EQ(mp_listener_close(l), MP_OK);
+    return 0;
+}
+static int conn_test_wait_wakes(void) {
+    CHECK_EQ(conn_wait_wakes(NULL), 0); /* a named pipe (Windows) or a Unix socket */
+    CHECK_EQ(conn_wait_wakes("127.0.0.1:0"), 0);
+    return 0;
+}
+
 /* Named shared memory: a child attaches by name and writes; errors of names. */
 static int conn_shm_child(void *arg, size_t size) {
     mp_shm *s;
@@ -566,5 +630,6 @@ static const mp_test conn_tests[] = {{"conn_hash_vectors", conn_test_hash_vector
                                      {"conn_peer_killed", conn_test_peer_killed},
                                      {"conn_errors", conn_test_errors},
                                      {"conn_wait_and_fileno", conn_test_wait_and_fileno},
+                                     {"conn_wait_wakes", conn_test_wait_wakes},
                                      {"conn_shm", conn_test_shm},
                                      {NULL, NULL}};

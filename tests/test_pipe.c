@@ -1083,6 +1083,89 @@ static int pipe_test_end_at_descriptor_0(void) {
 #endif
 }
 
+/* A wait with a long timeout sleeps until the peer (another process) writes, then until it
+   dies holding its end: mp_wait beside the process, mp_conn_poll, a receive with a deadline. */
+static int waker_child(void *arg, size_t size) {
+    pipe_arg a = pipe_arg_of(arg);
+    char go[8];
+    size_t n;
+    (void)size;
+    if (mp_conn_close(a.a) != MP_OK) return 2;
+    /* after each "go", a pause, so that the parent is usually asleep when woken */
+    if (mp_conn_recv_bytes(a.b, go, sizeof go, &n, 30) != MP_OK) return 3;
+    mp_sleep(0.05);
+    if (mp_conn_send_bytes(a.b, "x", 1) != MP_OK) return 4;
+    if (mp_conn_recv_bytes(a.b, go, sizeof go, &n, 30) != MP_OK) return 5;
+    mp_sleep(0.05);
+    if (mp_conn_send_bytes(a.b, "yz", 2) != MP_OK) return 6;
+    if (mp_conn_recv_bytes(a.b, go, sizeof go, &n, 30) != MP_OK) return 7;
+    mp_sleep(0.05);
+    mp__os_exit(9); /* dies with its end open */
+    return 0;
+}
+static int pipe_test_wait_wakes(void) {
+    pipe_arg a;
+    mp_process p, *procs[1];
+    char buf[8];
+    size_t n = 0;
+    int ready[2];
+    memset(&a, 0, sizeof a);
+    CHECK_EQ(mp_pipe(1, &a.a, &a.b), MP_OK);
+    CHECK_EQ(start(&p, waker_child, &a), MP_OK);
+    CHECK_EQ(mp_conn_close(a.b), MP_OK);
+    procs[0] = &p;
+    CHECK_EQ(mp_conn_send_bytes(a.a, "go", 2), MP_OK);
+    CHECK_EQ(mp_wait(&a.a, 1, procs, 1, 60, ready), 1);
+    CHECK_EQ(ready[0], 1);
+    CHECK_EQ(ready[1], 0);
+    CHECK_EQ(mp_conn_recv_bytes(a.a, buf, sizeof buf, &n, 0), MP_OK);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(mp_conn_send_bytes(a.a, "go", 2), MP_OK);
+    CHECK_EQ(mp_conn_recv_bytes(a.a, buf, sizeof buf, &n, 60), MP_OK); /* a receive's wait */
+    CHECK_EQ(n, 2);
+    CHECK_EQ(mp_conn_send_bytes(a.a, "go", 2), MP_OK);
+    CHECK_EQ(mp_conn_poll(a.a, 60), MP_OK); /* its death: EOF */
+    CHECK_EQ(mp_conn_recv_bytes(a.a, buf, sizeof buf, &n, 30), MP_EOF);
+    CHECK_EQ(join_code(&p), 9);
+    CHECK_EQ(mp_conn_close(a.a), MP_OK);
+    return 0;
+}
+
+/* mp_wait over more ends than one Windows wait takes (63; there, threads wait on the rest):
+   the one another process writes to, then the one at EOF, is found. */
+static int late_writer(void *arg, size_t size) {
+    pipe_arg a = pipe_arg_of(arg);
+    (void)size;
+    mp_sleep(0.05); /* the parent is usually asleep in its wait by now */
+    return mp_conn_send_bytes(a.a, "m", 1) == MP_OK ? 0 : 2;
+}
+static int pipe_test_wait_many_ends(void) {
+    enum { N = 70 };
+    mp_conn *r[N], *w[N];
+    mp_process p;
+    pipe_arg a;
+    int i, ready[N];
+    char buf[4];
+    size_t n;
+    for (i = 0; i < N; i++) CHECK_EQ(mp_pipe(0, &r[i], &w[i]), MP_OK);
+    CHECK_EQ(mp_wait(r, N, NULL, 0, 0, ready), MP_ETIMEDOUT);
+    memset(&a, 0, sizeof a);
+    a.a = w[67];
+    CHECK_EQ(start(&p, late_writer, &a), MP_OK);
+    CHECK_EQ(mp_wait(r, N, NULL, 0, 60, ready), 1);
+    for (i = 0; i < N; i++) CHECK_EQ(ready[i], i == 67);
+    CHECK_EQ(mp_conn_recv_bytes(r[67], buf, sizeof buf, &n, 0), MP_OK);
+    CHECK_EQ(join_code(&p), 0);
+    CHECK_EQ(mp_conn_close(w[3]), MP_OK);
+    CHECK_EQ(mp_wait(r, N, NULL, 0, 30, ready), 1);
+    for (i = 0; i < N; i++) CHECK_EQ(ready[i], i == 3);
+    for (i = 0; i < N; i++) {
+        CHECK_EQ(mp_conn_close(r[i]), MP_OK);
+        if (i != 3) CHECK_EQ(mp_conn_close(w[i]), MP_OK);
+    }
+    return 0;
+}
+
 static const mp_test pipe_tests[] = {
     {"pipe_message_sizes", pipe_test_message_sizes},
     {"pipe_duplex_conversation", pipe_test_duplex_conversation},
@@ -1097,6 +1180,8 @@ static const mp_test pipe_tests[] = {
     {"pipe_body_in_pieces", pipe_test_body_in_pieces},
     {"pipe_signals", pipe_test_signals},
     {"pipe_wait_many", pipe_test_wait_many},
+    {"pipe_wait_wakes", pipe_test_wait_wakes},
+    {"pipe_wait_many_ends", pipe_test_wait_many_ends},
     {"pipe_bad_input", pipe_test_bad_input},
     {"pipe_bad_input_limits", pipe_test_bad_input_limits},
     {"pipe_grandchild", pipe_test_grandchild},

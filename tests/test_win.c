@@ -361,10 +361,74 @@ static int test_sync_waiter_killed_wake_not_lost(void) {
     return 0;
 }
 
+/* No wait on connections polls (issue 12): a 0.5 s wait that nothing ends sleeps once in the
+   kernel (mp__os_poll_sleeps counts its sleeps; the old loop slept every 1-10 ms, 50 times or
+   more), over a pipe, a message-mode named pipe, a TCP socket, a process and 70 pipes. The
+   thread's CPU time over the waits is printed, never asserted. */
+static int test_win_wait_no_polling(void) {
+#ifndef _WIN32
+    SKIP("the Windows wait");
+#else
+    mp_conn *a, *b, *set[4], *many[70], *many_w[70];
+    mp_listener *pl, *tl;
+    mp_process p, *procs[1];
+    FILETIME t0, t1, k0, k1, u0, u1;
+    char buf[8];
+    size_t n;
+    int ready[70], i;
+    mp__u32 before;
+    double cpu;
+    CHECK_EQ(mp_pipe(1, &a, &b), MP_OK);
+    CHECK_EQ(mp_listener_new(&pl, NULL, "", 0), MP_OK); /* no handshake */
+    CHECK_EQ(mp_listener_new(&tl, "127.0.0.1:0", "", 0), MP_OK);
+    CHECK_EQ(mp_client(&set[1], mp_listener_address(pl), "", 0, 20), MP_OK);
+    CHECK_EQ(mp_client(&set[2], mp_listener_address(tl), "", 0, 20), MP_OK);
+    CHECK_EQ(mp_listener_accept(pl, 20, &set[3]), MP_OK); /* kept open: no EOF on set[1] */
+    set[0] = a;
+    CHECK_EQ(mp_process_init(&p, win_forever, NULL, 0, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&p), MP_OK);
+    procs[0] = &p;
+    GetThreadTimes(GetCurrentThread(), &t0, &t1, &k0, &u0);
+    for (i = 0; i < 3; i++) {
+        before = mp__load(&mp__os_poll_sleeps);
+        CHECK_EQ(mp_conn_poll(set[i], 0.5), MP_ETIMEDOUT);
+        CHECK(mp__load(&mp__os_poll_sleeps) - before <= 2);
+    }
+    before = mp__load(&mp__os_poll_sleeps);
+    CHECK_EQ(mp_conn_recv_bytes(a, buf, sizeof buf, &n, 0.5), MP_ETIMEDOUT);
+    CHECK(mp__load(&mp__os_poll_sleeps) - before <= 2);
+    before = mp__load(&mp__os_poll_sleeps);
+    CHECK_EQ(mp_wait(set, 3, procs, 1, 0.5, ready), MP_ETIMEDOUT);
+    CHECK(mp__load(&mp__os_poll_sleeps) - before <= 2);
+    for (i = 0; i < 70; i++) CHECK_EQ(mp_pipe(0, &many[i], &many_w[i]), MP_OK);
+    before = mp__load(&mp__os_poll_sleeps); /* over 63 handles: threads wait on them */
+    CHECK_EQ(mp_wait(many, 70, NULL, 0, 0.5, ready), MP_ETIMEDOUT);
+    CHECK(mp__load(&mp__os_poll_sleeps) - before <= 2);
+    for (i = 0; i < 70; i++) {
+        CHECK_EQ(mp_conn_close(many[i]), MP_OK);
+        CHECK_EQ(mp_conn_close(many_w[i]), MP_OK);
+    }
+    GetThreadTimes(GetCurrentThread(), &t0, &t1, &k1, &u1);
+    cpu = ((double)(k1.dwLowDateTime - k0.dwLowDateTime) +
+           (double)(u1.dwLowDateTime - u0.dwLowDateTime)) /
+          1e4;
+    fprintf(stderr, "  CPU time over 3 s of waits: %.2f ms\n", cpu);
+    CHECK_EQ(mp_process_kill(&p), MP_OK);
+    CHECK_EQ(mp_process_join(&p, 30), MP_OK);
+    mp_process_close(&p);
+    for (i = 0; i < 4; i++) CHECK_EQ(mp_conn_close(set[i]), MP_OK);
+    CHECK_EQ(mp_conn_close(b), MP_OK);
+    CHECK_EQ(mp_listener_close(pl), MP_OK);
+    CHECK_EQ(mp_listener_close(tl), MP_OK);
+    return 0;
+#endif
+}
+
 static const mp_test win_tests[] = {
     {"sync_waiter_killed_wake_not_lost", test_sync_waiter_killed_wake_not_lost},
     {"win_parent_killed_no_orphans", test_win_parent_killed_no_orphans},
     {"win_names_private", test_win_names_private},
     {"sync_wake_latency", test_sync_wake_latency},
+    {"win_wait_no_polling", test_win_wait_no_polling},
     {NULL, NULL},
 };
