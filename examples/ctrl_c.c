@@ -48,19 +48,7 @@
 #else
 #include <signal.h>
 #include <string.h>
-#include <time.h>
 #endif
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 #ifdef _WIN32
 static BOOL WINAPI on_ctrl(DWORD type) { /* runs on a thread of its own */
@@ -70,7 +58,7 @@ static BOOL WINAPI on_ctrl(DWORD type) { /* runs on a thread of its own */
 }
 static DWORD WINAPI press_ctrl_c(LPVOID arg) {
     (void)arg;
-    Sleep(500);
+    mp_sleep(0.5);
     mp_interrupt(); /* what on_ctrl does when Ctrl-C is pressed */
     return 0;
 }
@@ -94,7 +82,7 @@ static int producer(void *arg, size_t size) {
 #ifndef _WIN32
         if (i == 4) kill((pid_t)mp_getppid(), SIGINT); /* the demo presses Ctrl-C itself */
 #endif
-        sleep_ms(100);
+        mp_sleep(0.1);
     }
     return 0;
 }

@@ -43,24 +43,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <time.h>
-#endif
 
 #define NTASKS 8
-
-static void sleep_ms(int ms) {
-#ifdef _WIN32
-    Sleep((DWORD)ms);
-#else
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
-#endif
-}
 
 static int fail(const char *what, int err) {
     fprintf(stderr, "%s failed: %s\n", what, mp_strerror(err));
@@ -72,7 +56,7 @@ static int task(const void *arg, size_t size, mp_task_out *out) {
     int n, square;
     if (size != sizeof n) return 1;
     memcpy(&n, arg, sizeof n);
-    sleep_ms(50 * (NTASKS - n));
+    mp_sleep(0.05 * (NTASKS - n));
     if (n == 5) { /* raise ValueError('5 is unlucky') */
         mp_task_return(out, unlucky, sizeof unlucky);
         return 2;

@@ -21,18 +21,6 @@
 #include "../mp.h"
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-static void pause_ms(void) {
-    Sleep(1);
-}
-#else
-#include <time.h>
-static void pause_ms(void) {
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-}
-#endif
 
 #define W 64
 #define H 48
@@ -63,7 +51,7 @@ static int drawer(const char *name, int frames) {
     for (f = 1; f <= frames; f++) {
         unsigned seen = 0;
         draw(hd, (unsigned char *)mp_shm_buf(s) + sizeof(header), (unsigned)f);
-        while (seen++ < 5000 && hd->frame == (unsigned)f) pause_ms(); /* until it is seen */
+        while (seen++ < 5000 && hd->frame == (unsigned)f) mp_sleep(0.001); /* until it is seen */
     }
     hd->done = 1;
     mp_shm_close(s);
@@ -88,7 +76,7 @@ static int reader(void *arg, size_t size) {
             frames++;
             hd->frame = 0; /* seen */
         }
-        pause_ms();
+        mp_sleep(0.001);
     }
     mp_shm_close(s);
     return frames > 0 ? 0 : 2;
