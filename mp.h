@@ -1808,6 +1808,11 @@ MP__FN void mp__os_random(void *buf, size_t n) {
 MP__FN const char *mp__os_child_token(void) {
     return getenv(MP__SPAWN_VAR);
 }
+/* An environment variable's value, or NULL (buf: room for it where the C library keeps none). */
+MP__FN const char *mp__os_getenv(const char *name, char *buf, size_t cap) {
+    (void)buf, (void)cap;
+    return getenv(name);
+}
 /* 0, or the exit status that says why the child cannot boot. */
 MP__FN int mp__os_arena_attach(const char *token, size_t *boot_off, mp__u64 nonce[2]) {
     mp__spawn_rec rec;
@@ -3430,6 +3435,13 @@ MP__FN int mp__os_arena_create(size_t size, char **base) {
    forged command line), and the boot block must carry the nonce. */
 static const wchar_t mp__os_marker[] = L" --mp-spawn-token=";
 static char mp__os_token[256];
+/* GetEnvironmentVariableA, not getenv (C4996 under /sdl); a value too long for buf is
+   reported as one that names nothing. */
+MP__FN const char *mp__os_getenv(const char *name, char *buf, size_t cap) {
+    DWORD n = GetEnvironmentVariableA(name, buf, (DWORD)cap);
+    if (n == 0) return NULL;
+    return n < cap ? buf : "(too long)";
+}
 MP__FN const char *mp__os_child_token(void) {
     const wchar_t *cmd = GetCommandLineW(), *m = wcsstr(cmd, mp__os_marker);
     size_t i;
@@ -5429,6 +5441,7 @@ MP__FN void mp__method_from_env(const char *m) {
 }
 MP__FN int mp__check(const mp_process *p);
 MP__FN void mp__init_globals(void) {
+    char env[32];
     const char *m;
     if (mp__g.inited) return;
     mp__g.inited = 1;
@@ -5436,10 +5449,8 @@ MP__FN void mp__init_globals(void) {
     mp__g.pid = mp__os_getpid();
     mp__g.ppid = mp__os_getppid();
     mp__g.method = MP__OS_FORKS ? MP_FORK : MP_SPAWN;
-#if MP__OS_FORKS /* (Windows only spawns; and MSVC's /sdl rejects getenv) */
-    m = getenv("MP_START_METHOD");
+    m = mp__os_getenv("MP_START_METHOD", env, sizeof env); /* Windows: fork is MP_ENOSYS */
     if (m && *m) mp__method_from_env(m);
-#endif
     mp__g.self.mp__magic = MP__PROCESS_MAGIC;
     mp__g.self.mp__state = MP__STARTED;
     mp__g.self.mp__pid = mp__g.pid;
