@@ -4601,7 +4601,7 @@ MP__FN int mp__os_accept(long long *lh, const mp__addr *a, double timeout, long 
     int r = MP_OK;
     if (a->family == MP__AF_TCP) return mp__ws_accept(*lh, timeout, h);
     memset(&ov, 0, sizeof ov);
-    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ov.hEvent = mp__os_io_event(); /* this thread's (an overlapped call resets it) */
     if (!ov.hEvent) return MP_ESYS;
     if (!ConnectNamedPipe(p, &ov)) {
         DWORD e = GetLastError();
@@ -4613,7 +4613,6 @@ MP__FN int mp__os_accept(long long *lh, const mp__addr *a, double timeout, long 
         } else if (e != ERROR_PIPE_CONNECTED)
             r = MP_ESYS;
     }
-    CloseHandle(ov.hEvent);
     if (r != MP_OK) return r == MP_EOF ? MP_ETIMEDOUT : r;
     r = mp__os_pipe_instance(a, 0, &next); /* the next client's instance */
     if (r != MP_OK) {
@@ -4654,12 +4653,11 @@ MP__FN int mp__os_connect(const mp__addr *a, double timeout, long long *h) {
 }
 /* A message of a message-mode pipe: one write (0 bytes is a message too). */
 MP__FN int mp__os_msg_send(long long h, const void *data, size_t size) {
-    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE ev = mp__os_io_event();
     DWORD done = 0;
     int r;
     if (!ev) return MP_ESYS;
     r = mp__os_io((HANDLE)(uintptr_t)h, ev, 1, (void *)(uintptr_t)data, (DWORD)size, &done);
-    CloseHandle(ev);
     return r == MP_OK && done != size ? MP_ESYS : r;
 }
 /* The start of the next message, up to cap bytes: *got of them, and *left more to come.
@@ -4673,7 +4671,7 @@ MP__FN int mp__os_msg_recv(long long h, void *buf, size_t cap, size_t *got, mp__
     *got = 0;
     *left = 0;
     memset(&ov, 0, sizeof ov);
-    ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    ov.hEvent = mp__os_io_event();
     if (!ov.hEvent) return MP_ESYS;
     if (!ReadFile(p, buf, (DWORD)cap, NULL, &ov)) {
         DWORD e = GetLastError();
@@ -4686,7 +4684,6 @@ MP__FN int mp__os_msg_recv(long long h, void *buf, size_t cap, size_t *got, mp__
     if (r == MP_OK && !GetOverlappedResult(p, &ov, &done, FALSE) &&
         GetLastError() == ERROR_MORE_DATA && PeekNamedPipe(p, NULL, 0, NULL, NULL, &more))
         *left = more;
-    CloseHandle(ov.hEvent);
     if (r != MP_OK) return r;
     *got = done;
     return MP_OK;
