@@ -6045,26 +6045,38 @@ MP__FN void mp__fs_forget(void) { /* in a forked child: async-signal-safe */
     mp__g.fs_child = 0;
     mp__g.fs_status = -1;
 }
-/* The server is gone or unusable: reap it, so that the next start makes a new one. */
-MP__FN void mp__fs_drop(int hard) {
+/* Ends a server taken out of mp__fs: EOF on its channel (or a kill) and its reaping. */
+MP__FN void mp__fs_reap(long pid, long long handle, long long sock, int hard) {
     int code;
-    if (mp__fs.sock >= 0) mp__os_close_handle(mp__fs.sock);
-    mp__fs.sock = -1;
-    if (mp__fs.pid) {
-        if (hard) mp__os_proc_signal(mp__fs.pid, mp__fs.handle, 1);
-        if (mp__os_proc_wait(mp__fs.pid, &mp__fs.handle, 5, &code) != MP_OK) {
-            mp__os_proc_signal(mp__fs.pid, mp__fs.handle, 1);
-            mp__os_proc_wait(mp__fs.pid, &mp__fs.handle, MP_FOREVER, &code);
+    if (sock >= 0) mp__os_close_handle(sock);
+    if (pid) {
+        if (hard) mp__os_proc_signal(pid, handle, 1);
+        if (mp__os_proc_wait(pid, &handle, 5, &code) != MP_OK) {
+            mp__os_proc_signal(pid, handle, 1);
+            mp__os_proc_wait(pid, &handle, MP_FOREVER, &code);
         }
     }
-    mp__os_proc_release(&mp__fs.handle);
-    mp__fs.pid = 0;
+    mp__os_proc_release(&handle);
 }
-/* At the end of the process that owns it: EOF on its channel ends it. */
+/* The server is gone or unusable (the os lock held): reap it, so that the next start makes
+   a new one. */
+MP__FN void mp__fs_drop(int hard) {
+    long pid = mp__fs.pid;
+    long long handle = mp__fs.handle, sock = mp__fs.sock;
+    mp__fs.pid = 0;
+    mp__fs.handle = mp__fs.sock = -1;
+    mp__fs_reap(pid, handle, sock, hard);
+}
+/* At the end of the process that owns it: EOF on its channel ends it. The wait for its exit
+   is outside the os lock, which other threads' calls need meanwhile. */
 MP__FN void mp__fs_stop(void) {
+    long pid;
+    long long handle, sock;
     mp__os_lock();
-    if (mp__fs.pid) mp__fs_drop(0);
+    pid = mp__fs.pid, handle = mp__fs.handle, sock = mp__fs.sock;
+    if (pid) mp__fs.pid = 0, mp__fs.handle = mp__fs.sock = -1;
     mp__os_unlock();
+    if (pid) mp__fs_reap(pid, handle, sock, 0);
 }
 
 /* The server's target (it runs as a spawned child of the program). */
