@@ -202,7 +202,26 @@ int main(void) {
     int have_boost = system("test -d /usr/include/boost/interprocess") == 0;
     j->q = mp_queue_new((size_t)1 << 20, 0);
     j->back = mp_queue_new((size_t)1 << 20, 0);
+    for (r = 0; r < 5; r++) boost[r] = -1;
+    if (have_boost && system("g++ -O2 -std=c++11 -pthread -o build/bench/bench_queue_boost "
+                             "bench/bench_queue_boost.cpp -lrt") != 0) {
+        printf("(Boost.Interprocess: the C++ bench did not build; no Boost rows)\n");
+        have_boost = 0;
+    } else if (!have_boost) {
+        printf("(Boost.Interprocess not installed (libboost-dev): no Boost rows)\n");
+    }
+    /* Boost runs inside each round, beside mp.h: on a machine whose load changes, the two
+       sides of a ratio see the same moments. */
     for (r = 0; r < rounds; r++) {
+        if (have_boost) {
+            double b[5];
+            rows("build/bench/bench_queue_boost 1", keys, 5, b);
+            if (b[0] > boost[0]) boost[0] = b[0];
+            if (b[1] > boost[1]) boost[1] = b[1];
+            if (b[2] > boost[2]) boost[2] = b[2];
+            if (b[3] > boost[3]) boost[3] = b[3];
+            if (b[4] > 0 && (boost[4] < 0 || b[4] < boost[4])) boost[4] = b[4];
+        }
         if ((v = throughput(j, 1, 4000000, 0)) > q1) q1 = v;
         if ((v = throughput(j, 2, 4000000, 0)) > q2) q2 = v;
         if ((v = throughput(j, 4, 4000000, 0)) > q4) q4 = v;
@@ -211,16 +230,6 @@ int main(void) {
         if ((v = throughput(j, 2, 8000000, 32)) > b2) b2 = v;
         if ((v = roundtrip(j, 50000)) < rt) rt = v;
         if ((v = raw(20000000)) > rw) rw = v;
-    }
-    for (r = 0; r < 5; r++) boost[r] = -1;
-    if (have_boost) {
-        if (system("g++ -O2 -std=c++11 -pthread -o build/bench/bench_queue_boost "
-                   "bench/bench_queue_boost.cpp -lrt") == 0)
-            rows("build/bench/bench_queue_boost", keys, 5, boost);
-        else
-            printf("(Boost.Interprocess: the C++ bench did not build; no Boost rows)\n");
-    } else {
-        printf("(Boost.Interprocess not installed (libboost-dev): no Boost rows)\n");
     }
     rows("python3 bench/bench_queue.py 2>/dev/null", keys, 5, py);
     printf("queue, 64-byte messages (best of %d)\n", rounds);

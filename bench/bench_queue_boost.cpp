@@ -4,6 +4,7 @@
 #include <boost/interprocess/ipc/message_queue.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,9 +70,10 @@ static double roundtrip(int n) {
     message_queue::remove(QB);
     return dt / n * 1e6;
 }
-int main() {
+int main(int argc, char **argv) {
     double q1 = 0, q2 = 0, q4 = 0, q8 = 0, rt = 1e9, v;
-    for (int r = 0; r < 3; r++) {
+    int rounds = argc > 1 ? std::atoi(argv[1]) : 3; // bench_queue.c runs one a round
+    for (int r = 0; r < rounds; r++) {
         if ((v = throughput(1, 2000000)) > q1) q1 = v;
         if ((v = throughput(2, 2000000)) > q2) q2 = v;
         if ((v = throughput(4, 2000000)) > q4) q4 = v;
