@@ -1083,9 +1083,12 @@ static int test_queue_unbounded_constant_memory(void) {
             CHECK(qt_valid(b, n, &id, &seq) && id == 1 && seq == k);
         }
         CHECK_EQ(mp_queue_qsize(q), 0);
-        if (round == 0) base = qt_heap(); /* after one round: what a process makes once */
+        /* after one round: what a process makes once. Not equal later: under spawn the
+           parent frees the child's boot block once the child has read it, which may come
+           after round 0 (a leak would grow round after round past this bound) */
+        if (round == 0) base = qt_heap();
         CHECK(q->ring == NULL);
-        CHECK_EQ(qt_heap().used, base.used);
+        CHECK(qt_heap().used <= base.used);
     }
     free(b);
     CHECK_EQ(mp_queue_free(q), MP_OK);
