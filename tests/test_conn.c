@@ -631,7 +631,6 @@ static int conn_raw_write(long long fd, const void *p, size_t n) {
     }
     return 0;
 }
-#endif
 static size_t conn_frame(unsigned char *out, const char *m) {
     size_t n = strlen(m);
     out[0] = out[1] = out[2] = 0;
@@ -639,6 +638,7 @@ static size_t conn_frame(unsigned char *out, const char *m) {
     memcpy(out + 4, m, n);
     return n + 4;
 }
+#endif
 #define CONN_BIG 300000
 static int conn_ahead_writer(void *arg, size_t size) {
 #if MP__POSIX
