@@ -2357,8 +2357,9 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
 /* Read-ahead (>>pipe): what is there, into a then b, in one call: MP_OK (*got may be 0),
    MP_EOF or MP_ESYS. A stream socket fills a first, so a message and the start of the next
    one come in one read. wait 0: at once; wait 1: a blocking read, which the socket's
-   receive timeout (mp__os_ahead_setup) and a signal's EINTR end with *got 0, so that the
-   caller sees mp_interrupt: no poll before every read. */
+   receive timeout (mp__os_ahead_setup) and a signal's EINTR end early (*got may be 0), so
+   that the caller sees mp_interrupt: no poll before every read; wait 2: the same until a is
+   full (b unused): a large message wakes its reader once, not at every segment. */
 #define MP__OS_READAHEAD  1
 #define MP__OS_AHEAD_TICK 0.05 /* the longest a blocking read sleeps before it looks again */
 MP__FN int mp__os_ahead_setup(long long h, int on) {
@@ -2378,8 +2379,8 @@ MP__FN int mp__os_recv_ahead(long long h, void *a, size_t na, void *b, size_t nb
     iov[1].iov_len = nb;
     memset(&m, 0, sizeof m);
     m.msg_iov = iov;
-    m.msg_iovlen = 2;
-    r = recvmsg((int)h, &m, wait ? 0 : MSG_DONTWAIT);
+    m.msg_iovlen = wait == 2 ? 1 : 2;
+    r = recvmsg((int)h, &m, wait == 2 ? MSG_WAITALL : wait ? 0 : MSG_DONTWAIT);
     *got = r > 0 ? (size_t)r : 0;
     if (r > 0) return MP_OK;
     if (r == 0 || errno == ECONNRESET) return MP_EOF;
@@ -2480,9 +2481,22 @@ MP__FN int mp__os_resolve(const mp__addr *a, struct addrinfo **res) {
     snprintf(port, sizeof port, "%u", a->port);
     return getaddrinfo(a->name, port, &hint, res) == 0 ? MP_OK : MP_ENOENT;
 }
+/* A connected TCP socket: no Nagle (a message is one write: it would only delay a round
+   trip); to a peer on this machine, a send buffer of 256 KiB (128 KiB asked, Linux doubles
+   it) instead of the autotuned megabytes: the bytes then cross while they are in the
+   cache, 2-3x the throughput on loopback. A remote peer keeps the autotuning its distance
+   needs. */
 MP__FN void mp__os_tcp_nodelay(int fd) {
-    int one = 1; /* a message is one write: Nagle would only delay a round trip */
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int one = 1, local = 0, sndbuf = 128 << 10;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) return;
+    if (ss.ss_family == AF_INET)
+        local = (ntohl(((struct sockaddr_in *)(void *)&ss)->sin_addr.s_addr) >> 24) == 127;
+    else if (ss.ss_family == AF_INET6)
+        local = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)(void *)&ss)->sin6_addr);
+    if (local) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 }
 MP__FN int mp__os_listen(const mp__addr *a, long long *h, char *text, size_t cap) {
     int fd, r = MP_OK, one = 1;
@@ -9574,7 +9588,8 @@ MP__FN int mp__conn_fill_ahead(mp__cent *e, unsigned char *dst, size_t want, siz
         int r, ready = 0, wait = 0;
         unsigned char kind = 0;
         if (deadline >= 1e300) {
-            wait = !mp__os_interrupted(); /* interrupted: only what is there */
+            /* interrupted: only what is there; much to come: all of it in one read */
+            wait = mp__os_interrupted() ? 0 : need >= 4 * MP_CONN_READAHEAD ? 2 : 1;
         } else if (e->ra_wait) {
             double left = mp__left(deadline);
             r = mp__os_poll(&e->h, &kind, 1, left > 0 ? left : 0, &ready);
