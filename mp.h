@@ -193,6 +193,8 @@
       MP_MESSAGE_MAX     the largest message (queue, pipe, pool argument or result), at
                          most 2^31 - 1 (default 1 GiB); define it the same in every file
       MP_HANDSHAKE_TIMEOUT  seconds a listener gives a client to authenticate (default 10)
+      MP_CONN_READAHEAD  bytes a Listener/Client end may read past a message (default 4096;
+                         0: read no further than each message, as before issue 11)
       MP_PORTABLE        force the portable POSIX fallbacks instead of the Linux fast paths
                          (futex and the robust futex list, memfd, pidfd, dl_iterate_phdr,
                          close_range), the path that macOS and the BSDs take
@@ -392,7 +394,9 @@ MPDEF void mp_free(void *ptr);
    waits of an orderly shutdown (join the children...). A call that need not wait (a free
    lock, a ready result, timeout 0) answers as usual; a Condition wait returns with its lock
    held again; a receive keeps what came of a message for the next one. A forked child
-   starts cleared. Windows: word waits notice it within 10 ms. See examples/ctrl_c.c. */
+   starts cleared. Windows: word waits notice it within 10 ms; POSIX: a receive with no
+   timeout on a Listener/Client end blocks in the read itself: a signal caught by that thread
+   ends it at once, else it sees the flag within 50 ms. See examples/ctrl_c.c. */
 MPDEF void mp_interrupt(void);
 MPDEF void mp_interrupt_clear(void);
 MPDEF int mp_interrupted(void); /* 1 while set, else 0 */
@@ -803,7 +807,15 @@ MPDEF int mp_client(mp_conn **out, const char *address, const void *authkey, siz
                     double timeout);
 /* conn.fileno(): the descriptor (Windows: the HANDLE) of this process's copy of an end, for
    an event loop of the program's own (epoll, kqueue, libuv); or an MP_E* error (< 0). Read
-   and write through mp.h only: the receive state lives in mp.h. */
+   and write through mp.h only: the receive state lives in mp.h.
+   Read-ahead (POSIX): an end of a Listener or Client reads what is there, up to
+   MP_CONN_READAHEAD bytes past the message (a small message costs one read, and a stream of
+   them fewer), and keeps it for the next receive; mp_conn_poll and mp_wait see a message
+   kept so. It does so only while no other process holds a copy of the end and this function
+   was never called for it: from then on it reads no further than each message, so that the
+   descriptor is readable while a message waits (call it before the first receive), and so
+   that two processes reading one stream each get whole messages. Bytes read ahead before a
+   child is started stay with the process that read them. */
 MPDEF long long mp_conn_fileno(mp_conn *c);
 
 /* Named shared memory (multiprocessing.shared_memory.SharedMemory), the same memory as
@@ -9258,8 +9270,9 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max) {
 #ifndef MP_CONN_READAHEAD
 #define MP_CONN_READAHEAD 4096 /* bytes a Listener/Client end may read past a message */
 #endif
-#define MP__HDR  16
-#define MP__HEAD 128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
+#define MP__ALL_FROM ((size_t)16 << 10) /* a read-ahead end reads more in one go (WAITALL) */
+#define MP__HDR      16
+#define MP__HEAD     128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
 enum { MP__CONN_R = 1, MP__CONN_W = 2 };
 enum { MP__RX_IDLE = 0, MP__RX_BODY, MP__RX_BROKEN };
 
@@ -9589,7 +9602,7 @@ MP__FN int mp__conn_fill_ahead(mp__cent *e, unsigned char *dst, size_t want, siz
         unsigned char kind = 0;
         if (deadline >= 1e300) {
             /* interrupted: only what is there; much to come: all of it in one read */
-            wait = mp__os_interrupted() ? 0 : need >= 4 * MP_CONN_READAHEAD ? 2 : 1;
+            wait = mp__os_interrupted() ? 0 : need >= MP__ALL_FROM ? 2 : 1;
         } else if (e->ra_wait) {
             double left = mp__left(deadline);
             r = mp__os_poll(&e->h, &kind, 1, left > 0 ? left : 0, &ready);
