@@ -375,9 +375,11 @@ static int conn_test_bad_peer(void) {
     return 0;
 }
 
-/* A client killed at any moment of a stream of large messages: the server gets whole
-   messages, then the end (MP_EOF, or MP_ECORRUPT in the middle of one), never a hang; the
-   listener serves the next client. */
+/* A client killed at any moment of a stream of large messages (or, every other round, of
+   1000-byte ones that the server reads ahead, receiving with no timeout): the server gets
+   whole messages, then the end (MP_EOF, or MP_ECORRUPT in the middle of one), never a hang;
+   the listener serves the next client. */
+#define CONN_FLOOD_SIZE(mode) ((mode) ? (size_t)1000 : (size_t)1 << 22)
 static int conn_flood_child(void *arg, size_t size) {
     conn_arg a = conn_arg_of(arg);
     mp_conn *c;
@@ -385,7 +387,7 @@ static int conn_flood_child(void *arg, size_t size) {
     (void)size;
     if (!m || mp_client(&c, a.address, NULL, 0, 20) != MP_OK) return 2;
     for (;;)
-        if (mp_conn_send_bytes(c, m, 1 << 22) != MP_OK) return 3;
+        if (mp_conn_send_bytes(c, m, CONN_FLOOD_SIZE(a.mode)) != MP_OK) return 3;
 }
 static int conn_test_peer_killed(void) {
     mp_listener *l;
@@ -394,18 +396,20 @@ static int conn_test_peer_killed(void) {
     CHECK_EQ(r, MP_OK);
     memset(&a, 0, sizeof a);
     snprintf(a.address, sizeof a.address, "%s", mp_listener_address(l));
-    for (round = 0; round < test_rounds(3); round++) {
+    for (round = 0; round < test_rounds(4); round++) {
         mp_process p;
         mp_conn *c;
         void *m;
         size_t n;
         int k, code = 0;
+        double t = round % 2 ? MP_FOREVER : 20;
+        a.mode = round % 2;
         CHECK_EQ(mp_process_init(&p, conn_flood_child, &a, sizeof a, NULL), MP_OK);
         CHECK_EQ(mp_process_start(&p), MP_OK);
         CHECK_EQ(mp_listener_accept(l, 20, &c), MP_OK);
         for (k = 0; k < round % 3; k++) { /* a few whole messages first */
-            CHECK_EQ(mp_conn_recv_bytes_alloc(c, &m, &n, 20), MP_OK);
-            CHECK_EQ(n, 1 << 22);
+            CHECK_EQ(mp_conn_recv_bytes_alloc(c, &m, &n, t), MP_OK);
+            CHECK_EQ(n, CONN_FLOOD_SIZE(a.mode));
             mp_free(m);
         }
         CHECK_EQ(mp_process_kill(&p), MP_OK);
@@ -414,9 +418,9 @@ static int conn_test_peer_killed(void) {
         CHECK(code != 0);
         mp_process_close(&p);
         for (;;) { /* what was sent before the kill, then the end */
-            r = mp_conn_recv_bytes_alloc(c, &m, &n, 20);
+            r = mp_conn_recv_bytes_alloc(c, &m, &n, t);
             if (r != MP_OK) break;
-            CHECK_EQ(n, 1 << 22);
+            CHECK_EQ(n, CONN_FLOOD_SIZE(a.mode));
             mp_free(m);
         }
         CHECK(r == MP_EOF || r == MP_ECORRUPT);
