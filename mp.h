@@ -193,6 +193,8 @@
       MP_MESSAGE_MAX     the largest message (queue, pipe, pool argument or result), at
                          most 2^31 - 1 (default 1 GiB); define it the same in every file
       MP_HANDSHAKE_TIMEOUT  seconds a listener gives a client to authenticate (default 10)
+      MP_CONN_READAHEAD  bytes a Listener/Client end may read past a message (default 4096;
+                         0: read no further than each message, as before issue 11)
       MP_PORTABLE        force the portable POSIX fallbacks instead of the Linux fast paths
                          (futex and the robust futex list, memfd, pidfd, dl_iterate_phdr,
                          close_range), the path that macOS and the BSDs take
@@ -392,7 +394,9 @@ MPDEF void mp_free(void *ptr);
    waits of an orderly shutdown (join the children...). A call that need not wait (a free
    lock, a ready result, timeout 0) answers as usual; a Condition wait returns with its lock
    held again; a receive keeps what came of a message for the next one. A forked child
-   starts cleared. Windows: word waits notice it within 10 ms. See examples/ctrl_c.c. */
+   starts cleared. Windows: word waits notice it within 10 ms; POSIX: a receive with no
+   timeout on a Listener/Client end blocks in the read itself: a signal caught by that thread
+   ends it at once, else it sees the flag within 50 ms. See examples/ctrl_c.c. */
 MPDEF void mp_interrupt(void);
 MPDEF void mp_interrupt_clear(void);
 MPDEF int mp_interrupted(void); /* 1 while set, else 0 */
@@ -803,7 +807,15 @@ MPDEF int mp_client(mp_conn **out, const char *address, const void *authkey, siz
                     double timeout);
 /* conn.fileno(): the descriptor (Windows: the HANDLE) of this process's copy of an end, for
    an event loop of the program's own (epoll, kqueue, libuv); or an MP_E* error (< 0). Read
-   and write through mp.h only: the receive state lives in mp.h. */
+   and write through mp.h only: the receive state lives in mp.h.
+   Read-ahead (POSIX): an end of a Listener or Client reads what is there, up to
+   MP_CONN_READAHEAD bytes past the message (a small message costs one read, and a stream of
+   them fewer), and keeps it for the next receive; mp_conn_poll and mp_wait see a message
+   kept so. It does so only while no other process holds a copy of the end and this function
+   was never called for it: from then on it reads no further than each message, so that the
+   descriptor is readable while a message waits (call it before the first receive), and so
+   that two processes reading one stream each get whole messages. Bytes read ahead before a
+   child is started stay with the process that read them. */
 MPDEF long long mp_conn_fileno(mp_conn *c);
 
 /* Named shared memory (multiprocessing.shared_memory.SharedMemory), the same memory as
@@ -2361,6 +2373,38 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
     if (r == 0 || errno == ECONNRESET) return MP_EOF;
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? MP_OK : MP_ESYS;
 }
+/* Read-ahead (>>pipe): what is there, into a then b, in one call: MP_OK (*got may be 0),
+   MP_EOF or MP_ESYS. A stream socket fills a first, so a message and the start of the next
+   one come in one read. wait 0: at once; wait 1: a blocking read, which the socket's
+   receive timeout (mp__os_ahead_setup) and a signal's EINTR end early (*got may be 0), so
+   that the caller sees mp_interrupt: no poll before every read; wait 2: the same until a is
+   full (b unused): a large message wakes its reader once, not at every segment. */
+#define MP__OS_READAHEAD  1
+#define MP__OS_AHEAD_TICK 0.05 /* the longest a blocking read sleeps before it looks again */
+MP__FN int mp__os_ahead_setup(long long h, int on) {
+    struct timeval tv;
+    tv.tv_sec = 0;
+    tv.tv_usec = on ? (long)(MP__OS_AHEAD_TICK * 1e6) : 0;
+    return setsockopt((int)h, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 ? MP_OK : MP_ESYS;
+}
+MP__FN int mp__os_recv_ahead(long long h, void *a, size_t na, void *b, size_t nb, int wait,
+                             size_t *got) {
+    struct iovec iov[2];
+    struct msghdr m;
+    ssize_t r;
+    iov[0].iov_base = a;
+    iov[0].iov_len = na;
+    iov[1].iov_base = b;
+    iov[1].iov_len = nb;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = iov;
+    m.msg_iovlen = wait == 2 ? 1 : 2;
+    r = recvmsg((int)h, &m, wait == 2 ? MSG_WAITALL : wait ? 0 : MSG_DONTWAIT);
+    *got = r > 0 ? (size_t)r : 0;
+    if (r > 0) return MP_OK;
+    if (r == 0 || errno == ECONNRESET) return MP_EOF;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? MP_OK : MP_ESYS;
+}
 /* Waits until one of the handles is ready: a connection end readable (or at EOF), a child's
    pidfd or sentinel readable (ended). Handle -1 is skipped. ready[i] set to 0 or 1; returns
    how many are ready (0 when the timeout passed) or MP_ESYS / MP_ENOMEM. */
@@ -2456,9 +2500,22 @@ MP__FN int mp__os_resolve(const mp__addr *a, struct addrinfo **res) {
     snprintf(port, sizeof port, "%u", a->port);
     return getaddrinfo(a->name, port, &hint, res) == 0 ? MP_OK : MP_ENOENT;
 }
+/* A connected TCP socket: no Nagle (a message is one write: it would only delay a round
+   trip); to a peer on this machine, a send buffer of 256 KiB (128 KiB asked, Linux doubles
+   it) instead of the autotuned megabytes: the bytes then cross while they are in the
+   cache, 2-3x the throughput on loopback. A remote peer keeps the autotuning its distance
+   needs. */
 MP__FN void mp__os_tcp_nodelay(int fd) {
-    int one = 1; /* a message is one write: Nagle would only delay a round trip */
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int one = 1, local = 0, sndbuf = 128 << 10;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) return;
+    if (ss.ss_family == AF_INET)
+        local = (ntohl(((struct sockaddr_in *)(void *)&ss)->sin_addr.s_addr) >> 24) == 127;
+    else if (ss.ss_family == AF_INET6)
+        local = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)(void *)&ss)->sin6_addr);
+    if (local) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 }
 MP__FN int mp__os_listen(const mp__addr *a, long long *h, char *text, size_t cap) {
     int fd, r = MP_OK, one = 1;
@@ -4294,6 +4351,17 @@ MP__FN int mp__os_recv_some(long long h, void *buf, size_t n, size_t *got) {
     r = mp__os_io((HANDLE)(uintptr_t)h, ev, 0, buf, (DWORD)(avail < n ? avail : n), &done);
     *got = done;
     return r;
+}
+/* Read-ahead (>>pipe) is POSIX's: the Windows ends read no further than a message. */
+#define MP__OS_READAHEAD 0
+MP__FN int mp__os_ahead_setup(long long h, int on) {
+    (void)h, (void)on;
+    return MP_ENOSYS;
+}
+MP__FN int mp__os_recv_ahead(long long h, void *a, size_t na, void *b, size_t nb, int wait,
+                             size_t *got) {
+    (void)b, (void)nb, (void)wait;
+    return mp__os_recv_some(h, a, na, got);
 }
 /* More handles than 63 threads of 63 handles take (3969), or no thread-local events: look at
    every handle (PeekNamedPipe: data or EOF; a process handle: signalled), then sleep on the
@@ -9326,10 +9394,19 @@ MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max) {
 /* read for a small message, and never a byte of the next message, since other processes   */
 /* may read the same end. Children get the registry's ends: by fork as they are, by spawn  */
 /* through an mp__pass table in the arena (>>os keeps or duplicates the handles).            */
+/* An end with Python's framing (a Listener's or Client's) reads ahead on POSIX: a read     */
+/* takes what is there (up to MP_CONN_READAHEAD bytes past the message), so that a small   */
+/* message costs one read, and the next ones wait in this process's copy of the end. Only  */
+/* while the end is this process's alone (refs 1) and its descriptor was never given out  */
+/* (mp_conn_fileno): a reader elsewhere, or an event loop, sees the stream as it was.      */
 /* ======================================================================================== */
 #define MP__MSG_MAGIC 0x3167736du /* "msg1" */
-#define MP__HDR       16
-#define MP__HEAD      128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
+#ifndef MP_CONN_READAHEAD
+#define MP_CONN_READAHEAD 4096 /* bytes a Listener/Client end may read past a message */
+#endif
+#define MP__ALL_FROM ((size_t)16 << 10) /* a read-ahead end reads more in one go (WAITALL) */
+#define MP__HDR      16
+#define MP__HEAD     128 /* header + up to MP__HEAD - MP__HDR bytes of the message */
 enum { MP__CONN_R = 1, MP__CONN_W = 2 };
 enum { MP__RX_IDLE = 0, MP__RX_BODY, MP__RX_BROKEN };
 
@@ -9353,6 +9430,11 @@ typedef struct mp__cent { /* this process's copy of an end */
        receive is under way): `got` of its bytes in `body`, which grows with them. */
     unsigned char *body;
     size_t got, cap;
+    /* Read-ahead: ra[ra_pos, ra_len) are the stream's next bytes, already read. */
+    unsigned char *ra;
+    size_t ra_pos, ra_len;
+    int ra_ok;   /* Python's framing, handshake done, the descriptor never given out */
+    int ra_wait; /* the last read emptied the socket: wait (poll) before the next one */
     unsigned char head[MP__HEAD];
 } mp__cent;
 
@@ -9363,7 +9445,7 @@ static struct {
 } mp__reg;
 
 MP__FN void mp__cent_free(mp__cent *e) {
-    if (e) MP_FREE(e->body);
+    if (e) MP_FREE(e->body), MP_FREE(e->ra);
     MP_FREE(e);
 }
 MP__FN void mp__conn_unref(mp_conn *c) {
@@ -9420,6 +9502,20 @@ MP__FN mp__cent *mp__reg_remove(const mp_conn *c) {
     mp__os_reg_unlock();
     return e;
 }
+/* Lets this process's copy of an end read ahead (on: 1, if it has Python's framing), or
+   not (0: the stream stays as the peer wrote it, past what was already read ahead). */
+MP__FN void mp__conn_set_ahead(const mp_conn *c, int on) {
+    mp__cent *e;
+    int was;
+    mp__os_reg_lock();
+    e = mp__reg_find(c);
+    if (e) {
+        was = e->ra_ok;
+        e->ra_ok = on && e->py && MP__OS_READAHEAD && MP_CONN_READAHEAD > 0;
+        if (was != e->ra_ok && mp__os_ahead_setup(e->h, e->ra_ok) != MP_OK) e->ra_ok = 0;
+    }
+    mp__os_reg_unlock();
+}
 /* This process's copy of an open end that can do `mode`. */
 MP__FN int mp__conn_get(mp_conn *c, mp__u32 mode, mp__cent **out) {
     mp__cent *e;
@@ -9445,7 +9541,8 @@ MP__FN void mp__conn_fork_done(int child, int ok) {
     int i;
     if (!ok)
         for (i = 0; i < mp__reg.n; i++) mp__fetch_add(&mp__reg.v[i]->conn->refs, (mp__u32)-1);
-    (void)child;
+    if (child) /* bytes read ahead stay with the process that read them: the parent */
+        for (i = 0; i < mp__reg.n; i++) mp__reg.v[i]->ra_pos = mp__reg.v[i]->ra_len = 0;
     mp__os_reg_unlock();
 }
 /* spawn: a table of the open ends for the child (NULL when there are none). The caller holds
@@ -9491,6 +9588,7 @@ MP__FN int mp__conn_adopt(const mp__pass *table, int n) {
         const char *extra = (const char *)(table + n) + (size_t)i * MP__OS_PASS_EXTRA;
         if (mp__obj_check(c, MP__T_CONN) != MP_OK || mp__os_adopt(&h, extra) != 0) continue;
         if (mp__reg_add(c, h) != MP_OK) return MP_ENOMEM;
+        mp__conn_set_ahead(c, 1);
     }
     return MP_OK;
 }
@@ -9575,7 +9673,9 @@ MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size) {
         mp__u32 n = (mp__u32)size;
         head[0] = (unsigned char)(n >> 24), head[1] = (unsigned char)(n >> 16);
         head[2] = (unsigned char)(n >> 8), head[3] = (unsigned char)n;
-        return mp__os_send(e->h, head, 4, data, size);
+        if (size > MP__HEAD - 4) return mp__os_send(e->h, head, 4, data, size);
+        if (size) memcpy(head + 4, data, size); /* a small message: one plain buffer */
+        return mp__os_send(e->h, head, 4 + size, NULL, 0);
     }
     mp__put_header(head, (mp__u64)size);
     if (size > MP__HEAD - MP__HDR) return mp__os_send(e->h, head, MP__HDR, data, size);
@@ -9587,8 +9687,21 @@ MPDEF int mp_conn_send_bytes(mp_conn *c, const void *data, size_t size) {
 /* Reads into dst until *got == want or the deadline passes: MP_OK, MP_ETIMEDOUT (*got says
    how far it came), MP_EOF or MP_ESYS. Without a deadline, one blocking read; with one, what
    is there, then a poll for the time left, so that a sender that stalls cannot hold us. */
+MP__FN int mp__conn_fill_ahead(mp__cent *e, unsigned char *dst, size_t want, size_t *got,
+                               double deadline);
 MP__FN int mp__conn_fill(mp__cent *e, unsigned char *dst, size_t want, size_t *got,
                          double deadline) {
+    if (e->ra_pos < e->ra_len && *got < want) { /* first what was read ahead */
+        size_t k = e->ra_len - e->ra_pos < want - *got ? e->ra_len - e->ra_pos : want - *got;
+        memcpy(dst + *got, e->ra + e->ra_pos, k);
+        e->ra_pos += k;
+        *got += k;
+    }
+    if (*got >= want) return MP_OK;
+    if (e->ra_ok && mp__load(&e->conn->refs) == 1) {
+        if (!e->ra) e->ra = (unsigned char *)MP_MALLOC(MP_CONN_READAHEAD);
+        if (e->ra) return mp__conn_fill_ahead(e, dst, want, got, deadline);
+    }
     for (;;) {
         size_t k = 0;
         int r, ready = 0;
@@ -9609,6 +9722,38 @@ MP__FN int mp__conn_fill(mp__cent *e, unsigned char *dst, size_t want, size_t *g
         r = mp__os_poll(&e->h, &is_proc, 1, left, &ready);
         if (r < 0) return r;
         if (!ready) return MP_ETIMEDOUT;
+    }
+}
+/* mp__conn_fill on an end that reads ahead (its buffer empty): one read takes the rest of
+   what is wanted and up to MP_CONN_READAHEAD bytes more. Without a deadline it blocks (and
+   looks at mp_interrupt each time it comes back empty). With one, when the last read emptied
+   the socket (a reply not yet written), a poll comes first: a read would find nothing. */
+MP__FN int mp__conn_fill_ahead(mp__cent *e, unsigned char *dst, size_t want, size_t *got,
+                               double deadline) {
+    for (;;) {
+        size_t k = 0, need = want - *got;
+        int r, ready = 0, wait = 0;
+        unsigned char kind = 0;
+        if (deadline >= 1e300) {
+            /* interrupted: only what is there; much to come: all of it in one read */
+            wait = mp__os_interrupted() ? 0 : need >= MP__ALL_FROM ? 2 : 1;
+        } else if (e->ra_wait) {
+            double left = mp__left(deadline);
+            r = mp__os_poll(&e->h, &kind, 1, left > 0 ? left : 0, &ready);
+            if (r < 0) return r;
+            if (!ready) return MP_ETIMEDOUT;
+        }
+        r = mp__os_recv_ahead(e->h, dst + *got, need, e->ra, MP_CONN_READAHEAD, wait, &k);
+        e->ra_wait = k < need + MP_CONN_READAHEAD; /* less than asked: the socket is empty */
+        if (r == MP_OK && k == 0 && deadline >= 1e300 && mp__os_interrupted())
+            return MP_EINTERRUPTED;
+        if (k > need) {
+            e->ra_pos = 0;
+            e->ra_len = k - need;
+            k = need;
+        }
+        *got += k;
+        if (r != MP_OK || *got >= want) return r;
     }
 }
 /* The stream is lost: the end answers MP_ECORRUPT from now on. */
@@ -9686,9 +9831,25 @@ MP__FN size_t mp__conn_in_head(const mp__cent *e) {
 }
 /* Whether a receive has its answer without reading: an error, or a whole message here. */
 MP__FN int mp__conn_ready_here(const mp__cent *e) {
+    size_t ahead = e->ra_len - e->ra_pos, n = e->have, hl = 4;
+    unsigned char h[12];
+    mp__u64 len;
     if (e->rx == MP__RX_BROKEN) return 1;
-    if (e->rx != MP__RX_BODY) return 0;
-    return (e->body ? e->got : mp__conn_in_head(e)) >= e->pending;
+    if (e->rx == MP__RX_BODY) return (e->body ? e->got : mp__conn_in_head(e)) + ahead >= e->pending;
+    if (!ahead || !e->py) return 0;
+    /* Python's head, from its bytes already taken and those read ahead */
+    memcpy(h, e->head, n < 12 ? n : 12);
+    if (n < 12) memcpy(h + n, e->ra + e->ra_pos, 12 - n < ahead ? 12 - n : ahead);
+    n += ahead;
+    if (n < 4) return 0;
+    len = mp__get32be(h);
+    if (len == 0xffffffffu) {
+        if (n < 12) return 0;
+        len = (mp__u64)mp__get32be(h + 4) << 32 | mp__get32be(h + 8);
+        hl = 12;
+    } else if (len & 0x80000000u)
+        return 1; /* a bad length: the error is here */
+    return len > MP_MESSAGE_MAX || n >= hl + len;
 }
 /* The message whose head was read, into buf (e->pending bytes, buf may be e->body). On a
    timeout, what came is kept in e->body (allocated as it came), for the next receive. */
@@ -10343,6 +10504,7 @@ MPDEF int mp_listener_accept(mp_listener *l, double timeout, mp_conn **conn) {
             return r;
         }
     }
+    mp__conn_set_ahead(c, 1); /* not before: the handshake reads no byte of a message */
     *conn = c;
     return MP_OK;
 }
@@ -10393,13 +10555,16 @@ MPDEF int mp_client(mp_conn **out, const char *address, const void *authkey, siz
             return r;
         }
     }
+    mp__conn_set_ahead(c, 1); /* not before: the handshake reads no byte of a message */
     *out = c;
     return MP_OK;
 }
 MPDEF long long mp_conn_fileno(mp_conn *c) {
     mp__cent *e;
     int r = mp__conn_get(c, MP__CONN_R | MP__CONN_W, &e);
-    return r != MP_OK ? r : e->h;
+    if (r != MP_OK) return r;
+    mp__conn_set_ahead(c, 0); /* an event loop sees the stream: no message hides in mp.h */
+    return e->h;
 }
 
 /* ======================================================================================== */

@@ -5,8 +5,11 @@
    - throughput: 64 KiB messages one way, then a 1-byte answer; MB/s
    A second raw row frames its messages as Python does (a 4-byte length, read first, then the
    message): the work the protocol itself asks for.
-   Every row is the best of ROUNDS runs. Targets: mp.h >= 1.5x Python's throughput, and a
-   round trip within 1.2x the raw socket's. */
+   Every row is the best of ROUNDS runs of the same message counts, after one warm-up round;
+   the rows take turns inside each round (raw, mp.h, raw framed, then Python's run of the same
+   round in bench/bench_conn.py), so that the load of a busy machine falls on all of them
+   alike. Targets: mp.h >= 1.5x Python's throughput, and a round trip within 1.2x the raw
+   socket's. */
 #define MP_IMPLEMENTATION
 #include "../mp.h"
 #include <stdio.h>
@@ -18,7 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define ROUNDS 5
+#define ROUNDS 7
 #define SMALL  64
 #define BIG    65536
 
@@ -170,10 +173,12 @@ static double run(int use_mp, int tcp, int n, int size) {
     return t;
 }
 
-static void python(const char *family, double *rt, double *mbs) {
-    char line[128], cmd[128];
+/* One round of Python's: its round trip (us) and throughput (MB/s), -1 if it did not run. */
+static void python(const char *family, int n_small, int n_big, double *rt, double *mbs) {
+    char line[128], cmd[160];
     FILE *f;
-    snprintf(cmd, sizeof cmd, "python3 bench/bench_conn.py %s 2>/dev/null", family);
+    snprintf(cmd, sizeof cmd, "python3 bench/bench_conn.py %s %d %d 1 2>/dev/null", family, n_small,
+             n_big);
     *rt = *mbs = -1;
     if (!(f = popen(cmd, "r"))) return;
     while (fgets(line, sizeof line, f)) {
@@ -189,22 +194,31 @@ int main(void) {
     printf("Listener/Client connection between two processes (best of %d)\n", ROUNDS);
     for (tcp = 0; tcp < 2; tcp++) {
         const char *name = tcp ? "TCP loopback" : "Unix socket";
-        double rt_raw = 1e9, rt_mp = 1e9, tp_raw = 1e9, tp_mp = 1e9, rt_fr = 1e9, py_rt, py_mbs, mb;
+        double rt_raw = 1e9, rt_mp = 1e9, tp_raw = 1e9, tp_mp = 1e9, rt_fr = 1e9, py_rt = -1,
+               py_mbs = -1, mb;
         char label[96];
         int r;
-        for (r = 0; r < ROUNDS; r++) {
-            double x;
-            if ((x = run(0, tcp, n_small, SMALL)) < rt_raw) rt_raw = x;
-            if ((x = run(1, tcp, n_small, SMALL)) < rt_mp) rt_mp = x;
-            if ((x = run(2, tcp, n_small, SMALL)) < rt_fr) rt_fr = x;
-            if ((x = run(0, tcp, n_big, BIG)) < tp_raw) tp_raw = x;
-            if ((x = run(1, tcp, n_big, BIG)) < tp_mp) tp_mp = x;
+        for (r = -1; r < ROUNDS; r++) { /* round -1: the warm-up, not counted */
+            double x[5], prt, pmbs;
+            x[0] = run(0, tcp, n_small, SMALL);
+            x[1] = run(1, tcp, n_small, SMALL);
+            x[2] = run(2, tcp, n_small, SMALL);
+            x[3] = run(0, tcp, n_big, BIG);
+            x[4] = run(1, tcp, n_big, BIG);
+            python(tcp ? "tcp" : "unix", n_small, n_big, &prt, &pmbs);
+            if (r < 0) continue;
+            if (x[0] < rt_raw) rt_raw = x[0];
+            if (x[1] < rt_mp) rt_mp = x[1];
+            if (x[2] < rt_fr) rt_fr = x[2];
+            if (x[3] < tp_raw) tp_raw = x[3];
+            if (x[4] < tp_mp) tp_mp = x[4];
+            if (prt > 0 && (py_rt < 0 || prt < py_rt)) py_rt = prt;
+            if (pmbs > py_mbs) py_mbs = pmbs;
         }
         rt_raw = rt_raw / n_small * 1e6;
         rt_mp = rt_mp / n_small * 1e6;
         rt_fr = rt_fr / n_small * 1e6;
         mb = (double)n_big * BIG / 1e6;
-        python(tcp ? "tcp" : "unix", &py_rt, &py_mbs);
         printf("%s\n", name);
         printf("  %-46s %9.2f us\n", "64 B round trip, raw socket", rt_raw);
         printf("  %-46s %9.2f us  %5.2fx raw\n", "64 B round trip, raw socket, Python's framing",

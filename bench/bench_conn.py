@@ -1,5 +1,6 @@
 # Python's multiprocessing.connection (Listener / Client) on the workloads of bench_conn.c.
-# Usage: python3 bench/bench_conn.py unix|tcp. Prints "<row> <value>".
+# Usage: python3 bench/bench_conn.py unix|tcp [n_small n_big [rounds]]: the best of `rounds`
+# runs (default 3; bench_conn.c runs one per round of its own). Prints "<row> <value>".
 import multiprocessing as mp
 import os
 import sys
@@ -52,8 +53,10 @@ def run(family, n, size):
 if __name__ == "__main__":
     mp.set_start_method("fork")
     family = sys.argv[1] if len(sys.argv) > 1 else "unix"
-    n_small, n_big = 20000, 20000
-    rt = min(run(family, n_small, SMALL) for _ in range(3))
-    tp = min(run(family, n_big, BIG) for _ in range(3))
+    n_small = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
+    n_big = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    rt = min(run(family, n_small, SMALL) for _ in range(rounds))
+    tp = min(run(family, n_big, BIG) for _ in range(rounds))
     print("roundtrip_us %.2f" % (rt / n_small * 1e6))
     print("throughput_mbs %.0f" % (n_big * BIG / 1e6 / tp))

@@ -9,7 +9,7 @@ typedef struct conn_arg {
     char key[32];
     int keylen; /* -1: the process's authkey (NULL) */
     int mode;
-    mp_conn *conn;
+    mp_conn *conn, *other;
 } conn_arg;
 
 static conn_arg conn_arg_of(void *arg) {
@@ -375,9 +375,11 @@ static int conn_test_bad_peer(void) {
     return 0;
 }
 
-/* A client killed at any moment of a stream of large messages: the server gets whole
-   messages, then the end (MP_EOF, or MP_ECORRUPT in the middle of one), never a hang; the
-   listener serves the next client. */
+/* A client killed at any moment of a stream of large messages (or, every other round, of
+   1000-byte ones that the server reads ahead, receiving with no timeout): the server gets
+   whole messages, then the end (MP_EOF, or MP_ECORRUPT in the middle of one), never a hang;
+   the listener serves the next client. */
+#define CONN_FLOOD_SIZE(mode) ((mode) ? (size_t)1000 : (size_t)1 << 22)
 static int conn_flood_child(void *arg, size_t size) {
     conn_arg a = conn_arg_of(arg);
     mp_conn *c;
@@ -385,7 +387,7 @@ static int conn_flood_child(void *arg, size_t size) {
     (void)size;
     if (!m || mp_client(&c, a.address, NULL, 0, 20) != MP_OK) return 2;
     for (;;)
-        if (mp_conn_send_bytes(c, m, 1 << 22) != MP_OK) return 3;
+        if (mp_conn_send_bytes(c, m, CONN_FLOOD_SIZE(a.mode)) != MP_OK) return 3;
 }
 static int conn_test_peer_killed(void) {
     mp_listener *l;
@@ -394,18 +396,20 @@ static int conn_test_peer_killed(void) {
     CHECK_EQ(r, MP_OK);
     memset(&a, 0, sizeof a);
     snprintf(a.address, sizeof a.address, "%s", mp_listener_address(l));
-    for (round = 0; round < test_rounds(3); round++) {
+    for (round = 0; round < test_rounds(4); round++) {
         mp_process p;
         mp_conn *c;
         void *m;
         size_t n;
         int k, code = 0;
+        double t = round % 2 ? MP_FOREVER : 20;
+        a.mode = round % 2;
         CHECK_EQ(mp_process_init(&p, conn_flood_child, &a, sizeof a, NULL), MP_OK);
         CHECK_EQ(mp_process_start(&p), MP_OK);
         CHECK_EQ(mp_listener_accept(l, 20, &c), MP_OK);
         for (k = 0; k < round % 3; k++) { /* a few whole messages first */
-            CHECK_EQ(mp_conn_recv_bytes_alloc(c, &m, &n, 20), MP_OK);
-            CHECK_EQ(n, 1 << 22);
+            CHECK_EQ(mp_conn_recv_bytes_alloc(c, &m, &n, t), MP_OK);
+            CHECK_EQ(n, CONN_FLOOD_SIZE(a.mode));
             mp_free(m);
         }
         CHECK_EQ(mp_process_kill(&p), MP_OK);
@@ -414,9 +418,9 @@ static int conn_test_peer_killed(void) {
         CHECK(code != 0);
         mp_process_close(&p);
         for (;;) { /* what was sent before the kill, then the end */
-            r = mp_conn_recv_bytes_alloc(c, &m, &n, 20);
+            r = mp_conn_recv_bytes_alloc(c, &m, &n, t);
             if (r != MP_OK) break;
-            CHECK_EQ(n, 1 << 22);
+            CHECK_EQ(n, CONN_FLOOD_SIZE(a.mode));
             mp_free(m);
         }
         CHECK(r == MP_EOF || r == MP_ECORRUPT);
@@ -617,6 +621,295 @@ static int conn_test_shm(void) {
     return 0;
 }
 
+/* Read-ahead (issue 11: a Listener's or Client's end reads past a message on POSIX). A raw
+   writer, a child that frames bytes by hand on the descriptor of its end, in steps that the
+   parent calls for through a Pipe ("go"), each acknowledged ("w"). */
+#if MP__POSIX
+static int conn_raw_write(long long fd, const void *p, size_t n) {
+    const char *b = (const char *)p;
+    while (n) {
+        ssize_t w = write((int)fd, b, n);
+        if (w <= 0) return -1;
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+static size_t conn_frame(unsigned char *out, const char *m) {
+    size_t n = strlen(m);
+    out[0] = out[1] = out[2] = 0;
+    out[3] = (unsigned char)n;
+    memcpy(out + 4, m, n);
+    return n + 4;
+}
+#endif
+#define CONN_BIG 300000
+static int conn_ahead_writer(void *arg, size_t size) {
+#if MP__POSIX
+    conn_arg a = conn_arg_of(arg);
+    mp_conn *c, *go = a.conn;
+    unsigned char buf[64], *big = (unsigned char *)malloc(CONN_BIG + 4);
+    const char *piece[] = {"\x00\x06", "t", "hi", "rd!"};
+    size_t n = 0, i, k, off;
+    long long fd;
+    char ack[4];
+    (void)size;
+    mp_conn_close(a.other); /* the parent's end of "go": its close is our EOF */
+    if (!big || mp_client(&c, a.address, "", 0, 20) != MP_OK) return 2;
+    fd = mp_conn_fileno(c);
+    if (a.mode == 0) {
+        /* two messages and two bytes of a third's head in one write */
+        n = conn_frame(buf, "first");
+        n += conn_frame(buf + n, "second");
+        buf[n++] = 0, buf[n++] = 0;
+        if (conn_raw_write(fd, buf, n) != 0) return 3;
+        /* the rest of the third: its head's last 2 bytes, then 1, 2 and 3 bytes of it */
+        for (i = 0; i < 4; i++) {
+            if (mp_conn_recv_bytes(go, ack, sizeof ack, &k, 30) != MP_OK) return 4;
+            if (conn_raw_write(fd, piece[i], i == 0 ? 2 : strlen(piece[i])) != 0) return 5;
+            if (mp_conn_send_bytes(go, "w", 1) != MP_OK) return 6;
+        }
+        /* two large messages, in uneven pieces, the head cut after 1 byte */
+        for (k = 0; k < 2; k++) {
+            big[0] = 0, big[1] = (unsigned char)(CONN_BIG >> 16);
+            big[2] = (unsigned char)(CONN_BIG >> 8), big[3] = (unsigned char)CONN_BIG;
+            pipe_fill(big + 4, CONN_BIG, k + 3);
+            if (conn_raw_write(fd, big, 1) != 0) return 7;
+            for (off = 1; off < CONN_BIG + 4; off += 997)
+                if (conn_raw_write(fd, big + off,
+                                   off + 997 > CONN_BIG + 4 ? CONN_BIG + 4 - off : 997) != 0)
+                    return 8;
+        }
+        /* the head of a 1000-byte message and 10 of its bytes, then the end */
+        if (mp_conn_recv_bytes(go, ack, sizeof ack, &k, 30) != MP_OK) return 9;
+        memset(buf, 'z', sizeof buf);
+        buf[0] = buf[1] = 0, buf[2] = 0x03, buf[3] = 0xe8;
+        if (conn_raw_write(fd, buf, 14) != 0) return 10;
+    } else { /* "m0".."m<k-1>" in one write at each go "<k>", until the parent closes go */
+        while (mp_conn_recv_bytes(go, ack, sizeof ack, &k, 30) == MP_OK && k == 1) {
+            char m[4] = "m0";
+            n = 0;
+            for (i = 0; i < (size_t)(ack[0] - '0'); i++, m[1]++) n += conn_frame(buf + n, m);
+            if (conn_raw_write(fd, buf, n) != 0) return 11;
+        }
+    }
+    free(big);
+    mp_conn_close(c);
+    return 0;
+#else
+    (void)arg, (void)size;
+    return 0;
+#endif
+}
+/* Starts the raw writer (mode) on a new listener at address; its end and the "go" Pipe. */
+static int conn_ahead_start(const char *address, int mode, mp_listener **l, mp_process *p,
+                            mp_conn **c, mp_conn **go) {
+    conn_arg a;
+    mp_conn *theirs;
+    CHECK_EQ(mp_listener_new(l, address, "", 0), MP_OK);
+    CHECK_EQ(mp_pipe(1, go, &theirs), MP_OK);
+    memset(&a, 0, sizeof a);
+    snprintf(a.address, sizeof a.address, "%s", mp_listener_address(*l));
+    a.mode = mode;
+    a.conn = theirs;
+    a.other = *go;
+    CHECK_EQ(mp_process_init(p, conn_ahead_writer, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(p), MP_OK);
+    CHECK_EQ(mp_conn_close(theirs), MP_OK);
+    CHECK_EQ(mp_listener_accept(*l, 30, c), MP_OK);
+    return 0;
+}
+static int conn_recv_is(mp_conn *c, double timeout, const char *want) {
+    char buf[64];
+    size_t n = 0;
+    int r = mp_conn_recv_bytes(c, buf, sizeof buf, &n, timeout);
+    if (r != MP_OK) return r;
+    return n == strlen(want) && memcmp(buf, want, n) == 0 ? MP_OK : -1000;
+}
+/* Two messages in one segment (the second waits in the end: poll and mp_wait see it), a
+   message in many segments with timeouts between them, large ones in uneven pieces, a peer
+   gone in the middle of one. */
+static int conn_ahead_segments(const char *address) {
+    mp_listener *l;
+    mp_process p;
+    mp_conn *c, *go, *set[2];
+    unsigned char *big = (unsigned char *)malloc(CONN_BIG),
+                  *want = (unsigned char *)malloc(CONN_BIG);
+    void *m;
+    size_t n;
+    char ack[4];
+    int ready[2], i;
+    CHECK(big && want);
+    CHECK_EQ(conn_ahead_start(address, 0, &l, &p, &c, &go), 0);
+    CHECK_EQ(conn_recv_is(c, MP_FOREVER, "first"), MP_OK);
+    CHECK_EQ(mp_conn_poll(c, 0), MP_OK); /* "second" is here, maybe only in mp.h */
+    set[0] = go;
+    set[1] = c;
+    CHECK_EQ(mp_wait(set, 2, NULL, 0, 0, ready), 1);
+    CHECK_EQ(ready[0], 0);
+    CHECK_EQ(ready[1], 1);
+    CHECK_EQ(mp_wait(set, 2, NULL, 0, MP_FOREVER, ready), 1);
+    CHECK_EQ(conn_recv_is(c, 0, "second"), MP_OK);
+    for (i = 0; i < 4; i++) { /* the third comes in pieces: whole only with the last */
+        CHECK_EQ(conn_recv_is(c, 0, "third!"), MP_ETIMEDOUT);
+        CHECK_EQ(mp_conn_poll(c, 0), MP_ETIMEDOUT); /* a part is here, the socket empty */
+        CHECK_EQ(mp_wait(set, 2, NULL, 0, 0, ready), MP_ETIMEDOUT);
+        CHECK_EQ(mp_conn_send_bytes(go, "g", 1), MP_OK);
+        CHECK_EQ(mp_conn_recv_bytes(go, ack, sizeof ack, &n, 30), MP_OK);
+    }
+    CHECK_EQ(conn_recv_is(c, 30, "third!"), MP_OK);
+    CHECK_EQ(mp_conn_recv_bytes(c, big, CONN_BIG, &n, MP_FOREVER), MP_OK);
+    CHECK_EQ(n, CONN_BIG);
+    pipe_fill(want, CONN_BIG, 3);
+    CHECK(memcmp(big, want, CONN_BIG) == 0);
+    CHECK_EQ(mp_conn_recv_bytes_alloc(c, &m, &n, MP_FOREVER), MP_OK);
+    CHECK_EQ(n, CONN_BIG);
+    pipe_fill(want, CONN_BIG, 4);
+    CHECK(memcmp(m, want, CONN_BIG) == 0);
+    mp_free(m);
+    CHECK_EQ(mp_conn_send_bytes(go, "g", 1), MP_OK);
+    CHECK_EQ(mp_conn_recv_bytes(c, big, CONN_BIG, &n, MP_FOREVER), MP_ECORRUPT);
+    CHECK_EQ(join_code(&p), 0);
+    CHECK_EQ(mp_conn_close(c), MP_OK);
+    CHECK_EQ(mp_conn_close(go), MP_OK);
+    CHECK_EQ(mp_listener_close(l), MP_OK);
+    free(big);
+    free(want);
+    return 0;
+}
+static int conn_test_ahead_segments(void) {
+    if (!MP__POSIX) SKIP("the raw writer writes on a descriptor");
+    CHECK_EQ(conn_ahead_segments(NULL), 0);
+    CHECK_EQ(conn_ahead_segments("127.0.0.1:0"), 0);
+    return 0;
+}
+
+/* An end whose descriptor is in the program's own event loop reads no further than the
+   message it receives: the descriptor stays readable while a message waits. */
+static int conn_test_ahead_fileno(void) {
+#if MP__POSIX
+    mp_listener *l;
+    mp_process p;
+    mp_conn *c, *go;
+    struct pollfd pf;
+    CHECK_EQ(conn_ahead_start(NULL, 1, &l, &p, &c, &go), 0);
+    pf.fd = (int)mp_conn_fileno(c);
+    pf.events = POLLIN;
+    CHECK(pf.fd >= 0);
+    CHECK_EQ(mp_conn_send_bytes(go, "2", 1), MP_OK);
+    CHECK_EQ(poll(&pf, 1, 30000), 1);
+    CHECK_EQ(conn_recv_is(c, MP_FOREVER, "m0"), MP_OK);
+    CHECK_EQ(poll(&pf, 1, 0), 1); /* "m1" is still the descriptor's */
+    CHECK_EQ(conn_recv_is(c, MP_FOREVER, "m1"), MP_OK);
+    CHECK_EQ(poll(&pf, 1, 0), 0);
+    CHECK_EQ(mp_conn_close(go), MP_OK); /* the writer ends */
+    CHECK_EQ(join_code(&p), 0);
+    CHECK_EQ(mp_conn_close(c), MP_OK);
+    CHECK_EQ(mp_listener_close(l), MP_OK);
+    return 0;
+#else
+    SKIP("POSIX poll on the descriptor");
+#endif
+}
+
+/* An end that another process holds too reads exactly: two readers of one stream get one
+   message each. Bytes read ahead before a child is started stay with the parent. */
+static int conn_reader_child(void *arg, size_t size) {
+    conn_arg a = conn_arg_of(arg);
+    char buf[8];
+    size_t n;
+    int r = mp_conn_recv_bytes(a.conn, buf, sizeof buf, &n, a.mode == 1 ? 0.2 : 20);
+    (void)size;
+    if (a.mode == 1) return r == MP_ETIMEDOUT ? 0 : 2; /* nothing for it */
+    return r == MP_OK && n == 2 && buf[0] == 'm' ? 10 + buf[1] - '0' : 3;
+}
+static int conn_test_ahead_shared(void) {
+    mp_listener *l;
+    mp_process p, r;
+    mp_conn *c, *go;
+    conn_arg a;
+    char buf[8];
+    size_t n;
+    if (!MP__POSIX) SKIP("the raw writer writes on a descriptor");
+    CHECK_EQ(conn_ahead_start(NULL, 2, &l, &p, &c, &go), 0);
+    memset(&a, 0, sizeof a);
+    a.conn = c;
+    CHECK_EQ(mp_process_init(&r, conn_reader_child, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&r), MP_OK);
+    CHECK_EQ(mp_conn_send_bytes(go, "2", 1), MP_OK); /* m0 and m1 in one write */
+    CHECK_EQ(mp_conn_recv_bytes(c, buf, sizeof buf, &n, 20), MP_OK);
+    CHECK(n == 2 && (buf[1] == '0' || buf[1] == '1'));
+    CHECK_EQ(join_code(&r), 10 + ('1' - buf[1])); /* the child took the other one */
+    /* the end is the parent's alone again: it reads m1 and m2 ahead with m0 */
+    CHECK_EQ(mp_conn_send_bytes(go, "3", 1), MP_OK);
+    CHECK_EQ(conn_recv_is(c, MP_FOREVER, "m0"), MP_OK);
+    a.mode = MP_CONN_READAHEAD > 0 ? 1 : 2; /* 2: it takes m1 */
+    CHECK_EQ(mp_process_init(&r, conn_reader_child, &a, sizeof a, NULL), MP_OK);
+    CHECK_EQ(mp_process_start(&r), MP_OK);
+    CHECK_EQ(join_code(&r), a.mode == 1 ? 0 : 11);
+    if (a.mode == 1) CHECK_EQ(conn_recv_is(c, 20, "m1"), MP_OK);
+    CHECK_EQ(conn_recv_is(c, 20, "m2"), MP_OK);
+    CHECK_EQ(mp_conn_close(go), MP_OK);
+    CHECK_EQ(join_code(&p), 0);
+    CHECK_EQ(mp_conn_close(c), MP_OK);
+    CHECK_EQ(mp_listener_close(l), MP_OK);
+    return 0;
+}
+
+/* mp_interrupt ends a receive that blocks for ever on a Listener's end (which blocks in the
+   read itself), from another thread or a signal handler; the end works on afterwards. */
+typedef struct conn_intr {
+    mp_conn *c;
+    volatile mp__u32 entered;
+} conn_intr;
+static int conn_intr_blocked(void *arg) {
+    conn_intr *x = (conn_intr *)arg;
+    char buf[8];
+    size_t n;
+    mp__store(&x->entered, 1);
+    return mp_conn_recv_bytes(x->c, buf, sizeof buf, &n, MP_FOREVER);
+}
+static int conn_test_ahead_interrupt(void) {
+    mp_listener *l;
+    mp_process p;
+    mp_conn *go;
+    conn_intr x;
+    int by_signal;
+    if (!MP__POSIX) SKIP("read-ahead is POSIX's");
+#if MP__POSIX
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_interrupt_signal;
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGUSR2, &sa, NULL);
+    }
+#endif
+    CHECK_EQ(conn_ahead_start(NULL, 1, &l, &p, &x.c, &go), 0);
+    for (by_signal = 0; by_signal < 2; by_signal++) {
+        test_thread t;
+        x.entered = 0;
+        CHECK_EQ(thread_start(&t, conn_intr_blocked, &x), 0);
+        while (!mp__load(&x.entered)) mp__os_sleep(0.001);
+        mp__os_sleep(0.02); /* most often it blocks by now; either way it must end */
+#if MP__POSIX
+        if (by_signal)
+            kill(getpid(), SIGUSR2);
+        else
+#endif
+            mp_interrupt();
+        CHECK_EQ(thread_join(&t), MP_EINTERRUPTED);
+        mp_interrupt_clear();
+        CHECK_EQ(mp_conn_send_bytes(go, "1", 1), MP_OK);
+        CHECK_EQ(conn_recv_is(x.c, MP_FOREVER, "m0"), MP_OK);
+    }
+    CHECK_EQ(mp_conn_close(go), MP_OK);
+    CHECK_EQ(join_code(&p), 0);
+    CHECK_EQ(mp_conn_close(x.c), MP_OK);
+    CHECK_EQ(mp_listener_close(l), MP_OK);
+    return 0;
+}
+
 static const mp_test conn_tests[] = {{"conn_hash_vectors", conn_test_hash_vectors},
                                      {"conn_hmac_vectors", conn_test_hmac_vectors},
                                      {"conn_unix", conn_test_unix},
@@ -632,4 +925,8 @@ static const mp_test conn_tests[] = {{"conn_hash_vectors", conn_test_hash_vector
                                      {"conn_wait_and_fileno", conn_test_wait_and_fileno},
                                      {"conn_wait_wakes", conn_test_wait_wakes},
                                      {"conn_shm", conn_test_shm},
+                                     {"conn_ahead_segments", conn_test_ahead_segments},
+                                     {"conn_ahead_fileno", conn_test_ahead_fileno},
+                                     {"conn_ahead_shared", conn_test_ahead_shared},
+                                     {"conn_ahead_interrupt", conn_test_ahead_interrupt},
                                      {NULL, NULL}};
