@@ -5210,8 +5210,11 @@ MP__FN int mp__heap_init(mp__heap *v, char *base, size_t size) {
     h->magic = MP__ARENA_MAGIC;
     return MP_OK;
 }
-/* n bytes, zeroed (only below the clean mark: the rest was never written), 16-byte aligned. */
-MP__FN void *mp__heap_alloc(const mp__heap *v, size_t n) {
+/* n bytes, zeroed (only below the clean mark: the rest was never written), 16-byte aligned.
+   to (or NULL): a word of shared memory that gets the block under the heap's lock, so that a
+   process killed once it has the block leaves it where a survivor finds it (a block kept
+   only in a dead process's registers is lost); zero: 0 for a block the caller fills. */
+MP__FN void *mp__heap_alloc2(const mp__heap *v, size_t n, void *volatile *to, int zero_it) {
     mp__arena_hdr *h = mp__heap_hdr(v);
     mp__u32 want, off = 0, s = 0, clean = 0;
     size_t at, zero;
@@ -5255,12 +5258,16 @@ MP__FN void *mp__heap_alloc(const mp__heap *v, size_t n) {
         if (bad) mp__heap_rebuild(v);
         if (!off && !bad) break;
     }
+    if (off && to) *to = v->base + ((size_t)off + 1) * 16;
     mp__heap_unlock(v);
     if (!off) return NULL;
     at = ((size_t)off + 1) * 16;
-    zero = at < (size_t)clean * 16 ? (size_t)clean * 16 - at : 0;
+    zero = at < (size_t)clean * 16 && zero_it ? (size_t)clean * 16 - at : 0;
     memset(v->base + at, 0, zero < n ? zero : n);
     return v->base + at;
+}
+MP__FN void *mp__heap_alloc(const mp__heap *v, size_t n) {
+    return mp__heap_alloc2(v, n, NULL, 1);
 }
 /* Frees a block and merges it with its free neighbours. Anything that is not a used block
    of this heap (NULL, elsewhere, misaligned, inside a block, freed already) is ignored. */
@@ -5337,6 +5344,13 @@ MP__FN void *mp__arena_alloc(size_t n) {
     if (mp__arena_ensure() != MP_OK || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size))
         return NULL;
     return mp__heap_alloc(&v, n);
+}
+/* The same, not zeroed, and stored in *to under the heap's lock (mp__heap_alloc2). */
+MP__FN void *mp__arena_alloc_to(size_t n, void *volatile *to) {
+    mp__heap v;
+    if (mp__arena_ensure() != MP_OK || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size))
+        return NULL;
+    return mp__heap_alloc2(&v, n, to, 0);
 }
 /* The bytes of the arena block that p begins, read from the heap's own checked headers (0
    if p begins no block in use): the bound for a size that an object keeps in shared memory. */
@@ -7074,6 +7088,7 @@ struct mp_queue {
     mp__u32 stream_producer, stream_consumer; /* pids, 0 when no stream is under way */
     mp__u64 stream_start;                     /* where the stream's FIRST record is */
     unsigned char *volatile ring; /* NULL: the ring is data; else a grown ring (mp__qring) */
+    void *volatile loose;         /* a grown ring being filled: its filler died if seen */
     mp__word unfinished;          /* JoinableQueue: put and not task_done */
     char pad0[64];                /* each side's fields on cache lines of their own */
     mp__mutex m;                  /* producers' */
@@ -7279,6 +7294,18 @@ MP__FN int mp__queue_mutex(mp__mutex *m) {
     }
     return mp__mutex_lock(m, MP_FOREVER);
 }
+/* A ring block that a process was filling when it died (mp__queue_resize sets loose, under
+   both locks, and clears it before it lets them go): the queue never used it, so it goes
+   back to the arena, if it is one of this queue's ring blocks. Before, a producer killed in
+   the copy of a grown ring leaked the new block, up to half the arena each time. Under both
+   locks, or from mp_queue_free. */
+MP__FN void mp__queue_drop_loose(mp_queue *q) {
+    mp__qring *g = (mp__qring *)q->loose;
+    q->loose = NULL;
+    if (g && (unsigned char *)(void *)g != q->ring && mp__in_arena(g) &&
+        mp__arena_block_size(g) >= sizeof *g && g->owner == (mp__u64)(uintptr_t)q)
+        mp__arena_free(g);
+}
 /* The slow paths: takes both locks (the consumers', then the producers') and checks the
    queue: MP_OK, or MP_ECORRUPT, with the locks held (*held); or the error of a lock's wait
    (MP_EINTERRUPTED), without them. The fast gets' count is folded into count here.
@@ -7297,6 +7324,7 @@ MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap, int *held) {
     q->count -= q->taken;
     q->taken = 0;
     *held = 1;
+    if (q->loose) mp__queue_drop_loose(q);
     *cap = mp__queue_cap(q);
     if (!*cap && q->ring && (*cap = mp__queue_cap0(q)) != 0) {
         q->ring = NULL; /* a grown ring that cannot be trusted: back to the first (it leaks) */
@@ -7363,7 +7391,8 @@ MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadl
 
 /* Moves the records to a ring of ncap bytes (a grown one, or the first ring again when
    ncap is its size), at the same positions. MP_ENOMEM if the arena has no room. A death in
-   here loses at most the new block: the queue changes by the store to q->ring. */
+   here leaves the queue as it was (it changes by the store to q->ring); the new block, kept
+   in loose meanwhile, goes back at the next lock (mp__queue_drop_loose). */
 MP__FN int mp__queue_resize(mp_queue *q, mp__u64 *cap, mp__u64 ncap, int first) {
     unsigned char *old = q->ring, *src = mp__ring(q), *dst;
     mp__qring *g = NULL;
@@ -7371,7 +7400,8 @@ MP__FN int mp__queue_resize(mp_queue *q, mp__u64 *cap, mp__u64 ncap, int first) 
     if (first) {
         dst = (unsigned char *)q->data;
     } else {
-        g = (mp__qring *)mp__arena_alloc((size_t)(sizeof(mp__qring) + ncap));
+        /* in loose from the allocator's lock on; its bytes are all written before use */
+        g = (mp__qring *)mp__arena_alloc_to((size_t)(sizeof(mp__qring) + ncap), &q->loose);
         if (!g) return MP_ENOMEM;
         g->owner = (mp__u64)(uintptr_t)q;
         g->cap = ncap;
@@ -7386,6 +7416,7 @@ MP__FN int mp__queue_resize(mp_queue *q, mp__u64 *cap, mp__u64 ncap, int first) 
         n -= k;
     }
     q->ring = (unsigned char *)g; /* the commit */
+    q->loose = NULL;
     *cap = ncap;
     if (old) mp__arena_free(old);
     return MP_OK;
@@ -7938,8 +7969,11 @@ MPDEF int mp_queue_join(mp_queue *q, double timeout) {
     }
 }
 MPDEF int mp_queue_free(mp_queue *q) {
-    if (mp__obj_check(q, MP__T_QUEUE) == MP_OK) /* its block may come back with another size */
+    if (mp__obj_check(q, MP__T_QUEUE) == MP_OK) { /* its block may come back with another size */
         mp__store64(&MP__QCAP_SLOT(q), 0);
+        mp__queue_drop_loose(q);
+        if (q->ring && mp__queue_cap(q)) mp__arena_free(q->ring); /* a grown ring goes too */
+    }
     return mp__obj_free(q, MP__T_QUEUE);
 }
 
