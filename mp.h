@@ -1537,6 +1537,24 @@ MP__FN int mp__os_wait_intr(volatile mp__u32 *addr, mp__u32 expect, double timeo
     }
 #endif
 }
+/* Sleeps on a word until it changes or a process that it waits for ends (owner[0..1], 0:
+   none; a lock's owner, a stream's partners): MP_OK (woken, or the word changed),
+   MP_EOWNERDEAD (one of them has ended), MP_ETIMEDOUT (the time, or a slice of it, passed:
+   the caller looks again), MP_EINTERRUPTED (intr: mp_interrupt). POSIX has no wait on the
+   end of a process that is not our child, so a death is looked for when a slice (at most
+   slice seconds) passes; on Linux the robust list reports a lock's dead owner at once (the
+   kernel changes the word and wakes), so there the slices are a backstop. */
+MP__FN int mp__os_wait_owner(volatile mp__u32 *addr, mp__u32 expect, double timeout, double slice,
+                             const mp__u32 owner[2], int intr) {
+    int r = intr ? mp__os_wait_intr(addr, expect, timeout < slice ? timeout : slice)
+                 : mp__os_wait(addr, expect, timeout < slice ? timeout : slice);
+    int i;
+    if (r != MP_ETIMEDOUT) return r;
+    for (i = 0; i < 2; i++)
+        if (owner[i] && owner[i] != (mp__u32)mp__g.pid && !mp__os_pid_alive((long)owner[i]))
+            return MP_EOWNERDEAD;
+    return MP_ETIMEDOUT;
+}
 
 /* The kernel's robust futex list (Documentation/locking/robust-futex-ABI): when a thread
    ends, the kernel walks the list it registered and, in every word (entry + futex_offset)
@@ -3157,6 +3175,8 @@ typedef struct mp__win_ev {
     mp__u32 id;
     HANDLE io; /* a manual-reset event for this thread's overlapped pipe I/O */
     HANDLE poll[MAXIMUM_WAIT_OBJECTS]; /* mp__os_poll's, one per handle, made as needed */
+    HANDLE own[8];                     /* mp__os_wait_owner's: processes waited for, */
+    mp__u32 own_pid[8], own_next;      /* by pid (held open: the pid names no other) */
 } mp__win_ev;
 static void WINAPI mp__os_ev_free(PVOID p) {
     mp__win_ev *e = (mp__win_ev *)p;
@@ -3166,6 +3186,8 @@ static void WINAPI mp__os_ev_free(PVOID p) {
     if (e->io) CloseHandle(e->io);
     for (i = 0; i < MAXIMUM_WAIT_OBJECTS; i++)
         if (e->poll[i]) CloseHandle(e->poll[i]);
+    for (i = 0; i < 8; i++)
+        if (e->own[i]) CloseHandle(e->own[i]);
     HeapFree(GetProcessHeap(), 0, e);
 }
 MP__FN mp__win_ev *mp__os_ev(void) {
@@ -3186,6 +3208,9 @@ MP__FN mp__win_ev *mp__os_ev(void) {
     e->id = mp__fetch_add(&mp__os_evids, 1);
     e->io = NULL;
     memset(e->poll, 0, sizeof e->poll);
+    memset(e->own, 0, sizeof e->own);
+    memset(e->own_pid, 0, sizeof e->own_pid);
+    e->own_next = 0;
     if (!e->h || !FlsSetValue(mp__os_fls, e)) {
         if (e->h) CloseHandle(e->h);
         HeapFree(GetProcessHeap(), 0, e);
@@ -3260,16 +3285,17 @@ MP__FN void mp__os_collect(mp__win_table *t) {
 MP__FN mp__u32 mp__os_bucket(mp__u32 word) {
     return ((word * 0x9e3779b1u) >> 26) % MP__WIN_BUCKETS;
 }
-/* also: one more handle the wait sleeps on (mp_interrupt's event for an interruptible wait,
-   or NULL); its signal ends the wait with MP_EINTERRUPTED. */
-MP__FN int mp__os_wait_also(volatile mp__u32 *addr, mp__u32 expect, double timeout, HANDLE also) {
+/* also: up to 3 more handles the wait sleeps on (mp_interrupt's event, processes whose end
+   ends it); the signal of also[k] ends the wait with 1 + k. */
+MP__FN int mp__os_wait_handles(volatile mp__u32 *addr, mp__u32 expect, double timeout,
+                               const HANDLE *also, DWORD nalso) {
     mp__win_table *t = mp__os_table();
     size_t off = (size_t)((char *)addr - mp__g.arena);
     mp__win_ev *e = mp__os_ev();
     mp__win_slot *s = NULL;
     mp__u32 word, b, i, k, me = GetCurrentProcessId();
     double deadline;
-    HANDLE hs[2];
+    HANDLE hs[4];
     if (mp__load(addr) != expect) return MP_OK;
     if (timeout <= 0) return MP_ETIMEDOUT;
     if (timeout > 1e9) timeout = 1e9;
@@ -3305,21 +3331,22 @@ MP__FN int mp__os_wait_also(volatile mp__u32 *addr, mp__u32 expect, double timeo
     mp__store(&s->handle[0], (mp__u32)(uintptr_t)e->h);
     mp__store(&s->handle[1], (mp__u32)((mp__u64)(uintptr_t)e->h >> 32));
     mp__store(&s->state, MP__WS_WAITING);
+    if (nalso > 3) nalso = 3;
     hs[0] = e->h;
-    hs[1] = also;
+    for (i = 0; i < nalso; i++) hs[1 + i] = also[i];
     for (;;) {
         double left;
         DWORD r;
         if (mp__load(addr) != expect) break;
         left = deadline - mp__os_now();
         if (left <= 0) break;
-        r = WaitForMultipleObjects(hs[1] ? 2 : 1, hs, FALSE, mp__os_ms(left));
+        r = WaitForMultipleObjects(1 + nalso, hs, FALSE, mp__os_ms(left));
         if (mp__load(&s->state) == MP__WS_WOKEN) { /* ours, whatever r says */
             mp__store(&s->state, MP__WS_FREE);
             return MP_OK;
         }
-        if (r == WAIT_OBJECT_0 + 1) {
-            if (mp__cas(&s->state, MP__WS_WAITING, MP__WS_FREE)) return MP_EINTERRUPTED;
+        if (r >= WAIT_OBJECT_0 + 1 && r <= WAIT_OBJECT_0 + nalso) {
+            if (mp__cas(&s->state, MP__WS_WAITING, MP__WS_FREE)) return (int)(r - WAIT_OBJECT_0);
             continue; /* woken meanwhile */
         }
         if (r == WAIT_FAILED) Sleep(1);
@@ -3332,7 +3359,7 @@ MP__FN int mp__os_wait_also(volatile mp__u32 *addr, mp__u32 expect, double timeo
     return MP_OK;
 }
 MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
-    return mp__os_wait_also(addr, expect, timeout, NULL);
+    return mp__os_wait_handles(addr, expect, timeout, NULL, 0);
 }
 MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
     mp__win_table *t = mp__os_table();
@@ -3382,8 +3409,80 @@ MP__FN void mp__os_interrupt_forked(void) {}
 MP__FN int mp__os_wait_intr(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
     int r;
     if (mp__os_interrupted()) return MP_EINTERRUPTED;
-    r = mp__os_wait_also(addr, expect, timeout, mp__os_intr_ev);
-    return mp__os_interrupted() ? MP_EINTERRUPTED : r;
+    r = mp__os_wait_handles(addr, expect, timeout, &mp__os_intr_ev, mp__os_intr_ev ? 1 : 0);
+    return mp__os_interrupted() || r > 0 ? MP_EINTERRUPTED : r;
+}
+/* A handle of process pid that is signalled when it ends, from this thread's cache (held
+   open, so that the pid names no other process while it is there); NULL if there is none
+   to wait on: *dead says whether the process has ended. t0: a time before the word naming
+   pid was read last; a process made after it is not the one the word named (the pid was
+   used again), so that one has ended. */
+MP__FN HANDLE mp__os_owner_handle(mp__win_ev *e, mp__u32 pid, const FILETIME *t0, int *dead) {
+    FILETIME made, ended, kernel, user;
+    HANDLE h;
+    mp__u32 i;
+    for (i = 0; i < 8; i++)
+        if (e->own[i] && e->own_pid[i] == pid) return e->own[i];
+    h = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)pid);
+    if (!h) h = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+    if (!h) {
+        *dead = GetLastError() == ERROR_INVALID_PARAMETER; /* no such process */
+        return NULL;
+    }
+    if (GetProcessTimes(h, &made, &ended, &kernel, &user) && CompareFileTime(&made, t0) > 0) {
+        CloseHandle(h);
+        *dead = 1;
+        return NULL;
+    }
+    i = e->own_next++ % 8;
+    if (e->own[i]) CloseHandle(e->own[i]);
+    e->own[i] = h;
+    e->own_pid[i] = pid;
+    return h;
+}
+/* Windows: one WaitForMultipleObjects on the thread's event, the processes' handles and
+   mp_interrupt's event, so a death wakes the waiter at once and nothing polls. slice is used
+   only for a process that cannot be opened (another user's: access denied), looked at when a
+   slice passes. */
+MP__FN int mp__os_wait_owner(volatile mp__u32 *addr, mp__u32 expect, double timeout, double slice,
+                             const mp__u32 owner[2], int intr) {
+    mp__win_ev *e = mp__os_ev();
+    HANDLE hs[3];
+    mp__u32 blind[2], me = GetCurrentProcessId(), i, k;
+    DWORD n = 0;
+    FILETIME t0;
+    int r, nblind = 0;
+    if (intr && mp__os_interrupted()) return MP_EINTERRUPTED;
+    GetSystemTimeAsFileTime(&t0);
+    if (mp__load(addr) != expect) return MP_OK; /* it names its processes after t0 */
+    if (intr && mp__os_intr_ev) hs[n++] = mp__os_intr_ev;
+    for (i = 0; i < 2; i++) {
+        HANDLE h = NULL;
+        int dead = 0;
+        if (!owner[i] || owner[i] == me || (i == 1 && owner[1] == owner[0])) continue;
+        if (e) h = mp__os_owner_handle(e, owner[i], &t0, &dead);
+        if (dead) return MP_EOWNERDEAD;
+        if (h)
+            hs[n++] = h;
+        else
+            blind[nblind++] = owner[i];
+    }
+    r = mp__os_wait_handles(addr, expect, nblind && timeout > slice ? slice : timeout, hs, n);
+    if (r > 0) {
+        HANDLE h = hs[r - 1];
+        if (h == mp__os_intr_ev && intr) return MP_EINTERRUPTED;
+        for (k = 0; k < 8; k++) /* it has ended: let its pid go */
+            if (e && e->own[k] == h) {
+                CloseHandle(h);
+                e->own[k] = NULL;
+            }
+        return MP_EOWNERDEAD;
+    }
+    if (intr && mp__os_interrupted()) return MP_EINTERRUPTED;
+    if (r == MP_ETIMEDOUT)
+        for (i = 0; i < (mp__u32)nblind; i++)
+            if (!mp__os_pid_alive((long)blind[i])) return MP_EOWNERDEAD;
+    return r;
 }
 /* No robust list: the liveness check finds a dead owner. */
 MP__FN void mp__os_robust_link(volatile mp__u32 *word) {
@@ -4789,6 +4888,16 @@ MP__FN int mp__wait_intr(mp__word *w, mp__u32 expect, double timeout) {
     mp__fetch_add(&w->waiters, (mp__u32)-1);
     return r;
 }
+/* The same for a word that processes are waited for with (mp__os_wait_owner: MP_EOWNERDEAD
+   when one ends, MP_ETIMEDOUT when the time or a slice of it passed). */
+MP__FN int mp__wait_owner(mp__word *w, mp__u32 expect, double timeout, double slice,
+                          const mp__u32 owner[2], int intr) {
+    int r;
+    mp__fetch_add(&w->waiters, 1);
+    r = mp__os_wait_owner(&w->value, expect, timeout, slice, owner, intr);
+    mp__fetch_add(&w->waiters, (mp__u32)-1);
+    return r;
+}
 MP__FN void mp__wake(mp__word *w, mp__u32 n) {
     mp__u32 k = mp__load(&w->waiters);
     if (k) mp__os_wake(&w->value, n < k ? n : k);
@@ -4834,7 +4943,7 @@ MP__HOT int mp__mutex_owned(mp__mutex *m) {
 }
 /* intr: a wait of the API, that mp_interrupt ends (MP_EINTERRUPTED). */
 MP__FN int mp__mutex_wait(mp__mutex *m, double timeout, int intr) {
-    mp__u32 me = (mp__u32)mp__g.pid;
+    mp__u32 me = (mp__u32)mp__g.pid, owner[2] = {0, 0};
     double deadline = 0, slice = 0.01;
     /* No spinning: measured, a waiter that sleeps at once leaves the owner the cache line
        and gives more throughput, between processes on few cores. */
@@ -4862,21 +4971,19 @@ MP__FN int mp__mutex_wait(mp__mutex *m, double timeout, int intr) {
             if (!mp__cas(&m->w.value, v, v | MP__CONTENDED)) continue;
             v |= MP__CONTENDED;
         }
-        /* the bit, not a waiter count, tells unlock to wake: sleep on the word directly */
-        r = intr ? mp__os_wait_intr(&m->w.value, v, left < slice ? left : slice)
-                 : mp__os_wait(&m->w.value, v, left < slice ? left : slice);
+        /* the bit, not a waiter count, tells unlock to wake: sleep on the word directly,
+           and on the owner's end (at once where the system can wait for a process) */
+        owner[0] = MP__OWNER(v) != me ? MP__OWNER(v) : 0;
+        r = mp__os_wait_owner(&m->w.value, v, left, slice, owner, intr);
         if (r == MP_EINTERRUPTED) {
             mp__os_robust_pending(NULL);
             return r;
         }
-        if (r == MP_ETIMEDOUT) {
-            if (MP__OWNER(v) != me && !mp__os_pid_alive((long)MP__OWNER(v)) &&
-                mp__cas(&m->w.value, v, me | MP__CONTENDED)) {
-                mp__os_robust_link(&m->w.value);
-                return MP_EOWNERDEAD;
-            }
-            if (slice < 0.1) slice *= 2;
+        if (r == MP_EOWNERDEAD && mp__cas(&m->w.value, v, me | MP__CONTENDED)) {
+            mp__os_robust_link(&m->w.value);
+            return MP_EOWNERDEAD;
         }
+        if (r == MP_ETIMEDOUT && slice < 0.1) slice *= 2;
     }
 }
 MP__HOT int mp__mutex_lock2(mp__mutex *m, double timeout, int intr) {
@@ -7353,15 +7460,17 @@ MP__FN void mp__queue_unlock(mp_queue *q, int *held) {
     }
     *held = 0;
 }
-/* Sleeps on a word with the lock released, a slice at a time (10 ms while a stream is under
-   way). A dead stream partner is looked for when a slice passes with nothing happening, and
-   before a timeout is reported (so that put_nowait and get_nowait see it too). MP_OK,
+/* Sleeps on a word with the lock released, and on the end of the stream's partners
+   (mp__wait_owner: at once on Windows; elsewhere looked for when a slice passes, 10 ms while
+   a stream is under way, 100 ms otherwise). A dead stream partner is reaped when the sleep
+   ends with nothing happening, and before a timeout is reported (so that put_nowait and
+   get_nowait see it too). MP_OK,
    MP_ETIMEDOUT or MP_ECORRUPT with the lock held again; or the error of a wait (an
    interrupt), given to the caller as it is, and the lock held if *held says so. */
 MP__FN int mp__queue_sleep2(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline,
                             double timeout, int spin, int *held, int intr) {
     volatile mp__u32 *waiting = w == &q->readable ? &q->rd_spin : &q->wr_spin;
-    mp__u32 v = mp__load(&w->value);
+    mp__u32 v = mp__load(&w->value), partner[2];
     double left, slice = q->stream_producer || q->stream_consumer ? 0.01 : 0.1;
     int r, idle = 0, woke = MP_OK;
     if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
@@ -7370,15 +7479,16 @@ MP__FN int mp__queue_sleep2(mp_queue *q, mp__u64 *cap, mp__word *w, double *dead
         r = mp__queue_reap(q, *cap, 0);
         return r < 0 ? r : r ? MP_OK : MP_ETIMEDOUT;
     }
-    mp__store(waiting, 1); /* under the locks: whoever changes the queue next sees it */
+    mp__store(waiting, 1);           /* under the locks: whoever changes the queue next sees it */
+    partner[0] = q->stream_producer; /* a death wakes the sleep (mp__wait_owner) */
+    partner[1] = q->stream_consumer;
     mp__queue_unlock(q, held);
     while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
     if (mp__load(&w->value) == v) {
-        woke = intr ? mp__wait_intr(w, v, left < slice ? left : slice)
-                    : mp__wait(w, v, left < slice ? left : slice);
-        idle = woke == MP_ETIMEDOUT;
+        woke = mp__wait_owner(w, v, left, slice, partner, intr);
+        idle = woke == MP_ETIMEDOUT || woke == MP_EOWNERDEAD;
     }
-    if (woke != MP_OK && woke != MP_ETIMEDOUT) return woke; /* interrupted: not locked again */
+    if (woke != MP_OK && !idle) return woke; /* interrupted: not locked again */
     r = mp__queue_lock(q, cap, held);
     if (r == MP_OK && idle) r = mp__queue_reap(q, *cap, 0);
     return r < 0 ? r : MP_OK;
