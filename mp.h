@@ -172,7 +172,8 @@
 
    WINDOWS
    Waits sleep on a per-thread event registered in a wait table in the family's section (a
-   futex's protocol: no polling, no lost or stolen wakeups). Children and pool workers run
+   futex's protocol: no polling, no lost or stolen wakeups); a lock or queue waiter sleeps on
+   the owner's (a stream partner's) process handle as well. Children and pool workers run
    in a job object of their parent (kill on close): a parent killed by TerminateProcess takes
    them with it. Kernel objects are unnamed and passed by handle duplication, except a
    Pipe's named pipe: 128 random bits, a DACL for the current user only, no remote clients,
@@ -408,8 +409,10 @@ MPDEF int mp_interrupted(void); /* 1 while set, else 0 */
    acquirer gets the lock and MP_EOWNERDEAD instead of MP_OK, repairs the shared state, and
    goes on: the lock works normally afterwards. On Linux (glibc) a lock a process holds is on
    the kernel's robust futex list of its main thread, as a robust pthread mutex is: when the
-   process dies, the kernel marks the lock and wakes a waiter at once (about 0.1 ms).
-   Elsewhere (macOS, BSDs, musl, Windows, MP_PORTABLE, a process whose first mp.h call was
+   process dies, the kernel marks the lock and wakes a waiter at once (about 0.1 ms). On
+   Windows a waiter sleeps on the owner's process handle too, and wakes when it ends (about
+   1 ms under Wine); a queue waiter does the same with a stream's producer and consumer.
+   Elsewhere (macOS, BSDs, musl, MP_PORTABLE, a process whose first mp.h call was
    not on its main thread), and in a process with several threads for the few instructions
    between taking a lock and linking it, a waiter checks the owner's liveness after 10 ms of
    waiting, then every 100 ms at most; a poll (timeout 0) of a held lock checks it at once (a few system calls). A process
