@@ -8270,8 +8270,12 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
             }
         }
         if (!cell) {
+            mp__u32 parent[2];
             if (mp__load(&sh->stop)) return 0; /* join: nothing is left */
-            if (mp__wait(&sh->bell, t, 0.5) == MP_ETIMEDOUT && !mp__os_parent_alive(sh->parent))
+            parent[0] = (mp__u32)sh->parent; /* its end wakes us (Windows); else a look at 0.5 s */
+            parent[1] = 0;
+            if (mp__wait_owner(&sh->bell, t, 1e9, 0.5, parent, 0) != MP_OK &&
+                !mp__os_parent_alive(sh->parent))
                 return 0;
             continue;
         }
