@@ -172,7 +172,8 @@
 
    WINDOWS
    Waits sleep on a per-thread event registered in a wait table in the family's section (a
-   futex's protocol: no polling, no lost or stolen wakeups). Children and pool workers run
+   futex's protocol: no polling, no lost or stolen wakeups); a lock or queue waiter sleeps on
+   the owner's (a stream partner's) process handle as well. Children and pool workers run
    in a job object of their parent (kill on close): a parent killed by TerminateProcess takes
    them with it. Kernel objects are unnamed and passed by handle duplication, except a
    Pipe's named pipe: 128 random bits, a DACL for the current user only, no remote clients,
@@ -412,8 +413,10 @@ MPDEF int mp_interrupted(void); /* 1 while set, else 0 */
    acquirer gets the lock and MP_EOWNERDEAD instead of MP_OK, repairs the shared state, and
    goes on: the lock works normally afterwards. On Linux (glibc) a lock a process holds is on
    the kernel's robust futex list of its main thread, as a robust pthread mutex is: when the
-   process dies, the kernel marks the lock and wakes a waiter at once (about 0.1 ms).
-   Elsewhere (macOS, BSDs, musl, Windows, MP_PORTABLE, a process whose first mp.h call was
+   process dies, the kernel marks the lock and wakes a waiter at once (about 0.1 ms). On
+   Windows a waiter sleeps on the owner's process handle too, and wakes when it ends (about
+   1 ms under Wine); a queue waiter does the same with a stream's producer and consumer.
+   Elsewhere (macOS, BSDs, musl, MP_PORTABLE, a process whose first mp.h call was
    not on its main thread), and in a process with several threads for the few instructions
    between taking a lock and linking it, a waiter checks the owner's liveness after 10 ms of
    waiting, then every 100 ms at most; a poll (timeout 0) of a held lock checks it at once (a few system calls). A process
@@ -1553,6 +1556,24 @@ MP__FN int mp__os_wait_intr(volatile mp__u32 *addr, mp__u32 expect, double timeo
         if (delay < 1e-3) delay *= 2;
     }
 #endif
+}
+/* Sleeps on a word until it changes or a process that it waits for ends (owner[0..1], 0:
+   none; a lock's owner, a stream's partners): MP_OK (woken, or the word changed),
+   MP_EOWNERDEAD (one of them has ended), MP_ETIMEDOUT (the time, or a slice of it, passed:
+   the caller looks again), MP_EINTERRUPTED (intr: mp_interrupt). POSIX has no wait on the
+   end of a process that is not our child, so a death is looked for when a slice (at most
+   slice seconds) passes; on Linux the robust list reports a lock's dead owner at once (the
+   kernel changes the word and wakes), so there the slices are a backstop. */
+MP__FN int mp__os_wait_owner(volatile mp__u32 *addr, mp__u32 expect, double timeout, double slice,
+                             const mp__u32 owner[2], int intr) {
+    int r = intr ? mp__os_wait_intr(addr, expect, timeout < slice ? timeout : slice)
+                 : mp__os_wait(addr, expect, timeout < slice ? timeout : slice);
+    int i;
+    if (r != MP_ETIMEDOUT) return r;
+    for (i = 0; i < 2; i++)
+        if (owner[i] && owner[i] != (mp__u32)mp__g.pid && !mp__os_pid_alive((long)owner[i]))
+            return MP_EOWNERDEAD;
+    return MP_ETIMEDOUT;
 }
 
 /* The kernel's robust futex list (Documentation/locking/robust-futex-ABI): when a thread
@@ -3221,6 +3242,8 @@ typedef struct mp__win_ev {
     mp__u32 id;
     HANDLE io; /* a manual-reset event for this thread's overlapped pipe I/O */
     HANDLE poll[MAXIMUM_WAIT_OBJECTS]; /* mp__os_poll's, one per handle, made as needed */
+    HANDLE own[8];                     /* mp__os_wait_owner's: processes waited for, */
+    mp__u32 own_pid[8], own_next;      /* by pid (held open: the pid names no other) */
 } mp__win_ev;
 static void WINAPI mp__os_ev_free(PVOID p) {
     mp__win_ev *e = (mp__win_ev *)p;
@@ -3230,6 +3253,8 @@ static void WINAPI mp__os_ev_free(PVOID p) {
     if (e->io) CloseHandle(e->io);
     for (i = 0; i < MAXIMUM_WAIT_OBJECTS; i++)
         if (e->poll[i]) CloseHandle(e->poll[i]);
+    for (i = 0; i < 8; i++)
+        if (e->own[i]) CloseHandle(e->own[i]);
     HeapFree(GetProcessHeap(), 0, e);
 }
 MP__FN mp__win_ev *mp__os_ev(void) {
@@ -3250,6 +3275,9 @@ MP__FN mp__win_ev *mp__os_ev(void) {
     e->id = mp__fetch_add(&mp__os_evids, 1);
     e->io = NULL;
     memset(e->poll, 0, sizeof e->poll);
+    memset(e->own, 0, sizeof e->own);
+    memset(e->own_pid, 0, sizeof e->own_pid);
+    e->own_next = 0;
     if (!e->h || !FlsSetValue(mp__os_fls, e)) {
         if (e->h) CloseHandle(e->h);
         HeapFree(GetProcessHeap(), 0, e);
@@ -3324,16 +3352,17 @@ MP__FN void mp__os_collect(mp__win_table *t) {
 MP__FN mp__u32 mp__os_bucket(mp__u32 word) {
     return ((word * 0x9e3779b1u) >> 26) % MP__WIN_BUCKETS;
 }
-/* also: one more handle the wait sleeps on (mp_interrupt's event for an interruptible wait,
-   or NULL); its signal ends the wait with MP_EINTERRUPTED. */
-MP__FN int mp__os_wait_also(volatile mp__u32 *addr, mp__u32 expect, double timeout, HANDLE also) {
+/* also: up to 3 more handles the wait sleeps on (mp_interrupt's event, processes whose end
+   ends it); the signal of also[k] ends the wait with 1 + k. */
+MP__FN int mp__os_wait_handles(volatile mp__u32 *addr, mp__u32 expect, double timeout,
+                               const HANDLE *also, DWORD nalso) {
     mp__win_table *t = mp__os_table();
     size_t off = (size_t)((char *)addr - mp__g.arena);
     mp__win_ev *e = mp__os_ev();
     mp__win_slot *s = NULL;
     mp__u32 word, b, i, k, me = GetCurrentProcessId();
     double deadline;
-    HANDLE hs[2];
+    HANDLE hs[4];
     if (mp__load(addr) != expect) return MP_OK;
     if (timeout <= 0) return MP_ETIMEDOUT;
     if (timeout > 1e9) timeout = 1e9;
@@ -3369,21 +3398,22 @@ MP__FN int mp__os_wait_also(volatile mp__u32 *addr, mp__u32 expect, double timeo
     mp__store(&s->handle[0], (mp__u32)(uintptr_t)e->h);
     mp__store(&s->handle[1], (mp__u32)((mp__u64)(uintptr_t)e->h >> 32));
     mp__store(&s->state, MP__WS_WAITING);
+    if (nalso > 3) nalso = 3;
     hs[0] = e->h;
-    hs[1] = also;
+    for (i = 0; i < nalso; i++) hs[1 + i] = also[i];
     for (;;) {
         double left;
         DWORD r;
         if (mp__load(addr) != expect) break;
         left = deadline - mp__os_now();
         if (left <= 0) break;
-        r = WaitForMultipleObjects(hs[1] ? 2 : 1, hs, FALSE, mp__os_ms(left));
+        r = WaitForMultipleObjects(1 + nalso, hs, FALSE, mp__os_ms(left));
         if (mp__load(&s->state) == MP__WS_WOKEN) { /* ours, whatever r says */
             mp__store(&s->state, MP__WS_FREE);
             return MP_OK;
         }
-        if (r == WAIT_OBJECT_0 + 1) {
-            if (mp__cas(&s->state, MP__WS_WAITING, MP__WS_FREE)) return MP_EINTERRUPTED;
+        if (r >= WAIT_OBJECT_0 + 1 && r <= WAIT_OBJECT_0 + nalso) {
+            if (mp__cas(&s->state, MP__WS_WAITING, MP__WS_FREE)) return (int)(r - WAIT_OBJECT_0);
             continue; /* woken meanwhile */
         }
         if (r == WAIT_FAILED) Sleep(1);
@@ -3396,7 +3426,7 @@ MP__FN int mp__os_wait_also(volatile mp__u32 *addr, mp__u32 expect, double timeo
     return MP_OK;
 }
 MP__FN int mp__os_wait(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
-    return mp__os_wait_also(addr, expect, timeout, NULL);
+    return mp__os_wait_handles(addr, expect, timeout, NULL, 0);
 }
 MP__FN void mp__os_wake(volatile mp__u32 *addr, mp__u32 n) {
     mp__win_table *t = mp__os_table();
@@ -3446,8 +3476,72 @@ MP__FN void mp__os_interrupt_forked(void) {}
 MP__FN int mp__os_wait_intr(volatile mp__u32 *addr, mp__u32 expect, double timeout) {
     int r;
     if (mp__os_interrupted()) return MP_EINTERRUPTED;
-    r = mp__os_wait_also(addr, expect, timeout, mp__os_intr_ev);
-    return mp__os_interrupted() ? MP_EINTERRUPTED : r;
+    r = mp__os_wait_handles(addr, expect, timeout, &mp__os_intr_ev, mp__os_intr_ev ? 1 : 0);
+    return mp__os_interrupted() || r > 0 ? MP_EINTERRUPTED : r;
+}
+/* A handle of process pid that is signalled when it ends, from this thread's cache (held
+   open, so that the pid names no other process while it is there); NULL if there is none
+   to wait on: *dead says whether the process has ended. A pid used again before it was
+   opened is not seen (as with the liveness check): comparing the creation time with the
+   time of the read was tried, but under Wine the two clocks differ by up to a tick (16 ms),
+   which made a process just started look like a reused pid, and its lock was taken. */
+MP__FN HANDLE mp__os_owner_handle(mp__win_ev *e, mp__u32 pid, int *dead) {
+    HANDLE h;
+    mp__u32 i;
+    for (i = 0; i < 8; i++)
+        if (e->own[i] && e->own_pid[i] == pid) return e->own[i];
+    h = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+    if (!h) {
+        *dead = GetLastError() == ERROR_INVALID_PARAMETER; /* no such process */
+        return NULL;
+    }
+    i = e->own_next++ % 8;
+    if (e->own[i]) CloseHandle(e->own[i]);
+    e->own[i] = h;
+    e->own_pid[i] = pid;
+    return h;
+}
+/* Windows: one WaitForMultipleObjects on the thread's event, the processes' handles and
+   mp_interrupt's event, so a death wakes the waiter at once and nothing polls. slice is used
+   only for a process that cannot be opened (another user's: access denied), looked at when a
+   slice passes. */
+MP__FN int mp__os_wait_owner(volatile mp__u32 *addr, mp__u32 expect, double timeout, double slice,
+                             const mp__u32 owner[2], int intr) {
+    mp__win_ev *e = mp__os_ev();
+    HANDLE hs[3];
+    mp__u32 blind[2], me = GetCurrentProcessId(), i, k;
+    DWORD n = 0;
+    int r, nblind = 0;
+    if (intr && mp__os_interrupted()) return MP_EINTERRUPTED;
+    if (mp__load(addr) != expect) return MP_OK;
+    if (intr && mp__os_intr_ev) hs[n++] = mp__os_intr_ev;
+    for (i = 0; i < 2; i++) {
+        HANDLE h = NULL;
+        int dead = 0;
+        if (!owner[i] || owner[i] == me || (i == 1 && owner[1] == owner[0])) continue;
+        if (e) h = mp__os_owner_handle(e, owner[i], &dead);
+        if (dead) return MP_EOWNERDEAD;
+        if (h)
+            hs[n++] = h;
+        else
+            blind[nblind++] = owner[i];
+    }
+    r = mp__os_wait_handles(addr, expect, nblind && timeout > slice ? slice : timeout, hs, n);
+    if (r > 0) {
+        HANDLE h = hs[r - 1];
+        if (h == mp__os_intr_ev && intr) return MP_EINTERRUPTED;
+        for (k = 0; k < 8; k++) /* it has ended: let its pid go */
+            if (e && e->own[k] == h) {
+                CloseHandle(h);
+                e->own[k] = NULL;
+            }
+        return MP_EOWNERDEAD;
+    }
+    if (intr && mp__os_interrupted()) return MP_EINTERRUPTED;
+    if (r == MP_ETIMEDOUT)
+        for (i = 0; i < (mp__u32)nblind; i++)
+            if (!mp__os_pid_alive((long)blind[i])) return MP_EOWNERDEAD;
+    return r;
 }
 /* No robust list: the liveness check finds a dead owner. */
 MP__FN void mp__os_robust_link(volatile mp__u32 *word) {
@@ -4864,6 +4958,16 @@ MP__FN int mp__wait_intr(mp__word *w, mp__u32 expect, double timeout) {
     mp__fetch_add(&w->waiters, (mp__u32)-1);
     return r;
 }
+/* The same for a word that processes are waited for with (mp__os_wait_owner: MP_EOWNERDEAD
+   when one ends, MP_ETIMEDOUT when the time or a slice of it passed). */
+MP__FN int mp__wait_owner(mp__word *w, mp__u32 expect, double timeout, double slice,
+                          const mp__u32 owner[2], int intr) {
+    int r;
+    mp__fetch_add(&w->waiters, 1);
+    r = mp__os_wait_owner(&w->value, expect, timeout, slice, owner, intr);
+    mp__fetch_add(&w->waiters, (mp__u32)-1);
+    return r;
+}
 MP__FN void mp__wake(mp__word *w, mp__u32 n) {
     mp__u32 k = mp__load(&w->waiters);
     if (k) mp__os_wake(&w->value, n < k ? n : k);
@@ -4909,7 +5013,7 @@ MP__HOT int mp__mutex_owned(mp__mutex *m) {
 }
 /* intr: a wait of the API, that mp_interrupt ends (MP_EINTERRUPTED). */
 MP__FN int mp__mutex_wait(mp__mutex *m, double timeout, int intr) {
-    mp__u32 me = (mp__u32)mp__g.pid;
+    mp__u32 me = (mp__u32)mp__g.pid, owner[2] = {0, 0};
     double deadline = 0, slice = 0.01;
     /* No spinning: measured, a waiter that sleeps at once leaves the owner the cache line
        and gives more throughput, between processes on few cores. */
@@ -4937,21 +5041,19 @@ MP__FN int mp__mutex_wait(mp__mutex *m, double timeout, int intr) {
             if (!mp__cas(&m->w.value, v, v | MP__CONTENDED)) continue;
             v |= MP__CONTENDED;
         }
-        /* the bit, not a waiter count, tells unlock to wake: sleep on the word directly */
-        r = intr ? mp__os_wait_intr(&m->w.value, v, left < slice ? left : slice)
-                 : mp__os_wait(&m->w.value, v, left < slice ? left : slice);
+        /* the bit, not a waiter count, tells unlock to wake: sleep on the word directly,
+           and on the owner's end (at once where the system can wait for a process) */
+        owner[0] = MP__OWNER(v) != me ? MP__OWNER(v) : 0;
+        r = mp__os_wait_owner(&m->w.value, v, left, slice, owner, intr);
         if (r == MP_EINTERRUPTED) {
             mp__os_robust_pending(NULL);
             return r;
         }
-        if (r == MP_ETIMEDOUT) {
-            if (MP__OWNER(v) != me && !mp__os_pid_alive((long)MP__OWNER(v)) &&
-                mp__cas(&m->w.value, v, me | MP__CONTENDED)) {
-                mp__os_robust_link(&m->w.value);
-                return MP_EOWNERDEAD;
-            }
-            if (slice < 0.1) slice *= 2;
+        if (r == MP_EOWNERDEAD && mp__cas(&m->w.value, v, me | MP__CONTENDED)) {
+            mp__os_robust_link(&m->w.value);
+            return MP_EOWNERDEAD;
         }
+        if (r == MP_ETIMEDOUT && slice < 0.1) slice *= 2;
     }
 }
 MP__HOT int mp__mutex_lock2(mp__mutex *m, double timeout, int intr) {
@@ -5285,8 +5387,11 @@ MP__FN int mp__heap_init(mp__heap *v, char *base, size_t size) {
     h->magic = MP__ARENA_MAGIC;
     return MP_OK;
 }
-/* n bytes, zeroed (only below the clean mark: the rest was never written), 16-byte aligned. */
-MP__FN void *mp__heap_alloc(const mp__heap *v, size_t n) {
+/* n bytes, zeroed (only below the clean mark: the rest was never written), 16-byte aligned.
+   to (or NULL): a word of shared memory that gets the block under the heap's lock, so that a
+   process killed once it has the block leaves it where a survivor finds it (a block kept
+   only in a dead process's registers is lost); zero: 0 for a block the caller fills. */
+MP__FN void *mp__heap_alloc2(const mp__heap *v, size_t n, void *volatile *to, int zero_it) {
     mp__arena_hdr *h = mp__heap_hdr(v);
     mp__u32 want, off = 0, s = 0, clean = 0;
     size_t at, zero;
@@ -5330,12 +5435,16 @@ MP__FN void *mp__heap_alloc(const mp__heap *v, size_t n) {
         if (bad) mp__heap_rebuild(v);
         if (!off && !bad) break;
     }
+    if (off && to) *to = v->base + ((size_t)off + 1) * 16;
     mp__heap_unlock(v);
     if (!off) return NULL;
     at = ((size_t)off + 1) * 16;
-    zero = at < (size_t)clean * 16 ? (size_t)clean * 16 - at : 0;
+    zero = at < (size_t)clean * 16 && zero_it ? (size_t)clean * 16 - at : 0;
     memset(v->base + at, 0, zero < n ? zero : n);
     return v->base + at;
+}
+MP__FN void *mp__heap_alloc(const mp__heap *v, size_t n) {
+    return mp__heap_alloc2(v, n, NULL, 1);
 }
 /* Frees a block and merges it with its free neighbours. Anything that is not a used block
    of this heap (NULL, elsewhere, misaligned, inside a block, freed already) is ignored. */
@@ -5412,6 +5521,13 @@ MP__FN void *mp__arena_alloc(size_t n) {
     if (mp__arena_ensure() != MP_OK || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size))
         return NULL;
     return mp__heap_alloc(&v, n);
+}
+/* The same, not zeroed, and stored in *to under the heap's lock (mp__heap_alloc2). */
+MP__FN void *mp__arena_alloc_to(size_t n, void *volatile *to) {
+    mp__heap v;
+    if (mp__arena_ensure() != MP_OK || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size))
+        return NULL;
+    return mp__heap_alloc2(&v, n, to, 0);
 }
 /* The bytes of the arena block that p begins, read from the heap's own checked headers (0
    if p begins no block in use): the bound for a size that an object keeps in shared memory. */
@@ -7161,6 +7277,7 @@ struct mp_queue {
     mp__u32 stream_producer, stream_consumer; /* pids, 0 when no stream is under way */
     mp__u64 stream_start;                     /* where the stream's FIRST record is */
     unsigned char *volatile ring; /* NULL: the ring is data; else a grown ring (mp__qring) */
+    void *volatile loose;         /* a grown ring being filled: its filler died if seen */
     mp__word unfinished;          /* JoinableQueue: put and not task_done */
     char pad0[64];                /* each side's fields on cache lines of their own */
     mp__mutex m;                  /* producers' */
@@ -7366,6 +7483,18 @@ MP__FN int mp__queue_mutex(mp__mutex *m) {
     }
     return mp__mutex_lock(m, MP_FOREVER);
 }
+/* A ring block that a process was filling when it died (mp__queue_resize sets loose, under
+   both locks, and clears it before it lets them go): the queue never used it, so it goes
+   back to the arena, if it is one of this queue's ring blocks. Before, a producer killed in
+   the copy of a grown ring leaked the new block, up to half the arena each time. Under both
+   locks, or from mp_queue_free. */
+MP__FN void mp__queue_drop_loose(mp_queue *q) {
+    mp__qring *g = (mp__qring *)q->loose;
+    q->loose = NULL;
+    if (g && (unsigned char *)(void *)g != q->ring && mp__in_arena(g) &&
+        mp__arena_block_size(g) >= sizeof *g && g->owner == (mp__u64)(uintptr_t)q)
+        mp__arena_free(g);
+}
 /* The slow paths: takes both locks (the consumers', then the producers') and checks the
    queue: MP_OK, or MP_ECORRUPT, with the locks held (*held); or the error of a lock's wait
    (MP_EINTERRUPTED), without them. The fast gets' count is folded into count here.
@@ -7384,6 +7513,7 @@ MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap, int *held) {
     q->count -= q->taken;
     q->taken = 0;
     *held = 1;
+    if (q->loose) mp__queue_drop_loose(q);
     *cap = mp__queue_cap(q);
     if (!*cap && q->ring && (*cap = mp__queue_cap0(q)) != 0) {
         q->ring = NULL; /* a grown ring that cannot be trusted: back to the first (it leaks) */
@@ -7412,15 +7542,19 @@ MP__FN void mp__queue_unlock(mp_queue *q, int *held) {
     }
     *held = 0;
 }
-/* Sleeps on a word with the lock released, a slice at a time (10 ms while a stream is under
-   way). A dead stream partner is looked for when a slice passes with nothing happening, and
-   before a timeout is reported (so that put_nowait and get_nowait see it too). MP_OK,
+/* Sleeps on a word with the lock released, and on the end of the stream's partners
+   (mp__wait_owner: at once on Windows; elsewhere looked for when a slice passes), a slice at
+   a time (10 ms while a stream is under way, 100 ms otherwise): without the slices, under
+   Wine, queue_consumer_killed_mid_get sometimes waited its whole 60 s (a wake that some path
+   after a consumer's death does not give, found in issue 12 and not yet fixed). A dead stream partner is reaped when the sleep
+   ends with nothing happening, and before a timeout is reported (so that put_nowait and
+   get_nowait see it too). MP_OK,
    MP_ETIMEDOUT or MP_ECORRUPT with the lock held again; or the error of a wait (an
    interrupt), given to the caller as it is, and the lock held if *held says so. */
 MP__FN int mp__queue_sleep2(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline,
                             double timeout, int spin, int *held, int intr) {
     volatile mp__u32 *waiting = w == &q->readable ? &q->rd_spin : &q->wr_spin;
-    mp__u32 v = mp__load(&w->value);
+    mp__u32 v = mp__load(&w->value), partner[2];
     double left, slice = q->stream_producer || q->stream_consumer ? 0.01 : 0.1;
     int r, idle = 0, woke = MP_OK;
     if (*deadline < 0) *deadline = mp__deadline(timeout); /* only now: the clock costs */
@@ -7429,15 +7563,16 @@ MP__FN int mp__queue_sleep2(mp_queue *q, mp__u64 *cap, mp__word *w, double *dead
         r = mp__queue_reap(q, *cap, 0);
         return r < 0 ? r : r ? MP_OK : MP_ETIMEDOUT;
     }
-    mp__store(waiting, 1); /* under the locks: whoever changes the queue next sees it */
+    mp__store(waiting, 1);           /* under the locks: whoever changes the queue next sees it */
+    partner[0] = q->stream_producer; /* a death wakes the sleep (mp__wait_owner) */
+    partner[1] = q->stream_consumer;
     mp__queue_unlock(q, held);
     while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
     if (mp__load(&w->value) == v) {
-        woke = intr ? mp__wait_intr(w, v, left < slice ? left : slice)
-                    : mp__wait(w, v, left < slice ? left : slice);
-        idle = woke == MP_ETIMEDOUT;
+        woke = mp__wait_owner(w, v, left < slice ? left : slice, slice, partner, intr);
+        idle = woke == MP_ETIMEDOUT || woke == MP_EOWNERDEAD;
     }
-    if (woke != MP_OK && woke != MP_ETIMEDOUT) return woke; /* interrupted: not locked again */
+    if (woke != MP_OK && !idle) return woke; /* interrupted: not locked again */
     r = mp__queue_lock(q, cap, held);
     if (r == MP_OK && idle) r = mp__queue_reap(q, *cap, 0);
     return r < 0 ? r : MP_OK;
@@ -7450,7 +7585,8 @@ MP__FN int mp__queue_sleep(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadl
 
 /* Moves the records to a ring of ncap bytes (a grown one, or the first ring again when
    ncap is its size), at the same positions. MP_ENOMEM if the arena has no room. A death in
-   here loses at most the new block: the queue changes by the store to q->ring. */
+   here leaves the queue as it was (it changes by the store to q->ring); the new block, kept
+   in loose meanwhile, goes back at the next lock (mp__queue_drop_loose). */
 MP__FN int mp__queue_resize(mp_queue *q, mp__u64 *cap, mp__u64 ncap, int first) {
     unsigned char *old = q->ring, *src = mp__ring(q), *dst;
     mp__qring *g = NULL;
@@ -7458,7 +7594,8 @@ MP__FN int mp__queue_resize(mp_queue *q, mp__u64 *cap, mp__u64 ncap, int first) 
     if (first) {
         dst = (unsigned char *)q->data;
     } else {
-        g = (mp__qring *)mp__arena_alloc((size_t)(sizeof(mp__qring) + ncap));
+        /* in loose from the allocator's lock on; its bytes are all written before use */
+        g = (mp__qring *)mp__arena_alloc_to((size_t)(sizeof(mp__qring) + ncap), &q->loose);
         if (!g) return MP_ENOMEM;
         g->owner = (mp__u64)(uintptr_t)q;
         g->cap = ncap;
@@ -7473,6 +7610,7 @@ MP__FN int mp__queue_resize(mp_queue *q, mp__u64 *cap, mp__u64 ncap, int first) 
         n -= k;
     }
     q->ring = (unsigned char *)g; /* the commit */
+    q->loose = NULL;
     *cap = ncap;
     if (old) mp__arena_free(old);
     return MP_OK;
@@ -8140,8 +8278,11 @@ MPDEF int mp_queue_join(mp_queue *q, double timeout) {
     }
 }
 MPDEF int mp_queue_free(mp_queue *q) {
-    if (mp__obj_check(q, MP__T_QUEUE) == MP_OK) /* its block may come back with another size */
+    if (mp__obj_check(q, MP__T_QUEUE) == MP_OK) { /* its block may come back with another size */
         mp__store64(&MP__QCAP_SLOT(q), 0);
+        mp__queue_drop_loose(q);
+        if (q->ring && mp__queue_cap(q)) mp__arena_free(q->ring); /* a grown ring goes too */
+    }
     return mp__obj_free(q, MP__T_QUEUE);
 }
 
@@ -8325,8 +8466,12 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
             }
         }
         if (!cell) {
+            mp__u32 parent[2];
             if (mp__load(&sh->stop)) return 0; /* join: nothing is left */
-            if (mp__wait(&sh->bell, t, 0.5) == MP_ETIMEDOUT && !mp__os_parent_alive(sh->parent))
+            parent[0] = (mp__u32)sh->parent; /* its end wakes us (Windows); else a look at 0.5 s */
+            parent[1] = 0;
+            if (mp__wait_owner(&sh->bell, t, 1e9, 0.5, parent, 0) != MP_OK &&
+                !mp__os_parent_alive(sh->parent))
                 return 0;
             continue;
         }

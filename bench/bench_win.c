@@ -2,8 +2,9 @@
    calls in the same run, as ratios. Rows: process start+join against CreateProcess +
    WaitForSingleObject; a Pipe round trip against a raw overlapped named pipe (also with an
    mp_wait before each answer is read: the connection wait); an Event and a Semaphore
-   ping-pong against a raw named-semaphore ping-pong; and the Queue round trip (no raw
-   counterpart: printed as a row, for before/after comparisons). */
+   ping-pong against a raw named-semaphore ping-pong; the Queue round trip, and how long a
+   waiter takes to get a Lock whose owner was killed (no raw counterparts: printed as rows,
+   for before/after comparisons). */
 #define MP_IMPLEMENTATION
 #include "../mp.h"
 #ifndef _WIN32
@@ -24,6 +25,8 @@ typedef struct shared {
     mp_semaphore *sping, *spong;
     mp_queue *q, *back;
     mp_conn *a, *b;
+    mp_lock *lock;
+    volatile LONG held;
     int n;
 } shared;
 
@@ -196,6 +199,47 @@ static double trips_mp(shared *s, mp_target_fn fn, int kind, int n) {
     mp_process_close(&p);
     return t0 / n * 1e6;
 }
+/* -- a Lock's owner is killed while a thread of ours sleeps on it: milliseconds from the
+   kill until the waiter has the lock (the mean of n) */
+static int lock_holder(void *arg, size_t size) {
+    shared *s = *(shared **)arg;
+    (void)size;
+    mp_lock_acquire(s->lock, MP_FOREVER);
+    InterlockedExchange(&s->held, 1);
+    while (s->n >= 0) Sleep(1000); /* killed here */
+    return 0;
+}
+static double got_at;
+static DWORD WINAPI lock_waiter(LPVOID arg) {
+    shared *s = (shared *)arg;
+    mp_lock_acquire(s->lock, MP_FOREVER); /* MP_EOWNERDEAD */
+    got_at = now();
+    mp_lock_release(s->lock);
+    return 0;
+}
+static double owner_death(shared *s, int n) {
+    double sum = 0;
+    int i;
+    for (i = 0; i < n; i++) {
+        mp_process p;
+        HANDLE t;
+        double t0;
+        s->held = 0;
+        mp_process_init(&p, lock_holder, &s, sizeof s, NULL);
+        mp_process_start(&p);
+        while (!s->held) Sleep(1);
+        t = CreateThread(NULL, 0, lock_waiter, s, 0, NULL);
+        Sleep(300 + 47 * (DWORD)i); /* asleep, past any first short nap; phases vary */
+        t0 = now();
+        mp_process_kill(&p);
+        WaitForSingleObject(t, INFINITE);
+        CloseHandle(t);
+        sum += got_at - t0;
+        mp_process_join(&p, MP_FOREVER);
+        mp_process_close(&p);
+    }
+    return sum / n * 1e3;
+}
 static double sem_raw(int n) {
     char base[64], a[80], b[80];
     wchar_t args[128];
@@ -265,8 +309,8 @@ static void row(const char *what, double mp_v, double raw_v, const char *unit, c
 int main(int argc, char **argv) {
     shared *s;
     double st = 1e9, st_raw = 1e9, ev = 1e9, sem = 1e9, sem_r = 1e9, qu = 1e9, pi = 1e9, pi_r = 1e9,
-           pw = 1e9;
-    const char *only = getenv("MP_BENCH_ONLY"); /* start, event, semaphore, queue or pipe */
+           pw = 1e9, od = 1e9;
+    const char *only = getenv("MP_BENCH_ONLY"); /* start, event, semaphore, queue, pipe, lock */
     int r, quick = getenv("MP_BENCH_QUICK") != NULL, trips = quick ? 2000 : 10000;
     if (argc >= 3) return raw_child(argc, argv);
     if (argc == 2) return raw_child(argc, argv);
@@ -278,6 +322,7 @@ int main(int argc, char **argv) {
     s->spong = mp_semaphore_new(0);
     s->q = mp_queue_new(1 << 16, 0);
     s->back = mp_queue_new(1 << 16, 0);
+    s->lock = mp_lock_new();
     for (r = 0; r < ROUNDS; r++) {
         if (!only || strstr("start", only)) {
             st_raw = best(st_raw, start_raw(quick ? 5 : 20));
@@ -297,6 +342,7 @@ int main(int argc, char **argv) {
             mp_conn_close(s->b);
         }
     }
+    if (!only || strstr("lock", only)) od = owner_death(s, quick ? 3 : 10);
     printf("Windows: mp.h against raw Win32 between two processes (best of %d)\n", ROUNDS);
     row("process start+join", st, st_raw, "ms", "spawn start+join vs raw CreateProcess+Wait");
     row("Event ping-pong round trip", ev, sem_r, "us",
@@ -307,6 +353,7 @@ int main(int argc, char **argv) {
     row("Pipe round trip, 64 B, mp_wait first", pw, pi_r, "us",
         "Pipe round trip 64 B with mp_wait vs raw named pipe");
     row("Queue round trip, 64 B", qu, 0, "us", "");
+    row("Lock owner killed: waiter has the lock after", od, 0, "ms", "");
     return 0;
 }
 #endif
