@@ -6073,11 +6073,13 @@ MP__FN int mp__start_spawn(mp_process *p) {
        start() and not a mysterious exit status later. */
     while (mp__load(&b->status.value) == 0) {
         mp__child *c = (mp__child *)p->mp__child;
+        mp__u32 child[2];
         if (mp__child_wait(c, 0) == MP_OK && mp__load(&b->status.value) == 0) {
             r = mp__boot_failure(c->exitcode);
             break;
         }
-        mp__wait(&b->status, 0, 0.05);
+        child[0] = (mp__u32)p->mp__pid, child[1] = 0; /* its end wakes us (Windows), or a look */
+        (void)mp__wait_owner(&b->status, 0, 1e9, 0.05, child, 0); /* every 50 ms elsewhere */
     }
     mp__conn_snapshot_done(pass, npass, r == MP_OK);
     mp__arena_free(b);
@@ -7357,6 +7359,17 @@ MP__FN void mp__ring_take(mp_queue *q, mp__u64 cap, mp__u64 pos, void *dst, size
     if (n > first) memcpy((unsigned char *)dst + first, mp__ring(q), n - first);
 }
 /* Appends one record and publishes it. The caller has made sure that it fits. */
+/* Wakes those who said (spin) that they sleep on w. Called with the lock held, BEFORE the
+   change they wait for is published: a process killed between the two leaves them awake
+   and waiting for its lock, whose owner's death they see. Woken after the change, a death
+   in between left them asleep with the change made (issue 12: under Wine, with no liveness
+   slices, queue_consumer_killed_mid_get waited out its whole timeout). */
+MP__HOT void mp__queue_bump(volatile mp__u32 *spin, mp__word *w) {
+    if (mp__load(spin) && mp__xchg(spin, 0)) {
+        mp__fetch_add(&w->value, 1);
+        mp__wake(w, 0xffffffffu);
+    }
+}
 MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *src, size_t n,
                             size_t total) {
     mp__u32 h[2];
@@ -7364,18 +7377,12 @@ MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *
     h[1] = (mp__u32)total;
     memcpy(mp__ring(q) + (q->tail & (cap - 8)), h, sizeof h);
     mp__ring_put(q, cap, q->tail + 8, src, n);
+    mp__queue_bump(&q->rd_spin, &q->readable);
     q->tail += 8 + MP__PAD8(n); /* the commit */
-    if (mp__load(&q->rd_spin) && mp__xchg(&q->rd_spin, 0)) {
-        mp__fetch_add(&q->readable.value, 1);
-        mp__wake(&q->readable, 0xffffffffu);
-    }
 }
 MP__FN void mp__ring_drop(mp_queue *q, mp__u32 len) {
+    mp__queue_bump(&q->wr_spin, &q->writable);
     q->head += 8 + MP__PAD8(len);
-    if (mp__load(&q->wr_spin) && mp__xchg(&q->wr_spin, 0)) {
-        mp__fetch_add(&q->writable.value, 1);
-        mp__wake(&q->writable, 0xffffffffu);
-    }
 }
 /* Free bytes, less the 8 always kept for an ABORT record. */
 MP__FN mp__u64 mp__queue_free_bytes(mp_queue *q, mp__u64 cap) {
@@ -7543,12 +7550,11 @@ MP__FN void mp__queue_unlock(mp_queue *q, int *held) {
     *held = 0;
 }
 /* Sleeps on a word with the lock released, and on the end of the stream's partners
-   (mp__wait_owner: at once on Windows; elsewhere looked for when a slice passes), a slice at
-   a time (10 ms while a stream is under way, 100 ms otherwise): without the slices, under
-   Wine, queue_consumer_killed_mid_get sometimes waited its whole 60 s (a wake that some path
-   after a consumer's death does not give, found in issue 12 and not yet fixed). A dead stream partner is reaped when the sleep
-   ends with nothing happening, and before a timeout is reported (so that put_nowait and
-   get_nowait see it too). MP_OK,
+   (mp__wait_owner: at once on Windows; elsewhere looked for when a slice passes, 10 ms while
+   a stream is under way, 100 ms otherwise). No wake is lost to a death: wakers wake before
+   they publish (mp__queue_bump). A dead stream partner is reaped when the sleep ends with
+   nothing happening, and before a timeout is reported (so that put_nowait and get_nowait
+   see it too). MP_OK,
    MP_ETIMEDOUT or MP_ECORRUPT with the lock held again; or the error of a wait (an
    interrupt), given to the caller as it is, and the lock held if *held says so. */
 MP__FN int mp__queue_sleep2(mp_queue *q, mp__u64 *cap, mp__word *w, double *deadline,
@@ -7569,7 +7575,7 @@ MP__FN int mp__queue_sleep2(mp_queue *q, mp__u64 *cap, mp__word *w, double *dead
     mp__queue_unlock(q, held);
     while (spin-- > 0 && mp__load(&w->value) == v) mp__pause();
     if (mp__load(&w->value) == v) {
-        woke = mp__wait_owner(w, v, left < slice ? left : slice, slice, partner, intr);
+        woke = mp__wait_owner(w, v, left, slice, partner, intr);
         idle = woke == MP_ETIMEDOUT || woke == MP_EOWNERDEAD;
     }
     if (woke != MP_OK && !idle) return woke; /* interrupted: not locked again */
@@ -7642,14 +7648,10 @@ MP__HOT mp__u64 mp__queue_cap_hot(mp_queue *q) {
     if (cap <= MP__QRING_MAX && mp__load64(&MP__QCAP_SLOT(q)) == key) return cap;
     return mp__queue_cap0(q);
 }
-MP__FN void mp__queue_bump(mp__word *w) { /* someone said it would sleep on w */
-    mp__fetch_add(&w->value, 1);
-    mp__wake(w, 0xffffffffu);
-}
 #define MP__QHINT 2 /* put1 (get1) saw a full (empty) queue without taking the lock */
 MP__HOT int mp__queue_put1(mp_queue *q, const void *data, size_t size) {
     mp__u64 cap, tail, head, rec = 8 + MP__PAD8(size), off;
-    mp__u32 h[2], bump;
+    mp__u32 h[2];
     unsigned char *ring;
     if (q->ring) return 0;
     /* full, as far as a look without the lock can tell: the lock's two atomic operations
@@ -7678,17 +7680,16 @@ MP__HOT int mp__queue_put1(mp_queue *q, const void *data, size_t size) {
     } else {
         mp__ring_put(q, cap, tail + 8, data, size);
     }
+    mp__queue_bump(&q->rd_spin, &q->readable);
     mp__store64_release(&q->tail, tail + rec); /* the commit */
     q->count++;
     if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
-    bump = mp__load(&q->rd_spin) && mp__xchg(&q->rd_spin, 0); /* under the lock */
     mp__mutex_unlock(&q->m);
-    if (bump) mp__queue_bump(&q->readable);
     return 1;
 }
 MP__HOT int mp__queue_get1(mp_queue *q, unsigned char *buf, size_t bufcap, size_t *size) {
     mp__u64 cap, head, tail, off;
-    mp__u32 h[2], len, bump;
+    mp__u32 h[2], len;
     unsigned char *ring;
     if (q->ring) return 0;
     if (q->head == q->tail_seen && q->head == mp__load64_acquire(&q->tail) && !q->closed &&
@@ -7714,11 +7715,10 @@ MP__HOT int mp__queue_get1(mp_queue *q, unsigned char *buf, size_t bufcap, size_
     } else {
         mp__ring_take(q, cap, head + 8, buf, len);
     }
+    mp__queue_bump(&q->wr_spin, &q->writable);
     mp__store64_release(&q->head, head + 8 + MP__PAD8(len)); /* the commit */
     mp__store64_release(&q->taken, q->taken + 1);
-    bump = mp__load(&q->wr_spin) && mp__xchg(&q->wr_spin, 0);
     mp__mutex_unlock(&q->cm);
-    if (bump) mp__queue_bump(&q->writable);
     *size = len;
     return 1;
 other:
@@ -7737,7 +7737,6 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
                                int *full) {
     mp__u64 cap, head, tail;
     size_t i = 0;
-    mp__u32 bump;
     int r = mp__queue_mutex(&q->m);
     if (r != MP_OK) {
         if (r != MP_EOWNERDEAD) return r;
@@ -7767,17 +7766,13 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
             memcpy(mp__ring(q) + (tail & (cap - 8)), h, sizeof h);
             mp__ring_put(q, cap, tail + 8, data[i], size);
             tail += rec;
+            if (i == 0) mp__queue_bump(&q->rd_spin, &q->readable);
             mp__store64_release(&q->tail, tail); /* the commit */
             q->count++;
             if (q->joinable) mp__fetch_add(&q->unfinished.value, 1);
         }
     }
-    bump = i && mp__load(&q->rd_spin) && mp__xchg(&q->rd_spin, 0); /* under the lock */
     mp__mutex_unlock(&q->m);
-    if (bump) {
-        mp__fetch_add(&q->readable.value, 1);
-        mp__wake(&q->readable, 0xffffffffu);
-    }
     return (long)i;
 }
 /* Get: up to max whole records, packed into buf (bufcap bytes), or one allocated (out); how
@@ -7787,7 +7782,6 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
                                size_t *sizes, size_t max, int *empty) {
     mp__u64 cap, head, tail, cap0;
     size_t i = 0, used = 0;
-    mp__u32 bump;
     int r = mp__queue_mutex(&q->cm), shrink = 0;
     if (r != MP_OK) {
         if (r != MP_EOWNERDEAD) return r;
@@ -7824,6 +7818,7 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
             }
             mp__ring_take(q, cap, head + 8, buf ? buf + used : NULL, len);
             head += 8 + MP__PAD8(len);
+            if (i == 0) mp__queue_bump(&q->wr_spin, &q->writable);
             mp__store64_release(&q->head, head); /* the commit */
             mp__store64_release(&q->taken, q->taken + 1);
             if (head == tail && i + 1 < max) tail = q->tail_seen = mp__load64_acquire(&q->tail);
@@ -7833,12 +7828,7 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
         shrink = q->ring && (cap0 = mp__queue_cap0(q)) != 0 && tail - head <= cap0 / 4;
         *empty = head == tail && !q->closed && !q->shut;
     }
-    bump = i && mp__load(&q->wr_spin) && mp__xchg(&q->wr_spin, 0);
     mp__mutex_unlock(&q->cm);
-    if (bump) {
-        mp__fetch_add(&q->writable.value, 1);
-        mp__wake(&q->writable, 0xffffffffu);
-    }
     if (i && shrink) { /* drained: the grown ring goes, under both locks */
         int held = 0;
         if (mp__queue_lock(q, &cap, &held) == MP_OK && q->ring) mp__queue_shrink(q, &cap);
