@@ -395,7 +395,7 @@ MPDEF void mp_free(void *ptr);
    waits of an orderly shutdown (join the children...). A call that need not wait (a free
    lock, a ready result, timeout 0) answers as usual; a Condition wait returns with its lock
    held again; a receive keeps what came of a message for the next one. A forked child
-   starts cleared. Windows: word waits notice it within 10 ms; POSIX: a receive with no
+   starts cleared. Windows: word and handle waits sleep on its event too; POSIX: a receive with no
    timeout on a Listener/Client end blocks in the read itself: a signal caught by that thread
    ends it at once, else it sees the flag within 50 ms. See examples/ctrl_c.c. */
 MPDEF void mp_interrupt(void);
