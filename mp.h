@@ -7341,17 +7341,17 @@ MP__FN mp__u64 mp__queue_cap(mp_queue *q) {
         return 0;
     return cap;
 }
-MP__FN unsigned char *mp__ring(mp_queue *q) {
+MP__HOT unsigned char *mp__ring(mp_queue *q) {
     return q->ring ? q->ring + sizeof(mp__qring) : (unsigned char *)q->data;
 }
-MP__FN void mp__ring_put(mp_queue *q, mp__u64 cap, mp__u64 pos, const void *src, size_t n) {
+MP__HOT void mp__ring_put(mp_queue *q, mp__u64 cap, mp__u64 pos, const void *src, size_t n) {
     size_t off = (size_t)(pos & (cap - 1)), first = (size_t)cap - off;
     if (!n) return; /* src may be NULL */
     if (first > n) first = n;
     memcpy(mp__ring(q) + off, src, first);
     if (n > first) memcpy(mp__ring(q), (const unsigned char *)src + first, n - first);
 }
-MP__FN void mp__ring_take(mp_queue *q, mp__u64 cap, mp__u64 pos, void *dst, size_t n) {
+MP__HOT void mp__ring_take(mp_queue *q, mp__u64 cap, mp__u64 pos, void *dst, size_t n) {
     size_t off = (size_t)(pos & (cap - 1)), first = (size_t)cap - off;
     if (!n) return; /* dst may be NULL */
     if (first > n) first = n;
@@ -7370,13 +7370,29 @@ MP__HOT void mp__queue_bump(volatile mp__u32 *spin, mp__word *w) {
         mp__wake(w, 0xffffffffu);
     }
 }
-MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *src, size_t n,
-                            size_t total) {
+/* Writes a record (its header, then its bytes) at pos, 8-aligned; the caller has made sure
+   that it fits, and publishes it. */
+MP__HOT void mp__ring_write(mp_queue *q, mp__u64 cap, mp__u64 pos, mp__u32 kind, const void *src,
+                            size_t n, size_t total) {
     mp__u32 h[2];
     h[0] = (kind << 29) | (mp__u32)n;
     h[1] = (mp__u32)total;
-    memcpy(mp__ring(q) + (q->tail & (cap - 8)), h, sizeof h);
-    mp__ring_put(q, cap, q->tail + 8, src, n);
+    memcpy(mp__ring(q) + (pos & (cap - 8)), h, sizeof h); /* 8-aligned: a header never wraps */
+    mp__ring_put(q, cap, pos + 8, src, n);
+}
+/* The length of the whole message (a WHOLE record) at head, if all of it is before tail;
+   else -1: anything else goes to the slow path, which checks it. */
+MP__HOT long mp__ring_whole_at(mp_queue *q, mp__u64 cap, mp__u64 head, mp__u64 tail) {
+    mp__u32 h[2], len;
+    memcpy(h, mp__ring(q) + (head & (cap - 8)), sizeof h);
+    len = MP__REC_LEN(h[0]);
+    if (MP__REC_KIND(h[0]) != MP__REC_WHOLE || h[1] != len || MP__PAD8(len) + 8 > tail - head)
+        return -1;
+    return (long)len;
+}
+MP__FN void mp__ring_append(mp_queue *q, mp__u64 cap, mp__u32 kind, const void *src, size_t n,
+                            size_t total) {
+    mp__ring_write(q, cap, q->tail, kind, src, n, total);
     mp__queue_bump(&q->rd_spin, &q->readable);
     q->tail += 8 + MP__PAD8(n); /* the commit */
 }
@@ -7650,9 +7666,7 @@ MP__HOT mp__u64 mp__queue_cap_hot(mp_queue *q) {
 }
 #define MP__QHINT 2 /* put1 (get1) saw a full (empty) queue without taking the lock */
 MP__HOT int mp__queue_put1(mp_queue *q, const void *data, size_t size) {
-    mp__u64 cap, tail, head, rec = 8 + MP__PAD8(size), off;
-    mp__u32 h[2];
-    unsigned char *ring;
+    mp__u64 cap, tail, head, rec = 8 + MP__PAD8(size);
     if (q->ring) return 0;
     /* full, as far as a look without the lock can tell: the lock's two atomic operations
        would buy nothing (the caller watches head, then tries again) */
@@ -7670,16 +7684,7 @@ MP__HOT int mp__queue_put1(mp_queue *q, const void *data, size_t size) {
         mp__mutex_unlock(&q->m);
         return 0;
     }
-    ring = (unsigned char *)q->data;
-    off = tail & (cap - 1);
-    h[0] = ((mp__u32)MP__REC_WHOLE << 29) | (mp__u32)size;
-    h[1] = (mp__u32)size;
-    memcpy(ring + off, h, sizeof h);
-    if (off + rec <= cap) {
-        if (size) memcpy(ring + off + 8, data, size);
-    } else {
-        mp__ring_put(q, cap, tail + 8, data, size);
-    }
+    mp__ring_write(q, cap, tail, MP__REC_WHOLE, data, size, size);
     mp__queue_bump(&q->rd_spin, &q->readable);
     mp__store64_release(&q->tail, tail + rec); /* the commit */
     q->count++;
@@ -7688,9 +7693,8 @@ MP__HOT int mp__queue_put1(mp_queue *q, const void *data, size_t size) {
     return 1;
 }
 MP__HOT int mp__queue_get1(mp_queue *q, unsigned char *buf, size_t bufcap, size_t *size) {
-    mp__u64 cap, head, tail, off;
-    mp__u32 h[2], len;
-    unsigned char *ring;
+    mp__u64 cap, head, tail;
+    long len;
     if (q->ring) return 0;
     if (q->head == q->tail_seen && q->head == mp__load64_acquire(&q->tail) && !q->closed &&
         !q->shut)
@@ -7700,26 +7704,16 @@ MP__HOT int mp__queue_get1(mp_queue *q, unsigned char *buf, size_t bufcap, size_
     head = q->head;
     tail = q->tail_seen; /* what was published when last read (a slow path resets it) */
     if (head == tail || tail - head > cap) tail = q->tail_seen = mp__load64_acquire(&q->tail);
-    ring = (unsigned char *)q->data;
     if (!cap || q->ring || head == tail || tail - head > cap || (head & 7) || q->shut == 2 ||
-        (q->stream_consumer | q->stream_producer | mp__load(&q->recover)))
-        goto other;
-    memcpy(h, ring + (head & (cap - 8)), sizeof h);
-    len = MP__REC_LEN(h[0]);
-    if (MP__REC_KIND(h[0]) != MP__REC_WHOLE || h[1] != len || MP__PAD8(len) + 8 > tail - head ||
-        len > bufcap)
+        (q->stream_consumer | q->stream_producer | mp__load(&q->recover)) ||
+        (len = mp__ring_whole_at(q, cap, head, tail)) < 0 || (size_t)len > bufcap)
         goto other; /* the general paths check it, or say MP_ETOOBIG */
-    off = (head + 8) & (cap - 1);
-    if (off + len <= cap) {
-        if (len) memcpy(buf, ring + off, len);
-    } else {
-        mp__ring_take(q, cap, head + 8, buf, len);
-    }
+    mp__ring_take(q, cap, head + 8, buf, (size_t)len);
     mp__queue_bump(&q->wr_spin, &q->writable);
     mp__store64_release(&q->head, head + 8 + MP__PAD8(len)); /* the commit */
     mp__store64_release(&q->taken, q->taken + 1);
     mp__mutex_unlock(&q->cm);
-    *size = len;
+    *size = (size_t)len;
     return 1;
 other:
     mp__mutex_unlock(&q->cm);
@@ -7753,7 +7747,6 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
         for (; i < n; i++) {
             size_t size = sizes[i];
             mp__u64 rec = 8 + MP__PAD8(size);
-            mp__u32 h[2];
             if (tail - head + rec + 8 > cap) head = q->head_seen = mp__load64_acquire(&q->head);
             if ((!data[i] && size) || size > MP_MESSAGE_MAX || rec > cap / 2) break;
             if ((q->maxsize && q->count - mp__load64(&q->taken) >= q->maxsize) ||
@@ -7761,10 +7754,7 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
                 *full = !q->grow || (q->maxsize && q->count - q->taken >= q->maxsize);
                 break;
             }
-            h[0] = ((mp__u32)MP__REC_WHOLE << 29) | (mp__u32)size;
-            h[1] = (mp__u32)size;
-            memcpy(mp__ring(q) + (tail & (cap - 8)), h, sizeof h);
-            mp__ring_put(q, cap, tail + 8, data[i], size);
+            mp__ring_write(q, cap, tail, MP__REC_WHOLE, data[i], size, size);
             tail += rec;
             if (i == 0) mp__queue_bump(&q->rd_spin, &q->readable);
             mp__store64_release(&q->tail, tail); /* the commit */
@@ -7796,12 +7786,9 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
     if (cap && q->shut != 2 && !q->stream_consumer && !q->stream_producer &&
         !mp__load(&q->recover) && !(head & 7) && tail - head <= cap) {
         while (i < max && head != tail) {
-            mp__u32 h[2], len;
-            memcpy(h, mp__ring(q) + (head & (cap - 8)), sizeof h);
-            len = MP__REC_LEN(h[0]);
-            if (MP__REC_KIND(h[0]) != MP__REC_WHOLE || h[1] != len ||
-                MP__PAD8(len) + 8 > tail - head)
-                break; /* the slow path checks it */
+            long at = mp__ring_whole_at(q, cap, head, tail);
+            mp__u32 len = (mp__u32)at;
+            if (at < 0) break; /* the slow path checks it */
             if (out) {
                 buf = (unsigned char *)MP_MALLOC(len ? len : 1);
                 if (!buf) {
@@ -8200,9 +8187,9 @@ MPDEF int mp_queue_full(mp_queue *q) {
 MP__FN void mp__queue_wake_all(mp_queue *q, int *held) {
     mp__fetch_add(&q->readable.value, 1);
     mp__fetch_add(&q->writable.value, 1);
-    mp__queue_unlock(q, held);
-    mp__wake(&q->readable, 0xffffffffu);
+    mp__wake(&q->readable, 0xffffffffu); /* under the locks, as mp__queue_bump says why */
     mp__wake(&q->writable, 0xffffffffu);
+    mp__queue_unlock(q, held);
 }
 MPDEF int mp_queue_close(mp_queue *q) {
     mp__u64 cap;
