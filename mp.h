@@ -1003,7 +1003,8 @@ extern char **environ;
 #define MP__HOT static __attribute__((unused, always_inline)) __inline__
 /* The rest of a function whose hot path is inlined: kept out of line, so that the hot path
    does not pay for the registers the rest uses. */
-#define MP__COLD static __attribute__((unused, noinline))
+#define MP__COLD        static __attribute__((unused, noinline))
+#define MP__PREFETCH(p) __builtin_prefetch(p)
 #elif defined(_MSC_VER)
 #define MP__FN   static
 #define MP__HOT  static __forceinline
@@ -1012,6 +1013,9 @@ extern char **environ;
 #define MP__FN   static
 #define MP__HOT  static
 #define MP__COLD static
+#endif
+#ifndef MP__PREFETCH
+#define MP__PREFETCH(p) ((void)(p))
 #endif
 
 typedef uint32_t mp__u32;
@@ -7708,6 +7712,12 @@ MP__HOT int mp__queue_get1(mp_queue *q, unsigned char *buf, size_t bufcap, size_
         (q->stream_consumer | q->stream_producer | mp__load(&q->recover)) ||
         (len = mp__ring_whole_at(q, cap, head, tail)) < 0 || (size_t)len > bufcap)
         goto other; /* the general paths check it, or say MP_ETOOBIG */
+    /* a backlog: its lines are asked for before they are read (the producer is done with
+       them, as they are before tail) */
+    if (tail - head > 1024) {
+        MP__PREFETCH(mp__ring(q) + ((head + 768) & (cap - 64)));
+        MP__PREFETCH(mp__ring(q) + ((head + 832) & (cap - 64)));
+    }
     mp__ring_take(q, cap, head + 8, buf, (size_t)len);
     mp__queue_bump(&q->wr_spin, &q->writable);
     mp__store64_release(&q->head, head + 8 + MP__PAD8(len)); /* the commit */
@@ -7830,17 +7840,71 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
 #ifndef MP__QYIELDS
 #define MP__QYIELDS 32
 #endif
-MP__FN int mp__queue_watch(volatile mp__u64 *pos) {
+/* *spins (if not NULL): how many it took. */
+MP__FN int mp__queue_watch2(volatile mp__u64 *pos, int *spins) {
     mp__u64 v = mp__load64_acquire(pos);
-    int i, k;
+    int i, k, n = 0;
     for (k = 0; k < MP__QYIELDS; k++) {
-        for (i = 0; i < MP__QSPIN / MP__QYIELDS; i++) {
+        for (i = 0; i < MP__QSPIN / MP__QYIELDS; i++, n++) {
             mp__pause();
-            if (mp__load64_acquire(pos) != v) return 1;
+            if (mp__load64_acquire(pos) != v) {
+                if (spins) *spins = n;
+                return 1;
+            }
         }
         mp__os_yield();
     }
     return 0;
+}
+MP__FN int mp__queue_watch(volatile mp__u64 *pos) {
+    return mp__queue_watch2(pos, NULL);
+}
+/* Two waits of the hot paths' that keep the two sides on lines of their own. Measured
+   together (with the prefetch in mp__queue_get1), 1 producer / 1 consumer: medians of 16
+   interleaved runs 21.5 -> 26.4 M messages/s; make bench beside two processes that wake every
+   20 us, 1.85-2.40x Boost's message_queue before, 2.34-3.49x after; the round trip the same
+   (0.64-0.66 us).
+   A consumer that found the first ring empty: when the next record came at once (the
+   producer puts one after another, and the consumer has caught up with it), it goes on
+   waiting while more come, until a run of records (MP__QLAG bytes) is there or the producer
+   pauses. Taking each record as it is published, the consumer reads the line the producer
+   is writing, and the two pass that line and the tail back and forth for every message; a
+   run behind, each has lines of its own. A record that comes alone waits MP__QIDLE spins more
+   at most, and one that comes after a longer wait (a round trip's answer) none. */
+#define MP__QQUICK 6    /* spins: a record that came within these came at once */
+#define MP__QIDLE  8    /* spins: a producer that published nothing in these has paused */
+#define MP__QLAG   1024 /* bytes: a run of records */
+MP__FN int mp__queue_watch_stream(mp_queue *q) {
+    mp__u64 t, u;
+    int i, n = 0, idle = 0;
+    if (!mp__queue_watch2(&q->tail, &n)) return 0;
+    t = mp__load64_acquire(&q->tail);
+    for (i = 0; n < MP__QQUICK && i < 512 && idle < MP__QIDLE && t - q->head < MP__QLAG; i++) {
+        mp__pause();
+        if ((u = mp__load64_acquire(&q->tail)) != t)
+            t = u, idle = 0;
+        else
+            idle++;
+    }
+    return 1;
+}
+/* A producer that found the first ring full waits until an eighth of it is free (or the
+   spins are spent), not until the first record leaves: resumed at once, it would write each
+   record into the line the consumer has just read. The consumer has the backlog to take
+   meanwhile, so no message waits longer for it. */
+MP__FN int mp__queue_watch_room(mp_queue *q, mp__u64 rec) {
+    mp__u64 v = mp__load64_acquire(&q->head), cap = mp__queue_cap_hot(q);
+    int i, k;
+    for (k = 0; k < MP__QYIELDS; k++) {
+        for (i = 0; i < MP__QSPIN / MP__QYIELDS; i++) {
+            mp__u64 h;
+            mp__pause();
+            h = mp__load64_acquire(&q->head);
+            if (h != v && q->tail - h + rec + 8 + cap / 8 <= cap) return 1;
+        }
+        mp__os_yield();
+    }
+    return mp__load64_acquire(&q->head) != v;
 }
 
 MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
@@ -7894,7 +7958,7 @@ MP__COLD int mp__queue_put(mp_queue *q, const void *data, size_t size, double ti
         int full = 0;
         /* full: watch head a while without a lock (the consumers take theirs and need not
            wait for ours), then the slow path, which sleeps */
-        if (hot == MP__QHINT && timeout > 0 && mp__queue_watch(&q->head) &&
+        if (hot == MP__QHINT && timeout > 0 && mp__queue_watch_room(q, rec) &&
             mp__queue_put1(q, data, size) == 1)
             return MP_OK;
         one[0] = data;
@@ -8049,7 +8113,7 @@ MP__COLD int mp__queue_get(mp_queue *q, unsigned char *buf, size_t cap, void **o
     {
         int empty = 0;
         long k;
-        if (hot == MP__QHINT && timeout > 0 && mp__queue_watch(&q->tail) &&
+        if (hot == MP__QHINT && timeout > 0 && mp__queue_watch_stream(q) &&
             mp__queue_get1(q, buf, cap, size) == 1)
             return MP_OK;
         k = mp__queue_get_fast(q, buf, cap, out, size, 1, &empty);
