@@ -5125,6 +5125,8 @@ MP__FN int mp__mutex_held(mp__mutex *m) {
 #define MP__HEAP_USED   0x80000000u /* in a block's size word: handed out */
 #define MP__HEAP_UNITS  0x7ffffff0u /* a heap manages at most this many 16-byte units */
 #define MP__HEAP_SCAN   16          /* blocks looked at in the request's own list, at most */
+#define MP__GROUP       0x80000000u /* in a block's spare word: | the offset of its group's head */
+#define MP__GROUP_HEAD  1u          /* to mp__heap_alloc2: the block heads a group of its own */
 
 /* The arena (or a test's heap) starts with this header. Offsets and sizes count 16-byte
    units: every payload is 16-byte aligned, and 32-bit words cover a 32 GiB heap. */
@@ -5394,8 +5396,10 @@ MP__FN int mp__heap_init(mp__heap *v, char *base, size_t size) {
 /* n bytes, zeroed (only below the clean mark: the rest was never written), 16-byte aligned.
    to (or NULL): a word of shared memory that gets the block under the heap's lock, so that a
    process killed once it has the block leaves it where a survivor finds it (a block kept
-   only in a dead process's registers is lost); zero: 0 for a block the caller fills. */
-MP__FN void *mp__heap_alloc2(const mp__heap *v, size_t n, void *volatile *to, int zero_it) {
+   only in a dead process's registers is lost); zero: 0 for a block the caller fills; group:
+   the block's group word (mp__arena_reap): 0, a head's, or MP__GROUP_HEAD to head one. */
+MP__FN void *mp__heap_alloc2(const mp__heap *v, size_t n, void *volatile *to, int zero_it,
+                             mp__u32 group) {
     mp__arena_hdr *h = mp__heap_hdr(v);
     mp__u32 want, off = 0, s = 0, clean = 0;
     size_t at, zero;
@@ -5435,6 +5439,9 @@ MP__FN void *mp__heap_alloc2(const mp__heap *v, size_t n, void *volatile *to, in
                 if (clean < off + s) mp__heap_set(v, &h->clean, off + s);
                 mp__heap_set(v, &b->size, s | MP__HEAP_USED);
             }
+            /* every block says its group, if only that it has none: a block's header keeps
+               the word of an earlier block that began there */
+            mp__heap_set(v, &b->spare, group == MP__GROUP_HEAD ? MP__GROUP | off : group);
         }
         if (bad) mp__heap_rebuild(v);
         if (!off && !bad) break;
@@ -5448,11 +5455,11 @@ MP__FN void *mp__heap_alloc2(const mp__heap *v, size_t n, void *volatile *to, in
     return v->base + at;
 }
 MP__FN void *mp__heap_alloc(const mp__heap *v, size_t n) {
-    return mp__heap_alloc2(v, n, NULL, 1);
+    return mp__heap_alloc2(v, n, NULL, 1, 0);
 }
 /* Frees a block and merges it with its free neighbours. Anything that is not a used block
    of this heap (NULL, elsewhere, misaligned, inside a block, freed already) is ignored. */
-MP__FN void mp__heap_free(const mp__heap *v, void *p) {
+MP__FN void mp__heap_free_locked(const mp__heap *v, void *p) {
     uintptr_t at = (uintptr_t)p - (uintptr_t)v->base;
     mp__u32 off, s, n, next, below, ps = 0;
     int round, bad = 0;
@@ -5460,7 +5467,6 @@ MP__FN void mp__heap_free(const mp__heap *v, void *p) {
         at / 16 > v->end)
         return;
     off = (mp__u32)(at / 16) - 1;
-    mp__heap_lock(v);
     for (round = 0; round < 2; round++) {
         mp__blk *b = mp__heap_at(v, off), *after;
         s = mp__heap_size(v, off);
@@ -5500,7 +5506,58 @@ MP__FN void mp__heap_free(const mp__heap *v, void *p) {
         if (bad) mp__heap_rebuild(v);
         break;
     }
+}
+MP__FN void mp__heap_free(const mp__heap *v, void *p) {
+    mp__heap_lock(v);
+    mp__heap_free_locked(v, p);
     mp__heap_unlock(v);
+}
+
+/* Groups: blocks that end together. A block may head a group (its header's spare word holds
+   MP__GROUP | its own offset) or belong to one (the head's word). When whoever owns a group
+   has died (a pool whose process and workers were killed: nobody else can reach its blocks),
+   mp__arena_reap frees the head and every member: a family that kills a pool's process again
+   and again keeps its arena. Heads are recognised by their word and then by the caller's
+   dead(), which reads the head's bytes as input. */
+MP__FN mp__u32 mp__heap_group_of(const mp__heap *v, const void *head) {
+    uintptr_t at = (uintptr_t)head - (uintptr_t)v->base;
+    if (!head || (at & 15) || at / 16 <= v->first || at / 16 > v->end) return 0;
+    return MP__GROUP | (mp__u32)(at / 16 - 1);
+}
+/* Calls dead(head's bytes, their size) for each group's head, under the heap's lock (dead
+   must not allocate), and frees the groups it says are dead; each freed block's first word
+   becomes dead_tag. Returns how many groups. */
+MP__FN int mp__heap_reap(const mp__heap *v, int (*dead)(const void *, size_t), mp__u32 dead_tag) {
+    mp__u32 gone[8], at[64], off, s, n, i, k, found;
+    int ngone = 0;
+    mp__heap_lock(v);
+    for (off = v->first; off < v->end && ngone < 8; off += n) {
+        s = mp__heap_size(v, off);
+        n = s & ~MP__HEAP_USED;
+        if (n < 2 || n > v->end - off) break; /* a header the walk cannot pass */
+        if ((s & MP__HEAP_USED) && mp__heap_at(v, off)->spare == (MP__GROUP | off) &&
+            dead(v->base + ((size_t)off + 1) * 16, (size_t)(n - 1) * 16))
+            gone[ngone++] = MP__GROUP | off;
+    }
+    do { /* a round frees what a walk found (the walk does not cross a block it changes) */
+        found = 0;
+        for (off = v->first; off < v->end && found < 64; off += n) {
+            s = mp__heap_size(v, off);
+            n = s & ~MP__HEAP_USED;
+            if (n < 2 || n > v->end - off) break;
+            if (s & MP__HEAP_USED)
+                for (k = 0; k < (mp__u32)ngone; k++)
+                    if (mp__heap_at(v, off)->spare == gone[k]) at[found++] = off;
+        }
+        for (i = 0; i < found; i++) {
+            volatile mp__u32 *word = (volatile mp__u32 *)(v->base + ((size_t)at[i] + 1) * 16);
+            mp__heap_set(v, word, dead_tag);
+            mp__heap_free_locked(v, (void *)word);
+            if (mp__heap_size(v, at[i]) & MP__HEAP_USED) found = 0; /* not freed: stop */
+        }
+    } while (found == 64);
+    mp__heap_unlock(v);
+    return ngone;
 }
 
 MP__FN int mp__arena_ensure(void) {
@@ -5520,18 +5577,40 @@ MP__FN int mp__arena_ensure(void) {
     mp__os_unlock();
     return r;
 }
-MP__FN void *mp__arena_alloc(size_t n) {
+MP__FN int mp__pool_orphan(const void *head, size_t size); /* >>pool */
+/* Frees the groups of pools whose process and workers have all died (mp__heap_reap). */
+MP__FN int mp__arena_reap(void) {
     mp__heap v;
+    if (!mp__g.arena || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size)) return 0;
+    return mp__heap_reap(&v, mp__pool_orphan, 0x44454144u /* MP__T_DEAD */);
+}
+/* mp__heap_alloc2 in the arena, in head's group (or heading one of its own: head_self);
+   when the arena is full, again after what dead pools left is freed. */
+MP__FN void *mp__arena_alloc3(size_t n, void *volatile *to, int zero_it, const void *head,
+                              int head_self) {
+    mp__heap v;
+    void *p;
+    mp__u32 g;
     if (mp__arena_ensure() != MP_OK || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size))
         return NULL;
-    return mp__heap_alloc(&v, n);
+    g = head_self ? MP__GROUP_HEAD : mp__heap_group_of(&v, head);
+    p = mp__heap_alloc2(&v, n, to, zero_it, g);
+    if (!p && mp__arena_reap() > 0) p = mp__heap_alloc2(&v, n, to, zero_it, g);
+    return p;
+}
+MP__FN void *mp__arena_alloc(size_t n) {
+    return mp__arena_alloc3(n, NULL, 1, NULL, 0);
 }
 /* The same, not zeroed, and stored in *to under the heap's lock (mp__heap_alloc2). */
 MP__FN void *mp__arena_alloc_to(size_t n, void *volatile *to) {
-    mp__heap v;
-    if (mp__arena_ensure() != MP_OK || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size))
-        return NULL;
-    return mp__heap_alloc2(&v, n, to, 0);
+    return mp__arena_alloc3(n, to, 0, NULL, 0);
+}
+/* A block that heads a group of its own (zeroed), and one of head's group (not zeroed). */
+MP__FN void *mp__arena_alloc_head(size_t n) {
+    return mp__arena_alloc3(n, NULL, 1, NULL, 1);
+}
+MP__FN void *mp__arena_alloc_in(size_t n, const void *head) {
+    return mp__arena_alloc3(n, NULL, 0, head, 0);
 }
 /* The bytes of the arena block that p begins, read from the heap's own checked headers (0
    if p begins no block in use): the bound for a size that an object keeps in shared memory. */
@@ -5545,6 +5624,18 @@ MP__FN size_t mp__arena_block_size(const void *p) {
     if (off < (size_t)v.first + 1 || off > v.end) return 0;
     s = mp__heap_size(&v, (mp__u32)off - 1);
     return (s & MP__HEAP_USED) ? (size_t)((s & ~MP__HEAP_USED) - 1) * 16 : 0;
+}
+/* Puts a block allocated before into head's group. */
+MP__FN void mp__arena_adopt(void *p, const void *head) {
+    mp__heap v;
+    mp__u32 g, at;
+    if (!mp__arena_block_size(p) || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size)) return;
+    g = mp__heap_group_of(&v, head);
+    at = mp__heap_group_of(&v, p) & ~MP__GROUP;
+    mp__heap_lock(&v);
+    if (g && (mp__heap_size(&v, at) & MP__HEAP_USED))
+        mp__heap_set(&v, &mp__heap_at(&v, at)->spare, g);
+    mp__heap_unlock(&v);
 }
 MP__HOT int mp__in_arena(const void *p) {
     return mp__g.arena && (const char *)p >= mp__g.arena + sizeof(mp__arena_hdr) &&
@@ -8351,7 +8442,10 @@ typedef struct mp__pool_slot {
     volatile double started;      /* when its current task began (a system-wide clock) */
     volatile mp__u32 state;       /* MP__SLOT_*: has the worker's initializer run? */
     volatile mp__i32 init_status; /* what a failed initializer returned */
+    volatile mp__u32 pid;         /* the worker's, 0 for none, MP__SLOT_STARTING: not known */
+    mp__u32 pad;
 } mp__pool_slot;
+#define MP__SLOT_STARTING 0xffffffffu
 
 typedef struct mp__pool_cell {
     volatile mp__u32 state; /* MP__CELL_*, the only field a worker writes */
@@ -8374,6 +8468,25 @@ typedef struct mp__pool_shared {
     char modules[MP__POOL_MODULES][512];
     mp__pool_slot slots[1];
 } mp__pool_shared;
+
+/* A pool's shared blocks are a group (mp__heap_reap) headed by its mp__pool_shared: they are
+   freed when its process has died and so has every worker (they use them until they end),
+   as only they could reach them. A worker that may be starting (MP__SLOT_STARTING: its
+   process and it died between the fork and the first word) keeps the group: a leak, never a
+   block freed under a process. Called under the arena's lock: the head is input. */
+MP__FN int mp__pool_orphan(const void *head, size_t size) {
+    const mp__pool_shared *sh = (const mp__pool_shared *)head;
+    mp__u32 i, n;
+    if (size < sizeof *sh || sh->type != MP__T_POOL) return 0;
+    n = sh->nslots;
+    if (n < 1 || n > 4096 || sizeof *sh + (size_t)(n - 1) * sizeof(mp__pool_slot) > size) return 0;
+    if (sh->parent <= 0 || sh->parent == mp__g.pid || mp__os_pid_alive(sh->parent)) return 0;
+    for (i = 0; i < n; i++) {
+        mp__u32 pid = mp__load(&((mp__pool_shared *)sh)->slots[i].pid);
+        if (pid == MP__SLOT_STARTING || (pid && mp__os_pid_alive((long)pid))) return 0;
+    }
+    return 1;
+}
 
 /* A task message: this header, then count items of (u64 size, bytes padded to 8). A result
    message: mp__result_hdr, then count items of (i32 err, i32 status, u64 size, bytes). */
@@ -8467,6 +8580,7 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
     memcpy(&sh, arg, sizeof sh);
     memcpy(&index, (char *)arg + sizeof sh, sizeof index);
     slot = &sh->slots[index];
+    mp__store(&slot->pid, (mp__u32)mp__g.pid); /* before its process may die unseen */
     mp__os_worker_init(sh->parent);
     if (sh->has_init) { /* a failure breaks the pool: the parent reads why from the slot */
         void *fn = mp__pool_fn(sh, sh->init_module, sh->init_offset), *copy;
@@ -8677,6 +8791,7 @@ MP__FN int mp__pool_start_worker(mp_pool *p, int w) {
     p->sh->slots[w].current = 0;
     p->sh->slots[w].state = MP__SLOT_BOOTING;
     p->sh->slots[w].init_status = 0;
+    mp__store(&p->sh->slots[w].pid, MP__SLOT_STARTING);
     p->killed[w] = 0;
     memcpy(arg, &p->sh, sizeof p->sh);
     memcpy(arg + sizeof p->sh, &index, sizeof index);
@@ -8685,6 +8800,7 @@ MP__FN int mp__pool_start_worker(mp_pool *p, int w) {
     if (r == MP_OK) r = mp_process_set_daemon(&p->workers[w], 1);
     if (r == MP_OK) r = mp_process_set_start_method(&p->workers[w], p->start_method);
     if (r == MP_OK) r = mp_process_start(&p->workers[w]);
+    mp__store(&p->sh->slots[w].pid, r == MP_OK ? (mp__u32)p->workers[w].mp__pid : 0);
     return r;
 }
 
@@ -8968,7 +9084,7 @@ MP__FN void mp__pool_dispatch(mp_pool *p) {
         if (t - p->reclaim >= MP__POOL_CELLS || mp__load(&cell->state) != MP__CELL_FREE) break;
         if (p->reclaim != t && p->ahead + c->msg_size > MP__POOL_AHEAD) break;
         if (!c->shm) {
-            c->shm = mp__arena_alloc(c->msg_size);
+            c->shm = mp__arena_alloc_in(c->msg_size, sh);
             if (!c->shm) {
                 if (p->nsent) break; /* room comes back as chunks end */
                 mp__pool_pop(p);
@@ -9029,8 +9145,10 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
     p->n = processes;
     p->task_timeout = opts->task_timeout;
     p->start_method = opts->start_method;
-    p->sh = (mp__pool_shared *)mp__obj_new(
-        sizeof(mp__pool_shared) + (size_t)(processes - 1) * sizeof(mp__pool_slot), MP__T_POOL);
+    (void)mp__arena_reap(); /* what pools of dead processes left */
+    p->sh = (mp__pool_shared *)mp__arena_alloc_head(
+        sizeof(mp__pool_shared) + (size_t)(processes - 1) * sizeof(mp__pool_slot));
+    if (p->sh) p->sh->type = MP__T_POOL;
     p->workers = (mp_process *)MP_MALLOC((size_t)processes * sizeof(mp_process));
     p->killed = (mp__u64 *)MP_MALLOC((size_t)processes * sizeof(mp__u64));
     if (!p->sh || !p->workers || !p->killed) r = MP_ENOMEM;
@@ -9042,12 +9160,13 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
         p->sh->parent = mp__g.pid;
         p->sh->maxtasks = (mp__u32)opts->maxtasksperchild;
         p->sh->results = mp_queue_new(MP__POOL_RESULTS, 0);
+        mp__arena_adopt(p->sh->results, p->sh);
         if (!p->sh->results) r = MP_ENOMEM;
     }
     if (r == MP_OK && opts->initializer) {
         r = mp__pool_fnref(p->sh, mp__fn_addr((void (*)(void))opts->initializer),
                            &p->sh->init_module, &p->sh->init_offset);
-        p->sh->initargs = mp__arena_alloc(opts->initargs_size ? opts->initargs_size : 1);
+        p->sh->initargs = mp__arena_alloc_in(opts->initargs_size ? opts->initargs_size : 1, p->sh);
         if (r == MP_OK && !p->sh->initargs) r = MP_ENOMEM;
         if (r == MP_OK) {
             if (opts->initargs_size) memcpy(p->sh->initargs, opts->initargs, opts->initargs_size);
