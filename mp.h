@@ -318,6 +318,8 @@ struct mp_process {
     int mp__method;      /* 0: the global start method */
     unsigned mp__number; /* its place among its creator's processes (Process-N) */
     char mp__name[MP_NAME_MAX];
+    volatile unsigned *mp__pid_word; /* shared memory told the pid as soon as it is known */
+    const void *mp__group;           /* the arena group of the blocks its start makes */
 };
 
 MPDEF void mp_init(void);
@@ -5625,18 +5627,6 @@ MP__FN size_t mp__arena_block_size(const void *p) {
     s = mp__heap_size(&v, (mp__u32)off - 1);
     return (s & MP__HEAP_USED) ? (size_t)((s & ~MP__HEAP_USED) - 1) * 16 : 0;
 }
-/* Puts a block allocated before into head's group. */
-MP__FN void mp__arena_adopt(void *p, const void *head) {
-    mp__heap v;
-    mp__u32 g, at;
-    if (!mp__arena_block_size(p) || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size)) return;
-    g = mp__heap_group_of(&v, head);
-    at = mp__heap_group_of(&v, p) & ~MP__GROUP;
-    mp__heap_lock(&v);
-    if (g && (mp__heap_size(&v, at) & MP__HEAP_USED))
-        mp__heap_set(&v, &mp__heap_at(&v, at)->spare, g);
-    mp__heap_unlock(&v);
-}
 MP__HOT int mp__in_arena(const void *p) {
     return mp__g.arena && (const char *)p >= mp__g.arena + sizeof(mp__arena_hdr) &&
            (const char *)p < mp__g.arena + mp__g.arena_size;
@@ -5672,6 +5662,7 @@ typedef struct mp__boot {
     mp__u64 fn_offset, payload_size;
     mp__u64 pass_off, npass; /* the connection ends it inherits: an mp__pass table */
     mp__u64 authkey_len;     /* the parent's authkey (>>connection) */
+    mp__u64 pid_word;        /* 1 + the arena offset of the parent's mp__pid_word, or 0 */
     unsigned char authkey[MP_AUTHKEY_MAX];
     char name[MP_NAME_MAX];
     char parent_name[MP_NAME_MAX];
@@ -5922,6 +5913,7 @@ MPDEF int mp_process_run(mp_process *p) {
 }
 
 /* Called with the os lock held. */
+#define MP__PID_STARTING 0xffffffffu /* in a pid word: a child may be starting */
 MP__FN int mp__child_add(mp_process *p, long pid, long long handle) {
     mp__child *c = (mp__child *)MP_MALLOC(sizeof *c);
     if (!c) return MP_ENOMEM;
@@ -5937,6 +5929,7 @@ MP__FN int mp__child_add(mp_process *p, long pid, long long handle) {
     p->mp__child = c;
     p->mp__pid = pid;
     p->mp__state = MP__STARTED;
+    if (p->mp__pid_word) *p->mp__pid_word = (unsigned)pid;
     return MP_OK;
 }
 
@@ -6069,6 +6062,7 @@ MP__FN int mp__start_fork(mp_process *p) {
     mp__conn_fork_done(r == 0, r >= 0);
     if (r == 0) {
         mp__child *c; /* the parent's children are not ours: drop their handles */
+        if (p->mp__pid_word) *p->mp__pid_word = (unsigned)mp__os_getpid(); /* mp__boot_tell_pid */
         for (c = mp__g.children; c; c = c->next) mp__os_proc_release(&c->handle);
         mp__child_identity(mp__g.identity, p->mp__number);
         memcpy(mp__g.parent_name, mp__g.self.mp__name, MP_NAME_MAX);
@@ -6114,7 +6108,7 @@ MP__FN int mp__boot_new(mp_process *p, mp__boot **out) {
                           : mp__fn_addr((void (*)(void))p->mp__target);
     mp__boot *b;
     int r;
-    b = (mp__boot *)mp__arena_alloc(sizeof(mp__boot) + size);
+    b = (mp__boot *)mp__arena_alloc3(sizeof(mp__boot) + size, NULL, 1, p->mp__group, 0);
     if (!b) return size > mp__g.arena_size / 2 ? MP_ETOOBIG : MP_ENOMEM;
     r = mp__os_module_locate(fn, b->module, sizeof b->module, &b->fn_offset);
     if (r != MP_OK) {
@@ -6125,6 +6119,9 @@ MP__FN int mp__boot_new(mp_process *p, mp__boot **out) {
     b->daemon = (mp__u32)p->mp__daemon;
     b->method = (mp__u32)mp__g.method;
     b->parent_pid = mp__g.pid;
+    b->pid_word = p->mp__pid_word && mp__in_arena((const void *)p->mp__pid_word)
+                      ? (mp__u64)((const char *)p->mp__pid_word - mp__g.arena) + 1
+                      : 0;
     mp__os_random(b->nonce, sizeof b->nonce);
     b->payload_size = size;
     b->authkey_len = mp__authkey_copy(b->authkey);
@@ -6210,6 +6207,14 @@ MP__FN mp__boot *mp__boot_at(mp__u64 off) {
     if (mp__method_check((int)b->method) == MP_OK) mp__g.method = (int)b->method;
     return b;
 }
+/* A child's first act: its pid to the word its parent named (a pool's slot), before
+   anything that may end it (a parent found dead), so that a parent killed before it learnt
+   the pid does not leave a slot that says STARTING for ever. Checked: shared memory. */
+MP__FN void mp__boot_tell_pid(const mp__boot *b) {
+    mp__u64 at = b->pid_word - 1;
+    if (b->pid_word && at <= mp__g.arena_size - 4 && !(at & 3))
+        *(volatile mp__u32 *)(mp__g.arena + at) = (mp__u32)mp__os_getpid();
+}
 
 /* A spawned child, at the first call into mp.h: map the arena and check the boot block. The
    block is the parent's until the child says it has taken it (status 1, in mp__spawn_run):
@@ -6222,6 +6227,7 @@ MP__FN void mp__spawn_attach(const char *token) {
     if (code) mp__os_exit(code); /* with a message when the token was refused */
     b = mp__boot_at(off);
     if (!b || b->nonce[0] != nonce[0] || b->nonce[1] != nonce[1]) mp__os_exit(MP__EXIT_BOOT);
+    mp__boot_tell_pid(b);
     mp__g.boot_off = off;
     mp__g.boot_pending = 1;
     atexit(mp__boot_guard);
@@ -6376,6 +6382,7 @@ MP__FN int mp__fs_serve_main(void *arg, size_t size) {
     mp__g.fs_status = job.status;
     b = mp__boot_at(job.boot_off);
     if (!b) mp__os_exit(MP__EXIT_BOOT);
+    mp__boot_tell_pid(b);
     mp__boot_run(b, job.fds, job.nfds); /* does not return */
     return 0;
 }
@@ -6565,9 +6572,13 @@ MPDEF int mp_process_start(mp_process *p) {
     mp__os_lock();
     mp__reap_ended();
     mp__os_unlock();
-    return method == MP_FORK         ? mp__start_fork(p)
-           : method == MP_FORKSERVER ? mp__start_forkserver(p)
-                                     : mp__start_spawn(p);
+    /* from here until the pid is known a child may exist that nobody can name */
+    if (p->mp__pid_word) *p->mp__pid_word = MP__PID_STARTING;
+    r = method == MP_FORK         ? mp__start_fork(p)
+        : method == MP_FORKSERVER ? mp__start_forkserver(p)
+                                  : mp__start_spawn(p);
+    if (r != MP_OK && p->mp__pid_word) *p->mp__pid_word = 0; /* none, or ended and reaped */
+    return r;
 }
 
 /* The child record of a started process, if this process is its parent. */
@@ -6766,10 +6777,14 @@ MP__HOT int mp__obj_check(const void *o, mp__u32 type) {
     tag = *(const volatile mp__u32 *)o;
     return tag == type ? MP_OK : tag == MP__T_DEAD ? MP_ECLOSED : MP_EINVAL;
 }
-MP__FN void *mp__obj_new(size_t size, mp__u32 type) {
-    mp__u32 *o = (mp__u32 *)mp__arena_alloc(size);
+/* group: NULL, or the head of the arena group the object belongs to (mp__heap_reap). */
+MP__FN void *mp__obj_new_in(size_t size, mp__u32 type, const void *group) {
+    mp__u32 *o = (mp__u32 *)mp__arena_alloc3(size, NULL, 1, group, 0);
     if (o) *o = type;
     return o;
+}
+MP__FN void *mp__obj_new(size_t size, mp__u32 type) {
+    return mp__obj_new_in(size, type, NULL);
 }
 MP__FN int mp__obj_free(void *o, mp__u32 type) {
     int r = mp__obj_check(o, type);
@@ -7998,7 +8013,7 @@ MP__FN int mp__queue_watch_room(mp_queue *q, mp__u64 rec) {
     return mp__load64_acquire(&q->head) != v;
 }
 
-MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
+MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable, const void *group) {
     mp_queue *q;
     mp__u64 cap = 4096;
     int grow = capacity == 0;
@@ -8006,7 +8021,7 @@ MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
     if (grow) capacity = (size_t)64 << 10; /* the first ring of an unbounded queue */
     while (cap < capacity && cap < MP__QRING_MAX) cap <<= 1;
     if (cap < capacity) return NULL;
-    q = (mp_queue *)mp__obj_new(sizeof(mp_queue) + (size_t)cap, MP__T_QUEUE);
+    q = (mp_queue *)mp__obj_new_in(sizeof(mp_queue) + (size_t)cap, MP__T_QUEUE, group);
     if (!q) return NULL;
     q->cap = cap;
     q->maxsize = maxsize;
@@ -8015,13 +8030,13 @@ MP__FN mp_queue *mp__queue_new(size_t capacity, size_t maxsize, int joinable) {
     return q;
 }
 MPDEF mp_queue *mp_queue_new(size_t capacity, size_t maxsize) {
-    return mp__queue_new(capacity, maxsize, 0);
+    return mp__queue_new(capacity, maxsize, 0, NULL);
 }
 MPDEF mp_queue *mp_simple_queue_new(void) {
-    return mp__queue_new(0, 0, 0);
+    return mp__queue_new(0, 0, 0, NULL);
 }
 MPDEF mp_queue *mp_joinable_queue_new(size_t capacity, size_t maxsize) {
-    return mp__queue_new(capacity, maxsize, 1);
+    return mp__queue_new(capacity, maxsize, 1, NULL);
 }
 
 /* A record of rec bytes goes whole (else it is streamed): when it fits in half the ring, or
@@ -8442,10 +8457,11 @@ typedef struct mp__pool_slot {
     volatile double started;      /* when its current task began (a system-wide clock) */
     volatile mp__u32 state;       /* MP__SLOT_*: has the worker's initializer run? */
     volatile mp__i32 init_status; /* what a failed initializer returned */
-    volatile mp__u32 pid;         /* the worker's, 0 for none, MP__SLOT_STARTING: not known */
+    volatile mp__u32 pid;         /* the worker's, 0 for none, MP__PID_STARTING: not known */
     mp__u32 pad;
+    volatile double since; /* when its start began (the same clock) */
 } mp__pool_slot;
-#define MP__SLOT_STARTING 0xffffffffu
+#define MP__POOL_START_GRACE 5.0 /* seconds: a child forked by then has told its pid */
 
 typedef struct mp__pool_cell {
     volatile mp__u32 state; /* MP__CELL_*, the only field a worker writes */
@@ -8471,9 +8487,11 @@ typedef struct mp__pool_shared {
 
 /* A pool's shared blocks are a group (mp__heap_reap) headed by its mp__pool_shared: they are
    freed when its process has died and so has every worker (they use them until they end),
-   as only they could reach them. A worker that may be starting (MP__SLOT_STARTING: its
-   process and it died between the fork and the first word) keeps the group: a leak, never a
-   block freed under a process. Called under the arena's lock: the head is input. */
+   as only they could reach them. A slot that says MP__PID_STARTING names no one: its
+   process died while it started a worker, before or during the fork (no child) or after
+   (a child, whose first act is to tell its pid: mp__boot_tell_pid). The two look the same
+   for MP__POOL_START_GRACE, the group is kept meanwhile. Called under the arena's lock: the
+   head is input. */
 MP__FN int mp__pool_orphan(const void *head, size_t size) {
     const mp__pool_shared *sh = (const mp__pool_shared *)head;
     mp__u32 i, n;
@@ -8483,7 +8501,10 @@ MP__FN int mp__pool_orphan(const void *head, size_t size) {
     if (sh->parent <= 0 || sh->parent == mp__g.pid || mp__os_pid_alive(sh->parent)) return 0;
     for (i = 0; i < n; i++) {
         mp__u32 pid = mp__load(&((mp__pool_shared *)sh)->slots[i].pid);
-        if (pid == MP__SLOT_STARTING || (pid && mp__os_pid_alive((long)pid))) return 0;
+        double since = ((mp__pool_shared *)sh)->slots[i].since;
+        if (pid == MP__PID_STARTING ? !(mp__os_now() - since >= MP__POOL_START_GRACE)
+                                    : pid && mp__os_pid_alive((long)pid))
+            return 0;
     }
     return 1;
 }
@@ -8791,16 +8812,21 @@ MP__FN int mp__pool_start_worker(mp_pool *p, int w) {
     p->sh->slots[w].current = 0;
     p->sh->slots[w].state = MP__SLOT_BOOTING;
     p->sh->slots[w].init_status = 0;
-    mp__store(&p->sh->slots[w].pid, MP__SLOT_STARTING);
     p->killed[w] = 0;
     memcpy(arg, &p->sh, sizeof p->sh);
     memcpy(arg + sizeof p->sh, &index, sizeof index);
     mp__fmt_name(name, "PoolWorker-", (unsigned long)w + 1);
     r = mp_process_init(&p->workers[w], mp__pool_worker, arg, sizeof arg, name);
+    /* the slot is told the pid as the start learns it (mp__pool_orphan); the blocks the start
+       makes (a spawn's boot block) are the pool's */
+    p->sh->slots[w].since = mp__os_now();
+    if (r == MP_OK) {
+        p->workers[w].mp__pid_word = &p->sh->slots[w].pid;
+        p->workers[w].mp__group = p->sh;
+    }
     if (r == MP_OK) r = mp_process_set_daemon(&p->workers[w], 1);
     if (r == MP_OK) r = mp_process_set_start_method(&p->workers[w], p->start_method);
     if (r == MP_OK) r = mp_process_start(&p->workers[w]);
-    mp__store(&p->sh->slots[w].pid, r == MP_OK ? (mp__u32)p->workers[w].mp__pid : 0);
     return r;
 }
 
@@ -9159,8 +9185,8 @@ MPDEF int mp_pool_new(mp_pool **out, int processes, const mp_pool_options *opts)
         p->sh->nslots = (mp__u32)processes;
         p->sh->parent = mp__g.pid;
         p->sh->maxtasks = (mp__u32)opts->maxtasksperchild;
-        p->sh->results = mp_queue_new(MP__POOL_RESULTS, 0);
-        mp__arena_adopt(p->sh->results, p->sh);
+        /* in the group from the allocator's lock on: zeroing 4 MiB takes a while */
+        p->sh->results = mp__queue_new(MP__POOL_RESULTS, 0, 0, p->sh);
         if (!p->sh->results) r = MP_ENOMEM;
     }
     if (r == MP_OK && opts->initializer) {
