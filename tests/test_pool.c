@@ -461,7 +461,7 @@ static int kill_pool_owner(mp_target_fn owner) {
     CHECK(f != NULL);
     CHECK_EQ(mp_process_init(&p, owner, &f, sizeof f, NULL), MP_OK);
     CHECK_EQ(mp_process_start(&p), MP_OK);
-    flag_wait(&f->ready, 1);
+    CHECK_EQ(flag_wait_child(&f->ready, 1, &p), 0);
     CHECK_EQ(mp_process_kill(&p), MP_OK);
     CHECK_EQ(mp_process_join(&p, 30), MP_OK);
     mp_process_close(&p);

@@ -22,6 +22,21 @@ static void flag_wait(mp__word *w, mp__u32 at_least) {
     mp__u32 v;
     while ((v = mp__load(&w->value)) < at_least) mp__wait(w, v, 1.0);
 }
+/* The same while child p lives: 0, or 1 if it ended first (it failed: fail now, not at the
+   suite's timeout). */
+static int flag_wait_child(mp__word *w, mp__u32 at_least, mp_process *p) {
+    mp__u32 v;
+    while ((v = mp__load(&w->value)) < at_least) {
+        if (mp_process_is_alive(p) != 1 && mp__load(&w->value) < at_least) {
+            int code = 0;
+            mp_process_exitcode(p, &code);
+            fprintf(stderr, "  the child ended (exit code %d) before it was ready\n", code);
+            return 1;
+        }
+        mp__wait(w, v, 0.1);
+    }
+    return 0;
+}
 static void flag_add(mp__word *w) {
     mp__fetch_add(&w->value, 1);
     mp__wake(w, 0x7fffffff);
