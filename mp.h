@@ -7696,8 +7696,8 @@ MP__FN int mp__queue_lock(mp_queue *q, mp__u64 *cap, int *held) {
 }
 MP__FN void mp__queue_unlock(mp_queue *q, int *held) {
     if (*held) { /* a slow path may have moved either way: the fast paths look again */
-        q->head_seen = q->head;
-        q->tail_seen = q->tail;
+        mp__store64_release(&q->head_seen, q->head); /* atomic: the hot paths peek */
+        mp__store64_release(&q->tail_seen, q->tail);
         mp__mutex_unlock(&q->m);
         mp__mutex_unlock(&q->cm);
     }
@@ -7809,13 +7809,15 @@ MP__HOT int mp__queue_put1(mp_queue *q, const void *data, size_t size) {
     /* full, as far as a look without the lock can tell: the lock's two atomic operations
        would buy nothing (the caller watches head, then tries again) */
     cap = mp__queue_cap_hot(q);
-    if (q->tail - q->head_seen + rec + 8 > cap && !q->grow && !q->maxsize &&
-        q->tail - mp__load64_acquire(&q->head) + rec + 8 > cap && rec <= cap / 2)
+    if (mp__load64_acquire(&q->tail) - mp__load64_acquire(&q->head_seen) + rec + 8 > cap &&
+        !q->grow && !q->maxsize && q->tail - mp__load64_acquire(&q->head) + rec + 8 > cap &&
+        rec <= cap / 2)
         return MP__QHINT;
     if (!mp__mutex_trylock(&q->m)) return 0;
     tail = q->tail;
     head = q->head_seen; /* head only grows between slow paths: a bound that costs no miss */
-    if (tail - head + rec + 8 > cap) head = q->head_seen = mp__load64_acquire(&q->head);
+    if (tail - head + rec + 8 > cap)
+        mp__store64_release(&q->head_seen, head = mp__load64_acquire(&q->head));
     if (!cap || q->ring || rec > cap / 2 || (tail & 7) || tail - head + rec + 8 > cap ||
         (q->shut | q->closed | q->stream_producer | mp__load(&q->recover)) ||
         (q->maxsize && q->count - mp__load64(&q->taken) >= q->maxsize)) {
@@ -7834,14 +7836,16 @@ MP__HOT int mp__queue_get1(mp_queue *q, unsigned char *buf, size_t bufcap, size_
     mp__u64 cap, head, tail;
     long len;
     if (q->ring) return 0;
-    if (q->head == q->tail_seen && q->head == mp__load64_acquire(&q->tail) && !q->closed &&
-        !q->shut)
+    if (mp__load64_acquire(&q->head) == mp__load64_acquire(&q->tail_seen) &&
+        mp__load64_acquire(&q->head) == mp__load64_acquire(&q->tail) && !mp__load(&q->closed) &&
+        !mp__load(&q->shut))
         return MP__QHINT; /* empty, as put1 full */
     if (!mp__mutex_trylock(&q->cm)) return 0;
     cap = mp__queue_cap_hot(q);
     head = q->head;
     tail = q->tail_seen; /* what was published when last read (a slow path resets it) */
-    if (head == tail || tail - head > cap) tail = q->tail_seen = mp__load64_acquire(&q->tail);
+    if (head == tail || tail - head > cap)
+        mp__store64_release(&q->tail_seen, tail = mp__load64_acquire(&q->tail));
     if (!cap || q->ring || head == tail || tail - head > cap || (head & 7) || q->shut == 2 ||
         (q->stream_consumer | q->stream_producer | mp__load(&q->recover)) ||
         (len = mp__ring_whole_at(q, cap, head, tail)) < 0 || (size_t)len > bufcap)
@@ -7885,13 +7889,14 @@ MP__FN long mp__queue_put_fast(mp_queue *q, const void *const *data, const size_
     cap = mp__queue_cap(q);
     tail = q->tail;
     head = q->head_seen; /* head only grows between slow paths: a bound that costs no miss */
-    if (tail - head > cap) head = q->head_seen = mp__load64_acquire(&q->head);
+    if (tail - head > cap) mp__store64_release(&q->head_seen, head = mp__load64_acquire(&q->head));
     if (cap && !q->shut && !q->closed && !q->stream_producer && !mp__load(&q->recover) &&
         !(tail & 7) && tail - head <= cap) {
         for (; i < n; i++) {
             size_t size = sizes[i];
             mp__u64 rec = 8 + MP__PAD8(size);
-            if (tail - head + rec + 8 > cap) head = q->head_seen = mp__load64_acquire(&q->head);
+            if (tail - head + rec + 8 > cap)
+                mp__store64_release(&q->head_seen, head = mp__load64_acquire(&q->head));
             if ((!data[i] && size) || size > MP_MESSAGE_MAX || rec > cap / 2) break;
             if ((q->maxsize && q->count - mp__load64(&q->taken) >= q->maxsize) ||
                 tail - head + rec + 8 > cap) {
@@ -7926,7 +7931,8 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
     cap = mp__queue_cap(q);
     head = q->head;
     tail = q->tail_seen; /* what was published when last read (a slow path resets it) */
-    if (head == tail || tail - head > cap) tail = q->tail_seen = mp__load64_acquire(&q->tail);
+    if (head == tail || tail - head > cap)
+        mp__store64_release(&q->tail_seen, tail = mp__load64_acquire(&q->tail));
     if (cap && q->shut != 2 && !q->stream_consumer && !q->stream_producer &&
         !mp__load(&q->recover) && !(head & 7) && tail - head <= cap) {
         while (i < max && head != tail) {
@@ -7952,7 +7958,8 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
             if (i == 0) mp__queue_bump(&q->wr_spin, &q->writable);
             mp__store64_release(&q->head, head); /* the commit */
             mp__store64_release(&q->taken, q->taken + 1);
-            if (head == tail && i + 1 < max) tail = q->tail_seen = mp__load64_acquire(&q->tail);
+            if (head == tail && i + 1 < max)
+                mp__store64_release(&q->tail_seen, tail = mp__load64_acquire(&q->tail));
             sizes[i++] = len;
             used += len;
         }
@@ -8013,7 +8020,9 @@ MP__FN int mp__queue_watch_stream(mp_queue *q) {
     int i, n = 0, idle = 0;
     if (!mp__queue_watch2(&q->tail, &n)) return 0;
     t = mp__load64_acquire(&q->tail);
-    for (i = 0; n < MP__QQUICK && i < 512 && idle < MP__QIDLE && t - q->head < MP__QLAG; i++) {
+    for (i = 0; n < MP__QQUICK && i < 512 && idle < MP__QIDLE &&
+                t - mp__load64_acquire(&q->head) < MP__QLAG;
+         i++) {
         mp__pause();
         if ((u = mp__load64_acquire(&q->tail)) != t)
             t = u, idle = 0;
@@ -8034,7 +8043,7 @@ MP__FN int mp__queue_watch_room(mp_queue *q, mp__u64 rec) {
             mp__u64 h;
             mp__pause();
             h = mp__load64_acquire(&q->head);
-            if (h != v && q->tail - h + rec + 8 + cap / 8 <= cap) return 1;
+            if (h != v && mp__load64_acquire(&q->tail) - h + rec + 8 + cap / 8 <= cap) return 1;
         }
         mp__os_yield();
     }
@@ -8395,7 +8404,7 @@ MPDEF int mp_queue_close(mp_queue *q) {
     if (r != MP_OK) return r;
     r = mp__queue_lock(q, &cap, &held); /* closed even if it was found corrupted */
     if (!held) return r;
-    q->closed = 1;
+    mp__store(&q->closed, 1); /* atomic: mp__queue_get1 peeks */
     mp__queue_wake_all(q, &held);
     return r;
 }
@@ -8405,7 +8414,7 @@ MPDEF int mp_queue_shutdown(mp_queue *q, int immediate) {
     if (r != MP_OK) return r;
     r = mp__queue_lock(q, &cap, &held); /* shut down even if it was found corrupted */
     if (!held) return r;
-    if (q->shut != 2) q->shut = immediate ? 2 : 1;
+    if (q->shut != 2) mp__store(&q->shut, immediate ? 2 : 1);
     if (immediate && cap) {
         /* the messages dropped are done with, for join (a stream still being put is not
            counted there yet) */
