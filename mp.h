@@ -7810,7 +7810,8 @@ MP__HOT int mp__queue_put1(mp_queue *q, const void *data, size_t size) {
        would buy nothing (the caller watches head, then tries again) */
     cap = mp__queue_cap_hot(q);
     if (mp__load64_acquire(&q->tail) - mp__load64_acquire(&q->head_seen) + rec + 8 > cap &&
-        !q->grow && !q->maxsize && q->tail - mp__load64_acquire(&q->head) + rec + 8 > cap &&
+        !q->grow && !q->maxsize &&
+        mp__load64_acquire(&q->tail) - mp__load64_acquire(&q->head) + rec + 8 > cap &&
         rec <= cap / 2)
         return MP__QHINT;
     if (!mp__mutex_trylock(&q->m)) return 0;
