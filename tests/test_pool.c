@@ -1032,25 +1032,32 @@ static int test_pool_killed_fault(void) {
     return 0;
 }
 
+/* An owner's end: once both workers run a task, it publishes their pids and waits to be
+   killed. */
+static int park_owner(shared_flags *f, mp_pool *p) {
+    long pids[2];
+    while (!p->sh->slots[0].current || !p->sh->slots[1].current) mp__pool_pump(p, 0.01);
+    mp_pool_worker_pids(p, pids, 2);
+    f->values[0] = (mp__u32)pids[0];
+    f->values[1] = (mp__u32)pids[1];
+    flag_add(&f->ready);
+    for (;;)
+        if (mp__wait(&f->go, 0, 10) == MP_EINVAL) return 1;
+}
+
 /* The same with both workers in the middle of a task that would run for a minute. */
 static int pool_busy_owner(void *arg, size_t size) {
     shared_flags *f;
     mp_pool *p;
     mp_async *a[2];
     mp_event *e = mp_event_new();
-    long pids[2];
     int k;
     (void)size;
     memcpy(&f, arg, sizeof f);
     if (!e || mp_pool_new(&p, 2, NULL) != MP_OK) return 2;
     for (k = 0; k < 2; k++)
         if (mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &a[k]) != MP_OK) return 3;
-    while (!p->sh->slots[0].current || !p->sh->slots[1].current) mp__pool_pump(p, 0.01);
-    mp_pool_worker_pids(p, pids, 2);
-    f->values[0] = (mp__u32)pids[0];
-    f->values[1] = (mp__u32)pids[1];
-    flag_add(&f->ready);
-    for (;;) mp__wait(&f->go, 0, 10);
+    return park_owner(f, p);
 }
 static int test_pool_parent_killed_busy(void) {
     return kill_pool_owner(pool_busy_owner);
@@ -1074,7 +1081,7 @@ static int pool_parked_owner(void *arg, size_t size) {
     mp_pool *p;
     mp_async *a[2];
     mp_batch *b;
-    long pids[2], items[64];
+    long items[64];
     int k;
     (void)size;
     memcpy(&f, arg, sizeof f);
@@ -1084,12 +1091,17 @@ static int pool_parked_owner(void *arg, size_t size) {
         if (mp_pool_apply_async(p, park_task, &f, sizeof f, NULL, &a[k]) != MP_OK) return 3;
     if (mp_pool_map(p, square_task, items, sizeof items[0], 64, 4, MP_MAP_ASYNC, &b) != MP_OK)
         return 4;
-    while (!p->sh->slots[0].current || !p->sh->slots[1].current) mp__pool_pump(p, 0.01);
-    mp_pool_worker_pids(p, pids, 2);
-    f->values[0] = (mp__u32)pids[0];
-    f->values[1] = (mp__u32)pids[1];
-    flag_add(&f->ready);
-    for (;;) mp__wait(&f->go, 0, 10);
+    return park_owner(f, p);
+}
+/* A pool made and freed: what a process makes for its first pool is there after it, and
+   what pools of dead processes left is gone. */
+static int pool_made_and_freed(int n) {
+    mp_pool *p;
+    CHECK_EQ(mp_pool_new(&p, n, NULL), MP_OK);
+    CHECK_EQ(mp_pool_close(p), MP_OK);
+    CHECK_EQ(mp_pool_join(p), MP_OK);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    return 0;
 }
 static int test_pool_parent_killed_reclaimed(void) {
 #ifdef _WIN32
@@ -1099,20 +1111,12 @@ static int test_pool_parent_killed_reclaimed(void) {
 #endif
     mp__heap v;
     heap_stats before, after;
-    mp_pool *p;
-    /* a pool first: what a process makes once (for its first pool) is there before counting */
-    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
-    CHECK_EQ(mp_pool_close(p), MP_OK);
-    CHECK_EQ(mp_pool_join(p), MP_OK);
-    CHECK_EQ(mp_pool_free(p), MP_OK);
+    CHECK_EQ(pool_made_and_freed(2), 0);
     CHECK(mp__heap_view(&v, mp__g.arena, mp__g.arena_size));
     CHECK_EQ(heap_check(&v, &before), 0);
     for (round = 0; round < rounds; round++)
         CHECK_EQ(kill_pool_owner(round % 2 ? pool_owner : pool_parked_owner), 0);
-    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK); /* frees what the last owner left */
-    CHECK_EQ(mp_pool_close(p), MP_OK);
-    CHECK_EQ(mp_pool_join(p), MP_OK);
-    CHECK_EQ(mp_pool_free(p), MP_OK);
+    CHECK_EQ(pool_made_and_freed(2), 0); /* frees what the last owner left */
     CHECK_EQ(heap_check(&v, &after), 0);
     CHECK_EQ(after.free_units, before.free_units);
     CHECK_EQ(after.used, before.used);
@@ -1149,13 +1153,9 @@ static int test_pool_parent_killed_random_reclaimed(void) {
 #endif
     mp__heap v;
     heap_stats before, after;
-    mp_pool *p;
     double until;
     srand((unsigned)mp_getpid());
-    CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
-    CHECK_EQ(mp_pool_close(p), MP_OK);
-    CHECK_EQ(mp_pool_join(p), MP_OK);
-    CHECK_EQ(mp_pool_free(p), MP_OK);
+    CHECK_EQ(pool_made_and_freed(2), 0);
     CHECK(mp__heap_view(&v, mp__g.arena, mp__g.arena_size));
     CHECK_EQ(heap_check(&v, &before), 0);
     for (round = 0; round < rounds; round++) {
@@ -1173,10 +1173,7 @@ static int test_pool_parent_killed_random_reclaimed(void) {
     /* its workers end soon after it (Linux: at once; elsewhere within their parent checks) */
     until = mp__os_now() + 30;
     do {
-        CHECK_EQ(mp_pool_new(&p, 1, NULL), MP_OK);
-        CHECK_EQ(mp_pool_close(p), MP_OK);
-        CHECK_EQ(mp_pool_join(p), MP_OK);
-        CHECK_EQ(mp_pool_free(p), MP_OK);
+        CHECK_EQ(pool_made_and_freed(1), 0);
         CHECK_EQ(heap_check(&v, &after), 0);
     } while ((before.free_units - after.free_units) * 16 > (size_t)rounds * 16384 &&
              mp__os_now() < until && mp_sleep(0.05) == MP_OK);
