@@ -5027,7 +5027,6 @@ typedef char mp__mutex_fits[sizeof(mp__mutex) >= MP__RL_ROOM ? 1 : -1];
 MP__HOT int mp__mutex_owned(mp__mutex *m) {
     return MP__OWNER(mp__load(&m->w.value)) == (mp__u32)mp__g.pid;
 }
-/* intr: a wait of the API, that mp_interrupt ends (MP_EINTERRUPTED). */
 /* After the word is ours: its node joins the robust list, and the lock says so (covered). A
    waiter that sees its owner there sleeps with no timer: the owner's death wakes it (the
    kernel's robust list), and each timed sleep costs a timer that the kernel arms and cancels
@@ -5044,6 +5043,7 @@ MP__HOT void mp__mutex_leaving(mp__mutex *m) {
     m->covered = 0;
     mp__os_robust_unlink(&m->w.value);
 }
+/* intr: a wait of the API, that mp_interrupt ends (MP_EINTERRUPTED). */
 MP__FN int mp__mutex_wait(mp__mutex *m, double timeout, int intr) {
     mp__u32 me = (mp__u32)mp__g.pid, owner[2] = {0, 0};
     double deadline = 0, slice = 0.01;
@@ -8003,9 +8003,9 @@ MP__FN int mp__queue_watch(volatile mp__u64 *pos) {
 }
 /* Two waits of the hot paths' that keep the two sides on lines of their own. Measured
    together (with the prefetch in mp__queue_get1), 1 producer / 1 consumer: medians of 16
-   interleaved runs 21.5 -> 26.4 M messages/s; make bench beside two processes that wake every
-   20 us, 1.85-2.40x Boost's message_queue before, 2.34-3.49x after; the round trip the same
-   (0.64-0.66 us).
+   interleaved runs 21.5 -> 26.4 M messages/s, and 15.6 -> 17.9 in a slower hour of this VM;
+   make bench beside two processes that wake every 20 us, 1.85-2.40x Boost's message_queue
+   before, 2.34-3.49x after; the round trip the same (0.64-0.66 us).
    A consumer that found the first ring empty: when the next record came at once (the
    producer puts one after another, and the consumer has caught up with it), it goes on
    waiting while more come, until a run of records (MP__QLAG bytes) is there or the producer
