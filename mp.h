@@ -701,6 +701,9 @@ MPDEF int mp_pool_terminate(mp_pool *p); /* kills the workers; pending tasks fai
    task no worker has taken fails with MP_ECANCELLED (callbacks run), running ones finish;
    wait: waits for every remaining task and the workers (close + join). Then mp_pool_free. */
 MPDEF int mp_pool_shutdown(mp_pool *p, int wait, int cancel_futures);
+/* The pool's shared memory goes back to the arena. A pool whose process ended without this
+   (killed) gives it back once its workers have ended too, at the next mp_pool_new in the
+   family or when an allocation finds the arena full. */
 MPDEF int mp_pool_free(mp_pool *p);
 MPDEF int mp_pool_worker_pids(mp_pool *p, long *pids, int max); /* the workers now */
 
