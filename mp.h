@@ -1407,7 +1407,8 @@ MP__FN int mp__os_pid_alive(long pid) {
         ssize_t n;
         snprintf(path, sizeof path, "/proc/%ld/stat", pid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return errno == ENOENT ? 0 : 1;
+        /* gone since kill() saw it, or no /proc here (a container): then kill() says alive */
+        if (fd < 0) return errno == ENOENT && access("/proc/self/stat", F_OK) == 0 ? 0 : 1;
         n = read(fd, buf, sizeof buf - 1);
         close(fd);
         if (n <= 0) return 1;
