@@ -5131,6 +5131,20 @@ MP__FN int mp__mutex_held(mp__mutex *m) {
     return MP__OWNER(mp__load(&m->w.value)) != 0;
 }
 
+/* The type tag that every object in the arena starts with (>>sync: mp__obj_check). */
+enum {
+    MP__T_LOCK = 0x4c4f434bu,
+    MP__T_SEM = 0x53454d41u,
+    MP__T_EVENT = 0x45564e54u,
+    MP__T_COND = 0x434f4e44u,
+    MP__T_BARRIER = 0x42415252u,
+    MP__T_VALUE = 0x56414c55u,
+    MP__T_QUEUE = 0x51554555u,
+    MP__T_POOL = 0x504f4f4cu,
+    MP__T_CONN = 0x434f4e4eu,
+    MP__T_DEAD = 0x44454144u
+};
+
 /* ======================================================================================== */
 /* >>arena: the family's shared memory and its allocator                                    */
 /* A TLSF heap (two-level segregated fit, Masmano et al. 2004) of boundary-tagged blocks.   */
@@ -5616,7 +5630,7 @@ MP__FN int mp__pool_orphan(const void *head, size_t size); /* >>pool */
 MP__FN int mp__arena_reap(void) {
     mp__heap v;
     if (!mp__g.arena || !mp__heap_view(&v, mp__g.arena, mp__g.arena_size)) return 0;
-    return mp__heap_reap(&v, mp__pool_orphan, 0x44454144u /* MP__T_DEAD */);
+    return mp__heap_reap(&v, mp__pool_orphan, MP__T_DEAD);
 }
 /* mp__heap_alloc2 in the arena, in head's group (or heading one of its own: head_self);
    when the arena is full, again after what dead pools left is freed. */
@@ -6788,18 +6802,6 @@ MPDEF int mp_process_init_str(mp_process *p, mp_target_fn target, const char *st
 /* ======================================================================================== */
 /* >>sync: Lock, RLock, Semaphore, Event, Condition, Barrier, Value                          */
 /* ======================================================================================== */
-enum {
-    MP__T_LOCK = 0x4c4f434bu,
-    MP__T_SEM = 0x53454d41u,
-    MP__T_EVENT = 0x45564e54u,
-    MP__T_COND = 0x434f4e44u,
-    MP__T_BARRIER = 0x42415252u,
-    MP__T_VALUE = 0x56414c55u,
-    MP__T_QUEUE = 0x51554555u,
-    MP__T_POOL = 0x504f4f4cu,
-    MP__T_CONN = 0x434f4e4eu,
-    MP__T_DEAD = 0x44454144u
-};
 
 /* Every object starts with its type tag: a wrong pointer gives MP_EINVAL, a freed object
    MP_ECLOSED. */
@@ -7986,24 +7988,20 @@ MP__FN long mp__queue_get_fast(mp_queue *q, unsigned char *buf, size_t bufcap, v
 #ifndef MP__QYIELDS
 #define MP__QYIELDS 32
 #endif
-/* *spins (if not NULL): how many it took. */
-MP__FN int mp__queue_watch2(volatile mp__u64 *pos, int *spins) {
+/* *spent: the spins of the budget used so far, in and out (a caller that watches again goes
+   on with the same budget). */
+MP__FN int mp__queue_watch2(volatile mp__u64 *pos, int *spent) {
     mp__u64 v = mp__load64_acquire(pos);
-    int i, k, n = 0;
-    for (k = 0; k < MP__QYIELDS; k++) {
-        for (i = 0; i < MP__QSPIN / MP__QYIELDS; i++, n++) {
-            mp__pause();
-            if (mp__load64_acquire(pos) != v) {
-                if (spins) *spins = n;
-                return 1;
-            }
-        }
-        mp__os_yield();
+    while (*spent < MP__QSPIN) {
+        mp__pause();
+        if (++*spent % (MP__QSPIN / MP__QYIELDS) == 0) mp__os_yield();
+        if (mp__load64_acquire(pos) != v) return 1;
     }
     return 0;
 }
 MP__FN int mp__queue_watch(volatile mp__u64 *pos) {
-    return mp__queue_watch2(pos, NULL);
+    int spent = 0;
+    return mp__queue_watch2(pos, &spent);
 }
 /* Two waits of the hot paths' that keep the two sides on lines of their own. Measured
    together (with the prefetch in mp__queue_get1), 1 producer / 1 consumer: medians of 16
@@ -8025,7 +8023,7 @@ MP__FN int mp__queue_watch_stream(mp_queue *q) {
     int i, n = 0, idle = 0;
     if (!mp__queue_watch2(&q->tail, &n)) return 0;
     t = mp__load64_acquire(&q->tail);
-    for (i = 0; n < MP__QQUICK && i < 512 && idle < MP__QIDLE &&
+    for (i = 0; n <= MP__QQUICK && i < 512 && idle < MP__QIDLE &&
                 t - mp__load64_acquire(&q->head) < MP__QLAG;
          i++) {
         mp__pause();
@@ -8042,16 +8040,10 @@ MP__FN int mp__queue_watch_stream(mp_queue *q) {
    meanwhile, so no message waits longer for it. */
 MP__FN int mp__queue_watch_room(mp_queue *q, mp__u64 rec) {
     mp__u64 v = mp__load64_acquire(&q->head), cap = mp__queue_cap_hot(q);
-    int i, k;
-    for (k = 0; k < MP__QYIELDS; k++) {
-        for (i = 0; i < MP__QSPIN / MP__QYIELDS; i++) {
-            mp__u64 h;
-            mp__pause();
-            h = mp__load64_acquire(&q->head);
-            if (h != v && mp__load64_acquire(&q->tail) - h + rec + 8 + cap / 8 <= cap) return 1;
-        }
-        mp__os_yield();
-    }
+    int spent = 0;
+    while (mp__queue_watch2(&q->head, &spent))
+        if (mp__load64_acquire(&q->tail) - mp__load64_acquire(&q->head) + rec + 8 + cap / 8 <= cap)
+            return 1;
     return mp__load64_acquire(&q->head) != v;
 }
 
