@@ -822,8 +822,9 @@ MPDEF int mp_client(mp_conn **out, const char *address, const void *authkey, siz
    kept so. It does so only while no other process holds a copy of the end and this function
    was never called for it: from then on it reads no further than each message, so that the
    descriptor is readable while a message waits (call it before the first receive), and so
-   that two processes reading one stream each get whole messages. Bytes read ahead before a
-   child is started stay with the process that read them. */
+   that two processes reading one stream in turn each get whole messages (reading at the
+   same time needs a lock, as in Python). Bytes read ahead before a child is started stay
+   with the process that read them. */
 MPDEF long long mp_conn_fileno(mp_conn *c);
 
 /* Named shared memory (multiprocessing.shared_memory.SharedMemory), the same memory as
