@@ -1751,6 +1751,119 @@ static int test_interrupt_from_signal_handler(void) {
     return interrupt_each_wait(1);
 #endif
 }
+/* mp_interrupt at a random moment ends a lock wait wherever the waiter is: asleep, about to
+   sleep, taking the lock; from another thread, or from a signal handler on the waiter's own
+   thread (SA_RESTART: the kernel restarts its wait); on a lock that two children keep busy,
+   or one that is held. The children, whose wake an interrupted waiter may have taken, go
+   on (a lost wake would leave one asleep on a free lock: the test's timeout). */
+typedef struct lock_intr {
+    mp_lock *lock;
+    mp_event *held, *go;
+    volatile mp__u32 stop;
+    volatile mp__u32 loops[3];
+} lock_intr;
+static int lock_intr_holder(void *arg, size_t size) {
+    lock_intr *s = *(lock_intr **)arg;
+    (void)size;
+    if (mp_lock_acquire(s->lock, MP_FOREVER) != MP_OK) return 2;
+    mp_event_set(s->held);
+    if (mp_event_wait(s->go, 60) != MP_OK) return 3;
+    return mp_lock_release(s->lock) == MP_OK ? 0 : 4;
+}
+typedef struct lock_intr_arg {
+    lock_intr *s;
+    int which;
+} lock_intr_arg;
+static int lock_intr_hammer(void *arg, size_t size) {
+    lock_intr_arg a = *(lock_intr_arg *)arg;
+    lock_intr *s = a.s;
+    mp__u32 me = (mp__u32)a.which % 2, n = 0;
+    double end = mp_monotonic() + 120; /* a failed test does not leave it running */
+    (void)size;
+    while (!mp__load(&s->stop) && mp_monotonic() < end) {
+        if (mp_lock_acquire(s->lock, 60) != MP_OK) return 2; /* 60 s: a lost wake */
+        mp__store(&s->loops[me], ++n);
+        if (mp_lock_release(s->lock) != MP_OK) return 3;
+    }
+    return 0;
+}
+static int lock_intr_waiter(void *arg) {
+    lock_intr *s = (lock_intr *)arg;
+    for (;;) {
+        int r = mp_lock_acquire(s->lock, MP_FOREVER);
+        if (r == MP_EINTERRUPTED) return 0;
+        if (r != MP_OK) return 2;
+        mp__fetch_add(&s->loops[2], 1);
+        if (mp_lock_release(s->lock) != MP_OK) return 3;
+    }
+}
+static int join_ok(mp_process *p) { /* 0: it ended with code 0 */
+    int code = -1;
+    if (mp_process_join(p, 60) != MP_OK || mp_process_exitcode(p, &code) != 1) code = -1;
+    mp_process_close(p);
+    return code;
+}
+static int test_lock_interrupt_random(void) {
+    lock_intr *s = (lock_intr *)mp_shared_alloc(sizeof *s);
+    mp_process kids[2];
+    int i, round, rounds = test_rounds(200);
+#ifndef _WIN32
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt_signal;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR2, &sa, NULL);
+#endif
+    CHECK(s && (s->lock = mp_lock_new()) != NULL);
+    CHECK((s->held = mp_event_new()) != NULL && (s->go = mp_event_new()) != NULL);
+    for (i = 0; i < 2; i++) {
+        lock_intr_arg a;
+        a.s = s;
+        a.which = i;
+        CHECK_EQ(mp_process_init(&kids[i], lock_intr_hammer, &a, sizeof a, NULL), MP_OK);
+        CHECK_EQ(mp_process_start(&kids[i]), MP_OK);
+    }
+    srand((unsigned)mp_getpid());
+    for (round = 0; round < rounds; round++) {
+        int held = round % 4 >= 2, by_signal = round % 2;
+        test_thread t;
+        mp_process holder;
+        if (held) { /* by another process: the waiter sleeps with no timer */
+            CHECK_EQ(mp_event_clear(s->held), MP_OK);
+            CHECK_EQ(mp_event_clear(s->go), MP_OK);
+            CHECK_EQ(mp_process_init(&holder, lock_intr_holder, &s, sizeof s, NULL), MP_OK);
+            CHECK_EQ(mp_process_start(&holder), MP_OK);
+            CHECK_EQ(mp_event_wait(s->held, 60), MP_OK);
+        }
+        CHECK_EQ(thread_start(&t, lock_intr_waiter, s), 0);
+        mp_sleep((rand() % 300) * 1e-6);
+        (void)by_signal;
+#if !defined(_WIN32) && !defined(MP__TSAN) /* TSan runs a handler when the thread leaves the
+                                               system call, which a restarted wait never does */
+        if (by_signal)
+            pthread_kill(t.t, SIGUSR2); /* the handler runs on the waiter's thread */
+        else
+#endif
+            mp_interrupt();
+        CHECK_EQ(thread_join(&t), 0);
+        mp_interrupt_clear();
+        if (held) {
+            CHECK_EQ(mp_event_set(s->go), MP_OK);
+            CHECK_EQ(join_ok(&holder), 0);
+        }
+    }
+    mp__store(&s->stop, 1);
+    for (i = 0; i < 2; i++) {
+        CHECK_EQ(join_ok(&kids[i]), 0);
+        CHECK(mp__load(&s->loops[i]) > 0);
+    }
+    CHECK_EQ(mp_event_free(s->held), MP_OK);
+    CHECK_EQ(mp_event_free(s->go), MP_OK);
+    CHECK_EQ(mp_lock_free(s->lock), MP_OK);
+    mp_shared_free(s);
+    return 0;
+}
+
 /* The flag stays until cleared: later blocking calls end at once; calls that need not wait
    answer as usual. */
 static int test_interrupt_sticky(void) {
@@ -1785,6 +1898,7 @@ static const mp_test sync_tests[] = {
     {"lock_counter", test_lock_counter},
     {"lock_timeouts_and_errors", test_lock_timeouts_and_errors},
     {"lock_owner_killed", test_lock_owner_killed},
+    {"lock_interrupt_random", test_lock_interrupt_random},
     {"rlock", test_rlock},
     {"semaphore", test_semaphore},
     {"event", test_event},
