@@ -8575,8 +8575,8 @@ typedef struct mp__pool_slot {
     volatile mp__u32 state;       /* MP__SLOT_*: has the worker's initializer run? */
     volatile mp__i32 init_status; /* what a failed initializer returned */
     volatile mp__u32 pid;         /* the worker's, 0 for none, MP__PID_STARTING: not known */
-    volatile mp__u32 away;        /* 1 while the worker sleeps on the bell, or is not there */
-    volatile double since;        /* when its start began (the same clock) */
+    mp__u32 pad;
+    volatile double since; /* when its start began (the same clock) */
 } mp__pool_slot;
 #define MP__POOL_START_GRACE 5.0 /* seconds: a child forked by then has told its pid */
 
@@ -8597,7 +8597,6 @@ typedef struct mp__pool_shared {
     mp__word bell;         /* value: cells laid out so far (the ring's tail); workers sleep here */
     volatile mp__u32 head; /* no ready cell before this one: where workers begin to look */
     volatile mp__u32 stop; /* join: idle workers exit */
-    volatile mp__u32 spinning; /* a worker that looks for cells a while before it sleeps */
     mp__pool_cell cells[MP__POOL_CELLS];
     char modules[MP__POOL_MODULES][512];
     mp__pool_slot slots[1];
@@ -8710,44 +8709,11 @@ MP__FN int mp__pool_fnref(mp__pool_shared *sh, void *fn, mp__u32 *module, mp__u6
     return MP_OK;
 }
 
-/* Waking a worker costs two context switches, and with more workers than cores the time
-   of the others: a pool that woke one for each task it laid out ran 8 workers on 2 cores at
-   0.4x the tasks/s of 1. So a cell laid out wakes a sleeper only when the workers that are
-   awake will not take it soon: one between tasks, or one whose task began less than
-   MP__POOL_SOON ago, takes the next cell within about the time of a wake. A cell that such a
-   worker leaves after all (its task ran long) waits at most a nap: while any task runs,
-   sleepers look again after MP__POOL_NAP, doubling up to MP__POOL_NAP_MAX. */
-#define MP__POOL_BATCH   32 /* submissions between two looks at the results */
-#define MP__POOL_SOON    100e-6
-#define MP__POOL_SPIN    200e-6
-#define MP__POOL_NAP     1e-3
-#define MP__POOL_NAP_MAX 16e-3
-MP__FN int mp__pool_busy(mp__pool_shared *sh) {
-    mp__u32 i, n = sh->nslots;
-    for (i = 0; i < n; i++)
-        if (!mp__load(&sh->slots[i].away) && mp__load64(&sh->slots[i].current)) return 1;
-    return 0;
-}
-/* How many sleepers to wake: the ready cells that the awake workers will not take soon. */
-MP__FN mp__u32 mp__pool_wanted(mp__pool_shared *sh) {
-    mp__u32 i, soon = 0, ready = 0, t = mp__load(&sh->bell.value), h = mp__load(&sh->head);
-    double now = mp__os_now();
-    for (i = 0; i < sh->nslots; i++) {
-        mp__pool_slot *s = &sh->slots[i];
-        if (!mp__load(&s->away) && (!mp__load64(&s->current) || now - s->started < MP__POOL_SOON))
-            soon++;
-    }
-    if (t - h > MP__POOL_CELLS) h = t - MP__POOL_CELLS;
-    for (; h != t && ready <= soon; h++)
-        if (mp__load(&sh->cells[h % MP__POOL_CELLS].state) == MP__CELL_READY) ready++;
-    return ready > soon ? ready - soon : 0;
-}
 MP__FN int mp__pool_worker(void *arg, size_t size) {
     mp__pool_shared *sh;
     mp__pool_slot *slot;
     mp__u32 index, done = 0;
     mp_task_out out;
-    double nap = MP__POOL_NAP;
     (void)size;
     memcpy(&sh, arg, sizeof sh);
     memcpy(&index, (char *)arg + sizeof sh, sizeof index);
@@ -8774,7 +8740,6 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
     }
     slot->state = MP__SLOT_READY;
     memset(&out, 0, sizeof out);
-    mp__store(&slot->away, 0);
     for (;;) {
         mp__task_hdr h;
         mp__result_hdr rh;
@@ -8795,27 +8760,14 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
         }
         if (!cell) {
             mp__u32 parent[2];
-            double look = mp__pool_busy(sh) ? nap : 0.5;
             if (mp__load(&sh->stop)) return 0; /* join: nothing is left */
             parent[0] = (mp__u32)sh->parent; /* its end wakes us (Windows); else a look at 0.5 s */
             parent[1] = 0;
-            if (mp__cas(&sh->spinning, 0, 1)) { /* one worker only: the others sleep */
-                double end = mp__os_now() + MP__POOL_SPIN;
-                int seen = 0;
-                while (!(seen = mp__load(&sh->bell.value) != t) && mp__os_now() < end)
-                    mp__os_yield();
-                mp__store(&sh->spinning, 0);
-                if (seen) continue;
-            }
-            mp__store(&slot->away, 1); /* then the bell: a cell laid out since is seen */
-            r = mp__load(&sh->bell.value) != t ? MP_OK
-                                               : mp__wait_owner(&sh->bell, t, 1e9, look, parent, 0);
-            mp__store(&slot->away, 0);
-            if (r != MP_OK && !mp__os_parent_alive(sh->parent)) return 0;
-            if (r == MP_ETIMEDOUT && nap < MP__POOL_NAP_MAX) nap *= 2;
+            if (mp__wait_owner(&sh->bell, t, 1e9, 0.5, parent, 0) != MP_OK &&
+                !mp__os_parent_alive(sh->parent))
+                return 0;
             continue;
         }
-        nap = MP__POOL_NAP;
         for (;;) { /* the cells before this one are taken: later looks begin after it */
             mp__u32 head = mp__load(&sh->head);
             if ((mp__i32)(i + 1 - head) <= 0 || mp__cas(&sh->head, head, i + 1)) break;
@@ -8864,10 +8816,8 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
         while ((r = mp_queue_put(sh->results, out.buf, out.len, 0.5)) == MP_EFULL)
             if (!mp__os_parent_alive(sh->parent)) return 0;
         slot->current = 0;
-        if (r != MP_OK || (sh->maxtasks && ++done >= sh->maxtasks)) {
-            mp__store(&slot->away, 1);
-            return 0;
-        }
+        if (r != MP_OK) return 0;
+        if (sh->maxtasks && ++done >= sh->maxtasks) return 0;
     }
 }
 
@@ -8915,7 +8865,7 @@ struct mp_pool {
     mp__pool_shared *sh;
     int n, closed, terminated, broken, broken_status, in_callbacks, start_failures;
     double task_timeout, last_check;
-    int quiet; /* pumps that did not look at the results */
+    int quiet; /* submissions that did not look at the results */
     mp_process *workers;
     mp__u64 *killed;    /* per worker: the chunk whose timeout killed it */
     mp__chunk **chunks; /* the chunks under way, by slot (NULL: free) */
@@ -8978,7 +8928,6 @@ MP__FN int mp__pool_start_worker(mp_pool *p, int w) {
     char name[32];
     int r;
     p->sh->slots[w].current = 0;
-    mp__store(&p->sh->slots[w].away, 1); /* until it looks at the cells */
     p->sh->slots[w].state = MP__SLOT_BOOTING;
     p->sh->slots[w].init_status = 0;
     p->killed[w] = 0;
@@ -9303,7 +9252,7 @@ MP__FN void mp__pool_dispatch(mp_pool *p) {
         mp__store(&sh->bell.value, ++t); /* a worker may take it at once */
         laid++;
     }
-    if (laid) mp__wake(&sh->bell, mp__pool_wanted(sh));
+    if (laid) mp__wake(&sh->bell, laid);
 }
 /* Moves the pool along: send, collect, watch. Waits up to timeout for a result. Callbacks
    run at the end, with the pool's state whole. Returns an error of the wait itself. */
@@ -9321,6 +9270,7 @@ MP__FN int mp__pool_pump(mp_pool *p, double timeout) {
 /* After a submission: the results are taken in batches (measured: a look at the result
    queue on every apply_async cost half its throughput), so that callbacks run at the latest
    MP__POOL_BATCH submissions later; a wait takes them all. */
+#define MP__POOL_BATCH 32
 MP__FN void mp__pool_submitted(mp_pool *p) {
     if (++p->quiet < MP__POOL_BATCH &&
         (unsigned long)mp__queue_count(p->sh->results) < MP__POOL_BATCH) {
