@@ -879,13 +879,7 @@ static int conn_test_ahead_interrupt(void) {
     int by_signal;
     if (!MP__POSIX) SKIP("read-ahead is POSIX's");
 #if MP__POSIX
-    {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_interrupt_signal;
-        sa.sa_flags = SA_RESTART;
-        sigaction(SIGUSR2, &sa, NULL);
-    }
+    interrupt_on_sigusr2();
 #endif
     CHECK_EQ(conn_ahead_start(NULL, 1, &l, &p, &x.c, &go), 0);
     for (by_signal = 0; by_signal < 2; by_signal++) {

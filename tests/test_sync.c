@@ -1705,6 +1705,14 @@ static void on_interrupt_signal(int sig) {
     (void)sig;
     mp_interrupt(); /* async-signal-safe */
 }
+/* SIGUSR2 calls mp_interrupt; SA_RESTART, the worst case: the kernel restarts its waits. */
+static void interrupt_on_sigusr2(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt_signal;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR2, &sa, NULL);
+}
 #endif
 static int interrupt_each_wait(int by_signal) {
     int kind;
@@ -1743,11 +1751,7 @@ static int test_interrupt_from_signal_handler(void) {
 #ifdef _WIN32
     SKIP("POSIX signals (on Windows a console control handler calls mp_interrupt)");
 #else
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt_signal;
-    sa.sa_flags = SA_RESTART; /* the worst case: the kernel waits are restarted */
-    sigaction(SIGUSR2, &sa, NULL);
+    interrupt_on_sigusr2();
     return interrupt_each_wait(1);
 #endif
 }
@@ -1808,11 +1812,7 @@ static int test_lock_interrupt_random(void) {
     mp_process kids[2];
     int i, round, rounds = test_rounds(200);
 #ifndef _WIN32
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt_signal;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGUSR2, &sa, NULL);
+    interrupt_on_sigusr2();
 #endif
     CHECK(s && (s->lock = mp_lock_new()) != NULL);
     CHECK((s->held = mp_event_new()) != NULL && (s->go = mp_event_new()) != NULL);
