@@ -593,7 +593,8 @@ MPDEF int mp_queue_free(mp_queue *q);
    return MP_EBROKENPOOL. So does a worker that cannot be restarted (status: the error).
    The pool and its results are used from one thread at a time of the process that made it
    (any thread: not necessarily the one that made it); results arrive, and callbacks run,
-   inside the pool's calls (get, wait, ready, next, map, join). A callback runs once, after
+   inside the pool's calls (get, wait, ready, next, map, join; a submission takes them every
+   32 submissions, or when 32 wait). A callback runs once, after
    the pool has recorded the result; it may call the pool again (submit, wait, free
    results), but not mp_pool_free (MP_EINVAL). A result freed before it is ready gets no
    callback. Memory stays constant however many tasks run: what a task needs goes when it
@@ -1471,7 +1472,8 @@ static volatile mp__u32 mp__os_intr_rd, mp__os_intr_wr; /* the pipe's fds + 1, m
 MP__FN void mp__os_kick_all(void);
 /* The sleepers of mp__os_wait_kick, for mp_interrupt to find without a lock (it may run in a
    signal handler): a slot is a thread's while gen is odd, and published once addr is set. */
-#define MP__OS_KICKS 32
+#define MP__OS_KICKS      32
+#define MP__OS_KICK_TRIES 20000 /* wakes (and yields) for a sleeper of another thread */
 static struct {
     volatile mp__u32 gen, pad;
     volatile mp__u64 addr, tid, word; /* the word slept on; the thread; expect | kick << 32 */
@@ -1633,7 +1635,7 @@ MP__FN void mp__os_kick_all(void) {
         }
         /* another thread: it is in the kernel, or about to be; the word stays valid while
            it is (the slot is left first). Bounded, in case it is stopped (SIGSTOP). */
-        for (n = 0; n < 20000 && mp__load(&mp__os_kicks[i].gen) == g; n++) {
+        for (n = 0; n < MP__OS_KICK_TRIES && mp__load(&mp__os_kicks[i].gen) == g; n++) {
             mp__os_wake(addr, 0x7fffffff);
             if (n) sched_yield();
         }
@@ -9272,8 +9274,8 @@ MP__FN int mp__pool_pump(mp_pool *p, double timeout) {
    MP__POOL_BATCH submissions later; a wait takes them all. */
 #define MP__POOL_BATCH 32
 MP__FN void mp__pool_submitted(mp_pool *p) {
-    if (++p->quiet < MP__POOL_BATCH &&
-        (unsigned long)mp__queue_count(p->sh->results) < MP__POOL_BATCH) {
+    long waiting = mp__queue_count(p->sh->results); /* < 0: corrupt, the pump says so */
+    if (++p->quiet < MP__POOL_BATCH && waiting >= 0 && waiting < MP__POOL_BATCH) {
         if (!p->terminated) mp__pool_dispatch(p);
         return;
     }
