@@ -240,7 +240,8 @@ int main(void) {
            "map 20,000 trivial, chunksize 1", m1_1, m1_8, m1_8 / m1_1);
     printf("%-40s %10.0f tasks/s on 1, %10.0f on 8: %.2fx (target >= 0.5x)\n",
            "apply_async + get, 5,000 trivial", aa_1, aa_8, aa_8 / aa_1);
-    printf("(an idle worker sleeps on a futex: tasks start in submission order, no spinning)\n");
+    printf("(tasks start in submission order; an idle worker sleeps on a futex after up to "
+           "0.2 ms of looking, at most two look)\n");
     if (pmd > 0) printf("@ratio pool | map default chunks, 2 workers vs Python | %.2f\n", md / pmd);
     if (pm1 > 0) printf("@ratio pool | map chunksize 1, 2 workers vs Python | %.2f\n", m1 / pm1);
     if (paa > 0) printf("@ratio pool | apply_async + get, 2 workers vs Python | %.2f\n", aa / paa);

@@ -939,6 +939,74 @@ static int test_pool_thread_creator_exits(void) {
     return 0;
 }
 
+/* Idle workers join in at once: a worker is woken only for a cell that no awake worker will
+   see (mp__pool_look), so the tasks of each round meet at a barrier that needs every one
+   of them running at the same time. The rounds submit all at once, behind a task that holds
+   its worker, and as a map of chunksize 1. A missed wake is not a hang (a sleeping worker
+   looks at the cells every 0.5 s, to see whether its parent lives): it shows as rounds
+   that take that long, so the check is that most rounds take far less (a loaded machine
+   may slow a few). */
+static int barrier_task(const void *arg, size_t size, mp_task_out *out) {
+    mp_barrier *b;
+    (void)out;
+    if (size != sizeof b) return 1;
+    memcpy(&b, arg, sizeof b);
+    return mp_barrier_wait(b, 60) >= 0 ? 0 : 2;
+}
+static int run_barrier_round(mp_pool *p, mp_barrier *b, int n, int map) {
+    mp_async *a[8];
+    mp_barrier *bs[8];
+    mp_batch *batch;
+    int i;
+    if (map) {
+        for (i = 0; i < n; i++) bs[i] = b;
+        CHECK_EQ(mp_pool_map(p, barrier_task, bs, sizeof bs[0], (size_t)n, 1, MP_MAP, &batch),
+                 MP_OK);
+        for (i = 0; i < n; i++)
+            CHECK_EQ(mp_batch_result(batch, (size_t)i, NULL, NULL, NULL), MP_OK);
+        mp_batch_free(batch);
+        return 0;
+    }
+    for (i = 0; i < n; i++)
+        CHECK_EQ(mp_pool_apply_async(p, barrier_task, &b, sizeof b, NULL, &a[i]), MP_OK);
+    for (i = 0; i < n; i++) {
+        CHECK_EQ(mp_async_get(a[i], 90, NULL, NULL), MP_OK);
+        mp_async_free(a[i]);
+    }
+    return 0;
+}
+static int test_pool_idle_workers_join_in(void) {
+    int round, rounds = test_rounds(20), n = 4, slow = 0;
+    mp_barrier *all = mp_barrier_new(n, NULL), *rest = mp_barrier_new(n - 1, NULL);
+    mp_event *e = mp_event_new();
+    mp_pool *p;
+    CHECK(all && rest && e);
+    CHECK_EQ(mp_pool_new(&p, n, NULL), MP_OK);
+    for (round = 0; round < rounds; round++) {
+        mp_async *hold;
+        double t0 = mp_monotonic(), t1;
+        CHECK_EQ(run_barrier_round(p, all, n, round % 2), 0);
+        t1 = mp_monotonic();
+        slow += t1 - t0 >= 0.25;
+        CHECK_EQ(mp_event_clear(e), MP_OK);
+        CHECK_EQ(mp_pool_apply_async(p, wait_event_task, &e, sizeof e, NULL, &hold), MP_OK);
+        CHECK_EQ(run_barrier_round(p, rest, n - 1, round % 2), 0);
+        slow += mp_monotonic() - t1 >= 0.25;
+        CHECK_EQ(mp_event_set(e), MP_OK);
+        CHECK_EQ(mp_async_get(hold, 60, NULL, NULL), MP_OK);
+        mp_async_free(hold);
+        CHECK((mp__i32)p->sh->looking <= n && (mp__i32)p->sh->spinning <= n);
+    }
+    if (slow > rounds) fprintf(stderr, "%d of %d rounds took 0.25 s or more\n", slow, 2 * rounds);
+    CHECK(slow <= rounds);
+    CHECK_EQ(mp_pool_shutdown(p, 1, 0), MP_OK);
+    CHECK_EQ(mp_pool_free(p), MP_OK);
+    mp_barrier_free(all);
+    mp_barrier_free(rest);
+    mp_event_free(e);
+    return 0;
+}
+
 /* Fault: workers killed at random moments while tasks, chunks and callbacks are under way;
    every result is right or MP_EWORKERDIED, every callback runs once, the pool drains. */
 static volatile int fault_calls[200];
@@ -963,6 +1031,7 @@ static int test_pool_killed_fault(void) {
 #else
     int round, rounds = test_rounds(10);
 #endif
+    mp_barrier *pair = mp_barrier_new(2, NULL);
     srand((unsigned)mp_getpid());
     for (round = 0; round < rounds; round++) {
         mp_pool *p;
@@ -972,6 +1041,7 @@ static int test_pool_killed_fault(void) {
         long long items[200];
         int kills = 0, killed_at[3], k, got = 0;
         size_t i;
+        CHECK(pair != NULL);
         memset((void *)fault_calls, 0, sizeof fault_calls);
         for (k = 0; k < 3; k++) killed_at[k] = rand() % 200;
         CHECK_EQ(mp_pool_new(&p, 2, NULL), MP_OK);
@@ -1018,6 +1088,10 @@ static int test_pool_killed_fault(void) {
                 CHECK_EQ(r, MP_EWORKERDIED);
         }
         mp_batch_free(b);
+        /* a worker killed while it looked or spun left no count that keeps a sleeper asleep:
+           two tasks that must run at the same time still do */
+        CHECK((mp__i32)p->sh->looking <= 2 && (mp__i32)p->sh->spinning <= 2);
+        CHECK_EQ(run_barrier_round(p, pair, 2, round % 2), 0);
         CHECK_EQ(mp_pool_close(p), MP_OK);
         CHECK_EQ(mp_pool_join(p), MP_OK);
         for (i = 0; i < 200; i++) {
@@ -1029,6 +1103,7 @@ static int test_pool_killed_fault(void) {
         CHECK_EQ(mp_pool_free(p), MP_OK);
         (void)kills;
     }
+    mp_barrier_free(pair);
     return 0;
 }
 
@@ -1705,6 +1780,7 @@ static const mp_test pool_tests[] = {
     {"pool_map_matches_serial", test_pool_map_matches_serial},
     {"pool_imap", test_pool_imap},
     {"pool_apply_async", test_pool_apply_async},
+    {"pool_idle_workers_join_in", test_pool_idle_workers_join_in},
     {"pool_initializer_maxtasks", test_pool_initializer_maxtasks},
     {"pool_worker_dies", test_pool_worker_dies},
     {"pool_task_timeout", test_pool_task_timeout},
