@@ -3307,10 +3307,15 @@ MP__FN void mp__os_random(void *buf, size_t n) {
    it is WAITING, a waker scans after its store, both sequentially consistent) nor stolen (a
    waker signals only the waiters it moved). No locks: every change of a slot is one CAS, so a
    process killed anywhere leaves at most slots whose owner is dead; a waker finds such an
-   owner when it signals, and a waiter that finds the table full collects them. Shared memory
+   owner when it signals, and a waiter that finds the table full collects them. A waker
+   killed between its CAS and its signal leaves a waiter WOKEN and asleep: the waiter finds
+   that at its next look (MP__WIN_RECHECK), the one wait a kill can make late. Shared memory
    is input: indices are computed here, spans are clamped, handles from a slot are used only
    through DuplicateHandle out of the process the slot names. */
 #define MP__WIN_SLOTS       1024u /* threads of a family that sleep at once (more: 1 ms naps) */
+/* How often a sleeper looks at its slot (measured: pool workers killed at random while they
+   woke each other left a sleeper WOKEN and asleep for good, under Wine). */
+#define MP__WIN_RECHECK     1.0
 #define MP__WIN_BUCKETS     64u
 #define MP__WIN_SPAN        (MP__WIN_SLOTS / MP__WIN_BUCKETS)
 enum { MP__WS_FREE, MP__WS_CLAIMED, MP__WS_WAITING, MP__WS_WOKEN };
@@ -3502,7 +3507,8 @@ MP__FN int mp__os_wait_handles(volatile mp__u32 *addr, mp__u32 expect, double ti
         if (mp__load(addr) != expect) break;
         left = deadline - mp__os_now();
         if (left <= 0) break;
-        r = WaitForMultipleObjects(1 + nalso, hs, FALSE, mp__os_ms(left));
+        r = WaitForMultipleObjects(1 + nalso, hs, FALSE,
+                                   mp__os_ms(left < MP__WIN_RECHECK ? left : MP__WIN_RECHECK));
         if (mp__load(&s->state) == MP__WS_WOKEN) { /* ours, whatever r says */
             mp__store(&s->state, MP__WS_FREE);
             return MP_OK;
