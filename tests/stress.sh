@@ -33,7 +33,7 @@ WARN="-Wall -Wextra -Wpedantic -Werror"
 # Extend here (a fault test's name must contain "killed" or "fault": see tests/test.h).
 PATTERNS=(killed fault died dies dead crash owner orphan torture)
 HEAVY=(queue_many_producers_consumers lock_counter condition_producer_consumer arena_concurrent_alloc
-    lock_interrupt_random)
+    lock_interrupt_random pool_idle_workers_join_in)
 WAKE_TESTS=(condition_producer_consumer condition_notify_n barrier barrier_timeout_abort_reset
     queue_basic queue_joinable sync_wake_latency)
 

@@ -942,10 +942,11 @@ static int test_pool_thread_creator_exits(void) {
 /* Idle workers join in at once: a worker is woken only for a cell that no awake worker will
    see (mp__pool_look), so the tasks of each round meet at a barrier that needs every one
    of them running at the same time. The rounds submit all at once, behind a task that holds
-   its worker, and as a map of chunksize 1. A missed wake is not a hang (a sleeping worker
-   looks at the cells every 0.5 s, to see whether its parent lives): it shows as rounds
-   that take that long, so the check is that most rounds take far less (a loaded machine
-   may slow a few). */
+   its worker, and as a map of chunksize 1. On Windows a missed wake hangs a round until the
+   barrier's timeout (an idle worker sleeps on its parent's handle); on POSIX it does not (a
+   sleeping worker looks at the cells every 0.5 s, to see whether its parent lives): it
+   shows as rounds that take that long, so the check is that most rounds take far less (a
+   loaded machine may slow a few). */
 static int barrier_task(const void *arg, size_t size, mp_task_out *out) {
     mp_barrier *b;
     int r;
