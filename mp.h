@@ -8748,16 +8748,18 @@ MP__FN int mp__pool_nobody_looks(mp__pool_shared *sh) {
     mp__i32 n = (mp__i32)mp__load(&sh->looking);
     return n <= 0 || (mp__u32)n > sh->nslots; /* shared memory is input: garbage wakes */
 }
+/* The first ready cell from i on, before the tail t; t if none. Shared memory is input: no
+   look reaches further back than the ring. */
+MP__FN mp__u32 mp__pool_ready(mp__pool_shared *sh, mp__u32 i, mp__u32 t) {
+    if (t - i > MP__POOL_CELLS) i = t - MP__POOL_CELLS;
+    while (i != t && mp__load(&sh->cells[i % MP__POOL_CELLS].state) != MP__CELL_READY) i++;
+    return i;
+}
 /* A worker that took cell i and stopped looking: a ready cell after it, with no one looking,
    wakes a sleeper (the chain that brings as many workers as there are ready cells). */
 MP__FN void mp__pool_pass_on(mp__pool_shared *sh, mp__u32 i) {
     mp__u32 t = mp__load(&sh->bell.value);
-    if (t - i > MP__POOL_CELLS) i = t - MP__POOL_CELLS;
-    for (; i != t; i++)
-        if (mp__load(&sh->cells[i % MP__POOL_CELLS].state) == MP__CELL_READY) {
-            if (mp__pool_nobody_looks(sh)) mp__wake(&sh->bell, 1);
-            return;
-        }
+    if (mp__pool_ready(sh, i, t) != t && mp__pool_nobody_looks(sh)) mp__wake(&sh->bell, 1);
 }
 
 /* A worker with no cell looks on a while, yielding, before it sleeps, if fewer than
@@ -8819,15 +8821,13 @@ MP__FN int mp__pool_worker(void *arg, size_t size) {
         mp__u32 t = mp__load(&sh->bell.value), i = mp__load(&sh->head), k;
         mp_task_fn fn;
         int r;
-        if (t - i > MP__POOL_CELLS) i = t - MP__POOL_CELLS; /* shared memory is input */
-        for (; i != t; i++) { /* the oldest ready cell: tasks start in submission order */
-            mp__pool_cell *c = &sh->cells[i % MP__POOL_CELLS];
-            if (mp__load(&c->state) == MP__CELL_READY &&
-                mp__cas(&c->state, MP__CELL_READY, MP__CELL_TAKEN + index)) {
-                cell = c;
+        /* the oldest ready cell: tasks start in submission order */
+        for (i = mp__pool_ready(sh, i, t); i != t; i = mp__pool_ready(sh, i + 1, t))
+            if (mp__cas(&sh->cells[i % MP__POOL_CELLS].state, MP__CELL_READY,
+                        MP__CELL_TAKEN + index)) {
+                cell = &sh->cells[i % MP__POOL_CELLS];
                 break;
             }
-        }
         if (!cell) {
             mp__u32 parent[2];
             if (mp__load(&sh->stop)) return 0; /* join: nothing is left */
